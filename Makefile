@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`. Both set themselves up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+ASSETS_STAMP := chalicelib/web/static/dsfr/.built
+
+.PHONY: setup run test lint format bench e2e clean
+
+setup: $(PY_STAMP) $(ASSETS_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The DSFR's preinstall script expects a project generator; we only need its dist/ files.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ASSETS_STAMP): $(NODE_STAMP) $(PY_STAMP) local/build_assets.py
+	$(PY) -m local.build_assets
+
+run: setup
+	$(PY) -m local.stack
+
+test: setup lint
+	$(PY) -m pytest
+
+lint: $(PY_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(PY_STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules chalicelib/web/static/dsfr .local .pytest_cache

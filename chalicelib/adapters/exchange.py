@@ -1,0 +1,51 @@
+"""The exchange bucket: funder files in `incoming/<funder>/`, reports in `reports/<funder>/`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from tempfile import SpooledTemporaryFile
+from typing import Any
+
+CHUNK_BYTES = 256 * 1024
+
+
+class ExchangeBucket:
+    def __init__(self, s3_client: Any, bucket: str) -> None:
+        self._s3 = s3_client
+        self.name = bucket
+
+    def opener(
+        self, key: str, version_id: str | None = None, etag: str | None = None
+    ) -> Iterator[bytes]:
+        """Streams one version of the object: the same bytes however many times it is read."""
+        pinned: dict[str, str] = {}
+        if version_id:
+            pinned["VersionId"] = version_id
+        elif etag:
+            pinned["IfMatch"] = etag if etag.startswith('"') else f'"{etag}"'
+        body = self._s3.get_object(Bucket=self.name, Key=key, **pinned)["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK_BYTES)
+        finally:
+            body.close()
+
+    def put_report(self, key: str, chunks: Iterable[bytes]) -> None:
+        with SpooledTemporaryFile(max_size=4 * 1024 * 1024) as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            spool.seek(0)
+            self._s3.put_object(
+                Bucket=self.name,
+                Key=key,
+                Body=spool,
+                ContentType="text/csv; charset=utf-8",
+            )
+
+    def put(self, key: str, body: bytes) -> None:
+        self._s3.put_object(Bucket=self.name, Key=key, Body=body, ContentType="text/csv")
+
+    def read(self, key: str) -> bytes:
+        return self._s3.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+    def head(self, key: str) -> dict[str, Any]:
+        return self._s3.head_object(Bucket=self.name, Key=key)

@@ -1,0 +1,154 @@
+"""The operators' command line: `python -m chalicelib.admin --stage <stage> <command>`.
+
+It reads the stage's variables from .chalice/config.json (written by infra/deploy.py) and talks
+to AWS with the operator's credentials, or to the local emulator with --endpoint-url.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from chalicelib.services.funders import Funder
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
+
+
+def _load_stage(stage: str, endpoint_url: str | None) -> None:
+    config = json.loads(CONFIG_FILE.read_text())
+    if stage not in config.get("stages", {}):
+        raise SystemExit(f"Étape inconnue : {stage}")
+    os.environ.update(config["stages"][stage].get("environment_variables", {}))
+    os.environ["STAGE"] = stage
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"))
+
+
+def _on_off(value: str | None, current: bool) -> bool:
+    return current if value is None else value == "oui"
+
+
+def funder_set(args: argparse.Namespace) -> int:
+    from chalicelib.container import get_container
+    from chalicelib.services.funders import InvalidFunder, save_funder
+
+    repository = get_container().funders
+    current = repository.get(args.code)
+    name = args.name or (current.name if current else "")
+    try:
+        funder = save_funder(
+            repository,
+            Funder(
+                code=args.code,
+                name=name,
+                franceconnect_enabled=_on_off(
+                    args.franceconnect, current.franceconnect_enabled if current else False
+                ),
+                messages_enabled=_on_off(
+                    args.messages, current.messages_enabled if current else False
+                ),
+            ),
+        )
+    except InvalidFunder as error:
+        print(f"Refusé : {error}", file=sys.stderr)
+        return 2
+    print(f"{'Mis à jour' if current else 'Créé'} : {_describe(funder)}")
+    return 0
+
+
+def _describe(funder: Funder) -> str:
+    return (
+        f"{funder.code} — {funder.name} — FranceConnect : "
+        f"{'oui' if funder.franceconnect_enabled else 'non'} — messages : "
+        f"{'oui' if funder.messages_enabled else 'non'}"
+    )
+
+
+def funder_list(args: argparse.Namespace) -> int:
+    from chalicelib.container import get_container
+    from chalicelib.services.funders import list_funders
+
+    funders = list_funders(get_container().funders)
+    for funder in funders:
+        print(_describe(funder))
+    if not funders:
+        print("Aucun financeur.")
+    return 0
+
+
+def drop(args: argparse.Namespace) -> int:
+    from chalicelib.container import get_container
+
+    path = Path(args.file)
+    key = f"incoming/{args.funder}/{path.name}"
+    get_container().exchange.put(key, path.read_bytes())
+    print(f"Déposé : s3://{get_container().exchange.name}/{key}")
+    print(f"Rapport attendu : reports/{args.funder}/{path.name}.report.csv")
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Runs a file already in the bucket again, as a new delivery (never deduplicated)."""
+    from chalicelib.container import get_container
+    from chalicelib.events.funder_files import process_funder_file
+
+    exchange = get_container().exchange
+    head = exchange.head(args.key)
+    summary = process_funder_file(
+        {
+            "bucket": exchange.name,
+            "key": args.key,
+            "version_id": head.get("VersionId") or "",
+            "etag": head.get("ETag", "").strip('"'),
+            "sequencer": f"replay-{time.time_ns()}",
+        }
+    )
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.admin", description="Administration du Portail stagiaire."
+    )
+    parser.add_argument("--stage", default="local", help="local, test, dev ou prod")
+    parser.add_argument("--endpoint-url", help="émulateur local, ex. http://127.0.0.1:4566")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    funder = commands.add_parser("funder", help="financeurs").add_subparsers(
+        dest="action", required=True
+    )
+    set_parser = funder.add_parser("set", help="créer ou modifier un financeur")
+    set_parser.add_argument("code")
+    set_parser.add_argument("--name", help="nom affiché (obligatoire à la création)")
+    set_parser.add_argument("--franceconnect", choices=("oui", "non"))
+    set_parser.add_argument("--messages", choices=("oui", "non"))
+    set_parser.set_defaults(run=funder_set)
+    funder.add_parser("list", help="lister les financeurs").set_defaults(run=funder_list)
+
+    drop_parser = commands.add_parser("drop", help="déposer un fichier financeur")
+    drop_parser.add_argument("file")
+    drop_parser.add_argument("--funder", required=True)
+    drop_parser.set_defaults(run=drop)
+
+    replay_parser = commands.add_parser("replay", help="rejouer un fichier déjà déposé")
+    replay_parser.add_argument("key", help="ex. incoming/region-idf/paiements_2026-11.csv")
+    replay_parser.set_defaults(run=replay)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _load_stage(args.stage, args.endpoint_url)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Funder files: SQS messages carrying S3 "object created" events (D4), one file per run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice.app import SQSEvent
+
+from chalicelib.container import get_container
+from chalicelib.observability import logger, metrics
+from chalicelib.services.funder_files.ingestion import locate
+
+IDEMPOTENCY_SECONDS = 7 * 24 * 3600
+
+
+def s3_objects(message_id: str, message_body: str) -> Iterator[dict[str, str]]:
+    """The objects an S3 notification names; S3's own test event names none."""
+    payload = json.loads(message_body)
+    for record in payload.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        s3 = record["s3"]
+        yield {
+            "bucket": s3["bucket"]["name"],
+            "key": unquote_plus(s3["object"]["key"]),
+            "version_id": s3["object"].get("versionId") or "",
+            "etag": s3["object"].get("eTag") or "",
+            "sequencer": s3["object"].get("sequencer") or "",
+            # With the rest, the idempotency key: SQS delivers a message at least once, and a
+            # redelivery after a completed run must not run (nor rewrite the report) again.
+            "message_id": message_id,
+        }
+
+
+def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
+    """Applies one funder file and writes its report. Also what operators call to replay a file."""
+    container = get_container()
+    if s3_object["bucket"] != container.exchange.name:
+        logger.warning("Object from another bucket ignored", extra={"bucket": s3_object["bucket"]})
+        return {"ignored": "bucket"}
+    incoming = locate(s3_object["key"])
+    if incoming is None:
+        logger.warning("Object outside incoming/<funder>/ ignored", extra={"key": s3_object["key"]})
+        return {"ignored": "key"}
+    report = container.funder_file_ingestion().ingest(
+        incoming,
+        lambda: container.exchange.opener(
+            incoming.key, s3_object.get("version_id"), s3_object.get("etag")
+        ),
+    )
+    try:
+        container.exchange.put_report(incoming.report_key, report.csv_chunks())
+    finally:
+        report.close()
+    summary = report.summary()
+    _publish_metrics(incoming.funder_code, summary)
+    logger.info("Funder file processed", extra={"report": incoming.report_key, **summary})
+    return summary
+
+
+def _publish_metrics(funder_code: str, summary: dict[str, Any]) -> None:
+    metrics.add_dimension(name="funder", value=funder_code)
+    metrics.add_metric(name="FunderFilesProcessed", unit=MetricUnit.Count, value=1)
+    if summary["file_error"]:
+        metrics.add_metric(name="FunderFilesRejected", unit=MetricUnit.Count, value=1)
+    for name in (
+        "lines_read",
+        "lines_rejected",
+        "dossiers_created",
+        "dossiers_updated",
+        "payments_stored",
+        "payments_skipped",
+        "payments_rejected",
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary[name])
+
+
+@cache
+def _idempotent_process() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    settings = get_container().settings
+    persistence = DynamoDBPersistenceLayer(table_name=settings.table_name("idempotency"))
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
+    function = idempotent_function(
+        data_keyword_argument="s3_object", persistence_store=persistence, config=config
+    )(process_funder_file)
+    return config, function
+
+
+def handle_funder_file_messages(event: SQSEvent) -> None:
+    """A failure raises: SQS delivers the message again and, at last, to the dead-letter queue."""
+    config, process = _idempotent_process()
+    if event.context is not None:  # lets an interrupted run be retried once Lambda gave up on it
+        config.register_lambda_context(event.context)
+    for record in event:
+        for s3_object in s3_objects(record.to_dict()["messageId"], record.body):
+            process(s3_object=s3_object)
+
+
+def reset_idempotency() -> None:
+    _idempotent_process.cache_clear()

@@ -1,0 +1,25 @@
+"""French formats for everything a person reads: `1 234,56 €`, `20/03/2018`."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+NARROW_NO_BREAK_SPACE = "\u202f"
+NO_BREAK_SPACE = "\u00a0"
+CENT = Decimal("0.01")
+
+
+def format_number(value: Decimal, decimals: int = 2) -> str:
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"{abs(rounded):,.{decimals}f}".replace(",", NARROW_NO_BREAK_SPACE).replace(".", ",")
+    return f"-{text}" if rounded < 0 else text
+
+
+def format_euros(value: Decimal) -> str:
+    return f"{format_number(value)}{NO_BREAK_SPACE}€"
+
+
+def format_date(value: date) -> str:
+    return value.strftime("%d/%m/%Y")

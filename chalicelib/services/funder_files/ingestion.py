@@ -1,0 +1,330 @@
+"""Applies one funder file to the stored dossiers and payments, and reports on every line.
+
+The file is read as a stream, several times if needed (encoding, then payment grouping, then
+the real pass), so memory stays flat whatever its size. Storage is reached in batches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.services.dossiers import (
+    Dossier,
+    DossierChange,
+    DossierRepository,
+    changed_fields,
+    dossier_from_record,
+)
+from chalicelib.services.funder_files.csv_reading import CsvFileError, detect_encoding, read_csv
+from chalicelib.services.funder_files.dossier_rules import (
+    DOSSIER_OPTIONAL_COLUMNS,
+    DOSSIER_REQUIRED_COLUMNS,
+    validate_dossier_row,
+)
+from chalicelib.services.funder_files.payment_rules import (
+    PAYMENT_OPTIONAL_COLUMNS,
+    PAYMENT_REQUIRED_COLUMNS,
+    payment_content_key,
+    validate_payment_row,
+)
+from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
+from chalicelib.services.funder_files.report import FileReport
+from chalicelib.services.funders import FunderRepository
+from chalicelib.services.payments import Payment, PaymentLine, PaymentRepository
+
+ChunkSource = Callable[[], Iterable[bytes]]
+"""Opens the file afresh at each call and yields its bytes; the same version every time."""
+
+INCOMING_PREFIX = "incoming/"
+REPORTS_PREFIX = "reports/"
+BATCH_SIZE = 100  # BatchGetItem takes 100 keys; writes then go 25 items per request
+
+
+class FileKind(StrEnum):
+    DOSSIERS = "dossiers"
+    PAYMENTS = "paiements"
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    key: str
+    funder_code: str
+    file_name: str
+
+    @property
+    def report_key(self) -> str:
+        return f"{REPORTS_PREFIX}{self.funder_code}/{self.file_name}.report.csv"
+
+    @property
+    def kind(self) -> FileKind | None:
+        name = self.file_name.lower()
+        if not name.endswith(".csv"):
+            return None
+        for kind in FileKind:
+            if name.startswith(f"{kind.value}_"):
+                return kind
+        return None
+
+
+def locate(key: str) -> IncomingFile | None:
+    """`incoming/<funder_code>/<file name>` → the file; anything else is not a funder file."""
+    if not key.startswith(INCOMING_PREFIX):
+        return None
+    funder_code, _, file_name = key[len(INCOMING_PREFIX) :].partition("/")
+    if not funder_code or not file_name or "/" in file_name:
+        return None
+    return IncomingFile(key=key, funder_code=funder_code, file_name=file_name)
+
+
+class FunderFileIngestion:
+    def __init__(
+        self,
+        funders: FunderRepository,
+        dossiers: DossierRepository,
+        payments: PaymentRepository,
+        clock: Callable[[], datetime],
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.funders = funders
+        self.dossiers = dossiers
+        self.payments = payments
+        self.clock = clock
+        self.batch_size = batch_size
+
+    def ingest(self, incoming: IncomingFile, open_file: ChunkSource) -> FileReport:
+        report = FileReport(file_key=incoming.key, processed_at=self.clock())
+        if self.funders.get(incoming.funder_code) is None:
+            report.reject_file(
+                f"aucun financeur n'est configuré pour le code « {incoming.funder_code} »"
+            )
+            return report
+        kind = incoming.kind
+        if kind is None:
+            report.reject_file(
+                "nom de fichier non reconnu : attendu dossiers_*.csv ou paiements_*.csv"
+            )
+            return report
+        try:
+            encoding = detect_encoding(open_file())
+            if kind is FileKind.DOSSIERS:
+                _DossierRun(self, incoming, report).run(open_file, encoding)
+            else:
+                _PaymentRun(self, incoming, report).run(open_file, encoding)
+        except CsvFileError as error:
+            report.reject_file(error.reason)
+        return report
+
+
+class _DossierRun:
+    def __init__(
+        self, ingestion: FunderFileIngestion, incoming: IncomingFile, report: FileReport
+    ) -> None:
+        self._ingestion = ingestion
+        self._incoming = incoming
+        self._report = report
+        self._first_seen: dict[str, int] = {}
+
+    def run(self, open_file: ChunkSource, encoding: str) -> None:
+        content = read_csv(
+            open_file(), encoding, DOSSIER_REQUIRED_COLUMNS, DOSSIER_OPTIONAL_COLUMNS
+        )
+        self._report.extra_columns = content.extra_columns
+        batch: list[Dossier] = []
+        for line, row in content.rows:
+            self._report.counts.lines_read += 1
+            result = validate_dossier_row(line, row)
+            if isinstance(result, list):
+                for rejection in result:
+                    self._report.reject(rejection)
+                continue
+            first_line = self._first_seen.setdefault(result.dossier_number, line)
+            if first_line != line:
+                self._report.reject(
+                    Rejection(
+                        line,
+                        "numero_dossier",
+                        f"dossier {result.dossier_number} déjà présent ligne {first_line} "
+                        "du fichier",
+                    )
+                )
+                continue
+            batch.append(dossier_from_record(self._incoming.funder_code, result))
+            if len(batch) >= self._ingestion.batch_size:
+                self._apply(batch)
+                batch = []
+        if batch:
+            self._apply(batch)
+
+    def _apply(self, batch: list[Dossier]) -> None:
+        counts = self._report.counts
+        existing = self._ingestion.dossiers.get_many(
+            self._incoming.funder_code, [dossier.dossier_number for dossier in batch]
+        )
+        to_write: list[Dossier] = []
+        changes: list[DossierChange] = []
+        for dossier in batch:
+            stored = existing.get(dossier.dossier_number)
+            if stored is None:
+                counts.dossiers_created += 1
+                to_write.append(dossier)
+            elif stored.content_hash == dossier.content_hash:
+                counts.dossiers_unchanged += 1
+            else:
+                counts.dossiers_updated += 1
+                updated = dossier.with_account(stored.account_id)  # a funder file never unlinks
+                to_write.append(updated)
+                changes.append(DossierChange(updated, changed_fields(stored, updated)))
+        if to_write:
+            self._ingestion.dossiers.write_many(to_write, changes, self._incoming.key)
+
+
+class _PaymentRun:
+    def __init__(
+        self, ingestion: FunderFileIngestion, incoming: IncomingFile, report: FileReport
+    ) -> None:
+        self._ingestion = ingestion
+        self._incoming = incoming
+        self._report = report
+        self._known_dossiers: set[str] = set()
+        self._unknown_dossiers: set[str] = set()
+
+    def run(self, open_file: ChunkSource, encoding: str) -> None:
+        # Lines of one payment need not be next to each other: count them first, so that a
+        # payment is complete (and leaves memory) as soon as its last line is read.
+        lines_per_reference = Counter(
+            row.get("reference_paiement", "")
+            for _, row in read_csv(
+                open_file(), encoding, PAYMENT_REQUIRED_COLUMNS, PAYMENT_OPTIONAL_COLUMNS
+            ).rows
+        )
+        content = read_csv(
+            open_file(), encoding, PAYMENT_REQUIRED_COLUMNS, PAYMENT_OPTIONAL_COLUMNS
+        )
+        self._report.extra_columns = content.extra_columns
+        pending: dict[str, list[tuple[int, PaymentLineRecord | list[Rejection]]]] = {}
+        ready: list[tuple[Payment, list[int]]] = []
+        for line, row in content.rows:
+            self._report.counts.lines_read += 1
+            reference = row.get("reference_paiement", "")
+            result = validate_payment_row(line, row)
+            if not reference:
+                self._reject_lines([(line, result)], None)
+                continue
+            group = pending.setdefault(reference, [])
+            group.append((line, result))
+            if len(group) < lines_per_reference[reference]:
+                continue
+            del pending[reference]
+            payment = self._assemble(reference, group)
+            if payment is not None:
+                ready.append((payment, [line for line, _ in group]))
+            if len(ready) >= self._ingestion.batch_size:
+                self._apply(ready)
+                ready = []
+        for reference, group in pending.items():  # only if the file changed under us
+            self._reject_lines(group, f"paiement {reference} incomplet")
+        if ready:
+            self._apply(ready)
+
+    def _reject_lines(
+        self, group: list[tuple[int, PaymentLineRecord | list[Rejection]]], reason: str | None
+    ) -> None:
+        first_invalid = next((line for line, result in group if isinstance(result, list)), None)
+        for line, result in group:
+            if isinstance(result, list):
+                for rejection in result:
+                    self._report.reject(rejection)
+            else:
+                because = reason or f"la ligne {first_invalid} du même paiement est invalide"
+                self._report.reject(
+                    Rejection(
+                        line, None, f"paiement {result.reference} rejeté en entier : {because}"
+                    )
+                )
+        if reason is not None or first_invalid is not None:
+            self._report.counts.payments_rejected += 1
+
+    def _assemble(
+        self, reference: str, group: list[tuple[int, PaymentLineRecord | list[Rejection]]]
+    ) -> Payment | None:
+        records = [result for _, result in group if not isinstance(result, list)]
+        if len(records) < len(group):
+            self._reject_lines(group, None)
+            return None
+        first = records[0]
+        if any(record.dossier_number != first.dossier_number for record in records):
+            self._reject_lines(group, "ses lignes portent des numéros de dossier différents")
+            return None
+        if any(record.payment_date != first.payment_date for record in records):
+            self._reject_lines(
+                group, "ses lignes portent des dates de mise en paiement différentes"
+            )
+            return None
+        return Payment(
+            funder_code=self._incoming.funder_code,
+            reference=reference,
+            dossier_number=first.dossier_number,
+            payment_date=first.payment_date,
+            lines=tuple(
+                PaymentLine(
+                    period_start=record.period_start,
+                    period_end=record.period_end,
+                    element=record.element,
+                    label=record.label,
+                    rate=record.rate,
+                    days=record.days,
+                    divisor=record.divisor,
+                    amount=record.amount,
+                )
+                for record in sorted(records, key=lambda record: record.line)
+            ),
+            content_hash=payment_content_key(records),
+        )
+
+    def _reject_payment(self, payment: Payment, lines: list[int], column: str, reason: str) -> None:
+        for line in lines:
+            self._report.reject(Rejection(line, column, reason))
+        self._report.counts.payments_rejected += 1
+
+    def _apply(self, ready: list[tuple[Payment, list[int]]]) -> None:
+        funder_code = self._incoming.funder_code
+        to_check = sorted(
+            {payment.dossier_number for payment, _ in ready}
+            - self._known_dossiers
+            - self._unknown_dossiers
+        )
+        if to_check:
+            found = self._ingestion.dossiers.get_many(funder_code, to_check)
+            self._known_dossiers.update(found)
+            self._unknown_dossiers.update(set(to_check) - set(found))
+        stored = self._ingestion.payments.get_content_hashes(
+            funder_code, [payment.reference for payment, _ in ready]
+        )
+        to_write: list[Payment] = []
+        for payment, lines in ready:
+            if payment.dossier_number in self._unknown_dossiers:
+                self._reject_payment(
+                    payment,
+                    lines,
+                    "numero_dossier",
+                    f"dossier {payment.dossier_number} inconnu pour ce financeur",
+                )
+            elif payment.reference not in stored:
+                to_write.append(payment)
+            elif stored[payment.reference] == payment.content_hash:
+                self._report.counts.payments_skipped += 1
+            else:
+                self._reject_payment(
+                    payment,
+                    lines,
+                    "reference_paiement",
+                    f"la référence {payment.reference} est déjà enregistrée avec un contenu "
+                    "différent : corrigez par un nouveau paiement REGULARISATION",
+                )
+        if to_write:
+            self._ingestion.payments.write_many(to_write, self._incoming.key)
+            self._report.counts.payments_stored += len(to_write)

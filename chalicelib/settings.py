@@ -1,0 +1,98 @@
+"""One typed settings object, read from the environment and validated once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Stage = Literal["local", "test", "dev", "prod"]
+STAGES: tuple[Stage, ...] = ("local", "test", "dev", "prod")
+AUTOMATION_STAGES: tuple[Stage, ...] = ("local", "test")
+
+
+class SettingsError(RuntimeError):
+    """Raised at start when the environment is incomplete or wrong; names every faulty variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: Stage
+    aws_region: str
+    table_prefix: str
+    exchange_bucket: str
+    documents_bucket: str
+    funder_files_queue: str
+    mail_sender: str
+    public_base_url: str
+    mail_configuration_set: str | None = None
+    captcha_test_answer: str | None = None
+    franceconnect_base_url: str | None = None
+    franceconnect_client_id: str | None = None
+    franceconnect_secret_name: str | None = None
+
+    @property
+    def secure_cookies(self) -> bool:
+        # Browsers drop `Secure` cookies on plain http, which is what the local stack serves.
+        return self.stage != "local"
+
+    @property
+    def strict_transport_security(self) -> bool:
+        return self.stage != "local"
+
+    def table_name(self, suffix: str) -> str:
+        return f"{self.table_prefix}-{suffix}"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                problems.append(f"{name} is missing")
+            return value
+
+        def optional(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        stage = required("STAGE")
+        if stage and stage not in STAGES:
+            problems.append(f"STAGE must be one of {', '.join(STAGES)} (got {stage!r})")
+        region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip()
+        if not region:
+            problems.append("AWS_REGION (or AWS_DEFAULT_REGION) is missing")
+        public_base_url = required("PUBLIC_BASE_URL").rstrip("/")
+        if public_base_url and not public_base_url.startswith(("https://", "http://localhost")):
+            problems.append(
+                "PUBLIC_BASE_URL must start with https:// (http://localhost only locally)"
+            )
+        mail_sender = required("MAIL_SENDER")
+        if mail_sender and "@" not in mail_sender:
+            problems.append("MAIL_SENDER must be a mail address")
+        captcha_test_answer = optional("CAPTCHA_TEST_ANSWER")
+        if captcha_test_answer and stage not in AUTOMATION_STAGES:
+            problems.append("CAPTCHA_TEST_ANSWER is only allowed in the local and test stages")
+        values = {
+            "table_prefix": required("TABLE_PREFIX"),
+            "exchange_bucket": required("EXCHANGE_BUCKET"),
+            "documents_bucket": required("DOCUMENTS_BUCKET"),
+            "funder_files_queue": required("FUNDER_FILES_QUEUE"),
+        }
+        if problems:
+            raise SettingsError("Invalid settings: " + "; ".join(problems) + ".")
+        return cls(
+            stage=stage,  # type: ignore[arg-type]  # checked against STAGES above
+            aws_region=region,
+            mail_sender=mail_sender,
+            public_base_url=public_base_url,
+            mail_configuration_set=optional("MAIL_CONFIGURATION_SET"),
+            captcha_test_answer=captcha_test_answer,
+            franceconnect_base_url=optional("FRANCECONNECT_BASE_URL"),
+            franceconnect_client_id=optional("FRANCECONNECT_CLIENT_ID"),
+            franceconnect_secret_name=optional("FRANCECONNECT_SECRET_NAME"),
+            **values,
+        )

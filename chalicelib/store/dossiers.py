@@ -1,0 +1,101 @@
+"""Dossiers in DynamoDB: batched reads and writes for ingestion, owner lookups for the portal."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from chalicelib.services.dossiers import Dossier, DossierChange, dossier_key
+from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.store.models import DossierChangeItem, DossierItem
+
+
+def _optional(value: str | None) -> str | None:
+    return value or None
+
+
+def to_dossier(item: DossierItem) -> Dossier:
+    return Dossier(
+        funder_code=item.funder_code,
+        dossier_number=item.dossier_number,
+        family_name=item.family_name,
+        given_names=item.given_names,
+        birth_date=date.fromisoformat(item.birth_date),
+        email=_optional(item.email),
+        training_code=item.training_code,
+        training_title=item.training_title,
+        start_date=date.fromisoformat(item.start_date),
+        end_date=date.fromisoformat(item.end_date),
+        organisation_siret=item.organisation_siret,
+        organisation_name=item.organisation_name,
+        organisation_email=_optional(item.organisation_email),
+        monthly_rate=Decimal(item.monthly_rate),
+        decision_date=date.fromisoformat(item.decision_date),
+        status=DossierStatus(item.status),
+        account_id=_optional(item.account_id),
+    )
+
+
+def to_item(dossier: Dossier, source_file: str, now: datetime) -> DossierItem:
+    return DossierItem(
+        funder_code=dossier.funder_code,
+        dossier_number=dossier.dossier_number,
+        identity_key=dossier.identity_key,
+        family_name=dossier.family_name,
+        given_names=dossier.given_names,
+        birth_date=dossier.birth_date.isoformat(),
+        email=dossier.email,
+        training_code=dossier.training_code,
+        training_title=dossier.training_title,
+        start_date=dossier.start_date.isoformat(),
+        end_date=dossier.end_date.isoformat(),
+        organisation_siret=dossier.organisation_siret,
+        organisation_name=dossier.organisation_name,
+        organisation_email=dossier.organisation_email,
+        monthly_rate=str(dossier.monthly_rate),
+        decision_date=dossier.decision_date.isoformat(),
+        status=dossier.status.value,
+        content_hash=dossier.content_hash,
+        account_id=dossier.account_id,
+        updated_at=now,
+        source_file=source_file,
+    )
+
+
+class DynamoDossierRepository:
+    def get(self, funder_code: str, dossier_number: str) -> Dossier | None:
+        try:
+            return to_dossier(DossierItem.get(funder_code, dossier_number))
+        except DossierItem.DoesNotExist:
+            return None
+
+    def get_many(self, funder_code: str, dossier_numbers: list[str]) -> dict[str, Dossier]:
+        keys = [(funder_code, number) for number in dict.fromkeys(dossier_numbers)]
+        return {item.dossier_number: to_dossier(item) for item in DossierItem.batch_get(keys)}
+
+    def write_many(
+        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
+    ) -> None:
+        now = datetime.now(UTC)
+        # Changes first: if the run dies in between, the retry sees the dossier still old and
+        # writes the same change item again (same key), never a change without its dossier.
+        with DossierChangeItem.batch_write() as batch:
+            for change in changes:
+                batch.save(
+                    DossierChangeItem(
+                        dossier_key=change.dossier.key,
+                        change_id=change.dossier.content_hash,
+                        recorded_at=now,
+                        source_file=source_file,
+                        changes={
+                            name: {"old": old, "new": new}
+                            for name, (old, new) in change.changes.items()
+                        },
+                    )
+                )
+        with DossierItem.batch_write() as batch:
+            for dossier in dossiers:
+                batch.save(to_item(dossier, source_file, now))
+
+    def list_changes(self, funder_code: str, dossier_number: str) -> list[DossierChangeItem]:
+        return list(DossierChangeItem.query(dossier_key(funder_code, dossier_number)))

@@ -1,0 +1,196 @@
+"""PynamoDB models: the only description of DynamoDB items in the code.
+
+Table names are bound at start by `bind_tables` from the settings' prefix; `infra/template.yaml`
+defines the same tables, keys, indexes and TTL attributes (a test checks they agree).
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+UNBOUND = "unbound-table"
+
+
+class FunderItem(Model):
+    """Funders share one partition so that listing them is a single Query (never a Scan)."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "funders"
+
+    kind = UnicodeAttribute(hash_key=True, default="funder")
+    funder_code = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    franceconnect_enabled = BooleanAttribute(default=False)
+    messages_enabled = BooleanAttribute(default=False)
+    updated_at = UTCDateTimeAttribute()
+
+
+class DossiersByIdentity(GlobalSecondaryIndex["DossierItem"]):
+    class Meta:
+        index_name = "by-identity"
+        projection = AllProjection()
+
+    identity_key = UnicodeAttribute(hash_key=True)
+
+
+class DossiersByAccount(GlobalSecondaryIndex["DossierItem"]):
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+
+
+class DossierItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "dossiers"
+
+    funder_code = UnicodeAttribute(hash_key=True)
+    dossier_number = UnicodeAttribute(range_key=True)
+    identity_key = UnicodeAttribute()
+    family_name = UnicodeAttribute()
+    given_names = UnicodeAttribute()
+    birth_date = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    training_code = UnicodeAttribute()
+    training_title = UnicodeAttribute()
+    start_date = UnicodeAttribute()
+    end_date = UnicodeAttribute()
+    organisation_siret = UnicodeAttribute()
+    organisation_name = UnicodeAttribute()
+    organisation_email = UnicodeAttribute(null=True)
+    monthly_rate = UnicodeAttribute()
+    decision_date = UnicodeAttribute()
+    status = UnicodeAttribute()
+    content_hash = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    source_file = UnicodeAttribute()
+
+    by_identity = DossiersByIdentity()
+    by_account = DossiersByAccount()
+
+
+class DossierChangeItem(Model):
+    """One item per update of a dossier by a funder file: which fields changed, from what."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "dossier-changes"
+
+    dossier_key = UnicodeAttribute(hash_key=True)  # "<funder_code>#<dossier_number>"
+    # Derived from the old and new content: a retried run records the same change only once.
+    change_id = UnicodeAttribute(range_key=True)
+    recorded_at = UTCDateTimeAttribute()
+    source_file = UnicodeAttribute()
+    changes = MapAttribute()  # field -> {"old": ..., "new": ...}
+
+
+class PaymentLineAttribute(MapAttribute):
+    period_start = UnicodeAttribute()
+    period_end = UnicodeAttribute()
+    element = UnicodeAttribute()
+    label = UnicodeAttribute()
+    rate = UnicodeAttribute(null=True)
+    days = UnicodeAttribute(null=True)
+    divisor = UnicodeAttribute(null=True)
+    amount = UnicodeAttribute()
+
+
+class PaymentsByDossier(GlobalSecondaryIndex["PaymentItem"]):
+    class Meta:
+        index_name = "by-dossier"
+        projection = AllProjection()
+
+    dossier_key = UnicodeAttribute(hash_key=True)
+    payment_date = UnicodeAttribute(range_key=True)  # ISO date, so that order is chronological
+
+
+class PaymentItem(Model):
+    """A payment and all its lines are one item: storing it is all or nothing by construction."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "payments"
+
+    funder_code = UnicodeAttribute(hash_key=True)
+    reference = UnicodeAttribute(range_key=True)
+    dossier_key = UnicodeAttribute()
+    dossier_number = UnicodeAttribute()
+    payment_date = UnicodeAttribute()
+    lines = ListAttribute(of=PaymentLineAttribute)
+    total = UnicodeAttribute()
+    content_hash = UnicodeAttribute()
+    source_file = UnicodeAttribute()
+    stored_at = UTCDateTimeAttribute()
+    notified = BooleanAttribute(default=False)
+
+    by_dossier = PaymentsByDossier()
+
+
+class AccountsByEmail(GlobalSecondaryIndex["AccountItem"]):
+    class Meta:
+        index_name = "by-email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+
+
+class AccountItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "accounts"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    family_name = UnicodeAttribute()
+    given_names = UnicodeAttribute()
+    birth_date = UnicodeAttribute()
+    identity_key = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    by_email = AccountsByEmail()
+
+
+class IdempotencyItem(Model):
+    """Written by Powertools Idempotency (its default attribute names)."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "idempotency"
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    data = UnicodeAttribute(null=True)
+    in_progress_expiration = NumberAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    FunderItem,
+    DossierItem,
+    DossierChangeItem,
+    PaymentItem,
+    AccountItem,
+    IdempotencyItem,
+)
+
+
+def bind_tables(table_prefix: str, region: str) -> None:
+    """Point every model at its table of this stage. Called once by the composition root."""
+    for model in ALL_MODELS:
+        model.Meta.table_name = f"{table_prefix}-{model.Meta.table_suffix}"
+        model.Meta.region = region
+        model._connection = None  # a connection caches the table name it was made for

@@ -1,0 +1,95 @@
+"""Payments in DynamoDB: one item per payment, its lines inside, keyed by the funder's reference."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from chalicelib.services.dossiers import dossier_key
+from chalicelib.services.funder_files.records import PaymentElement
+from chalicelib.services.payments import Payment, PaymentLine
+from chalicelib.store.models import PaymentItem, PaymentLineAttribute
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def to_payment(item: PaymentItem) -> Payment:
+    return Payment(
+        funder_code=item.funder_code,
+        reference=item.reference,
+        dossier_number=item.dossier_number,
+        payment_date=date.fromisoformat(item.payment_date),
+        lines=tuple(
+            PaymentLine(
+                period_start=date.fromisoformat(line.period_start),
+                period_end=date.fromisoformat(line.period_end),
+                element=PaymentElement(line.element),
+                label=line.label,
+                rate=_decimal(line.rate),
+                days=_decimal(line.days),
+                divisor=_decimal(line.divisor),
+                amount=Decimal(line.amount),
+            )
+            for line in item.lines
+        ),
+        content_hash=item.content_hash,
+    )
+
+
+def to_item(payment: Payment, source_file: str, now: datetime) -> PaymentItem:
+    return PaymentItem(
+        funder_code=payment.funder_code,
+        reference=payment.reference,
+        dossier_key=dossier_key(payment.funder_code, payment.dossier_number),
+        dossier_number=payment.dossier_number,
+        payment_date=payment.payment_date.isoformat(),
+        lines=[
+            PaymentLineAttribute(
+                period_start=line.period_start.isoformat(),
+                period_end=line.period_end.isoformat(),
+                element=line.element.value,
+                label=line.label,
+                rate=_text(line.rate),
+                days=_text(line.days),
+                divisor=_text(line.divisor),
+                amount=str(line.amount),
+            )
+            for line in payment.lines
+        ],
+        total=str(payment.total),
+        content_hash=payment.content_hash,
+        source_file=source_file,
+        stored_at=now,
+        notified=False,
+    )
+
+
+class DynamoPaymentRepository:
+    def get_content_hashes(self, funder_code: str, references: list[str]) -> dict[str, str]:
+        keys = [(funder_code, reference) for reference in dict.fromkeys(references)]
+        return {
+            item.reference: item.content_hash
+            for item in PaymentItem.batch_get(
+                keys, attributes_to_get=["funder_code", "reference", "content_hash"]
+            )
+        }
+
+    def write_many(self, payments: list[Payment], source_file: str) -> None:
+        now = datetime.now(UTC)
+        with PaymentItem.batch_write() as batch:
+            for payment in payments:
+                batch.save(to_item(payment, source_file, now))
+
+    def list_for_dossier(self, funder_code: str, dossier_number: str) -> list[Payment]:
+        return [
+            to_payment(item)
+            for item in PaymentItem.by_dossier.query(
+                dossier_key(funder_code, dossier_number), scan_index_forward=False
+            )
+        ]

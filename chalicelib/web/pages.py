@@ -1,0 +1,171 @@
+"""The public pages: the portal's home, each funder's home, the legal pages and the error pages.
+
+`/{funder_code}` sits beside literal first segments (/accessibilite, /static/...). API Gateway and
+Chalice both prefer a literal resource to a path parameter, and `is_valid_funder_code` refuses the
+reserved words, so a funder can never hide a page. Both also drop a trailing slash before matching
+(except for "/"), so `/<code>/`, the address printed on funding decisions, reaches `/{funder_code}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from chalice import Blueprint
+from chalice.app import Request, Response
+
+from chalicelib.container import get_container
+from chalicelib.services.funders import Funder, is_valid_funder_code, list_funders
+from chalicelib.web.rendering import HTML, error_page, html_page, not_found_page
+
+blueprint = Blueprint(__name__)
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """What the legal pages say about who runs the portal; operators complete it before opening."""
+
+    publisher: str
+    publisher_address: str
+    publication_director: str
+    contact_email: str
+    dpo_email: str
+    accessibility_statement_date: date
+
+
+SITE = SiteIdentity(
+    publisher="Administration éditrice du Portail stagiaire (à compléter)",
+    publisher_address="Adresse postale de l’administration éditrice (à compléter)",
+    publication_director="Directrice ou directeur de la publication (à compléter)",
+    contact_email="contact@portail-stagiaire.example.gouv.fr",
+    dpo_email="dpo@portail-stagiaire.example.gouv.fr",
+    accessibility_statement_date=date(2026, 11, 27),
+)
+
+# The entry points of a funder's home that the accounts work will replace, with their page title.
+# Each becomes a real route in its own blueprint; Chalice refuses a route registered twice, so the
+# line here must go at the same time.
+COMING_SOON_TITLES = {
+    "connexion": "Identification",
+    "inscription": "Inscription au portail de rémunération des stagiaires",
+    "mot-de-passe-oublie": "Mot de passe oublié",
+    "franceconnect": "Identification avec FranceConnect",
+}
+
+UNKNOWN_FUNDER_MESSAGE = (
+    "Aucun portail ne correspond à cette adresse. Vérifiez l’adresse de connexion indiquée sur "
+    "votre décision de prise en charge."
+)
+
+
+def _redirect(location: str) -> Response:
+    return Response(body="", status_code=301, headers={"Location": location})
+
+
+def _with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Response]) -> Response:
+    """Render `page` for the funder of `funder_code`, or the 404 page when there is none."""
+    repository = get_container().funders
+    if not is_valid_funder_code(funder_code):
+        # Addresses copied from paper sometimes come in capitals: lead them to the real one.
+        lowered = funder_code.lower()
+        if lowered != funder_code and is_valid_funder_code(lowered) and repository.get(lowered):
+            return _redirect(f"/{lowered}/{subpath}")
+        return not_found_page(UNKNOWN_FUNDER_MESSAGE)
+    funder = repository.get(funder_code)
+    if funder is None:
+        return not_found_page(UNKNOWN_FUNDER_MESSAGE)
+    return page(funder)
+
+
+@blueprint.route("/")
+def home() -> Response:
+    container = get_container()
+    return html_page(
+        "home.html",
+        funders=list_funders(container.funders),
+        base_url=container.settings.public_base_url,
+    )
+
+
+@blueprint.route("/{funder_code}")
+def funder_home(funder_code: str) -> Response:
+    return _with_funder(
+        funder_code, "", lambda funder: html_page("funder_home.html", funder=funder)
+    )
+
+
+def _coming_soon(funder_code: str, slug: str) -> Response:
+    def page(funder: Funder) -> Response:
+        if slug == "franceconnect" and not funder.franceconnect_enabled:
+            return not_found_page()
+        return html_page("coming_soon.html", funder=funder, page_title=COMING_SOON_TITLES[slug])
+
+    return _with_funder(funder_code, slug, page)
+
+
+@blueprint.route("/{funder_code}/connexion")
+def login_coming_soon(funder_code: str) -> Response:
+    return _coming_soon(funder_code, "connexion")
+
+
+@blueprint.route("/{funder_code}/inscription")
+def signup_coming_soon(funder_code: str) -> Response:
+    return _coming_soon(funder_code, "inscription")
+
+
+@blueprint.route("/{funder_code}/mot-de-passe-oublie")
+def recovery_coming_soon(funder_code: str) -> Response:
+    return _coming_soon(funder_code, "mot-de-passe-oublie")
+
+
+@blueprint.route("/{funder_code}/franceconnect")
+def franceconnect_coming_soon(funder_code: str) -> Response:
+    return _coming_soon(funder_code, "franceconnect")
+
+
+@blueprint.route("/accessibilite")
+def accessibility() -> Response:
+    return _legal_page("accessibility.html")
+
+
+@blueprint.route("/mentions-legales")
+def legal_notice() -> Response:
+    return _legal_page("legal_notice.html")
+
+
+@blueprint.route("/donnees-personnelles")
+def personal_data() -> Response:
+    return _legal_page("personal_data.html")
+
+
+@blueprint.route("/gestion-des-cookies")
+def cookies() -> Response:
+    return _legal_page("cookies.html")
+
+
+def _legal_page(template: str) -> Response:
+    return html_page(template, site=SITE, base_url=get_container().settings.public_base_url)
+
+
+def html_error_pages(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: Chalice's own 404 and 5xx answers are JSON; a person gets the French page.
+
+    It must be registered after the security headers middleware (inside it), so that the page
+    it substitutes still gets those headers. The JSON API under /api/ keeps its JSON errors.
+    """
+    response = get_response(request)
+    if request.path.startswith("/api/") or _is_html(response):
+        return response
+    if response.status_code == 404:
+        return not_found_page()
+    if response.status_code >= 500:
+        return error_page(response.status_code)
+    return response
+
+
+def _is_html(response: Response) -> bool:
+    content_type = next(
+        (value for name, value in response.headers.items() if name.lower() == "content-type"), ""
+    )
+    return isinstance(content_type, str) and content_type.startswith(HTML.split(";")[0])

@@ -1,0 +1,131 @@
+"""The least-privilege policy of the app's Lambda role (Chalice's `autogen_policy` is off).
+
+`.chalice/policy-<stage>.json` is this function's output, written by `python -m infra.deploy`; a
+test checks the committed files against it and against the tables of `infra/template.yaml`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_MAIL_DOMAIN = "portail-stagiaire.example.gouv.fr"
+METRICS_NAMESPACE = "PortailStagiaire"
+
+# The tables of infra/template.yaml, by name suffix.
+TABLE_SUFFIXES = (
+    "funders",
+    "dossiers",
+    "dossier-changes",
+    "payments",
+    "accounts",
+    "sessions",
+    "challenges",
+    "counters",
+    "audit",
+    "terms",
+    "messages",
+    "idempotency",
+)
+
+# No Scan: nothing in a request path may grow with the number of trainees.
+DYNAMODB_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:UpdateItem",
+]
+
+
+def lambda_policy(stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN) -> dict[str, Any]:
+    prefix = f"portail-stagiaire-{stage}"
+    log_groups = [
+        f"arn:aws:logs:*:*:log-group:/aws/lambda/{prefix}",  # the API function
+        f"arn:aws:logs:*:*:log-group:/aws/lambda/{prefix}-*",  # the event handlers
+    ]
+    tables = [f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}" for suffix in TABLE_SUFFIXES]
+    # Bucket names end with the account id, which the committed file cannot know: the condition
+    # keeps the wildcard from reaching a same-named bucket of another account.
+    own_account = {"StringEquals": {"s3:ResourceAccount": "${aws:PrincipalAccount}"}}
+    exchange = f"arn:aws:s3:::{prefix}-exchange-*"
+    documents = f"arn:aws:s3:::{prefix}-documents-*"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": log_groups + [f"{group}:*" for group in log_groups],
+        },
+        {
+            "Sid": "UseTables",
+            "Effect": "Allow",
+            "Action": DYNAMODB_ACTIONS,
+            "Resource": [arn for table in tables for arn in (table, f"{table}/index/*")],
+        },
+        {
+            # Versioned bucket: the event names the version, which a retried run reads again.
+            "Sid": "ReadFunderFiles",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": f"{exchange}/incoming/*",
+            "Condition": own_account,
+        },
+        {
+            "Sid": "WriteFunderReports",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{exchange}/reports/*",
+            "Condition": own_account,
+        },
+        {
+            "Sid": "ReadWriteDocuments",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"{documents}/*",
+            "Condition": own_account,
+        },
+        {
+            "Sid": "ConsumeFunderFiles",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+            ],
+            "Resource": f"arn:aws:sqs:*:*:{prefix}-funder-files",
+        },
+        {
+            # Sending needs both the identity and, when the mail names it, the configuration set.
+            "Sid": "SendMail",
+            "Effect": "Allow",
+            "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+            "Resource": [
+                f"arn:aws:ses:*:*:identity/{mail_domain}",
+                f"arn:aws:ses:*:*:configuration-set/{prefix}",
+            ],
+        },
+        {
+            # Secrets Manager appends six random characters to the name in the ARN.
+            "Sid": "ReadFranceConnectSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": (
+                f"arn:aws:secretsmanager:*:*:secret:portail-stagiaire/{stage}/"
+                "franceconnect-client-secret-??????"
+            ),
+        },
+        {
+            "Sid": "PutMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+        },
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,213 @@
+"""`make run`: the whole portal on one machine, in one process (architecture.md, "The local stack").
+
+1. the AWS emulator (moto server) with the resources of infra/template.yaml;
+2. (the fake FranceConnect provider comes with the FranceConnect issue);
+3. the demo data, dropped as funder files into the exchange bucket;
+4. the Chalice app on http://localhost:8000;
+5. the S3 → SQS → handler leg, through a poller calling the same handler as AWS;
+6. every mail written to .local/outbox/ and summarised on the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+LOCAL_DIR = PROJECT_DIR / ".local"
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class StackAddresses:
+    host: str
+    aws_port: int
+    app_port: int
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def app_url(self) -> str:
+        return f"http://localhost:{self.app_port}"
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    return dict(config["stages"][stage].get("environment_variables", {}))
+
+
+def configure_environment(addresses: StackAddresses, stage: str = "local") -> dict[str, str]:
+    """The local stage's variables plus what makes every AWS client talk to the emulator."""
+    environment = stage_environment(stage)
+    environment.update(
+        {
+            "STAGE": stage,
+            "AWS_ENDPOINT_URL": addresses.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": environment.get("AWS_DEFAULT_REGION", "eu-west-3"),
+            "AWS_REGION": environment.get("AWS_DEFAULT_REGION", "eu-west-3"),
+            "PUBLIC_BASE_URL": addresses.app_url,
+            "CAPTCHA_TEST_ANSWER": os.environ.get("CAPTCHA_TEST_ANSWER", ""),
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(environment)
+    return environment
+
+
+class LocalStack:
+    """Starts and stops every piece; usable from `make run` and from the end-to-end tests."""
+
+    def __init__(self, addresses: StackAddresses, outbox_dir: Path, quiet: bool = False) -> None:
+        self.addresses = addresses
+        self.outbox_dir = outbox_dir
+        self.quiet = quiet
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._moto: Any = None
+        self._http: Any = None
+        self.outputs: dict[str, str] = {}
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def start(self, with_demo: bool = True) -> None:
+        configure_environment(self.addresses)
+        # The emulator's access log would drown what matters; the app's own logs stay JSON.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(
+            ip_address=self.addresses.host, port=self.addresses.aws_port
+        )
+        self._moto.start()
+        self.say(f"Émulateur AWS : {self.addresses.endpoint_url}")
+
+        from local.resources import create_resources
+
+        region = os.environ["AWS_REGION"]
+        self.outputs = create_resources(self.addresses.endpoint_url, stage="local", region=region)
+        self._verify_mail_sender(region)
+
+        from chalicelib.container import reset_container
+
+        reset_container()
+        import app as portal
+        from local.outbox import OutboxWriter
+        from local.poller import FunderFilesPoller
+
+        outbox = OutboxWriter(self.outbox_dir, region=region, account_id=ACCOUNT_ID, say=self.say)
+        poller = FunderFilesPoller(
+            queue_name=os.environ["FUNDER_FILES_QUEUE"],
+            handler=portal.handle_funder_file_messages,
+            say=self.say,
+        )
+        for target in (outbox.run, poller.run):
+            thread = threading.Thread(target=target, args=(self._stop,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._start_app(portal.app)
+        if with_demo:
+            from local.demo import load_demo
+
+            load_demo(say=self.say, wait_for=poller.wait_until_idle)
+
+    def _verify_mail_sender(self, region: str) -> None:
+        import boto3
+
+        sender = os.environ["MAIL_SENDER"]
+        boto3.client("ses", region_name=region).verify_domain_identity(
+            Domain=sender.rpartition("@")[2]
+        )
+
+    def _start_app(self, chalice_app: Any) -> None:
+        from chalice.config import Config
+        from chalice.local import LocalDevServer
+
+        config = Config.create(chalice_stage="local", chalice_app=chalice_app, app_name="portail")
+        self._http = LocalDevServer(
+            chalice_app, config, host=self.addresses.host, port=self.addresses.app_port
+        )
+        thread = threading.Thread(target=self._http.server.serve_forever, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._http is not None:
+            self._http.shutdown()
+        if self._moto is not None:
+            self._moto.stop()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+
+def print_directions(stack: LocalStack) -> None:
+    outputs = stack.outputs
+    exchange = outputs.get("ExchangeBucketName", os.environ["EXCHANGE_BUCKET"])
+    stack.say(
+        "\n".join(
+            [
+                "",
+                "Portail stagiaire — pile locale prête",
+                f"  Portail :            {stack.addresses.app_url}/",
+                f"  Émulateur AWS :      {stack.addresses.endpoint_url}",
+                f"  Seau d'échange :     s3://{exchange}",
+                f"  Seau des documents : s3://{os.environ['DOCUMENTS_BUCKET']}",
+                f"  Courriels envoyés :  {stack.outbox_dir}/ (un fichier .eml par courriel)",
+                "  Déposer un fichier financeur :",
+                f"    .venv/bin/python -m chalicelib.admin drop <fichier.csv> --funder <code> "
+                f"--endpoint-url {stack.addresses.endpoint_url}",
+                f"    (ou : aws --endpoint-url {stack.addresses.endpoint_url} s3 cp <fichier.csv> "
+                f"s3://{exchange}/incoming/<code>/)",
+                f"  Rapports :           s3://{exchange}/reports/<code>/",
+                "  Ctrl-C pour tout arrêter.",
+                "",
+            ]
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Démarre le portail et son environnement local.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--aws-port", type=int, default=4566)
+    parser.add_argument("--app-port", type=int, default=8000)
+    parser.add_argument("--outbox", type=Path, default=LOCAL_DIR / "outbox")
+    parser.add_argument("--no-demo", action="store_true", help="ne pas charger les données de démo")
+    args = parser.parse_args(argv)
+    stack = LocalStack(StackAddresses(args.host, args.aws_port, args.app_port), args.outbox)
+    signal.signal(signal.SIGTERM, lambda *_: stack.stop())
+    try:
+        stack.start(with_demo=not args.no_demo)
+        print_directions(stack)
+        stack.wait()
+    except KeyboardInterrupt:
+        stack.say("\nArrêt de la pile locale…")
+    except OSError as error:
+        print(f"Impossible de démarrer la pile locale : {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Shared fixtures. The environment of the `test` stage is set before anything imports the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+TEST_ENVIRONMENT = {
+    "STAGE": "test",
+    "AWS_DEFAULT_REGION": "eu-west-3",
+    "AWS_REGION": "eu-west-3",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_PREFIX": "portail-stagiaire-test",
+    "EXCHANGE_BUCKET": "portail-stagiaire-test-exchange-123456789012",
+    "DOCUMENTS_BUCKET": "portail-stagiaire-test-documents-123456789012",
+    "FUNDER_FILES_QUEUE": "portail-stagiaire-test-funder-files",
+    "MAIL_SENDER": "ne-pas-repondre@portail-stagiaire.example.gouv.fr",
+    "PUBLIC_BASE_URL": "http://localhost:8000",
+    "CAPTCHA_TEST_ANSWER": "123456",
+    "POWERTOOLS_METRICS_NAMESPACE": "PortailStagiaire",
+}
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.update(TEST_ENVIRONMENT)
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    """A fresh emulated AWS account holding every resource of infra/template.yaml."""
+    from moto import mock_aws
+
+    from chalicelib.container import reset_container
+    from local.resources import create_resources_in_process
+
+    reset_container()
+    with mock_aws():
+        outputs = create_resources_in_process(stage="test", region=TEST_ENVIRONMENT["AWS_REGION"])
+        _drop_s3_test_event()
+        yield outputs
+    reset_container()
+
+
+def _drop_s3_test_event() -> None:
+    """S3 sends an "s3:TestEvent" when a notification is set up; tests start from an empty queue."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    sqs.purge_queue(
+        QueueUrl=sqs.get_queue_url(QueueName=TEST_ENVIRONMENT["FUNDER_FILES_QUEUE"])["QueueUrl"]
+    )

@@ -1,0 +1,259 @@
+"""The infrastructure: templates lint clean, the emulator's resources match the template, the
+Lambda policies and the Chalice config agree with it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.deploy import FUNDER_CODE, MAIN_TEMPLATE, deploy_stack, environment_from_outputs
+from infra.policy import TABLE_SUFFIXES, lambda_policy
+from local.resources import create_resources_in_process, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALICE_DIR = ROOT / ".chalice"
+FUNDER_TEMPLATE = ROOT / "infra" / "funder-access.yaml"
+REGION = "eu-west-3"
+TEMPLATE = load_template()
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def physical_name(value: Any, stage: str) -> str:
+    """The name a `!Sub` gives once deployed into the emulator's account."""
+    return value["Fn::Sub"].replace("${Stage}", stage).replace("${AWS::AccountId}", "123456789012")
+
+
+TEMPLATE_TABLES = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[dict[str, str]]:
+    """The `test` stage, deployed once for this module (the deployment is the thing under test)."""
+    with mock_aws():
+        yield create_resources_in_process(stage="test", region=REGION)
+
+
+def client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+# ---------------------------------------------------------------- templates
+
+
+@pytest.mark.parametrize("template", [MAIN_TEMPLATE, FUNDER_TEMPLATE], ids=lambda p: p.name)
+def test_template_has_no_lint_error_nor_warning(template):
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(template, config=ManualArgs(regions=[REGION]))
+    problems = [str(m) for m in matches if m.rule.severity in ("error", "warning")]
+    assert problems == []
+
+
+def test_funder_code_rule_is_the_same_in_the_template_and_the_script():
+    funder_template = load_template(FUNDER_TEMPLATE)
+    assert funder_template["Parameters"]["FunderCode"]["AllowedPattern"] == FUNDER_CODE.pattern
+
+
+def test_funder_access_writes_only_under_its_own_prefix():
+    statements = resources_of_type(load_template(FUNDER_TEMPLATE), "AWS::IAM::ManagedPolicy")[
+        "FunderPolicy"
+    ]["PolicyDocument"]["Statement"]
+    writes = [s for s in statements if any("Put" in a for a in _as_list(s["Action"]))]
+    assert len(writes) == 1
+    assert sorted(_as_list(writes[0]["Action"])) == ["s3:AbortMultipartUpload", "s3:PutObject"]
+    assert writes[0]["Resource"]["Fn::Sub"].endswith("/incoming/${FunderCode}/*")
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert "*" not in "".join(_as_list(statement["Action"]))
+
+
+# ---------------------------------------------------------------- emulator vs template
+
+
+def test_every_table_has_the_keys_indexes_and_ttl_of_the_template(deployed):
+    dynamodb = client("dynamodb")
+    expected_names = {physical_name(p["TableName"], "test") for p in TEMPLATE_TABLES.values()}
+    listed = {
+        n for n in dynamodb.list_tables()["TableNames"] if n.startswith("portail-stagiaire-test-")
+    }
+    assert listed == expected_names
+    for properties in TEMPLATE_TABLES.values():
+        name = physical_name(properties["TableName"], "test")
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        assert table["KeySchema"] == properties["KeySchema"], name
+        assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+            properties["AttributeDefinitions"], key=str
+        )
+        assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        indexes = {
+            index["IndexName"]: (index["KeySchema"], index["Projection"]["ProjectionType"])
+            for index in table.get("GlobalSecondaryIndexes", [])
+        }
+        assert indexes == {
+            index["IndexName"]: (index["KeySchema"], index["Projection"]["ProjectionType"])
+            for index in properties.get("GlobalSecondaryIndexes", [])
+        }, name
+        ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if "TimeToLiveSpecification" in properties:
+            assert ttl["TimeToLiveStatus"] == "ENABLED", name
+            assert ttl["AttributeName"] == properties["TimeToLiveSpecification"]["AttributeName"]
+        else:
+            assert ttl["TimeToLiveStatus"] == "DISABLED", name
+
+
+def test_outputs_name_every_table_bucket_and_queue(deployed):
+    for logical_id, properties in TEMPLATE_TABLES.items():
+        assert deployed[f"{logical_id}Name"] == physical_name(properties["TableName"], "test")
+    assert deployed["ExchangeBucketName"] == "portail-stagiaire-test-exchange-123456789012"
+    assert deployed["DocumentsBucketName"] == "portail-stagiaire-test-documents-123456789012"
+    assert deployed["FunderFilesQueueName"] == "portail-stagiaire-test-funder-files"
+    assert deployed["FunderFilesDeadLetterQueueName"] == "portail-stagiaire-test-funder-files-dlq"
+    assert (
+        deployed["FranceConnectSecretName"] == "portail-stagiaire/test/franceconnect-client-secret"
+    )
+    assert deployed["MailConfigurationSetName"] == "portail-stagiaire-test"
+    assert deployed["AlarmTopicArn"].endswith(":portail-stagiaire-test-alarms")
+
+
+def test_buckets_exist_encrypted_and_the_exchange_one_versioned(deployed):
+    s3 = client("s3")
+    for bucket in (deployed["ExchangeBucketName"], deployed["DocumentsBucketName"]):
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+        assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=deployed["ExchangeBucketName"])["Status"] == "Enabled"
+
+
+def test_queue_hands_failed_messages_to_the_dead_letter_queue(deployed):
+    sqs = client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=deployed["FunderFilesQueueName"])["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    dlq_url = sqs.get_queue_url(QueueName=deployed["FunderFilesDeadLetterQueueName"])["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    assert attributes["QueueArn"] == deployed["FunderFilesQueueArn"]
+    assert attributes["VisibilityTimeout"] == "900"
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"],
+        "maxReceiveCount": 5,
+    }
+
+
+def test_exchange_bucket_notifies_the_queue_of_incoming_files_only(deployed):
+    s3, sqs = client("s3"), client("sqs")
+    bucket = deployed["ExchangeBucketName"]
+    notification = s3.get_bucket_notification_configuration(Bucket=bucket)
+    [queue_config] = notification["QueueConfigurations"]
+    assert queue_config["QueueArn"] == deployed["FunderFilesQueueArn"]
+    assert queue_config["Events"] == ["s3:ObjectCreated:*"]
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [
+        {"Name": "prefix", "Value": "incoming/"}
+    ]
+
+    queue_url = sqs.get_queue_url(QueueName=deployed["FunderFilesQueueName"])["QueueUrl"]
+    sqs.purge_queue(QueueUrl=queue_url)  # drops the s3:TestEvent sent when the notification was set
+    s3.put_object(Bucket=bucket, Key="reports/demo/x.report.csv", Body=b"report")
+    s3.put_object(Bucket=bucket, Key="incoming/demo/paiements_1.csv", Body=b"file")
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    # Event keys are URL-encoded (moto even encodes "/"): handlers must unquote_plus them.
+    keys = [
+        unquote_plus(r["s3"]["object"]["key"])
+        for m in messages
+        for r in json.loads(m["Body"])["Records"]
+    ]
+    assert keys == ["incoming/demo/paiements_1.csv"]
+
+
+def test_creating_the_resources_again_changes_nothing(deployed):
+    assert create_resources_in_process(stage="test", region=REGION) == deployed
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
+def test_deploy_script_creates_then_does_nothing_when_nothing_changed(capsys):
+    with mock_aws():
+        cloudformation = client("cloudformation")
+        parameters = {"Stage": "dev", "MailDomain": None, "AlarmEmail": None}
+        first = deploy_stack(cloudformation, "portail-stagiaire-dev", MAIN_TEMPLATE, parameters)
+        second = deploy_stack(cloudformation, "portail-stagiaire-dev", MAIN_TEMPLATE, parameters)
+    assert first["StackStatus"] == second["StackStatus"] == "CREATE_COMPLETE"
+    assert "aucun changement" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- Lambda policies
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_policy_file_is_the_generated_one(stage):
+    committed = json.loads((CHALICE_DIR / f"policy-{stage}.json").read_text())
+    # The deploy script writes the stack's real mail domain into the SES statement.
+    [identity] = [
+        arn
+        for s in committed["Statement"]
+        for arn in _as_list(s["Resource"])
+        if ":identity/" in arn
+    ]
+    assert committed == lambda_policy(stage, identity.split(":identity/", 1)[1])
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_policy_file_reaches_every_table_of_the_template_and_no_other(stage):
+    text = (CHALICE_DIR / f"policy-{stage}.json").read_text()
+    assert "dynamodb:Scan" not in text and '"dynamodb:*"' not in text
+    prefix = f"table/portail-stagiaire-{stage}-"
+    named = set(re.findall(re.escape(prefix) + r"([a-z-]+?)(?:/index/\*)?\"", text))
+    template_suffixes = {
+        physical_name(p["TableName"], stage).removeprefix(f"portail-stagiaire-{stage}-")
+        for p in TEMPLATE_TABLES.values()
+    }
+    assert named == template_suffixes == set(TABLE_SUFFIXES)
+    assert text.count(prefix) == 2 * len(template_suffixes)  # each table and its indexes
+
+
+# ---------------------------------------------------------------- Chalice config
+
+
+def test_chalice_config_stages_and_policies():
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    assert config["app_name"] == "portail-stagiaire"
+    assert config["autogen_policy"] is False
+    assert config["lambda_functions"]["funder_files"]["lambda_timeout"] == 300
+    assert set(config["stages"]) == {"local", "test", "dev", "prod"}
+    for stage, stage_config in config["stages"].items():
+        assert (CHALICE_DIR / stage_config["iam_policy_file"]).is_file(), stage
+        assert stage_config["environment_variables"]["STAGE"] == stage
+        # Lambda refuses these reserved names in a function's environment.
+        if stage in ("dev", "prod"):
+            assert not {"AWS_REGION", "AWS_DEFAULT_REGION"} & set(
+                stage_config["environment_variables"]
+            )
+
+
+@pytest.mark.parametrize("stage", ["local", "test"])
+def test_emulator_stages_environment_matches_the_stack_outputs(stage):
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    environment = config["stages"][stage]["environment_variables"]
+    with mock_aws():
+        outputs = create_resources_in_process(stage=stage, region=REGION)
+    expected = environment_from_outputs(stage, outputs)
+    for name in ("TABLE_PREFIX", "EXCHANGE_BUCKET", "DOCUMENTS_BUCKET", "FUNDER_FILES_QUEUE"):
+        assert environment[name] == expected[name], name
+    for name in set(environment) & set(expected):
+        assert environment[name] == expected[name], name
+    assert environment["AWS_DEFAULT_REGION"] == REGION

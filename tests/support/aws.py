@@ -1,0 +1,62 @@
+"""Helpers for tests under moto: drop a funder file, run the queue, count DynamoDB requests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import Counter
+from collections.abc import Iterator
+from unittest import mock
+
+from chalicelib.container import get_container
+from local.poller import FunderFilesPoller
+
+
+def drop(funder_code: str, file_name: str, content: bytes) -> str:
+    key = f"incoming/{funder_code}/{file_name}"
+    get_container().exchange.put(key, content)
+    return key
+
+
+def run_queue(max_messages: int = 50) -> int:
+    """Handles every waiting message the way Lambda would; returns how many were handled."""
+    import app as portal
+
+    failures: list[str] = []
+    poller = FunderFilesPoller(
+        os.environ["FUNDER_FILES_QUEUE"],
+        portal.handle_funder_file_messages,
+        failures.append,
+        retry_delay_seconds=0,
+    )
+    handled = 0
+    while handled < max_messages and poller.poll_once():
+        handled += 1
+    if failures:
+        raise AssertionError(failures)
+    return handled
+
+
+def report(funder_code: str, file_name: str) -> dict[str, str]:
+    """The report's summary rows (rubrique → detail) and its rejections under "Rejet"."""
+    text = get_container().exchange.read(f"reports/{funder_code}/{file_name}.report.csv")
+    rows = [line.split(";", 3) for line in text.decode("utf-8-sig").splitlines()[1:]]
+    summary = {row[0]: row[3] for row in rows if row[0] != "Rejet"}
+    summary["Rejet"] = "\n".join(";".join(row[1:]) for row in rows if row[0] == "Rejet")
+    return summary
+
+
+@contextlib.contextmanager
+def count_dynamodb_requests() -> Iterator[Counter[str]]:
+    """Counts every DynamoDB API call PynamoDB makes, by operation name."""
+    from pynamodb.connection.base import Connection
+
+    counts: Counter[str] = Counter()
+    original = Connection._make_api_call
+
+    def counting(self: Connection, operation_name: str, *args: object, **kwargs: object) -> object:
+        counts[operation_name] += 1
+        return original(self, operation_name, *args, **kwargs)
+
+    with mock.patch.object(Connection, "_make_api_call", counting):
+        yield counts
