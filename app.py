@@ -13,6 +13,9 @@ settings = get_settings()
 app = Chalice(app_name="portail-stagiaire", configure_logs=False)
 app.register_middleware(observe, "all")
 app.register_middleware(security_headers(hsts=settings.strict_transport_security), "http")
+# Registered after the headers: Chalice runs the first middleware outermost, so the French error
+# pages that this one substitutes still get the security headers.
+app.register_middleware(pages.html_error_pages, "http")
 app.register_blueprint(static_files.blueprint)
 app.register_blueprint(pages.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
