@@ -24,6 +24,7 @@ def _load_stage(stage: str, endpoint_url: str | None) -> None:
         raise SystemExit(f"Étape inconnue : {stage}")
     os.environ.update(config["stages"][stage].get("environment_variables", {}))
     os.environ["STAGE"] = stage
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the console is for the operator
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")

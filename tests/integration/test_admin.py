@@ -1,0 +1,71 @@
+"""The operators' command line against the emulated account."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import admin
+from chalicelib.container import get_container
+from tests.support.aws import drop, report, run_queue
+
+DOSSIERS = (
+    "numero_dossier;nom;prenoms;date_naissance;code_formation;intitule_formation;date_debut;"
+    "date_fin;siret_organisme;nom_organisme;taux_mensuel;date_decision;statut\n"
+    "D-1;MARTIN;Camille;14/05/1990;DEV;Développeur;16/10/2017;29/06/2018;54756834567143;IFN;"
+    "310,39;02/10/2017;en_cours\n"
+).encode()
+
+
+def run(*arguments: str) -> int:
+    return admin.main(["--stage", "test", *arguments])
+
+
+def test_an_operator_creates_lists_and_updates_funders(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("funder", "set", "region-x", "--name", "Région X", "--franceconnect", "oui") == 0
+    assert run("funder", "set", "region-x", "--messages", "oui") == 0
+    assert run("funder", "list") == 0
+    output = capsys.readouterr().out
+    assert "Créé : region-x — Région X — FranceConnect : oui — messages : non" in output
+    assert "region-x — Région X — FranceConnect : oui — messages : oui" in output.splitlines()[-1]
+    funder = get_container().funders.get("region-x")
+    assert funder is not None and funder.messages_enabled and funder.franceconnect_enabled
+
+
+def test_a_bad_funder_is_refused_with_a_french_reason(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("funder", "set", "Région X", "--name", "Région X") == 2
+    assert run("funder", "set", "region-x") == 2
+    errors = capsys.readouterr().err
+    assert "Le code financeur doit faire" in errors
+    assert "Le nom du financeur est obligatoire" in errors
+    assert get_container().funders.list() == []
+
+
+def test_an_operator_replays_a_file_already_in_the_bucket(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("funder", "set", "region-x", "--name", "Région X")
+    drop("region-x", "dossiers_a.csv", DOSSIERS)
+    run_queue()
+    capsys.readouterr()
+    assert run("replay", "incoming/region-x/dossiers_a.csv") == 0
+    output = capsys.readouterr().out
+    summary = json.loads(output[output.index("{\n") :])  # after the JSON log lines
+    assert summary["dossiers_unchanged"] == 1
+    assert report("region-x", "dossiers_a.csv")["Dossiers inchangés"] == "1"
+
+
+def test_an_operator_drops_a_file_for_a_funder(
+    aws: dict[str, str], tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("funder", "set", "region-x", "--name", "Région X")
+    path = tmp_path / "dossiers_b.csv"
+    path.write_bytes(DOSSIERS)
+    assert run("drop", str(path), "--funder", "region-x") == 0
+    assert run_queue() == 1
+    assert report("region-x", "dossiers_b.csv")["Dossiers créés"] == "1"

@@ -1,0 +1,196 @@
+"""The ingestion service with in-memory repositories: grouping, all-or-nothing, replays, report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalicelib.services.dossiers import Dossier, DossierChange
+from chalicelib.services.funder_files.ingestion import FunderFileIngestion, locate
+from chalicelib.services.funders import Funder
+from chalicelib.services.payments import Payment
+
+DOSSIERS = (
+    "numero_dossier;nom;prenoms;date_naissance;courriel;code_formation;intitule_formation;"
+    "date_debut;date_fin;siret_organisme;nom_organisme;courriel_organisme;taux_mensuel;"
+    "date_decision;statut\n"
+    "D-1;MARTIN;Camille;14/05/1990;;DEV;Développeur;16/10/2017;29/06/2018;54756834567143;IFN;;"
+    "310,39;02/10/2017;en_cours\n"
+)
+PAYMENTS_HEADER = (
+    "numero_dossier;reference_paiement;date_mise_en_paiement;periode_debut;periode_fin;"
+    "element;libelle;taux;jours;diviseur;montant\n"
+)
+
+
+class MemoryFunders:
+    def get(self, code: str) -> Funder | None:
+        return Funder(code, "Région test") if code == "region" else None
+
+    def list(self) -> list[Funder]:
+        return []
+
+    def save(self, funder: Funder) -> None:
+        raise AssertionError("not used")
+
+
+class MemoryDossiers:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Dossier] = {}
+        self.changes: list[DossierChange] = []
+        self.write_calls = 0
+
+    def get_many(self, funder_code: str, dossier_numbers: list[str]) -> dict[str, Dossier]:
+        return {
+            number: self.items[(funder_code, number)]
+            for number in dossier_numbers
+            if (funder_code, number) in self.items
+        }
+
+    def write_many(
+        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
+    ) -> None:
+        self.write_calls += 1
+        self.changes.extend(changes)
+        for dossier in dossiers:
+            self.items[(dossier.funder_code, dossier.dossier_number)] = dossier
+
+
+class MemoryPayments:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Payment] = {}
+
+    def get_content_hashes(self, funder_code: str, references: list[str]) -> dict[str, str]:
+        return {
+            reference: self.items[(funder_code, reference)].content_hash
+            for reference in references
+            if (funder_code, reference) in self.items
+        }
+
+    def write_many(self, payments: list[Payment], source_file: str) -> None:
+        for payment in payments:
+            self.items[(payment.funder_code, payment.reference)] = payment
+
+
+def make_ingestion(
+    batch_size: int = 100,
+) -> tuple[FunderFileIngestion, MemoryDossiers, MemoryPayments]:
+    dossiers, payments = MemoryDossiers(), MemoryPayments()
+    ingestion = FunderFileIngestion(
+        MemoryFunders(), dossiers, payments, lambda: datetime(2026, 11, 27, tzinfo=UTC), batch_size
+    )
+    return ingestion, dossiers, payments
+
+
+def ingest(ingestion: FunderFileIngestion, key: str, content: str, encoding: str = "utf-8"):
+    incoming = locate(key)
+    assert incoming is not None
+    data = content.encode(encoding)
+    # Tiny chunks: every boundary case of the streamed reading gets exercised.
+    return ingestion.ingest(incoming, lambda: (data[i : i + 7] for i in range(0, len(data), 7)))
+
+
+def report_text(report) -> str:
+    return b"".join(report.csv_chunks()).decode("utf-8-sig")
+
+
+def test_lines_of_one_payment_may_be_far_apart_in_the_file() -> None:
+    ingestion, _, payments = make_ingestion(batch_size=1)
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    report = ingest(
+        ingestion,
+        "incoming/region/paiements_1.csv",
+        PAYMENTS_HEADER
+        + "D-1;P-1;15/12/2017;01/11/2017;30/11/2017;REMUNERATION;;310,39;30;30;310,39\n"
+        + "D-1;P-2;15/01/2018;01/12/2017;31/12/2017;REMUNERATION;;310,39;30;30;310,39\n"
+        + "D-1;P-1;15/12/2017;06/11/2017;07/11/2017;RETENUE_ABSENCE;;310,39;2;30;-20,69\n",
+    )
+    assert report.counts.payments_stored == 2
+    first = payments.items[("region", "P-1")]
+    assert [str(line.amount) for line in first.lines] == ["310.39", "-20.69"]
+    assert str(first.total) == "289.70"
+    assert first.lines[1].label == "Retenue pour absence"
+
+
+def test_one_invalid_line_rejects_its_whole_payment_and_names_both_lines() -> None:
+    ingestion, _, payments = make_ingestion()
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    report = ingest(
+        ingestion,
+        "incoming/region/paiements_1.csv",
+        PAYMENTS_HEADER
+        + "D-1;P-1;15/12/2017;01/11/2017;30/11/2017;REMUNERATION;;310,39;30;30;310,39\n"
+        + "D-1;P-1;15/12/2017;06/11/2017;07/11/2017;RETENUE_ABSENCE;;310,39;2;30;20,69\n",
+    )
+    assert payments.items == {}
+    assert report.counts.payments_rejected == 1
+    assert report.counts.lines_rejected == 2
+    text = report_text(report)
+    assert (
+        "Rejet;2;;paiement P-1 rejeté en entier : la ligne 3 du même paiement est invalide" in text
+    )
+    assert "Rejet;3;montant;" in text
+
+
+def test_a_conflicting_replay_is_rejected_and_the_stored_payment_kept() -> None:
+    ingestion, _, payments = make_ingestion()
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    line = "D-1;P-1;20/03/2018;16/10/2017;31/10/2017;REMUNERATION;;310,39;14;30;144,85\n"
+    ingest(ingestion, "incoming/region/paiements_1.csv", PAYMENTS_HEADER + line)
+    changed = line.replace("14;30;144,85", "15;30;155,20")
+    report = ingest(ingestion, "incoming/region/paiements_2.csv", PAYMENTS_HEADER + changed)
+    assert report.counts.payments_rejected == 1
+    assert "REGULARISATION" in report_text(report)
+    assert str(payments.items[("region", "P-1")].total) == "144.85"
+
+
+def test_a_dossier_number_twice_in_one_file_keeps_the_first() -> None:
+    ingestion, dossiers, _ = make_ingestion()
+    second = DOSSIERS.splitlines()[1].replace("MARTIN", "DURAND")
+    report = ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS + second + "\n")
+    assert dossiers.items[("region", "D-1")].family_name == "MARTIN"
+    assert "Rejet;3;numero_dossier;dossier D-1 déjà présent ligne 2 du fichier" in report_text(
+        report
+    )
+
+
+def test_an_update_is_recorded_with_old_and_new_values() -> None:
+    ingestion, dossiers, _ = make_ingestion()
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    report = ingest(
+        ingestion, "incoming/region/dossiers_2.csv", DOSSIERS.replace("en_cours", "terminee")
+    )
+    assert report.counts.dossiers_updated == 1
+    assert dossiers.changes[0].changes == {"status": ("en_cours", "terminee")}
+
+
+def test_windows_1252_is_detected() -> None:
+    ingestion, dossiers, _ = make_ingestion()
+    ingest(
+        ingestion,
+        "incoming/region/dossiers_1.csv",
+        DOSSIERS.replace("Camille", "Zoé").replace("\n", "\r\n"),
+        encoding="cp1252",
+    )
+    assert dossiers.items[("region", "D-1")].given_names == "Zoé"
+
+
+def test_the_report_starts_with_counts_then_names_ignored_columns() -> None:
+    ingestion, _, _ = make_ingestion()
+    content = DOSSIERS.replace("statut\n", "statut;commentaire\n", 1)
+    report = ingest(ingestion, "incoming/region/dossiers_1.csv", content)
+    lines = report_text(report).splitlines()
+    assert lines[0] == "rubrique;ligne;colonne;detail"
+    assert "Dossiers créés;;;1" in lines
+    assert "Colonne ignorée;;commentaire;colonne inconnue, ignorée" in lines
+
+
+def test_unknown_names_and_keys_outside_incoming_are_handled() -> None:
+    ingestion, _, _ = make_ingestion()
+    assert locate("reports/region/x.csv") is None
+    assert locate("incoming/x.csv") is None
+    assert locate("incoming/region/sub/x.csv") is None
+    report = ingest(ingestion, "incoming/region/notes.txt", "bonjour")
+    assert (
+        report.file_error
+        == "nom de fichier non reconnu : attendu dossiers_*.csv ou paiements_*.csv"
+    )
