@@ -5,7 +5,7 @@ from chalice import Chalice
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
 from chalicelib.observability_middleware import observe
-from chalicelib.web import pages, static_files
+from chalicelib.web import login, pages, signup, static_files
 from chalicelib.web.security_headers import security_headers
 
 settings = get_settings()
@@ -18,6 +18,8 @@ app.register_middleware(security_headers(hsts=settings.strict_transport_security
 app.register_middleware(pages.html_error_pages, "http")
 app.register_blueprint(static_files.blueprint)
 app.register_blueprint(pages.blueprint)
+app.register_blueprint(login.blueprint)
+app.register_blueprint(signup.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 handle_funder_file_messages = app.on_sqs_message(
     queue=settings.funder_files_queue, batch_size=1, name="funder_files"

@@ -139,7 +139,7 @@ def _payment_lines(dossier: int, month: int, rng: random.Random, wrong: bool) ->
 
 
 def write_payments_file(path: Path, lines: int) -> GeneratedFile:
-    """About `lines` / 1.7 payments, ten a dossier, for dossiers numbered from 0; exactly `lines`."""
+    """Exactly `lines` lines: about lines / 1.7 payments, ten a dossier, dossiers from number 0."""
     rng = random.Random(SEED)
     written = payments = invalid = 0
     dossier = 0

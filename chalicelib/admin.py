@@ -115,6 +115,32 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def terms_publish(args: argparse.Namespace) -> int:
+    """Every trainee will have to accept this version before going on."""
+    from chalicelib.container import get_container
+    from chalicelib.services.terms import TermsAlreadyPublished
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        terms = get_container().terms.publish(args.version, text)
+    except (TermsAlreadyPublished, ValueError) as error:
+        print(f"Refusé : {error}", file=sys.stderr)
+        return 2
+    print(f"CGU version {terms.version} publiée : chaque stagiaire devra l'accepter.")
+    return 0
+
+
+def terms_show(args: argparse.Namespace) -> int:
+    from chalicelib.container import get_container
+
+    terms = get_container().terms.repository.current()
+    if terms is None:
+        print("Aucune version des CGU n'est publiée.")
+        return 1
+    print(f"Version en vigueur : {terms.version}, publiée le {terms.published_at:%d/%m/%Y %H:%M}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m chalicelib.admin", description="Administration du Portail stagiaire."
@@ -142,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     replay_parser = commands.add_parser("replay", help="rejouer un fichier déjà déposé")
     replay_parser.add_argument("key", help="ex. incoming/region-idf/paiements_2026-11.csv")
     replay_parser.set_defaults(run=replay)
+
+    terms = commands.add_parser("terms", help="conditions générales d'utilisation").add_subparsers(
+        dest="action", required=True
+    )
+    publish_parser = terms.add_parser("publish", help="publier une nouvelle version")
+    publish_parser.add_argument(
+        "file", help="texte en UTF-8 ; paragraphes séparés par une ligne vide"
+    )
+    publish_parser.add_argument("--version", required=True, help="ex. 2026-11")
+    publish_parser.set_defaults(run=terms_publish)
+    terms.add_parser("show", help="version en vigueur").set_defaults(run=terms_show)
     return parser
 
 

@@ -11,14 +11,29 @@ from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.services.accounts import PortalUrls
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.exchange import ExchangeBucket
+    from chalicelib.adapters.hashing import Argon2Hasher
+    from chalicelib.adapters.mail import SesMailer
+    from chalicelib.services.challenges import Challenges
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
+    from chalicelib.services.login import Login
+    from chalicelib.services.sessions import Sessions
+    from chalicelib.services.signup import Signup
+    from chalicelib.services.terms import Terms
+    from chalicelib.services.throttling import RateLimiter
+    from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.payments import DynamoPaymentRepository
+    from chalicelib.store.security import DynamoAuditLog, DynamoCounterRepository
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 @cache
@@ -62,14 +77,113 @@ class Container:
 
         return ExchangeBucket(self.client("s3"), self.settings.exchange_bucket)
 
+    @cached_property
+    def mailer(self) -> SesMailer:
+        from chalicelib.adapters.mail import SesMailer
+
+        return SesMailer(
+            self.client("ses"), self.settings.mail_sender, self.settings.mail_configuration_set
+        )
+
     def funder_file_ingestion(self) -> FunderFileIngestion:
+        from chalicelib.services.account_linking import AccountLinker
         from chalicelib.services.funder_files.ingestion import FunderFileIngestion
 
         return FunderFileIngestion(
             funders=self.funders,
             dossiers=self.dossiers,
             payments=self.payments,
-            clock=lambda: datetime.now(UTC),
+            clock=now,
+            linker=AccountLinker(self.accounts, self.mailer, self.audit, self.urls),
+        )
+
+    # Accounts, sessions and their safeguards ------------------------------------------------
+
+    @cached_property
+    def urls(self) -> PortalUrls:
+        return PortalUrls(self.settings.public_base_url)
+
+    @cached_property
+    def accounts(self) -> DynamoAccountRepository:
+        from chalicelib.store.accounts import DynamoAccountRepository
+
+        return DynamoAccountRepository()
+
+    @cached_property
+    def hasher(self) -> Argon2Hasher:
+        from chalicelib.adapters.hashing import Argon2Hasher
+
+        return Argon2Hasher()
+
+    @cached_property
+    def audit(self) -> DynamoAuditLog:
+        from chalicelib.store.security import DynamoAuditLog
+
+        return DynamoAuditLog()
+
+    @cached_property
+    def counters(self) -> DynamoCounterRepository:
+        from chalicelib.store.security import DynamoCounterRepository
+
+        return DynamoCounterRepository()
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from chalicelib.services.throttling import RateLimiter
+
+        return RateLimiter(self.counters, now)
+
+    @cached_property
+    def challenges(self) -> Challenges:
+        from chalicelib.services.challenges import Challenges
+        from chalicelib.store.security import DynamoChallengeRepository
+
+        return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from chalicelib.services.sessions import Sessions
+        from chalicelib.store.sessions import DynamoSessionRepository
+
+        return Sessions(DynamoSessionRepository(), now)
+
+    @cached_property
+    def terms(self) -> Terms:
+        from chalicelib.services.terms import Terms
+        from chalicelib.store.terms import DynamoTermsRepository
+
+        return Terms(DynamoTermsRepository(), now)
+
+    @cached_property
+    def signup(self) -> Signup:
+        from chalicelib.services.signup import Signup
+
+        return Signup(
+            accounts=self.accounts,
+            dossiers=self.dossiers,
+            challenges=self.challenges,
+            hasher=self.hasher,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+            clock=now,
+        )
+
+    @cached_property
+    def login(self) -> Login:
+        from chalicelib.services.login import Login
+        from chalicelib.services.throttling import LoginThrottle
+
+        return Login(
+            accounts=self.accounts,
+            sessions=self.sessions,
+            throttle=LoginThrottle(self.counters, now),
+            hasher=self.hasher,
+            terms=self.terms,
+            audit=self.audit,
+            mailer=self.mailer,
+            urls=self.urls,
+            clock=now,
         )
 
 

@@ -97,5 +97,8 @@ class DynamoDossierRepository:
             for dossier in dossiers:
                 batch.save(to_item(dossier, source_file, now))
 
+    def list_for_account(self, account_id: str) -> list[Dossier]:
+        return [to_dossier(item) for item in DossierItem.by_account.query(account_id)]
+
     def list_changes(self, funder_code: str, dossier_number: str) -> list[DossierChangeItem]:
         return list(DossierChangeItem.query(dossier_key(funder_code, dossier_number)))

@@ -7,6 +7,7 @@ defines the same tables, keys, indexes and TTL attributes (a test checks they ag
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -140,28 +141,132 @@ class PaymentItem(Model):
     by_dossier = PaymentsByDossier()
 
 
-class AccountsByEmail(GlobalSecondaryIndex["AccountItem"]):
-    class Meta:
-        index_name = "by-email"
-        projection = KeysOnlyProjection()
-
-    email = UnicodeAttribute(hash_key=True)
-
-
 class AccountItem(Model):
+    """A trainee's or an organisation staff member's account, keyed by a random id."""
+
     class Meta:
         table_name = UNBOUND
         table_suffix = "accounts"
 
     account_id = UnicodeAttribute(hash_key=True)
-    email = UnicodeAttribute()
+    kind = UnicodeAttribute(default="trainee")
+    email = UnicodeAttribute(null=True)
     family_name = UnicodeAttribute()
     given_names = UnicodeAttribute()
-    birth_date = UnicodeAttribute()
-    identity_key = UnicodeAttribute()
+    birth_date = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    password_hash = UnicodeAttribute(null=True)
+    temporary_password_hash = UnicodeAttribute(null=True)
+    temporary_password_expires_at = UTCDateTimeAttribute(null=True)
+    temporary_password_used = BooleanAttribute(default=False)
+    secret_question = UnicodeAttribute(null=True)
+    secret_answer_hash = UnicodeAttribute(null=True)
+    terms_version = UnicodeAttribute(null=True)
+    awaiting_dossier = BooleanAttribute(default=False)
+    phone = UnicodeAttribute(null=True)
+    franceconnect_sub = UnicodeAttribute(null=True)
+    organisation_siret = UnicodeAttribute(null=True)
+    organisation_name = UnicodeAttribute(null=True)
 
-    by_email = AccountsByEmail()
+
+class EmailClaimItem(Model):
+    """Makes a mail address unique: written in the same transaction as the account it names.
+
+    Same table as the accounts, under the key "email#<address>" (no `email` attribute, so these
+    items stay out of the by-email index).
+    """
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "accounts"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+
+
+class SessionsByAccount(GlobalSecondaryIndex["SessionItem"]):
+    class Meta:
+        index_name = "by-account"
+        projection = KeysOnlyProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+
+
+class SessionItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "sessions"
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    method = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_used_at = UTCDateTimeAttribute()
+    csrf_token = UnicodeAttribute()
+    pending_step = UnicodeAttribute(null=True)
+    terms_version = UnicodeAttribute(null=True)
+    id_token = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+    by_account = SessionsByAccount()
+
+
+class ChallengeItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "challenges"
+
+    challenge_id = UnicodeAttribute(hash_key=True)
+    purpose = UnicodeAttribute()
+    answer_hash = UnicodeAttribute()
+    tries = NumberAttribute(default=0)
+    subject = UnicodeAttribute(null=True)  # e.g. the account a recovery code was sent for
+    data = MapAttribute(null=True)
+    image = BinaryAttribute(null=True, legacy_encoding=False)
+    audio = BinaryAttribute(null=True, legacy_encoding=False)
+    expires_at = TTLAttribute()
+
+
+class CounterItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "counters"
+
+    counter_key = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class AuditItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "audit"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)  # ISO time + "#" + random: ordered, unique
+    event = UnicodeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    client_ip = UnicodeAttribute(null=True)
+    details = MapAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class TermsItem(Model):
+    """CGU versions (pk "terms", sk "version#<v>"), the current pointer (sk "current") and
+    acceptances (pk "acceptance#<account>", sk "<version>#<time>")."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "terms"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    version = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)
+    accepted_at = UTCDateTimeAttribute(null=True)
 
 
 class IdempotencyItem(Model):
@@ -184,6 +289,12 @@ ALL_MODELS: tuple[type[Model], ...] = (
     DossierChangeItem,
     PaymentItem,
     AccountItem,
+    EmailClaimItem,
+    SessionItem,
+    ChallengeItem,
+    CounterItem,
+    AuditItem,
+    TermsItem,
     IdempotencyItem,
 )
 

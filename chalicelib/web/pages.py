@@ -47,10 +47,16 @@ SITE = SiteIdentity(
 # Each becomes a real route in its own blueprint; Chalice refuses a route registered twice, so the
 # line here must go at the same time.
 COMING_SOON_TITLES = {
-    "connexion": "Identification",
-    "inscription": "Inscription au portail de rémunération des stagiaires",
     "mot-de-passe-oublie": "Mot de passe oublié",
     "franceconnect": "Identification avec FranceConnect",
+}
+
+HOME_NOTICES = {
+    "connexion-requise": (
+        "Identifiez-vous pour accéder à cette page : choisissez ci-dessous le portail de votre "
+        "financeur."
+    ),
+    "deconnecte": "Vous êtes déconnecté du portail. À bientôt !",
 }
 
 UNKNOWN_FUNDER_MESSAGE = (
@@ -63,7 +69,7 @@ def _redirect(location: str) -> Response:
     return Response(body="", status_code=301, headers={"Location": location})
 
 
-def _with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Response]) -> Response:
+def with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Response]) -> Response:
     """Render `page` for the funder of `funder_code`, or the 404 page when there is none."""
     repository = get_container().funders
     if not is_valid_funder_code(funder_code):
@@ -81,17 +87,12 @@ def _with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Respon
 @blueprint.route("/")
 def home() -> Response:
     container = get_container()
+    message = (blueprint.current_request.query_params or {}).get("message", "")
     return html_page(
         "home.html",
+        notice=HOME_NOTICES.get(message),
         funders=list_funders(container.funders),
         base_url=container.settings.public_base_url,
-    )
-
-
-@blueprint.route("/{funder_code}")
-def funder_home(funder_code: str) -> Response:
-    return _with_funder(
-        funder_code, "", lambda funder: html_page("funder_home.html", funder=funder)
     )
 
 
@@ -101,17 +102,7 @@ def _coming_soon(funder_code: str, slug: str) -> Response:
             return not_found_page()
         return html_page("coming_soon.html", funder=funder, page_title=COMING_SOON_TITLES[slug])
 
-    return _with_funder(funder_code, slug, page)
-
-
-@blueprint.route("/{funder_code}/connexion")
-def login_coming_soon(funder_code: str) -> Response:
-    return _coming_soon(funder_code, "connexion")
-
-
-@blueprint.route("/{funder_code}/inscription")
-def signup_coming_soon(funder_code: str) -> Response:
-    return _coming_soon(funder_code, "inscription")
+    return with_funder(funder_code, slug, page)
 
 
 @blueprint.route("/{funder_code}/mot-de-passe-oublie")

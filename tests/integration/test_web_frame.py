@@ -88,7 +88,8 @@ def test_funder_home_with_franceconnect(client, funders, path):
         'title="Qu’est-ce que FranceConnect ? - nouvelle fenêtre"'
     ) in html
     assert 'class="fr-hr-or">ou<' in html
-    for entry in ("connexion", "inscription", "mot-de-passe-oublie"):
+    assert 'action="/etat-formation/connexion"' in html
+    for entry in ("inscription", "mot-de-passe-oublie"):
         assert f'href="/etat-formation/{entry}"' in html
 
 
@@ -97,7 +98,9 @@ def test_funder_home_without_franceconnect(client, funders):
     assert h1(html) == "Région Sud"
     assert "fr-connect" not in html
     assert "FranceConnect" not in html
-    assert "S’identifier</a>" in html
+    assert '<label class="fr-label" for="username">Utilisateur' in html
+    assert '<label class="fr-label" for="password">Mot de passe' in html
+    assert ">Connexion</button>" in html
     assert "S’inscrire</a>" in html
     assert page(client, "/region-sud/franceconnect", status=404)
 
@@ -105,8 +108,6 @@ def test_funder_home_without_franceconnect(client, funders):
 @pytest.mark.parametrize(
     ("path", "title"),
     [
-        ("/region-sud/connexion", "Identification"),
-        ("/region-sud/inscription", "Inscription au portail de rémunération des stagiaires"),
         ("/region-sud/mot-de-passe-oublie", "Mot de passe oublié"),
         ("/etat-formation/franceconnect", "Identification avec FranceConnect"),
     ],
@@ -132,7 +133,7 @@ def test_funder_code_in_capitals_is_redirected(client, funders):
     response = client.http.get("/REGION-SUD/")
     assert response.status_code == 301
     assert response.headers["Location"] == "/region-sud/"
-    assert client.http.get("/REGION-SUD/connexion").headers["Location"] == "/region-sud/connexion"
+    assert client.http.get("/REGION-SUD/connexion").headers["Location"] == "/region-sud/"
 
 
 @pytest.mark.parametrize("code", sorted(RESERVED_CODES))
@@ -184,7 +185,7 @@ def test_every_page_is_french_and_has_no_inline_script_or_style(client, funders)
         "/",
         "/region-sud/",
         "/etat-formation/",
-        "/region-sud/connexion",
+        "/region-sud/inscription",
         "/inconnu/",
         *LEGAL_PAGES,
     ]

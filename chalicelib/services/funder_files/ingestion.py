@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from chalicelib.services.account_linking import AccountLinker
+from chalicelib.services.accounts import Account
 from chalicelib.services.dossiers import (
     Dossier,
     DossierChange,
@@ -88,12 +90,14 @@ class FunderFileIngestion:
         payments: PaymentRepository,
         clock: Callable[[], datetime],
         batch_size: int = BATCH_SIZE,
+        linker: AccountLinker | None = None,
     ) -> None:
         self.funders = funders
         self.dossiers = dossiers
         self.payments = payments
         self.clock = clock
         self.batch_size = batch_size
+        self.linker = linker
 
     def ingest(self, incoming: IncomingFile, open_file: ChunkSource) -> FileReport:
         report = FileReport(file_key=incoming.key, processed_at=self.clock())
@@ -178,8 +182,13 @@ class _DossierRun:
                 updated = dossier.with_account(stored.account_id)  # a funder file never unlinks
                 to_write.append(updated)
                 changes.append(DossierChange(updated, changed_fields(stored, updated)))
+        links: list[tuple[Account, Dossier]] = []
+        if self._ingestion.linker is not None:
+            to_write, links = self._ingestion.linker.attach(to_write)
         if to_write:
             self._ingestion.dossiers.write_many(to_write, changes, self._incoming.key)
+        if links and self._ingestion.linker is not None:
+            self._ingestion.linker.confirm(links)
 
 
 class _PaymentRun:

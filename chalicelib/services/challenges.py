@@ -1,0 +1,122 @@
+"""Server-side challenges: captcha, arithmetic, single-use codes. Answers stored hashed,
+single use, limited tries, short life."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from chalicelib.services.accounts import Clock
+
+CHALLENGE_LIFETIME = timedelta(minutes=10)
+MAX_TRIES = 3
+
+
+class Purpose(StrEnum):
+    CAPTCHA = "captcha"
+    ARITHMETIC = "arithmetic"
+    RECOVERY_CODE = "recovery-code"
+    EMAIL_CHANGE = "email-change"
+    FRANCECONNECT = "franceconnect"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    challenge_id: str
+    purpose: Purpose
+    answer_hash: str
+    expires_at: datetime
+    tries: int = 0
+    subject: str | None = None
+    data: dict[str, str] = field(default_factory=dict)
+    media: dict[str, bytes] = field(default_factory=dict)  # e.g. the captcha's image and sound
+
+
+class ChallengeRepository(Protocol):
+    def create(self, challenge: Challenge) -> None: ...
+
+    def get(self, challenge_id: str) -> Challenge | None: ...
+
+    def get_media(self, challenge_id: str, kind: str) -> bytes | None: ...
+
+    def record_failed_try(self, challenge_id: str) -> int: ...
+
+    def delete(self, challenge_id: str) -> None: ...
+
+
+def _normalise(answer: str) -> str:
+    return "".join(answer.split()).lower()
+
+
+def answer_hash(challenge_id: str, answer: str) -> str:
+    return hashlib.sha256(f"{challenge_id}:{_normalise(answer)}".encode()).hexdigest()
+
+
+class Challenges:
+    def __init__(
+        self, repository: ChallengeRepository, clock: Clock, test_answer: str | None = None
+    ) -> None:
+        self._repository = repository
+        self._clock = clock
+        # Only the local and test stages can set it (the settings refuse it elsewhere).
+        self._test_answer = test_answer
+
+    def issue(
+        self,
+        purpose: Purpose,
+        answer: str,
+        lifetime: timedelta = CHALLENGE_LIFETIME,
+        subject: str | None = None,
+        data: dict[str, str] | None = None,
+        media: dict[str, bytes] | None = None,
+    ) -> str:
+        challenge_id = secrets.token_hex(32)
+        self._repository.create(
+            Challenge(
+                challenge_id=challenge_id,
+                purpose=purpose,
+                answer_hash=answer_hash(challenge_id, answer),
+                expires_at=self._clock() + lifetime,
+                subject=subject,
+                data=data or {},
+                media=media or {},
+            )
+        )
+        return challenge_id
+
+    def peek(self, challenge_id: str, purpose: Purpose) -> Challenge | None:
+        challenge = self._repository.get(challenge_id) if challenge_id else None
+        if challenge is None or challenge.purpose != purpose:
+            return None
+        if challenge.expires_at <= self._clock():
+            self._repository.delete(challenge_id)
+            return None
+        return challenge
+
+    def verify(
+        self, challenge_id: str, purpose: Purpose, answer: str, max_tries: int = MAX_TRIES
+    ) -> Challenge | None:
+        """The challenge if the answer is right (it is then used up), else None."""
+        challenge = self.peek(challenge_id, purpose)
+        if challenge is None:
+            return None
+        expected = challenge.answer_hash
+        right = hmac.compare_digest(expected, answer_hash(challenge_id, answer)) or (
+            self._test_answer is not None and _normalise(answer) == _normalise(self._test_answer)
+        )
+        if right:
+            self._repository.delete(challenge_id)
+            return challenge
+        if self._repository.record_failed_try(challenge_id) >= max_tries:
+            self._repository.delete(challenge_id)
+        return None
+
+    def media(self, challenge_id: str, kind: str) -> bytes | None:
+        if not challenge_id or self.peek(challenge_id, Purpose.CAPTCHA) is None:
+            return None
+        return self._repository.get_media(challenge_id, kind)

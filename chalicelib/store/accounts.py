@@ -1,0 +1,124 @@
+"""Accounts in DynamoDB, with the mail-address claim that keeps addresses unique."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
+from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
+
+
+def claim_key(email: str) -> str:
+    return f"email#{email}"
+
+
+def to_account(item: AccountItem) -> Account:
+    return Account(
+        account_id=item.account_id,
+        kind=AccountKind(item.kind),
+        email=item.email or "",
+        family_name=item.family_name,
+        given_names=item.given_names,
+        birth_date=date.fromisoformat(item.birth_date) if item.birth_date else None,
+        created_at=item.created_at,
+        password_hash=item.password_hash,
+        temporary_password_hash=item.temporary_password_hash,
+        temporary_password_expires_at=item.temporary_password_expires_at,
+        temporary_password_used=bool(item.temporary_password_used),
+        secret_question=item.secret_question,
+        secret_answer_hash=item.secret_answer_hash,
+        terms_version=item.terms_version,
+        awaiting_dossier=bool(item.awaiting_dossier),
+        phone=item.phone,
+        franceconnect_sub=item.franceconnect_sub,
+        organisation_siret=item.organisation_siret,
+        organisation_name=item.organisation_name,
+    )
+
+
+def to_item(account: Account) -> AccountItem:
+    return AccountItem(
+        account_id=account.account_id,
+        kind=account.kind.value,
+        email=account.email,
+        family_name=account.family_name,
+        given_names=account.given_names,
+        birth_date=account.birth_date.isoformat() if account.birth_date else None,
+        created_at=account.created_at,
+        password_hash=account.password_hash,
+        temporary_password_hash=account.temporary_password_hash,
+        temporary_password_expires_at=account.temporary_password_expires_at,
+        temporary_password_used=account.temporary_password_used,
+        secret_question=account.secret_question,
+        secret_answer_hash=account.secret_answer_hash,
+        terms_version=account.terms_version,
+        awaiting_dossier=account.awaiting_dossier,
+        phone=account.phone,
+        franceconnect_sub=account.franceconnect_sub,
+        organisation_siret=account.organisation_siret,
+        organisation_name=account.organisation_name,
+    )
+
+
+class DynamoAccountRepository:
+    def get(self, account_id: str) -> Account | None:
+        if account_id.startswith("email#"):
+            return None
+        try:
+            return to_account(AccountItem.get(account_id))
+        except DoesNotExist:
+            return None
+
+    def find_by_email(self, email: str) -> Account | None:
+        try:
+            claim = EmailClaimItem.get(claim_key(email))
+        except DoesNotExist:
+            return None
+        return self.get(claim.owner_id)
+
+    def create(
+        self, account: Account, link_dossier: tuple[str, str] | None = None
+    ) -> CreateOutcome:
+        connection = Connection(region=AccountItem.Meta.region)
+        try:
+            with TransactWrite(connection=connection) as transaction:
+                transaction.save(
+                    EmailClaimItem(
+                        account_id=claim_key(account.email), owner_id=account.account_id
+                    ),
+                    condition=EmailClaimItem.account_id.does_not_exist(),
+                )
+                transaction.save(
+                    to_item(account), condition=AccountItem.account_id.does_not_exist()
+                )
+                if link_dossier is not None:
+                    funder_code, dossier_number = link_dossier
+                    transaction.update(
+                        DossierItem(funder_code=funder_code, dossier_number=dossier_number),
+                        actions=[DossierItem.account_id.set(account.account_id)],
+                        condition=DossierItem.dossier_number.exists()
+                        & DossierItem.account_id.does_not_exist(),
+                    )
+        except TransactWriteError as error:
+            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return CreateOutcome.EMAIL_TAKEN
+            return CreateOutcome.DOSSIER_TAKEN
+        return CreateOutcome.CREATED
+
+    def find_awaiting_by_emails(self, emails: list[str]) -> dict[str, Account]:
+        """Accounts still waiting for their first dossier, by mail address (batched reads)."""
+        claims = list(EmailClaimItem.batch_get([claim_key(email) for email in emails]))
+        if not claims:
+            return {}
+        items = AccountItem.batch_get([claim.owner_id for claim in claims])
+        return {
+            account.email: account for account in map(to_account, items) if account.awaiting_dossier
+        }
+
+    def save(self, account: Account) -> None:
+        to_item(account).save()

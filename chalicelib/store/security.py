@@ -1,0 +1,119 @@
+"""Challenges, counters and the audit trail in DynamoDB, each item expiring by TTL."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.services.challenges import Challenge, Purpose
+from chalicelib.store.models import AuditItem, ChallengeItem, CounterItem
+
+AUDIT_RETENTION = timedelta(days=365)
+
+
+class DynamoChallengeRepository:
+    def create(self, challenge: Challenge) -> None:
+        ChallengeItem(
+            challenge_id=challenge.challenge_id,
+            purpose=challenge.purpose.value,
+            answer_hash=challenge.answer_hash,
+            tries=challenge.tries,
+            subject=challenge.subject,
+            data=challenge.data or None,
+            image=challenge.media.get("image"),
+            audio=challenge.media.get("audio"),
+            expires_at=challenge.expires_at,
+        ).save()
+
+    def get(self, challenge_id: str) -> Challenge | None:
+        try:
+            item = ChallengeItem.get(
+                challenge_id,
+                attributes_to_get=[
+                    "challenge_id",
+                    "purpose",
+                    "answer_hash",
+                    "tries",
+                    "subject",
+                    "data",
+                    "expires_at",
+                ],
+            )
+        except DoesNotExist:
+            return None
+        return Challenge(
+            challenge_id=item.challenge_id,
+            purpose=Purpose(item.purpose),
+            answer_hash=item.answer_hash,
+            expires_at=item.expires_at,
+            tries=int(item.tries or 0),
+            subject=item.subject,
+            data=item.data.as_dict() if item.data else {},
+        )
+
+    def get_media(self, challenge_id: str, kind: str) -> bytes | None:
+        try:
+            item = ChallengeItem.get(challenge_id, attributes_to_get=["challenge_id", kind])
+        except DoesNotExist:
+            return None
+        return getattr(item, kind, None)
+
+    def record_failed_try(self, challenge_id: str) -> int:
+        try:
+            item = ChallengeItem(challenge_id=challenge_id)
+            item.update(
+                actions=[ChallengeItem.tries.add(1)],
+                condition=ChallengeItem.challenge_id.exists(),
+            )
+            return int(item.tries)
+        except UpdateError:
+            return 0
+
+    def delete(self, challenge_id: str) -> None:
+        ChallengeItem(challenge_id=challenge_id).delete()
+
+
+class DynamoCounterRepository:
+    def increment(self, key: str, expires_at: datetime) -> int:
+        item = CounterItem(counter_key=key)
+        item.update(actions=[CounterItem.count.add(1), CounterItem.expires_at.set(expires_at)])
+        return int(item.count)
+
+    def locked_until(self, key: str) -> datetime | None:
+        try:
+            return CounterItem.get(key).locked_until
+        except DoesNotExist:
+            return None
+
+    def lock(self, key: str, until: datetime, expires_at: datetime) -> None:
+        CounterItem(counter_key=key).update(
+            actions=[CounterItem.locked_until.set(until), CounterItem.expires_at.set(expires_at)]
+        )
+
+    def delete(self, key: str) -> None:
+        CounterItem(counter_key=key).delete()
+
+
+class DynamoAuditLog:
+    def record(
+        self,
+        account_id: str,
+        event: str,
+        client_ip: str | None,
+        details: dict[str, str] | None = None,
+    ) -> None:
+        now = datetime.now(UTC)
+        AuditItem(
+            account_id=account_id,
+            event_key=f"{now.isoformat()}#{secrets.token_hex(4)}",
+            event=event,
+            occurred_at=now,
+            client_ip=client_ip,
+            details=details or None,
+            expires_at=now + AUDIT_RETENTION,
+        ).save()
+
+    def events(self, account_id: str, limit: int = 200) -> list[AuditItem]:
+        return list(AuditItem.query(account_id, scan_index_forward=False, limit=limit))

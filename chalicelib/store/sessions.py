@@ -1,0 +1,76 @@
+"""Sessions in DynamoDB: the item expires by TTL at the session's latest possible end."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.services.accounts import AccountKind, Step
+from chalicelib.services.sessions import ABSOLUTE_TIMEOUT, Session
+from chalicelib.store.models import SessionItem
+
+
+def to_session(item: SessionItem) -> Session:
+    return Session(
+        token_hash=item.token_hash,
+        account_id=item.account_id,
+        kind=AccountKind(item.kind),
+        method=item.method,
+        created_at=item.created_at,
+        last_used_at=item.last_used_at,
+        csrf_token=item.csrf_token,
+        pending_step=Step(item.pending_step) if item.pending_step else None,
+        terms_version=item.terms_version,
+        id_token=item.id_token,
+    )
+
+
+class DynamoSessionRepository:
+    def create(self, session: Session) -> None:
+        SessionItem(
+            token_hash=session.token_hash,
+            account_id=session.account_id,
+            kind=session.kind.value,
+            method=session.method,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            csrf_token=session.csrf_token,
+            pending_step=session.pending_step.value if session.pending_step else None,
+            terms_version=session.terms_version,
+            id_token=session.id_token,
+            expires_at=session.created_at + ABSOLUTE_TIMEOUT,
+        ).save()
+
+    def get(self, token_hash: str) -> Session | None:
+        try:
+            return to_session(SessionItem.get(token_hash))
+        except DoesNotExist:
+            return None
+
+    def touch(self, session: Session) -> None:
+        SessionItem(token_hash=session.token_hash).update(
+            actions=[SessionItem.last_used_at.set(session.last_used_at)],
+            condition=SessionItem.token_hash.exists(),
+        )
+
+    def save_progress(self, session: Session) -> None:
+        SessionItem(token_hash=session.token_hash).update(
+            actions=[
+                SessionItem.pending_step.set(
+                    session.pending_step.value if session.pending_step else None
+                ),
+                SessionItem.terms_version.set(session.terms_version),
+            ],
+            condition=SessionItem.token_hash.exists(),
+        )
+
+    def delete(self, token_hash: str) -> None:
+        SessionItem(token_hash=token_hash).delete()
+
+    def delete_for_account(self, account_id: str, keep: str | None = None) -> int:
+        ended = 0
+        with SessionItem.batch_write() as batch:
+            for item in SessionItem.by_account.query(account_id):
+                if item.token_hash != keep:
+                    batch.delete(SessionItem(token_hash=item.token_hash))
+                    ended += 1
+        return ended

@@ -1,0 +1,131 @@
+"""What every HTML area needs of HTTP: forms, cookies, the session, CSRF, redirects."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from chalice import Response
+from chalice.app import Request
+
+from chalicelib.container import get_container
+from chalicelib.services.accounts import Step
+from chalicelib.services.sessions import IDLE_TIMEOUT, Session
+
+FORM_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
+MAX_FORM_BYTES = 64 * 1024
+STEP_PATHS = {
+    Step.PASSWORD: "/premiere-connexion/mot-de-passe",
+    Step.SECRET_QUESTION: "/premiere-connexion/question-secrete",
+    Step.TERMS: "/cgu",
+}
+HOME_PATH = "/formations"
+
+
+def session_cookie_name() -> str:
+    # The __Host- prefix needs `Secure`, which the local stage on plain http cannot set.
+    return "__Host-session" if get_container().settings.secure_cookies else "session"
+
+
+def csrf_cookie_name() -> str:
+    return "__Host-csrf" if get_container().settings.secure_cookies else "csrf"
+
+
+def cookie(name: str, value: str, max_age: int | None = None) -> str:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if get_container().settings.secure_cookies:
+        parts.append("Secure")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    return "; ".join(parts)
+
+
+def expired_cookie(name: str) -> str:
+    return cookie(name, "", max_age=0)
+
+
+def read_cookie(request: Request, name: str) -> str | None:
+    header = request.headers.get("cookie")
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def client_ip(request: Request) -> str | None:
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("sourceIp")
+
+
+class BadForm(ValueError):
+    pass
+
+
+def form_data(request: Request) -> dict[str, str]:
+    """The fields of an url-encoded form (first value of each), refusing absurd bodies."""
+    body = request.raw_body or b""
+    if len(body) > MAX_FORM_BYTES:
+        raise BadForm("formulaire trop volumineux")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadForm("encodage invalide") from error
+    parsed = parse_qs(text, keep_blank_values=True, max_num_fields=50)
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def redirect(location: str, cookies: list[str] | None = None) -> Response:
+    headers: dict[str, str | list[str]] = {"Location": location}
+    if cookies:
+        headers["Set-Cookie"] = cookies
+    return Response(body="", status_code=303, headers=headers)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class CurrentSession:
+    token: str
+    session: Session
+
+
+def current_session(request: Request) -> CurrentSession | None:
+    token = read_cookie(request, session_cookie_name())
+    session = get_container().sessions.resolve(token)
+    if token is None or session is None:
+        return None
+    return CurrentSession(token, session)
+
+
+def session_cookies(token: str) -> list[str]:
+    return [cookie(session_cookie_name(), token, max_age=int(IDLE_TIMEOUT.total_seconds()) * 24)]
+
+
+# CSRF ------------------------------------------------------------------------------------
+# Logged in: a token kept in the session item. Before login: a random cookie that the form
+# repeats (double submit), bound to this browser.
+
+
+def pre_session_csrf(request: Request) -> tuple[str, list[str]]:
+    """The anonymous CSRF token for a form, and the cookie to set when it is new."""
+    existing = read_cookie(request, csrf_cookie_name())
+    if existing and len(existing) >= 32:
+        return existing, []
+    token = secrets.token_urlsafe(32)
+    return token, [cookie(csrf_cookie_name(), token)]
+
+
+def pre_session_csrf_ok(request: Request, form: dict[str, str]) -> bool:
+    expected = read_cookie(request, csrf_cookie_name())
+    sent = form.get("csrf", "")
+    return bool(expected) and hmac.compare_digest(expected or "", sent)
+
+
+def session_csrf_ok(current: CurrentSession, form: dict[str, str]) -> bool:
+    return hmac.compare_digest(current.session.csrf_token, form.get("csrf", ""))

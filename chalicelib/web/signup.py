@@ -1,0 +1,162 @@
+"""S'inscrire (guide, step 1) and the captcha it shows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from chalice import Blueprint, Response
+
+from chalicelib.container import get_container
+from chalicelib.services.challenges import Purpose
+from chalicelib.services.funders import Funder
+from chalicelib.services.signup import SignupForm
+from chalicelib.web.http import (
+    FORM_CONTENT_TYPES,
+    BadForm,
+    client_ip,
+    form_data,
+    pre_session_csrf,
+    pre_session_csrf_ok,
+    redirect,
+)
+from chalicelib.web.pages import with_funder
+from chalicelib.web.rendering import html_page, not_found_page
+
+blueprint = Blueprint(__name__)
+
+LABELS = {
+    "family_name": "Nom",
+    "given_names": "Prénom",
+    "birth_date": "Date de naissance",
+    "no_dossier": "Je ne possède pas encore de dossier",
+    "dossier_number": "N° de dossier",
+    "email": "Adresse mail",
+    "email_confirmation": "Confirmation",
+    "captcha_answer": "Recopiez le code",
+    "terms_accepted": "Conditions d’utilisation",
+    "form": "Formulaire",
+}
+EXPIRED_FORM = "Le formulaire a expiré. Vérifiez vos informations puis validez à nouveau."
+TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
+TERMS_LABEL_HTML = (
+    'J’accepte les <a href="/cgu" target="_blank" rel="noopener" '
+    'title="conditions d’utilisation - nouvelle fenêtre">conditions d’utilisation</a>'
+)
+
+
+def new_captcha() -> str:
+    from chalicelib.adapters.captcha import generate_code, render_audio, render_image
+
+    code = generate_code()
+    return get_container().challenges.issue(
+        Purpose.CAPTCHA,
+        code,
+        media={"image": render_image(code), "audio": render_audio(code)},
+    )
+
+
+def _signup_page(
+    funder: Funder,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    request = blueprint.current_request
+    csrf, cookies = pre_session_csrf(request)
+    response = html_page(
+        "signup.html",
+        status_code=status_code,
+        funder=funder,
+        values=values,
+        errors=errors,
+        labels=LABELS,
+        csrf=csrf,
+        captcha_id=new_captcha(),
+        terms_label=_markup(TERMS_LABEL_HTML),
+    )
+    if cookies:
+        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
+    return response
+
+
+def _markup(html: str) -> object:
+    from markupsafe import Markup
+
+    return Markup(html)
+
+
+@blueprint.route("/{funder_code}/inscription", methods=["GET"])
+def signup_form(funder_code: str) -> Response:
+    return with_funder(funder_code, "inscription", lambda funder: _signup_page(funder, {}, {}))
+
+
+@blueprint.route("/{funder_code}/inscription", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+def signup_submit(funder_code: str) -> Response:
+    return with_funder(funder_code, "inscription", _submit)
+
+
+def _submit(funder: Funder) -> Response:
+    request = blueprint.current_request
+    try:
+        fields = form_data(request)
+    except BadForm:
+        return _signup_page(funder, {}, {"form": EXPIRED_FORM}, status_code=400)
+    values = {key: value for key, value in fields.items() if key in LABELS}
+    values.pop("captcha_answer", None)  # a used code is never shown again
+    if not pre_session_csrf_ok(request, fields):
+        return _signup_page(funder, values, {"form": EXPIRED_FORM}, status_code=403)
+    if fields.get("action") == "refresh":
+        return _signup_page(funder, values, {})
+    container = get_container()
+    ip = client_ip(request) or "inconnue"
+    if not container.rate_limiter.allow("signup", ip):
+        return _signup_page(funder, values, {"form": TOO_MANY}, status_code=429)
+    form = SignupForm(
+        family_name=fields.get("family_name", ""),
+        given_names=fields.get("given_names", ""),
+        birth_date=fields.get("birth_date", ""),
+        no_dossier=fields.get("no_dossier") == "oui",
+        dossier_number=fields.get("dossier_number", ""),
+        email=fields.get("email", ""),
+        email_confirmation=fields.get("email_confirmation", ""),
+        captcha_id=fields.get("captcha_id", ""),
+        captcha_answer=fields.get("captcha_answer", ""),
+        terms_accepted=fields.get("terms_accepted") == "oui",
+    )
+    result = container.signup.sign_up(funder, form, client_ip(request))
+    if not result.ok:
+        kept = {key: str(value) for key, value in asdict(form).items() if key in values}
+        kept["no_dossier"] = "oui" if form.no_dossier else ""
+        kept["terms_accepted"] = "oui" if form.terms_accepted else ""
+        return _signup_page(funder, kept, result.errors)
+    return redirect(f"/{funder.code}/inscription/confirmation")
+
+
+@blueprint.route("/{funder_code}/inscription/confirmation", methods=["GET"])
+def signup_done(funder_code: str) -> Response:
+    return with_funder(
+        funder_code,
+        "inscription/confirmation",
+        lambda funder: html_page("signup_done.html", funder=funder),
+    )
+
+
+def _captcha_media(challenge_id: str, kind: str, content_type: str) -> Response:
+    data = get_container().challenges.media(challenge_id, kind)
+    if data is None:
+        return not_found_page("Ce code de sécurité a expiré : rechargez le formulaire.")
+    return Response(
+        body=data,
+        status_code=200,
+        headers={"Content-Type": content_type, "Cache-Control": "no-store"},
+    )
+
+
+@blueprint.route("/captcha/{challenge_id}/image", methods=["GET"])
+def captcha_image(challenge_id: str) -> Response:
+    return _captcha_media(challenge_id, "image", "image/png")
+
+
+@blueprint.route("/captcha/{challenge_id}/audio", methods=["GET"])
+def captcha_audio(challenge_id: str) -> Response:
+    return _captcha_media(challenge_id, "audio", "audio/wav")
