@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from chalicelib.api import accounts as accounts_api
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
 from chalicelib.observability_middleware import observe
@@ -20,6 +21,7 @@ app.register_blueprint(static_files.blueprint)
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(login.blueprint)
 app.register_blueprint(signup.blueprint)
+app.register_blueprint(accounts_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 handle_funder_file_messages = app.on_sqs_message(
     queue=settings.funder_files_queue, batch_size=1, name="funder_files"

@@ -1,13 +1,19 @@
-"""Demo data for `make run`, loaded through the real path: funders by the admin service, dossiers
-and payments as funder files dropped into the exchange bucket."""
+"""Demo data for `make run`, loaded through the real paths: funders by the admin service,
+dossiers and payments as funder files dropped into the exchange bucket, the CGU published like
+an operator would, and one account ready to use."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from chalicelib.container import get_container
+from chalicelib.services.accounts import Account, CreateOutcome
 from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.passwords import normalise_secret_answer
 
 DEMO_DIR = Path(__file__).parent / "demo"
 
@@ -16,6 +22,22 @@ DEMO_FUNDERS = (
     Funder("region-hdf", "Région Hauts-de-France"),
     Funder("france-travail", "France Travail", franceconnect_enabled=True),
 )
+TERMS_VERSION = "2026-11"
+
+
+@dataclass(frozen=True)
+class ReadyAccount:
+    email: str = "camille.martin@example.fr"
+    password: str = "Stagiaire-Demo-2026"
+    secret_question: str = "Ville de naissance ?"
+    secret_answer: str = "Lille"
+    dossiers: tuple[tuple[str, str], ...] = (
+        ("region-idf", "IDF-2017-000123"),
+        ("region-hdf", "HDF-2026-000042"),
+    )
+
+
+READY = ReadyAccount()
 
 
 def load_demo(say: Callable[[str], None], wait_for: Callable[[], None]) -> None:
@@ -28,4 +50,36 @@ def load_demo(say: Callable[[str], None], wait_for: Callable[[], None]) -> None:
             funder_code = path.stem.removeprefix(f"{kind}_")
             container.exchange.put(f"incoming/{funder_code}/{path.name}", path.read_bytes())
         wait_for()
-    say(f"Données de démo chargées : {len(DEMO_FUNDERS)} financeurs, fichiers de {DEMO_DIR}.")
+    if container.terms.repository.get(TERMS_VERSION) is None:
+        container.terms.publish(TERMS_VERSION, (DEMO_DIR / "cgu-v1.txt").read_text("utf-8"))
+    create_ready_account()
+    say(
+        f"Données de démo chargées : {len(DEMO_FUNDERS)} financeurs, fichiers de {DEMO_DIR}, "
+        f"compte prêt {READY.email} / {READY.password}."
+    )
+
+
+def create_ready_account() -> None:
+    """Camille MARTIN: password set, secret question set, CGU accepted, two trainings."""
+    container = get_container()
+    if container.accounts.find_by_email(READY.email) is not None:
+        return
+    now = datetime.now(UTC)
+    account = Account(
+        account_id=uuid.uuid4().hex,
+        email=READY.email,
+        family_name="MARTIN",
+        given_names="Camille Louise",
+        birth_date=date(1990, 5, 14),
+        created_at=now - timedelta(days=30),
+        password_hash=container.hasher.hash(READY.password),
+        secret_question=READY.secret_question,
+        secret_answer_hash=container.hasher.hash(normalise_secret_answer(READY.secret_answer)),
+        terms_version=TERMS_VERSION,
+    )
+    first, *others = READY.dossiers
+    if container.accounts.create(account, link_dossier=first) is not CreateOutcome.CREATED:
+        raise RuntimeError("le compte de démo n'a pas pu être créé")
+    for funder_code, dossier_number in others:
+        container.dossiers.link_account(funder_code, dossier_number, account.account_id)
+    container.terms.accept(account.account_id, TERMS_VERSION)

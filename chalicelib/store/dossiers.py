@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.services.dossiers import Dossier, DossierChange, dossier_key
 from chalicelib.services.funder_files.records import DossierStatus
 from chalicelib.store.models import DossierChangeItem, DossierItem
@@ -96,6 +98,20 @@ class DynamoDossierRepository:
         with DossierItem.batch_write() as batch:
             for dossier in dossiers:
                 batch.save(to_item(dossier, source_file, now))
+
+    def link_account(self, funder_code: str, dossier_number: str, account_id: str) -> bool:
+        """Links a dossier to an account unless another account already holds it."""
+        try:
+            DossierItem(funder_code=funder_code, dossier_number=dossier_number).update(
+                actions=[DossierItem.account_id.set(account_id)],
+                condition=DossierItem.dossier_number.exists()
+                & (
+                    DossierItem.account_id.does_not_exist() | (DossierItem.account_id == account_id)
+                ),
+            )
+        except UpdateError:
+            return False
+        return True
 
     def list_for_account(self, account_id: str) -> list[Dossier]:
         return [to_dossier(item) for item in DossierItem.by_account.query(account_id)]

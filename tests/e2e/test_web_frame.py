@@ -27,7 +27,7 @@ def test_a_trainee_finds_the_funder_portal_then_its_entry_points(page) -> None:
     assert "Région Île-de-France" in page.content()
     assert page.get_by_role("button", name="S’identifier avec FranceConnect").count() == 1
     assert_accessible(page)
-    for entry in ("S’identifier", "S’inscrire", "Mot de passe oublié"):
+    for entry in ("S’inscrire", "Mot de passe oublié"):
         page.goto("/region-idf/")
         page.get_by_role("link", name=entry).first.click()
         page.wait_for_load_state()

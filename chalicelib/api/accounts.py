@@ -1,0 +1,283 @@
+"""The accounts journeys for mobile apps under /api/v1 (guide steps 1 to 4 and 8), over the same
+services as the HTML pages: this module only maps JSON onto them and their results onto JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.auth import ANY_STEP, REALM, ApiSession, authenticate, not_authenticated
+from chalicelib.api.bodies import read_fields
+from chalicelib.api.responses import (
+    JSON_CONTENT_TYPES,
+    ApiError,
+    api_errors,
+    api_view,
+    json_response,
+)
+from chalicelib.container import get_container, now
+from chalicelib.services.accounts import Step
+from chalicelib.services.challenges import CHALLENGE_LIFETIME
+from chalicelib.services.formatting import format_date
+from chalicelib.services.funders import Funder, is_valid_funder_code
+from chalicelib.services.login import WRONG_PAIR, StepResult
+from chalicelib.services.sessions import IDLE_TIMEOUT
+from chalicelib.services.signup import SignupForm
+from chalicelib.web.http import client_ip
+from chalicelib.web.login import TOO_MANY as LOGIN_TOO_MANY
+from chalicelib.web.pages import UNKNOWN_FUNDER_MESSAGE
+from chalicelib.web.signup import TOO_MANY as SIGNUP_TOO_MANY
+from chalicelib.web.signup import new_captcha
+
+blueprint = Blueprint(__name__)
+# Registered through the blueprint so that app.py stays one line per face; it only touches /api/.
+blueprint.register_middleware(api_errors, "http")
+
+OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
+# Same words as the browser's confirmation page (signup_done.html), whatever the address.
+SIGNUP_DONE = (
+    "Votre demande d’inscription est enregistrée. Un courriel vient d’être envoyé à l’adresse "
+    "indiquée. Il contient votre mot de passe provisoire, valable 72\u00a0heures, ou la marche "
+    "à suivre si cette adresse est déjà connue du portail."
+)
+CAPTCHA_TOO_MANY = (
+    "Trop de demandes de code depuis votre connexion. Réessayez dans quelques minutes."
+)
+FIELDS_TO_FIX = "Certaines informations sont à corriger : voyez le message de chaque champ."
+NO_TERMS = "Aucune version des conditions générales d’utilisation n’est publiée."
+SIGNUP_TEXTS = (
+    "family_name",
+    "given_names",
+    "birth_date",
+    "dossier_number",
+    "email",
+    "email_confirmation",
+    "captcha_id",
+    "captcha_answer",
+)
+
+
+def _client_ip() -> str | None:
+    return client_ip(blueprint.current_request)
+
+
+def _enforce_rate_limit(action: str, message: str) -> None:
+    # Same fallback key as the browser: a missing address still shares one counter.
+    if not get_container().rate_limiter.allow(action, _client_ip() or "inconnue"):
+        raise ApiError(429, "rate_limited", message)
+
+
+def _step_value(step: Step | None) -> str | None:
+    return step.value if step is not None else None
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, math.ceil((moment - now()).total_seconds()))
+
+
+# Captcha and sign-up -----------------------------------------------------------------------
+
+
+@blueprint.route("/api/v1/captcha", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def issue_captcha() -> Response:
+    _enforce_rate_limit("captcha", CAPTCHA_TOO_MANY)
+    captcha_id = new_captcha()
+    return json_response(
+        {
+            "captcha_id": captcha_id,
+            "image_url": f"/captcha/{captcha_id}/image",
+            "audio_url": f"/captcha/{captcha_id}/audio",
+            "expires_in": int(CHALLENGE_LIFETIME.total_seconds()),
+        },
+        201,
+    )
+
+
+def _funder(funder_code: str) -> Funder:
+    funder = get_container().funders.get(funder_code) if is_valid_funder_code(funder_code) else None
+    if funder is None:
+        raise ApiError(404, "funder_not_found", UNKNOWN_FUNDER_MESSAGE)
+    return funder
+
+
+@blueprint.route(
+    "/api/v1/funders/{funder_code}/signup", methods=["POST"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def sign_up(funder_code: str) -> Response:
+    funder = _funder(funder_code)
+    fields = read_fields(
+        blueprint.current_request,
+        texts=SIGNUP_TEXTS,
+        flags=("no_dossier", "terms_accepted"),
+        defaults={"no_dossier": False, "dossier_number": ""},
+    )
+    _enforce_rate_limit("signup", SIGNUP_TOO_MANY)
+    form = SignupForm(
+        **{name: fields.text(name) for name in SIGNUP_TEXTS},
+        no_dossier=fields.flag("no_dossier"),
+        terms_accepted=fields.flag("terms_accepted"),
+    )
+    result = get_container().signup.sign_up(funder, form, _client_ip())
+    if not result.ok:
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
+    # 202 and one sentence whatever happened to the address: the mail tells its owner the rest.
+    return json_response({"message": SIGNUP_DONE}, 202)
+
+
+# Sessions ------------------------------------------------------------------------------------
+
+
+@blueprint.route("/api/v1/sessions", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def open_session() -> Response:
+    fields = read_fields(blueprint.current_request, texts=("username", "password"))
+    _enforce_rate_limit("login", LOGIN_TOO_MANY)
+    container = get_container()
+    result = container.login.log_in(fields.text("username"), fields.text("password"), _client_ip())
+    if result.retry_after is not None:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            result.error or LOGIN_TOO_MANY,
+            headers={"Retry-After": str(_seconds_until(result.retry_after))},
+        )
+    if result.token is None or result.session is None:
+        raise ApiError(
+            401,
+            "invalid_credentials",
+            result.error or WRONG_PAIR,
+            headers={"WWW-Authenticate": REALM},
+        )
+    return json_response(
+        {
+            "token": result.token,
+            "token_type": "Bearer",
+            "expires_in": int(IDLE_TIMEOUT.total_seconds()),
+            "pending_step": _step_value(container.login.pending_step(result.session)),
+        },
+        201,
+    )
+
+
+@blueprint.route("/api/v1/sessions/current", methods=["DELETE"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def close_session() -> Response:
+    current = authenticate(blueprint.current_request, ANY_STEP)
+    get_container().login.log_out(current.token, current.session, _client_ip())
+    return json_response(None, 204)
+
+
+# The account and its first-login steps ------------------------------------------------------
+
+
+@blueprint.route("/api/v1/me", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def me() -> Response:
+    current = authenticate(blueprint.current_request, ANY_STEP)
+    account = get_container().accounts.get(current.session.account_id)
+    if account is None:  # deleted since the login: the session is worth nothing
+        raise not_authenticated(token_sent=True)
+    return json_response(
+        {
+            "email": account.email,
+            "family_name": account.family_name,
+            "given_names": account.given_names,
+            "birth_date": format_date(account.birth_date) if account.birth_date else None,
+            "pending_step": _step_value(current.pending_step),
+        }
+    )
+
+
+def _step_answer(result: StepResult, current: ApiSession, renamed: dict[str, str]) -> Response:
+    if not result.ok or result.token is None or result.session is None:
+        fields = {renamed.get(name, name): message for name, message in result.errors.items()}
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
+    body: dict[str, Any] = {
+        "pending_step": _step_value(get_container().login.pending_step(result.session))
+    }
+    if result.token != current.token:  # the last step is a privilege change: a new token
+        body["token"] = result.token
+    return json_response(body)
+
+
+@blueprint.route(
+    "/api/v1/me/first-login/password", methods=["POST"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def change_first_password() -> Response:
+    current = authenticate(blueprint.current_request, Step.PASSWORD)
+    fields = read_fields(
+        blueprint.current_request, texts=("old_password", "new_password", "confirmation")
+    )
+    result = get_container().login.change_first_password(
+        current.token,
+        current.session,
+        fields.text("old_password"),
+        fields.text("new_password"),
+        fields.text("confirmation"),
+        _client_ip(),
+    )
+    return _step_answer(result, current, {})
+
+
+@blueprint.route(
+    "/api/v1/me/first-login/secret-question", methods=["POST"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def set_secret_question() -> Response:
+    current = authenticate(blueprint.current_request, Step.SECRET_QUESTION)
+    fields = read_fields(blueprint.current_request, texts=("question", "answer"))
+    result = get_container().login.set_secret_question(
+        current.token, current.session, fields.text("question"), fields.text("answer"), _client_ip()
+    )
+    return _step_answer(result, current, {})
+
+
+@blueprint.route("/api/v1/terms/current", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def current_terms() -> Response:
+    terms = get_container().terms.repository.current()
+    if terms is None:
+        raise ApiError(404, "terms_not_found", NO_TERMS)
+    return json_response(
+        {
+            "version": terms.version,
+            "published_at": terms.published_at.isoformat(),
+            "text": terms.text,
+        }
+    )
+
+
+@blueprint.route("/api/v1/me/terms-acceptance", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def accept_terms() -> Response:
+    current = authenticate(blueprint.current_request, Step.TERMS)
+    fields = read_fields(blueprint.current_request, texts=("version",))
+    result = get_container().login.accept_terms(
+        current.token, current.session, fields.text("version"), _client_ip()
+    )
+    # The service names its error after the page ("terms"); the app sent a "version".
+    return _step_answer(result, current, {"terms": "version"})
+
+
+# The API's own description ------------------------------------------------------------------
+
+
+@cache
+def _openapi_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
+    return document
+
+
+@blueprint.route("/api/v1/openapi.json", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def openapi_document() -> Response:
+    return json_response(_openapi_document())

@@ -1,0 +1,125 @@
+"""What every answer of the JSON API looks like: UTF-8 JSON, never cached, one error shape.
+
+Errors: `{"error": {"code": "<stable english code>", "message": "<French sentence>",
+"fields": {"<field>": "<French message>"}}}`. Apps branch on `code` (it never changes) and show
+`message` and `fields` to the person as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any
+
+from chalice import Response
+from chalice.app import Request
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# Chalice matches the request's Content-Type against this list before calling a view.
+JSON_CONTENT_TYPES = ["application/json"]
+API_PREFIX = "/api/"
+
+INTERNAL_ERROR = "Une erreur inattendue est survenue. Réessayez dans quelques instants."
+# Chalice answers these itself, before or around our views, in its own shape: the middleware
+# below gives them ours, so that an app has a single error format to read.
+CHALICE_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_request", "La requête est mal formée."),
+    403: ("forbidden", "Cette adresse n’existe pas ou n’est pas accessible."),
+    404: ("not_found", "Cette ressource n’existe pas."),
+    405: ("method_not_allowed", "Cette méthode n’est pas acceptée à cette adresse."),
+    415: (
+        "unsupported_media_type",
+        "Envoyez le corps de la requête en JSON, avec l’en-tête Content-Type: application/json.",
+    ),
+}
+# Headers of Chalice's own answers worth keeping when we rewrite them.
+KEPT_HEADERS = ("allow", "retry-after", "www-authenticate")
+
+
+def json_response(
+    body: Mapping[str, Any] | None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A JSON answer; `body=None` for 204. Authenticated or not, nothing here may be cached."""
+    return Response(
+        body="" if body is None else json.dumps(body, ensure_ascii=False),
+        status_code=status_code,
+        headers={"Content-Type": JSON_CONTENT_TYPE, "Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = dict(fields)
+    error.update(extra or {})
+    return json_response({"error": error}, status_code, headers)
+
+
+class ApiError(Exception):
+    """Raised anywhere below a view wrapped by `api_view`; becomes the error answer."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+    def response(self) -> Response:
+        return error_response(
+            self.status_code, self.code, self.message, self.fields, self.headers, self.extra
+        )
+
+
+def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Lets a view (and the helpers it calls) stop with `raise ApiError(...)`: Chalice would
+    turn any exception it does not know into a 500."""
+
+    @wraps(view)
+    def wrapper(**path_parameters: str) -> Response:
+        try:
+            return view(**path_parameters)
+        except ApiError as error:
+            return error.response()
+
+    return wrapper
+
+
+def api_errors(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: under /api/, Chalice's own error answers (415, 405, 500...) take the API's
+    error shape, and every answer is JSON that is never cached. Other paths are left alone."""
+    response = get_response(request)
+    if not (request.path or "").startswith(API_PREFIX):
+        return response
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code, message = CHALICE_ERRORS.get(response.status_code, ("internal_error", INTERNAL_ERROR))
+        kept = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower() in KEPT_HEADERS and isinstance(value, str)
+        }
+        return error_response(response.status_code, code, message, headers=kept)
+    response.headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response

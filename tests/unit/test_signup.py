@@ -1,0 +1,541 @@
+"""S'inscrire: field checks in French, dossier identity, no enumeration of addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.services.accounts import Account, PortalUrls
+from chalicelib.services.challenges import Challenges, Purpose
+from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funders import Funder
+from chalicelib.services.signup import (
+    NO_MATCHING_DOSSIER,
+    TEMPORARY_PASSWORD_LIFETIME,
+    Signup,
+    SignupForm,
+    SignupResult,
+)
+from tests.support.fakes import (
+    CountingHasher,
+    FakeClock,
+    MemoryAccounts,
+    MemoryAudit,
+    MemoryChallenges,
+    MemoryDossierLookup,
+    RecordingMailer,
+)
+
+START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+FUNDER = Funder("region", "Région test")
+BASE_URL = "https://portail.example.gouv.fr"
+CAPTCHA_ANSWER = "K7P2QX"
+EMAIL = "camille.lefevre@example.fr"
+
+REGISTERED_SUBJECT = "Demande d'inscription au Portail stagiaire"
+WELCOME_SUBJECT = "Votre inscription au Portail stagiaire"
+DOSSIER_LINKED_SUBJECT = "Votre demande d'inscription au Portail stagiaire"
+
+
+def dossier(**changes: object) -> Dossier:
+    base = Dossier(
+        funder_code="region",
+        dossier_number="D-2026-001",
+        family_name="LEFÈVRE-DUPONT",
+        given_names="Camille Louise",
+        birth_date=date(1990, 5, 14),
+        email=None,
+        training_code="DEV",
+        training_title="Développeur web",
+        start_date=date(2026, 2, 2),
+        end_date=date(2026, 9, 30),
+        organisation_siret="54756834567143",
+        organisation_name="IFN",
+        organisation_email=None,
+        monthly_rate=Decimal("310.39"),
+        decision_date=date(2026, 1, 5),
+        status=DossierStatus.IN_PROGRESS,
+    )
+    return replace(base, **changes)
+
+
+@dataclass
+class World:
+    signup: Signup
+    accounts: MemoryAccounts
+    dossiers: MemoryDossierLookup
+    challenges: Challenges
+    challenge_store: MemoryChallenges
+    hasher: CountingHasher
+    mailer: RecordingMailer
+    audit: MemoryAudit
+    clock: FakeClock
+
+    def captcha(self) -> str:
+        return self.challenges.issue(Purpose.CAPTCHA, CAPTCHA_ANSWER)
+
+    def form(self, **changes: object) -> SignupForm:
+        """A complete, valid form for the dossier D-2026-001, with a fresh captcha."""
+        base = SignupForm(
+            family_name="Lefèvre-Dupont",
+            given_names="Camille",
+            birth_date="14/05/1990",
+            dossier_number="D-2026-001",
+            email=EMAIL,
+            email_confirmation=EMAIL,
+            captcha_id=self.captcha(),
+            captcha_answer=CAPTCHA_ANSWER,
+            terms_accepted=True,
+        )
+        return replace(base, **changes)
+
+    def sign_up(self, **changes: object) -> SignupResult:
+        return self.signup.sign_up(FUNDER, self.form(**changes), "192.0.2.1")
+
+
+@pytest.fixture
+def world() -> World:
+    clock = FakeClock(START)
+    dossiers = MemoryDossierLookup(dossier())
+    accounts = MemoryAccounts(dossiers)
+    challenge_store = MemoryChallenges()
+    challenges = Challenges(challenge_store, clock)
+    hasher = CountingHasher()
+    mailer = RecordingMailer()
+    audit = MemoryAudit()
+    signup = Signup(
+        accounts=accounts,
+        dossiers=dossiers,
+        challenges=challenges,
+        hasher=hasher,
+        mailer=mailer,
+        audit=audit,
+        urls=PortalUrls(BASE_URL),
+        clock=clock,
+    )
+    return World(
+        signup, accounts, dossiers, challenges, challenge_store, hasher, mailer, audit, clock
+    )
+
+
+def existing_account(email: str = EMAIL) -> Account:
+    return Account(
+        account_id="existing",
+        email=email,
+        family_name="Durand",
+        given_names="Dominique",
+        birth_date=date(1985, 1, 2),
+        created_at=START - timedelta(days=100),
+        password_hash="test$v1$salt$digest",
+    )
+
+
+# A successful sign-up ----------------------------------------------------------------------
+
+
+def test_a_sign_up_with_a_matching_dossier_creates_the_account_and_links_the_dossier(world):
+    result = world.sign_up()
+
+    assert result == SignupResult()
+    assert result.ok
+    (account,) = world.accounts.items.values()
+    assert account.email == EMAIL
+    assert account.family_name == "Lefèvre-Dupont"
+    assert account.given_names == "Camille"
+    assert account.birth_date == date(1990, 5, 14)
+    assert account.awaiting_dossier is False
+    assert account.password_hash is None
+    assert world.dossiers.items[("region", "D-2026-001")].account_id == account.account_id
+
+
+def test_the_temporary_password_is_mailed_and_stored_hashed_for_72_hours(world):
+    world.sign_up()
+
+    (account,) = world.accounts.items.values()
+    (mail,) = world.mailer.sent
+    (temporary_password,) = world.hasher.hashed_secrets
+    assert mail.to == EMAIL
+    assert mail.subject == WELCOME_SUBJECT
+    assert temporary_password in mail.text
+    assert f"{BASE_URL}/region/connexion" in mail.text
+    assert account.temporary_password_hash is not None
+    assert temporary_password not in account.temporary_password_hash
+    assert world.hasher.verify(account.temporary_password_hash, temporary_password)
+    assert account.temporary_password_expires_at == START + timedelta(hours=72)
+    assert timedelta(hours=72) == TEMPORARY_PASSWORD_LIFETIME
+    assert account.temporary_password_used is False
+
+
+def test_each_sign_up_gets_its_own_temporary_password(world):
+    world.sign_up()
+    world.sign_up(email="autre@example.fr", email_confirmation="autre@example.fr", no_dossier=True)
+
+    first, second = world.hasher.hashed_secrets
+    assert first != second
+    assert len(first) >= 12
+
+
+def test_the_sign_up_is_written_to_the_audit_trail(world):
+    world.sign_up()
+
+    (account,) = world.accounts.items.values()
+    (event,) = world.audit.events
+    assert (event.account_id, event.event, event.client_ip) == (
+        account.account_id,
+        "signup",
+        "192.0.2.1",
+    )
+    assert event.details == {"funder": "region"}
+
+
+def test_the_address_is_stored_lower_case_without_surrounding_spaces(world):
+    world.sign_up(
+        email="  Camille.LEFEVRE@Example.FR ", email_confirmation="camille.lefevre@EXAMPLE.fr"
+    )
+
+    (account,) = world.accounts.items.values()
+    assert account.email == EMAIL
+    assert world.mailer.sent[0].to == EMAIL
+
+
+def test_given_names_are_stored_with_single_spaces(world):
+    world.sign_up(given_names="  Camille   Louise ")
+
+    (account,) = world.accounts.items.values()
+    assert account.given_names == "Camille Louise"
+
+
+# Field errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"family_name": ""}, "family_name", "Saisissez votre nom."),
+        ({"family_name": "   "}, "family_name", "Saisissez votre nom."),
+        ({"family_name": "A" * 101}, "family_name", "Votre nom doit faire 100 caractères au plus."),
+        ({"given_names": ""}, "given_names", "Saisissez votre prénom."),
+        (
+            {"given_names": "B" * 101},
+            "given_names",
+            "Votre prénom doit faire 100 caractères au plus.",
+        ),
+        (
+            {"birth_date": ""},
+            "birth_date",
+            "Saisissez votre date de naissance au format JJ/MM/AAAA, par exemple 14/05/1990.",
+        ),
+        (
+            {"birth_date": "1990-05-14"},
+            "birth_date",
+            "Saisissez votre date de naissance au format JJ/MM/AAAA, par exemple 14/05/1990.",
+        ),
+        (
+            {"birth_date": "31/02/1990"},
+            "birth_date",
+            "Saisissez votre date de naissance au format JJ/MM/AAAA, par exemple 14/05/1990.",
+        ),
+        (
+            {"birth_date": "15/01/2026"},
+            "birth_date",
+            "La date de naissance doit être dans le passé.",
+        ),
+        (
+            {"birth_date": "01/01/2030"},
+            "birth_date",
+            "La date de naissance doit être dans le passé.",
+        ),
+        (
+            {"dossier_number": "  "},
+            "dossier_number",
+            "Saisissez le numéro de dossier indiqué sur votre décision de prise en charge, "
+            "ou cochez « Je ne possède pas encore de dossier ».",
+        ),
+        (
+            {"email": "", "email_confirmation": ""},
+            "email",
+            "Saisissez une adresse mail valide, par exemple nom@exemple.fr.",
+        ),
+        (
+            {"email": "camille@", "email_confirmation": "camille@"},
+            "email",
+            "Saisissez une adresse mail valide, par exemple nom@exemple.fr.",
+        ),
+        (
+            {"email_confirmation": "camille.lefevre@example.com"},
+            "email_confirmation",
+            "La confirmation doit être identique à l'adresse mail.",
+        ),
+        (
+            {"terms_accepted": False},
+            "terms_accepted",
+            "Vous devez accepter les conditions d'utilisation pour créer votre compte.",
+        ),
+        (
+            {"captcha_answer": "AAAAAA"},
+            "captcha_answer",
+            "Le code recopié ne correspond pas. Recopiez le nouveau code ci-dessous.",
+        ),
+    ],
+)
+def test_each_field_error_is_given_in_french_and_nothing_is_created(world, changes, field, message):
+    result = world.sign_up(**changes)
+
+    assert result.errors == {field: message}
+    assert not result.ok
+    assert world.accounts.items == {}
+    assert world.mailer.sent == []
+    assert world.audit.events == []
+
+
+def test_an_empty_form_gets_an_error_on_every_field(world):
+    result = world.signup.sign_up(FUNDER, SignupForm(), None)
+
+    assert set(result.errors) == {
+        "family_name",
+        "given_names",
+        "birth_date",
+        "dossier_number",
+        "email",
+        "terms_accepted",
+        "captcha_answer",
+    }
+
+
+def test_the_dossier_number_is_optional_with_no_dossier_ticked(world):
+    result = world.sign_up(dossier_number="", no_dossier=True)
+
+    assert result.ok
+
+
+# The captcha -------------------------------------------------------------------------------
+
+
+def test_a_refused_captcha_creates_no_account_and_sends_no_mail(world):
+    result = world.sign_up(captcha_answer="WRONG1")
+
+    assert "captcha_answer" in result.errors
+    assert world.accounts.items == {}
+    assert world.mailer.sent == []
+    assert world.hasher.hash_calls == 0
+
+
+def test_an_unknown_or_missing_captcha_is_refused(world):
+    assert "captcha_answer" in world.sign_up(captcha_id="").errors
+    assert "captcha_answer" in world.sign_up(captcha_id="unknown").errors
+    assert world.accounts.items == {}
+
+
+def test_an_expired_captcha_is_refused(world):
+    form = world.form()
+    world.clock.advance(minutes=10)
+
+    result = world.signup.sign_up(FUNDER, form, None)
+
+    assert "captcha_answer" in result.errors
+    assert world.accounts.items == {}
+
+
+def test_a_solved_captcha_cannot_be_used_for_a_second_sign_up(world):
+    form = world.form()
+    assert world.signup.sign_up(FUNDER, form, None).ok
+
+    again = replace(form, email="autre@example.fr", email_confirmation="autre@example.fr")
+    result = world.signup.sign_up(FUNDER, again, None)
+
+    assert "captcha_answer" in result.errors
+    assert len(world.accounts.items) == 1
+
+
+def test_a_captcha_of_another_purpose_is_refused(world):
+    arithmetic = world.challenges.issue(Purpose.ARITHMETIC, CAPTCHA_ANSWER)
+
+    assert "captcha_answer" in world.sign_up(captcha_id=arithmetic).errors
+
+
+# Matching the dossier ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("family_name", "given_names"),
+    [
+        ("LEFÈVRE-DUPONT", "Camille Louise"),
+        ("Lefèvre-Dupont", "Camille"),
+        ("lefevre dupont", "camille"),
+        ("LEFEVRE-DUPONT", "CAMILLE LOUISE"),
+        ("  Lefèvre   Dupont ", "  Camille  "),
+        ("Lefevre\u2011Dupont", "Camille-Louise"),
+    ],
+)
+def test_the_dossier_matches_despite_case_accents_hyphens_spaces_and_extra_given_names(
+    world, family_name, given_names
+):
+    result = world.sign_up(family_name=family_name, given_names=given_names)
+
+    assert result.ok
+    assert world.dossiers.items[("region", "D-2026-001")].account_id is not None
+
+
+def test_the_dossier_number_is_read_without_surrounding_spaces(world):
+    assert world.sign_up(dossier_number="  D-2026-001 ").ok
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"given_names": "Louise"},  # the second given name alone is not the first
+        {"given_names": "Camilla"},
+        {"family_name": "Lefèvre"},
+        {"birth_date": "15/05/1990"},
+        {"dossier_number": "D-2026-999"},
+    ],
+)
+def test_a_dossier_that_does_not_match_is_refused_with_one_message(world, changes):
+    result = world.sign_up(**changes)
+
+    assert result.errors == {"dossier_number": NO_MATCHING_DOSSIER}
+    assert world.accounts.items == {}
+    assert world.mailer.sent == []
+    assert world.dossiers.items[("region", "D-2026-001")].account_id is None
+
+
+def test_a_dossier_of_another_funder_is_not_found(world):
+    world.dossiers.items.clear()
+    world.dossiers.add(dossier(funder_code="autre"))
+
+    result = world.sign_up()
+
+    assert result.errors == {"dossier_number": NO_MATCHING_DOSSIER}
+
+
+def test_the_dossier_message_is_in_french(world):
+    assert NO_MATCHING_DOSSIER.startswith("Nous ne trouvons pas ce numéro de dossier")
+
+
+# Without a dossier -------------------------------------------------------------------------
+
+
+def test_without_a_dossier_the_account_awaits_one(world):
+    result = world.sign_up(no_dossier=True, dossier_number="", family_name="Nouvelle")
+
+    assert result.ok
+    (account,) = world.accounts.items.values()
+    assert account.awaiting_dossier is True
+    assert world.dossiers.calls["get"] == 0
+    assert world.dossiers.items[("region", "D-2026-001")].account_id is None
+    (mail,) = world.mailer.sent
+    assert mail.subject == WELCOME_SUBJECT
+    assert mail.to == EMAIL
+
+
+def test_with_no_dossier_ticked_a_typed_number_is_ignored(world):
+    result = world.sign_up(no_dossier=True, family_name="Autre")
+
+    assert result.ok
+    (account,) = world.accounts.items.values()
+    assert account.awaiting_dossier is True
+    assert world.dossiers.items[("region", "D-2026-001")].account_id is None
+
+
+# No enumeration ----------------------------------------------------------------------------
+
+
+def test_an_address_with_an_account_gets_the_same_result_and_a_mail_instead(world):
+    existing = world.accounts.add(existing_account())
+
+    result = world.sign_up(email="Camille.Lefevre@example.fr")
+
+    assert result == SignupResult()
+    assert world.accounts.items == {"existing": existing}, "no account created or changed"
+    assert world.dossiers.items[("region", "D-2026-001")].account_id is None
+    (mail,) = world.mailer.sent
+    assert mail.to == EMAIL
+    assert mail.subject == REGISTERED_SUBJECT
+    assert f"{BASE_URL}/region/connexion" in mail.text
+    assert f"{BASE_URL}/region/mot-de-passe-oublie" in mail.text
+    assert world.hasher.hashed_secrets[0] not in mail.text
+    assert world.audit.events == []
+
+
+def test_an_address_with_an_account_and_no_dossier_gets_the_same_mail(world):
+    world.accounts.add(existing_account())
+
+    result = world.sign_up(no_dossier=True, dossier_number="")
+
+    assert result == SignupResult()
+    assert [mail.subject for mail in world.mailer.sent] == [REGISTERED_SUBJECT]
+    assert len(world.accounts.items) == 1
+
+
+def test_a_dossier_already_linked_gets_the_same_result_and_a_mail_to_the_typed_address(world):
+    world.dossiers.link("region", "D-2026-001", "someone-else")
+
+    result = world.sign_up()
+
+    assert result == SignupResult()
+    assert world.accounts.items == {}
+    assert world.dossiers.items[("region", "D-2026-001")].account_id == "someone-else"
+    (mail,) = world.mailer.sent
+    assert mail.to == EMAIL
+    assert mail.subject == DOSSIER_LINKED_SUBJECT
+    assert "D-2026-001" in mail.text
+    assert f"{BASE_URL}/region/mot-de-passe-oublie" in mail.text
+    assert world.hasher.hashed_secrets[0] not in mail.text
+
+
+def test_a_taken_address_wins_over_a_taken_dossier(world):
+    world.accounts.add(existing_account())
+    world.dossiers.link("region", "D-2026-001", "existing")
+
+    assert world.sign_up() == SignupResult()
+
+    assert [mail.subject for mail in world.mailer.sent] == [REGISTERED_SUBJECT]
+
+
+def hashing_work(world: World, **changes: object) -> tuple[int, int]:
+    before = (world.hasher.hash_calls, world.hasher.verify_calls)
+    assert world.sign_up(**changes) == SignupResult()
+    return world.hasher.hash_calls - before[0], world.hasher.verify_calls - before[1]
+
+
+def test_the_same_hashing_work_is_done_whether_or_not_the_address_has_an_account(world):
+    new_address = hashing_work(world)
+
+    world.dossiers.add(dossier(dossier_number="D-2026-002"))
+    world.accounts.add(existing_account("deja@example.fr"))
+    taken_address = hashing_work(
+        world,
+        dossier_number="D-2026-002",
+        email="deja@example.fr",
+        email_confirmation="deja@example.fr",
+    )
+
+    assert new_address == taken_address == (1, 0)
+
+
+def test_the_same_hashing_work_is_done_when_the_dossier_is_already_linked(world):
+    world.dossiers.add(dossier(dossier_number="D-2026-002", account_id="someone-else"))
+
+    fresh = hashing_work(world)
+    linked = hashing_work(
+        world,
+        dossier_number="D-2026-002",
+        email="autre@example.fr",
+        email_confirmation="autre@example.fr",
+    )
+
+    assert fresh == linked == (1, 0)
+
+
+def test_the_same_hashing_work_is_done_without_a_dossier(world):
+    fresh = hashing_work(world, no_dossier=True)
+    world.accounts.add(existing_account("deja@example.fr"))
+    taken = hashing_work(
+        world, no_dossier=True, email="deja@example.fr", email_confirmation="deja@example.fr"
+    )
+
+    assert fresh == taken == (1, 0)
