@@ -69,12 +69,11 @@ class Login:
         self._mailer = mailer
         self._urls = urls
         self._clock = clock
-        self._dummy_hash: str | None = None
+        # Made now, not on the first unknown address: that request would take one hash longer.
+        self._dummy_hash = hasher.hash("mot de passe inexistant")
 
     def _spend_a_verification(self, password: str) -> None:
         """Unknown address: verify against a throwaway hash so the answer takes as long."""
-        if self._dummy_hash is None:
-            self._dummy_hash = self._hasher.hash("mot de passe inexistant")
         self._hasher.verify(self._dummy_hash, password)
 
     def log_in(self, identifier: str, password: str, client_ip: str | None) -> LoginResult:
@@ -85,7 +84,7 @@ class Login:
         account = self.accounts.find_by_email(email) if email and password else None
         if account is None or len(password) > MAX_PASSWORD_FIELD:
             self._spend_a_verification(password[:MAX_PASSWORD_FIELD])
-            return self._failed(email, None, client_ip)
+            return self._failed(email, account, client_ip)
         used_temporary = False
         if account.password_hash:
             if not self._hasher.verify(account.password_hash, password):
@@ -173,7 +172,7 @@ class Login:
             password_changed_mail(
                 to=account.email,
                 given_name=account.first_given_name,
-                recovery_url=self._urls.path("/"),
+                recovery_url=None,
             )
         )
         return self._advance(token, session, account)
@@ -197,7 +196,7 @@ class Login:
             )
         elif len(normalised) > MAX_ANSWER_LENGTH:
             errors["answer"] = f"La réponse doit faire {MAX_ANSWER_LENGTH} caractères au plus."
-        elif normalised == normalise_secret_answer(question):
+        elif normalised.rstrip(" ?") == normalise_secret_answer(question).rstrip(" ?"):
             errors["answer"] = "La réponse ne doit pas être identique à la question."
         if errors:
             return StepResult(errors)

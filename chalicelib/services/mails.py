@@ -93,7 +93,7 @@ def new_payment_mail(
 
 
 def password_changed_mail(
-    to: str, given_name: str, recovery_url: str, *, portal_url: str | None = None
+    to: str, given_name: str, recovery_url: str | None, *, portal_url: str | None = None
 ) -> OutgoingMail:
     subject = "Votre mot de passe a été modifié"
     return _compose(

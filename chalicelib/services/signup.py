@@ -164,12 +164,17 @@ class Signup:
                 login_url=self._urls.login(funder.code),
             )
         elif outcome is CreateOutcome.EMAIL_TAKEN:
+            existing = self._accounts.find_by_email(email)
+            if existing is not None:
+                self._audit.record(existing.account_id, "signup-attempt", client_ip)
             mail = address_already_registered_mail(
                 to=email,
                 login_url=self._urls.login(funder.code),
                 recovery_url=self._urls.recovery(funder.code),
             )
         else:
+            if dossier is not None and dossier.account_id:
+                self._audit.record(dossier.account_id, "signup-attempt", client_ip)
             mail = dossier_already_linked_mail(
                 to=email,
                 dossier_number=dossier.dossier_number if dossier else "",

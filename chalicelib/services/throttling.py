@@ -28,7 +28,9 @@ def delay_after(failures: int) -> timedelta | None:
     """1 min after the 5th consecutive failure, then 2, 4, 8… capped at one hour."""
     if failures <= FREE_FAILURES:
         return None
-    return min(timedelta(minutes=2 ** (failures - FREE_FAILURES - 1)), MAX_DELAY)
+    # The exponent is capped first: 2 ** 46 minutes would not fit in a timedelta.
+    exponent = min(failures - FREE_FAILURES - 1, 6)
+    return min(timedelta(minutes=2**exponent), MAX_DELAY)
 
 
 class LoginThrottle:

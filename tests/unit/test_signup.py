@@ -458,7 +458,10 @@ def test_an_address_with_an_account_gets_the_same_result_and_a_mail_instead(worl
     assert f"{BASE_URL}/region/connexion" in mail.text
     assert f"{BASE_URL}/region/mot-de-passe-oublie" in mail.text
     assert world.hasher.hashed_secrets[0] not in mail.text
-    assert world.audit.events == []
+    # The attempt is in the owner's audit trail: the owner may want to know.
+    assert [(event.account_id, event.event) for event in world.audit.events] == [
+        ("existing", "signup-attempt")
+    ]
 
 
 def test_an_address_with_an_account_and_no_dossier_gets_the_same_mail(world):
