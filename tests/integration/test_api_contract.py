@@ -9,6 +9,7 @@ import json
 import pytest
 from openapi_spec_validator import validate
 
+from chalicelib.container import get_container
 from tests.support.api import LUCAS, SIGNUP, Api, complete_first_login, first_login
 from tests.support.web import WebClient
 
@@ -96,3 +97,17 @@ def test_the_openapi_document_describes_exactly_the_routes(api: Api) -> None:
         ]
     )
     assert {"invalid_request", "step_required", "invalid_credentials", "rate_limited"} <= codes
+
+
+def test_an_unexpected_failure_is_a_french_500_without_detail(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("détail technique")
+
+    monkeypatch.setattr(get_container().terms.repository, "current", broken)
+    answer = api.call("GET", "/api/v1/terms/current")
+    assert (answer.status, answer.error["code"]) == (500, "internal_error")
+    assert "détail technique" not in answer.body.decode()
+    assert answer.error["message"].startswith("Une erreur inattendue est survenue")
+    assert answer.headers["Cache-Control"] == "no-store"
