@@ -140,6 +140,18 @@ class Container:
 
         return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
 
+    def issue_captcha(self) -> str:
+        """A new signup captcha: its image and French audio are kept with the challenge."""
+        from chalicelib.adapters.captcha import generate_code, render_audio, render_image
+        from chalicelib.services.challenges import Purpose
+
+        code = generate_code()
+        return self.challenges.issue(
+            Purpose.CAPTCHA,
+            code,
+            media={"image": render_image(code), "audio": render_audio(code)},
+        )
+
     @cached_property
     def sessions(self) -> Sessions:
         from chalicelib.services.sessions import Sessions

@@ -33,7 +33,6 @@ from chalicelib.web.http import client_ip
 from chalicelib.web.login import TOO_MANY as LOGIN_TOO_MANY
 from chalicelib.web.pages import UNKNOWN_FUNDER_MESSAGE
 from chalicelib.web.signup import TOO_MANY as SIGNUP_TOO_MANY
-from chalicelib.web.signup import new_captcha
 
 blueprint = Blueprint(__name__)
 # Registered through the blueprint so that app.py stays one line per face; it only touches /api/.
@@ -88,7 +87,7 @@ def _seconds_until(moment: datetime) -> int:
 @api_view
 def issue_captcha() -> Response:
     _enforce_rate_limit("captcha", CAPTCHA_TOO_MANY)
-    captcha_id = new_captcha()
+    captcha_id = get_container().issue_captcha()
     return json_response(
         {
             "captcha_id": captcha_id,

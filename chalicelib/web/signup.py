@@ -7,7 +7,6 @@ from dataclasses import asdict
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.challenges import Purpose
 from chalicelib.services.funders import Funder
 from chalicelib.services.signup import SignupForm
 from chalicelib.web.http import (
@@ -44,17 +43,6 @@ TERMS_LABEL_HTML = (
 )
 
 
-def new_captcha() -> str:
-    from chalicelib.adapters.captcha import generate_code, render_audio, render_image
-
-    code = generate_code()
-    return get_container().challenges.issue(
-        Purpose.CAPTCHA,
-        code,
-        media={"image": render_image(code), "audio": render_audio(code)},
-    )
-
-
 def _signup_page(
     funder: Funder,
     values: dict[str, str],
@@ -63,6 +51,13 @@ def _signup_page(
 ) -> Response:
     request = blueprint.current_request
     csrf, cookies = pre_session_csrf(request)
+    container = get_container()
+    if container.rate_limiter.allow("captcha", client_ip(request) or "inconnue"):
+        captcha_id = container.issue_captcha()
+    else:  # no new image for this address for a while: the form says why
+        captcha_id = ""
+        errors = {**errors, "captcha_answer": TOO_MANY}
+        status_code = 429
     response = html_page(
         "signup.html",
         status_code=status_code,
@@ -71,7 +66,7 @@ def _signup_page(
         errors=errors,
         labels=LABELS,
         csrf=csrf,
-        captcha_id=new_captcha(),
+        captcha_id=captcha_id,
         terms_label=_markup(TERMS_LABEL_HTML),
     )
     if cookies:
