@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api import accounts as accounts_api
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
+from chalicelib.events.notifications import handle_notification_messages
 from chalicelib.observability_middleware import observe
 from chalicelib.web import login, pages, signup, static_files
 from chalicelib.web.security_headers import security_headers
@@ -26,3 +27,6 @@ app.register_blueprint(accounts_api.blueprint)
 handle_funder_file_messages = app.on_sqs_message(
     queue=settings.funder_files_queue, batch_size=1, name="funder_files"
 )(handle_funder_file_messages)
+handle_notification_messages = app.on_sqs_message(
+    queue=settings.notifications_queue, batch_size=10, name="notifications"
+)(handle_notification_messages)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib.services.dossiers import Dossier, DossierChange
 from chalicelib.services.funders import Funder
-from chalicelib.services.payments import Payment
+from chalicelib.services.payments import Payment, StoredPayment
 
 
 class FakeFunderRepository:
@@ -62,11 +62,11 @@ class FakePaymentRepository:
         self.write_requests = 0
         self.payments_written = 0
 
-    def get_content_hashes(self, funder_code: str, references: list[str]) -> dict[str, str]:
+    def get_stored(self, funder_code: str, references: list[str]) -> dict[str, StoredPayment]:
         self.get_requests += 1
         hashes = self._hashes
         return {
-            reference: hashes[(funder_code, reference)]
+            reference: StoredPayment(hashes[(funder_code, reference)], True)
             for reference in references
             if (funder_code, reference) in hashes
         }

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from chalicelib.adapters.exchange import ExchangeBucket
     from chalicelib.adapters.hashing import Argon2Hasher
     from chalicelib.adapters.mail import SesMailer
+    from chalicelib.adapters.notification_queue import SqsNotificationQueue
     from chalicelib.services.challenges import Challenges
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.login import Login
+    from chalicelib.services.notifications import NewPaymentNotifier
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signup import Signup
     from chalicelib.services.terms import Terms
@@ -95,6 +97,21 @@ class Container:
             payments=self.payments,
             clock=now,
             linker=AccountLinker(self.accounts, self.mailer, self.audit, self.urls),
+            notifications=self.notification_queue,
+        )
+
+    @cached_property
+    def notification_queue(self) -> SqsNotificationQueue:
+        from chalicelib.adapters.notification_queue import SqsNotificationQueue
+
+        return SqsNotificationQueue(self.client("sqs"), self.settings.notifications_queue)
+
+    @cached_property
+    def new_payment_notifier(self) -> NewPaymentNotifier:
+        from chalicelib.services.notifications import NewPaymentNotifier
+
+        return NewPaymentNotifier(
+            self.payments, self.dossiers, self.accounts, self.mailer, self.urls
         )
 
     # Accounts, sessions and their safeguards ------------------------------------------------

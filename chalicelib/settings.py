@@ -24,6 +24,7 @@ class Settings:
     exchange_bucket: str
     documents_bucket: str
     funder_files_queue: str
+    notifications_queue: str
     mail_sender: str
     public_base_url: str
     mail_configuration_set: str | None = None
@@ -81,6 +82,7 @@ class Settings:
             "exchange_bucket": required("EXCHANGE_BUCKET"),
             "documents_bucket": required("DOCUMENTS_BUCKET"),
             "funder_files_queue": required("FUNDER_FILES_QUEUE"),
+            "notifications_queue": required("NOTIFICATIONS_QUEUE"),
         }
         if problems:
             raise SettingsError("Invalid settings: " + "; ".join(problems) + ".")

@@ -39,6 +39,7 @@ OUTPUT_TO_ENVIRONMENT = {
     "ExchangeBucketName": "EXCHANGE_BUCKET",
     "DocumentsBucketName": "DOCUMENTS_BUCKET",
     "FunderFilesQueueName": "FUNDER_FILES_QUEUE",
+    "NotificationsQueueName": "NOTIFICATIONS_QUEUE",
     "MailConfigurationSetName": "MAIL_CONFIGURATION_SET",
     "FranceConnectSecretName": "FRANCECONNECT_SECRET_NAME",
 }

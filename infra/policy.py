@@ -101,6 +101,20 @@ def lambda_policy(stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN) -> dict[st
             "Resource": f"arn:aws:sqs:*:*:{prefix}-funder-files",
         },
         {
+            # Ingestion queues the new-payment mails; the notifications handler consumes them.
+            "Sid": "QueueAndConsumeNotifications",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ReceiveMessage",
+                "sqs:SendMessage",
+            ],
+            "Resource": f"arn:aws:sqs:*:*:{prefix}-notifications",
+        },
+        {
             # Sending needs both the identity and, when the mail names it, the configuration set.
             "Sid": "SendMail",
             "Effect": "Allow",

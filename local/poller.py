@@ -1,4 +1,4 @@
-"""The local leg of S3 → SQS → Lambda: reads the queue and calls the handler AWS would call."""
+"""The local leg of SQS → Lambda: reads a queue and calls the handler AWS would call."""
 
 from __future__ import annotations
 
@@ -27,14 +27,16 @@ class LocalLambdaContext:
         return max(LAMBDA_TIMEOUT_MILLIS - elapsed, 0)
 
 
-class FunderFilesPoller:
+class QueuePoller:
     def __init__(
         self,
         queue_name: str,
         handler: Callable[[dict[str, Any], Any], Any],
         say: Callable[[str], None],
         retry_delay_seconds: int = 5,
+        label: str = "fichiers financeurs",
     ) -> None:
+        self._label = label
         self._sqs = boto3.client("sqs")
         self._queue_url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._queue_arn = self._sqs.get_queue_attributes(
@@ -72,7 +74,7 @@ class FunderFilesPoller:
             try:
                 self._handler(self._lambda_event(message), LocalLambdaContext())
             except Exception as error:
-                self._say(f"[fichiers financeurs] échec, le message sera redélivré : {error!r}")
+                self._say(f"[{self._label}] échec, le message sera redélivré : {error!r}")
                 self._sqs.change_message_visibility(
                     QueueUrl=self._queue_url,
                     ReceiptHandle=message["ReceiptHandle"],
@@ -116,9 +118,12 @@ class FunderFilesPoller:
         raise TimeoutError("la file des fichiers financeurs ne s'est pas vidée à temps")
 
 
-def _object_keys(body: str) -> str:
+def _describe(body: str) -> str:
+    """The file names of an S3 event, or the kind of a notification: never personal data."""
     import json
     from urllib.parse import unquote_plus
 
-    records = json.loads(body).get("Records", [])
-    return ", ".join(unquote_plus(record["s3"]["object"]["key"]) for record in records) or "-"
+    payload = json.loads(body)
+    records = payload.get("Records", [])
+    keys = ", ".join(unquote_plus(record["s3"]["object"]["key"]) for record in records)
+    return keys or str(payload.get("kind", "-"))

@@ -108,15 +108,21 @@ class LocalStack:
         reset_container()
         import app as portal
         from local.outbox import OutboxWriter
-        from local.poller import FunderFilesPoller
+        from local.poller import QueuePoller
 
         outbox = OutboxWriter(self.outbox_dir, region=region, account_id=ACCOUNT_ID, say=self.say)
-        poller = FunderFilesPoller(
+        poller = QueuePoller(
             queue_name=os.environ["FUNDER_FILES_QUEUE"],
             handler=portal.handle_funder_file_messages,
             say=self.say,
         )
-        for target in (outbox.run, poller.run):
+        notifications = QueuePoller(
+            queue_name=os.environ["NOTIFICATIONS_QUEUE"],
+            handler=portal.handle_notification_messages,
+            say=self.say,
+            label="notifications",
+        )
+        for target in (outbox.run, poller.run, notifications.run):
             thread = threading.Thread(target=target, args=(self._stop,), daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -19,6 +19,7 @@ TEST_ENVIRONMENT = {
     "EXCHANGE_BUCKET": "portail-stagiaire-test-exchange-123456789012",
     "DOCUMENTS_BUCKET": "portail-stagiaire-test-documents-123456789012",
     "FUNDER_FILES_QUEUE": "portail-stagiaire-test-funder-files",
+    "NOTIFICATIONS_QUEUE": "portail-stagiaire-test-notifications",
     "MAIL_SENDER": "ne-pas-repondre@portail-stagiaire.example.gouv.fr",
     "PUBLIC_BASE_URL": "http://localhost:8000",
     "CAPTCHA_TEST_ANSWER": "123456",

@@ -25,7 +25,6 @@ from xml.sax.saxutils import escape
 from chalicelib.services.documents import REPUBLIC, DocumentContent, KeyValueBlock, TableContent
 
 if TYPE_CHECKING:
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Flowable
 
 AUTHOR = "Portail stagiaire"
@@ -40,8 +39,22 @@ MARGIN_MM = 18
 FRAME_PADDING = 6  # platypus' default: the text starts this far inside the margins
 AMOUNT_COLUMN_MM = 26
 LABEL_COLUMN_MM = 60
+TABLE_START_MM = 35  # a table's heading, its header row and a few rows
 
-_WINANSI_FALLBACKS = {"\u202f": "\u00a0", "\u2009": " ", "\u2212": "-"}
+# Beyond WinAnsi: spaces and dashes of French typography, and letters of names met in France
+# that have no Unicode decomposition.
+_WINANSI_FALLBACKS = {
+    "\u202f": "\u00a0",
+    "\u2009": " ",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2212": "-",
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "ı": "i",
+}
 
 
 @cache
@@ -53,7 +66,7 @@ def _winansi_char(char: str) -> str:
         pass
     if char in _WINANSI_FALLBACKS:
         return _WINANSI_FALLBACKS[char]
-    # "ő" becomes "o", "Ł" has no decomposition and becomes "?": visible, never a black box.
+    # "ő" becomes "o"; what has no decomposition becomes "?": visible, never a black box.
     base = "".join(
         part
         for part in unicodedata.normalize("NFKD", char)
@@ -103,6 +116,7 @@ class _Styles:
             spaceAfter=4,
             keepWithNext=1,
         )
+        self.table_heading = ParagraphStyle("table_heading", self.heading, keepWithNext=0)
         self.cell = base
         self.cell_bold = ParagraphStyle("cell_bold", base, fontName=BOLD_FONT)
         self.amount = ParagraphStyle("amount", base, alignment=TA_RIGHT)
@@ -122,7 +136,7 @@ def render_pdf(content: DocumentContent) -> bytes:
     """One PDF document, byte-identical for identical content (reportlab's invariant mode)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import CondPageBreak, Paragraph, SimpleDocTemplate, Spacer
 
     styles = _styles()
     story: list[Flowable] = [
@@ -137,7 +151,10 @@ def render_pdf(content: DocumentContent) -> bytes:
         story.append(Paragraph(_markup(block.heading), styles.heading))
         story.append(_key_value_table(block, width))
     for table in content.tables:
-        story.append(Paragraph(_markup(table.heading), styles.heading))
+        # A long table must start under its heading and run over pages, not be pushed whole to
+        # the next page as keepWithNext would do: break only if a few rows would not fit.
+        story.append(CondPageBreak(TABLE_START_MM * mm))
+        story.append(Paragraph(_markup(table.heading), styles.table_heading))
         story.append(_data_table(table, width))
     story.extend(Paragraph(_markup(line), styles.closing) for line in content.closing)
     story.extend(Paragraph(_markup(line), styles.note) for line in content.notes)
@@ -171,7 +188,9 @@ def _key_value_table(block: KeyValueBlock, width: float) -> Flowable:
         [Paragraph(_markup(label), styles.cell), Paragraph(_markup(value), styles.cell_bold)]
         for label, value in block.items
     ]
-    table = Table(rows, colWidths=[LABEL_COLUMN_MM * mm, width - LABEL_COLUMN_MM * mm], hAlign="LEFT")
+    table = Table(
+        rows, colWidths=[LABEL_COLUMN_MM * mm, width - LABEL_COLUMN_MM * mm], hAlign="LEFT"
+    )
     table.setStyle(TableStyle(_KEY_VALUE_STYLE))
     return table
 
@@ -232,7 +251,7 @@ def _numbered_canvas_class() -> type:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

@@ -81,6 +81,18 @@ def _training_items(dossier: Dossier) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _trainee_block(dossier: Dossier) -> KeyValueBlock:
+    # As the funder wrote it on the dossier: the documents that identify the trainee.
+    return KeyValueBlock(
+        "Stagiaire",
+        (
+            ("Nom", dossier.family_name),
+            ("Prénoms", dossier.given_names),
+            ("Date de naissance", format_date(dossier.birth_date)),
+        ),
+    )
+
+
 def payment_notice_content(
     payment: Payment, dossier: Dossier, funder: Funder, account_name: str
 ) -> DocumentContent:
@@ -159,14 +171,7 @@ def funding_decision_content(
             f"Décision du {format_date(dossier.decision_date)}",
         ),
         blocks=(
-            KeyValueBlock(
-                "Stagiaire",
-                (
-                    ("Nom", dossier.family_name),
-                    ("Prénoms", dossier.given_names),
-                    ("Date de naissance", format_date(dossier.birth_date)),
-                ),
-            ),
+            _trainee_block(dossier),
             KeyValueBlock(
                 "Formation",
                 (
@@ -227,7 +232,10 @@ def end_of_training_content(
     summary: list[tuple[str, str]] = [("Jours de formation rémunérés", format_days(training_days))]
     if leave_days:
         summary.append(("Jours de congés payés rémunérés", format_days(leave_days)))
-    summary += [("Nombre de paiements", str(len(ordered))), ("Montant total versé", format_euros(total))]
+    summary += [
+        ("Nombre de paiements", str(len(ordered))),
+        ("Montant total versé", format_euros(total)),
+    ]
 
     return DocumentContent(
         title="Édition de fin de stage",
@@ -235,14 +243,7 @@ def end_of_training_content(
         issuer=funder.name,
         subtitle=(f"Dossier n° {dossier.dossier_number}",),
         blocks=(
-            KeyValueBlock(
-                "Stagiaire",
-                (
-                    ("Nom", dossier.family_name),
-                    ("Prénoms", dossier.given_names),
-                    ("Date de naissance", format_date(dossier.birth_date)),
-                ),
-            ),
+            _trainee_block(dossier),
             KeyValueBlock(
                 "Formation",
                 (
@@ -297,9 +298,8 @@ def _payment_period(payment: Payment) -> str:
 def _check_same_dossier(dossier: Dossier, payments: Iterable[Payment]) -> None:
     # A document showing another trainee's payment would be a data leak: refuse, loudly.
     for payment in payments:
-        if (payment.funder_code, payment.dossier_number) != (
-            dossier.funder_code,
-            dossier.dossier_number,
+        if payment.dossier_number != dossier.dossier_number or (
+            payment.funder_code != dossier.funder_code
         ):
             raise ValueError(
                 f"payment {payment.reference} belongs to {payment.funder_code}/"
@@ -308,4 +308,6 @@ def _check_same_dossier(dossier: Dossier, payments: Iterable[Payment]) -> None:
 
 
 def _file_safe(text: str) -> str:
-    return "".join(char if char.isascii() and (char.isalnum() or char in "-_") else "-" for char in text)
+    return "".join(
+        char if char.isascii() and (char.isalnum() or char in "-_") else "-" for char in text
+    )

@@ -46,7 +46,13 @@ class Payment:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
 
+@dataclass(frozen=True)
+class StoredPayment:
+    content_hash: str
+    notified: bool
+
+
 class PaymentRepository(Protocol):
-    def get_content_hashes(self, funder_code: str, references: list[str]) -> dict[str, str]: ...
+    def get_stored(self, funder_code: str, references: list[str]) -> dict[str, StoredPayment]: ...
 
     def write_many(self, payments: list[Payment], source_file: str) -> None: ...

@@ -99,6 +99,15 @@ class DynamoDossierRepository:
             for dossier in dossiers:
                 batch.save(to_item(dossier, source_file, now))
 
+    def owner(self, funder_code: str, dossier_number: str) -> str | None:
+        try:
+            item = DossierItem.get(
+                funder_code, dossier_number, attributes_to_get=["dossier_number", "account_id"]
+            )
+        except DossierItem.DoesNotExist:
+            return None
+        return item.account_id or None
+
     def link_account(self, funder_code: str, dossier_number: str, account_id: str) -> bool:
         """Links a dossier to an account unless another account already holds it."""
         try:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.services.dossiers import dossier_key
 from chalicelib.services.funder_files.records import PaymentElement
-from chalicelib.services.payments import Payment, PaymentLine
+from chalicelib.services.payments import Payment, PaymentLine, StoredPayment
 from chalicelib.store.models import PaymentItem, PaymentLineAttribute
 
 
@@ -71,14 +73,36 @@ def to_item(payment: Payment, source_file: str, now: datetime) -> PaymentItem:
 
 
 class DynamoPaymentRepository:
-    def get_content_hashes(self, funder_code: str, references: list[str]) -> dict[str, str]:
+    def get_stored(self, funder_code: str, references: list[str]) -> dict[str, StoredPayment]:
         keys = [(funder_code, reference) for reference in dict.fromkeys(references)]
         return {
-            item.reference: item.content_hash
+            item.reference: StoredPayment(item.content_hash, bool(item.notified))
             for item in PaymentItem.batch_get(
-                keys, attributes_to_get=["funder_code", "reference", "content_hash"]
+                keys, attributes_to_get=["funder_code", "reference", "content_hash", "notified"]
             )
         }
+
+    def get(self, funder_code: str, reference: str) -> Payment | None:
+        try:
+            return to_payment(PaymentItem.get(funder_code, reference))
+        except PaymentItem.DoesNotExist:
+            return None
+
+    def claim_notice(self, funder_code: str, reference: str) -> str | None:
+        item = PaymentItem(funder_code=funder_code, reference=reference)
+        try:
+            item.update(
+                actions=[PaymentItem.notified.set(True)],
+                condition=PaymentItem.reference.exists() & (PaymentItem.notified == False),  # noqa: E712
+            )
+        except UpdateError:
+            return None
+        return item.dossier_number
+
+    def release_notice(self, funder_code: str, reference: str) -> None:
+        PaymentItem(funder_code=funder_code, reference=reference).update(
+            actions=[PaymentItem.notified.set(False)]
+        )
 
     def write_many(self, payments: list[Payment], source_file: str) -> None:
         now = datetime.now(UTC)

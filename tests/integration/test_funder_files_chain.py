@@ -14,7 +14,7 @@ import pytest
 from chalicelib.container import get_container
 from chalicelib.services.funders import Funder, save_funder
 from chalicelib.store.models import DossierChangeItem, DossierItem, PaymentItem
-from local.poller import FunderFilesPoller
+from local.poller import QueuePoller
 from tests.support.aws import count_dynamodb_requests, drop, report, run_queue
 
 DEMO = Path(__file__).resolve().parents[2] / "local" / "demo"
@@ -182,7 +182,7 @@ def test_a_run_that_crashes_halfway_then_is_retried_ends_as_one_clean_run(
     import app as portal
 
     failures: list[str] = []
-    poller = FunderFilesPoller(
+    poller = QueuePoller(
         os.environ["FUNDER_FILES_QUEUE"],
         portal.handle_funder_file_messages,
         failures.append,
@@ -306,7 +306,7 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
 
     sqs = boto3.client("sqs")
     dlq_url = sqs.get_queue_url(QueueName=os.environ["FUNDER_FILES_QUEUE"] + "-dlq")["QueueUrl"]
-    poller = FunderFilesPoller(
+    poller = QueuePoller(
         os.environ["FUNDER_FILES_QUEUE"],
         portal.handle_funder_file_messages,
         lambda _: None,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from unittest import mock
 
 from chalicelib.container import get_container
-from local.poller import FunderFilesPoller
+from local.poller import QueuePoller
 
 
 def drop(funder_code: str, file_name: str, content: bytes) -> str:
@@ -18,16 +18,17 @@ def drop(funder_code: str, file_name: str, content: bytes) -> str:
     return key
 
 
-def run_queue(max_messages: int = 50) -> int:
+def run_queue(max_messages: int = 50, queue: str = "funder-files") -> int:
     """Handles every waiting message the way Lambda would; returns how many were handled."""
     import app as portal
 
     failures: list[str] = []
-    poller = FunderFilesPoller(
-        os.environ["FUNDER_FILES_QUEUE"],
-        portal.handle_funder_file_messages,
-        failures.append,
-        retry_delay_seconds=0,
+    queue_variable, handler = {
+        "funder-files": ("FUNDER_FILES_QUEUE", portal.handle_funder_file_messages),
+        "notifications": ("NOTIFICATIONS_QUEUE", portal.handle_notification_messages),
+    }[queue]
+    poller = QueuePoller(
+        os.environ[queue_variable], handler, failures.append, retry_delay_seconds=0
     )
     handled = 0
     while handled < max_messages and poller.poll_once():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from chalicelib.services.dossiers import Dossier, DossierChange
 from chalicelib.services.funder_files.ingestion import FunderFileIngestion, locate
 from chalicelib.services.funders import Funder
-from chalicelib.services.payments import Payment
+from chalicelib.services.payments import Payment, StoredPayment
 
 DOSSIERS = (
     "numero_dossier;nom;prenoms;date_naissance;courriel;code_formation;intitule_formation;"
@@ -59,9 +59,9 @@ class MemoryPayments:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Payment] = {}
 
-    def get_content_hashes(self, funder_code: str, references: list[str]) -> dict[str, str]:
+    def get_stored(self, funder_code: str, references: list[str]) -> dict[str, StoredPayment]:
         return {
-            reference: self.items[(funder_code, reference)].content_hash
+            reference: StoredPayment(self.items[(funder_code, reference)].content_hash, False)
             for reference in references
             if (funder_code, reference) in self.items
         }

@@ -36,6 +36,7 @@ from chalicelib.services.funder_files.payment_rules import (
 from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
 from chalicelib.services.funder_files.report import FileReport
 from chalicelib.services.funders import FunderRepository
+from chalicelib.services.notifications import NewPayment, NotificationQueue
 from chalicelib.services.payments import Payment, PaymentLine, PaymentRepository
 
 ChunkSource = Callable[[], Iterable[bytes]]
@@ -91,6 +92,7 @@ class FunderFileIngestion:
         clock: Callable[[], datetime],
         batch_size: int = BATCH_SIZE,
         linker: AccountLinker | None = None,
+        notifications: NotificationQueue | None = None,
     ) -> None:
         self.funders = funders
         self.dossiers = dossiers
@@ -98,6 +100,7 @@ class FunderFileIngestion:
         self.clock = clock
         self.batch_size = batch_size
         self.linker = linker
+        self.notifications = notifications
 
     def ingest(self, incoming: IncomingFile, open_file: ChunkSource) -> FileReport:
         report = FileReport(file_key=incoming.key, processed_at=self.clock())
@@ -198,8 +201,8 @@ class _PaymentRun:
         self._ingestion = ingestion
         self._incoming = incoming
         self._report = report
-        self._known_dossiers: set[str] = set()
-        self._unknown_dossiers: set[str] = set()
+        self._owners: dict[str, str | None] = {}  # known dossier → its account, if any
+        self._unknown: set[str] = set()
 
     def run(self, open_file: ChunkSource, encoding: str) -> None:
         # Lines of one payment need not be next to each other: count them first, so that a
@@ -302,30 +305,33 @@ class _PaymentRun:
     def _apply(self, ready: list[tuple[Payment, list[int]]]) -> None:
         funder_code = self._incoming.funder_code
         to_check = sorted(
-            {payment.dossier_number for payment, _ in ready}
-            - self._known_dossiers
-            - self._unknown_dossiers
+            {payment.dossier_number for payment, _ in ready} - self._owners.keys() - self._unknown
         )
         if to_check:
             found = self._ingestion.dossiers.get_many(funder_code, to_check)
-            self._known_dossiers.update(found)
-            self._unknown_dossiers.update(set(to_check) - set(found))
-        stored = self._ingestion.payments.get_content_hashes(
+            self._owners.update({number: dossier.account_id for number, dossier in found.items()})
+            self._unknown.update(set(to_check) - set(found))
+        stored = self._ingestion.payments.get_stored(
             funder_code, [payment.reference for payment, _ in ready]
         )
         to_write: list[Payment] = []
+        to_notify: list[NewPayment] = []
         for payment, lines in ready:
-            if payment.dossier_number in self._unknown_dossiers:
+            if payment.dossier_number in self._unknown:
                 self._reject_payment(
                     payment,
                     lines,
                     "numero_dossier",
                     f"dossier {payment.dossier_number} inconnu pour ce financeur",
                 )
-            elif payment.reference not in stored:
+                continue
+            previous = stored.get(payment.reference)
+            if previous is None:
                 to_write.append(payment)
-            elif stored[payment.reference] == payment.content_hash:
+            elif previous.content_hash == payment.content_hash:
                 self._report.counts.payments_skipped += 1
+                if previous.notified:
+                    continue
             else:
                 self._reject_payment(
                     payment,
@@ -334,6 +340,12 @@ class _PaymentRun:
                     f"la référence {payment.reference} est déjà enregistrée avec un contenu "
                     "différent : corrigez par un nouveau paiement REGULARISATION",
                 )
+                continue
+            # Also for a stored payment never notified: the run that stored it died before.
+            if self._owners.get(payment.dossier_number):
+                to_notify.append(NewPayment(funder_code, payment.reference))
         if to_write:
             self._ingestion.payments.write_many(to_write, self._incoming.key)
             self._report.counts.payments_stored += len(to_write)
+        if to_notify and self._ingestion.notifications is not None:
+            self._ingestion.notifications.enqueue(to_notify)

@@ -1,0 +1,98 @@
+"""Payment PDF: render the guide's payment notice (IDF-P-2018-0003 of 20/03/2018), 200 times.
+
+Budget (performance.md): ≤ 15 ms median to render one payment notice, ≤ 40 KB. Each timed render
+builds the content and the PDF, as a request does; the first render, which imports reportlab and
+builds the styles, is reported apart and left out of the median.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from bench.figures import Budget, Figure, Line, Note
+
+if TYPE_CHECKING:
+    from chalicelib.services.dossiers import Dossier
+    from chalicelib.services.funders import Funder
+    from chalicelib.services.payments import Payment
+
+RENDERS = 200
+TIME_BUDGET = Budget("≤", 15)
+SIZE_BUDGET = Budget("≤", 40)
+
+
+def _guide_example() -> tuple[Payment, Dossier, Funder]:
+    from chalicelib.services.dossiers import Dossier
+    from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
+    from chalicelib.services.funders import Funder
+    from chalicelib.services.payments import Payment, PaymentLine
+
+    dossier = Dossier(
+        funder_code="region-idf",
+        dossier_number="IDF-2017-000123",
+        family_name="MARTIN",
+        given_names="Camille Louise",
+        birth_date=date(1990, 5, 14),
+        email="camille.martin@example.fr",
+        training_code="DEV-WEB",
+        training_title="Développeur web et web mobile",
+        start_date=date(2017, 10, 16),
+        end_date=date(2018, 6, 29),
+        organisation_siret="54756834567143",
+        organisation_name="Institut de formation numérique",
+        organisation_email="contact@ifn.example.fr",
+        monthly_rate=Decimal("310.39"),
+        decision_date=date(2017, 10, 2),
+        status=DossierStatus.FINISHED,
+    )
+    line = PaymentLine(
+        period_start=date(2017, 10, 16),
+        period_end=date(2017, 10, 31),
+        element=PaymentElement.REMUNERATION,
+        label="Rémunération",
+        rate=Decimal("310.39"),
+        days=Decimal(14),
+        divisor=Decimal(30),
+        amount=Decimal("144.85"),
+    )
+    payment = Payment(
+        "region-idf", "IDF-P-2018-0003", dossier.dossier_number, date(2018, 3, 20), (line,), "-"
+    )
+    return payment, dossier, Funder("region-idf", "Région Île-de-France")
+
+
+def figures() -> Iterator[Line]:
+    from chalicelib.adapters.pdf import render_pdf
+    from chalicelib.services.documents import payment_notice_content
+
+    payment, dossier, funder = _guide_example()
+
+    def render() -> bytes:
+        content = payment_notice_content(payment, dossier, funder, "Camille MARTIN")
+        return render_pdf(content)
+
+    started = time.perf_counter()
+    pdf = render()
+    first = time.perf_counter() - started
+    times: list[float] = []
+    for _ in range(RENDERS):
+        started = time.perf_counter()
+        render()
+        times.append(time.perf_counter() - started)
+    yield Figure(
+        f"Payment notice PDF, median render of {RENDERS}",
+        statistics.median(times) * 1000,
+        "ms",
+        TIME_BUDGET,
+        decimals=1,
+    )
+    yield Figure("Payment notice PDF, size", len(pdf) / 1024, "KB", SIZE_BUDGET, decimals=1)
+    yield Note(
+        f"first render (imports reportlab, builds the styles): {first * 1000:.0f} ms; "
+        f"slowest of {RENDERS}: {max(times) * 1000:.1f} ms"
+    )
