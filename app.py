@@ -7,7 +7,7 @@ from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
 from chalicelib.events.notifications import handle_notification_messages
 from chalicelib.observability_middleware import observe
-from chalicelib.web import login, pages, signup, static_files
+from chalicelib.web import login, pages, signup, static_files, trainings
 from chalicelib.web.security_headers import security_headers
 
 settings = get_settings()
@@ -22,6 +22,7 @@ app.register_blueprint(static_files.blueprint)
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(login.blueprint)
 app.register_blueprint(signup.blueprint)
+app.register_blueprint(trainings.blueprint)
 app.register_blueprint(accounts_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 handle_funder_file_messages = app.on_sqs_message(

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
     from chalicelib.adapters.mail import SesMailer
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
     from chalicelib.services.challenges import Challenges
+    from chalicelib.services.document_delivery import DocumentDelivery
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.login import Login
     from chalicelib.services.notifications import NewPaymentNotifier
+    from chalicelib.services.personal_data import PersonalData
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signup import Signup
     from chalicelib.services.terms import Terms
     from chalicelib.services.throttling import RateLimiter
+    from chalicelib.services.trainings import Trainings
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
     from chalicelib.store.funders import DynamoFunderRepository
@@ -212,6 +215,38 @@ class Container:
             audit=self.audit,
             mailer=self.mailer,
             urls=self.urls,
+            clock=now,
+        )
+
+    # Mes formations -------------------------------------------------------------------------
+
+    @cached_property
+    def trainings(self) -> Trainings:
+        from chalicelib.services.trainings import Trainings
+
+        return Trainings(self.dossiers, self.payments, self.funders, now)
+
+    @cached_property
+    def document_delivery(self) -> DocumentDelivery:
+        from chalicelib.adapters.documents_bucket import S3DocumentFiles
+        from chalicelib.adapters.pdf import render_pdf
+        from chalicelib.services.document_delivery import DocumentDelivery
+
+        return DocumentDelivery(
+            S3DocumentFiles(self.client("s3"), self.settings.documents_bucket), render_pdf
+        )
+
+    @cached_property
+    def personal_data(self) -> PersonalData:
+        from chalicelib.services.personal_data import PersonalData
+
+        return PersonalData(
+            accounts=self.accounts,
+            dossiers=self.dossiers,
+            payments_of=self.payments.list_for_dossier,
+            acceptances_of=self.terms.repository.acceptances,
+            audit_trail=self.audit,
+            audit=self.audit,
             clock=now,
         )
 

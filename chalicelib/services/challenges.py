@@ -21,6 +21,8 @@ class Purpose(StrEnum):
     CAPTCHA = "captcha"
     ARITHMETIC = "arithmetic"
     RECOVERY_CODE = "recovery-code"
+    # The step after a right recovery code: its id lets the secret answer and new password in.
+    RECOVERY_RESET = "recovery-reset"
     EMAIL_CHANGE = "email-change"
     FRANCECONNECT = "franceconnect"
 

@@ -148,16 +148,7 @@ class Login:
             current_hash, old_password[:MAX_PASSWORD_FIELD]
         ):
             errors["old_password"] = "L'ancien mot de passe est incorrect."
-        problems = password_problems(
-            new_password,
-            family_name=account.family_name,
-            given_names=account.given_names,
-            email=account.email,
-        )
-        if problems:
-            errors["new_password"] = " ".join(problems)
-        elif new_password != confirmation:
-            errors["confirmation"] = "La confirmation doit être identique au nouveau mot de passe."
+        errors.update(new_password_errors(account, new_password, confirmation))
         if errors:
             return StepResult(errors)
         account = account.updated(
@@ -181,27 +172,13 @@ class Login:
         self, token: str, session: Session, question: str, answer: str, client_ip: str | None
     ) -> StepResult:
         account = self._account(session)
-        errors: dict[str, str] = {}
         question = " ".join(question.split())
-        if len(question) < 3:
-            errors["question"] = (
-                "Saisissez votre question secrète, par exemple : Prénom de mon fils ?"
-            )
-        elif len(question) > MAX_QUESTION_LENGTH:
-            errors["question"] = f"La question doit faire {MAX_QUESTION_LENGTH} caractères au plus."
-        normalised = normalise_secret_answer(answer)
-        if len(normalised) < 2:
-            errors["answer"] = (
-                "Saisissez la réponse à votre question secrète (2 caractères au moins)."
-            )
-        elif len(normalised) > MAX_ANSWER_LENGTH:
-            errors["answer"] = f"La réponse doit faire {MAX_ANSWER_LENGTH} caractères au plus."
-        elif normalised.rstrip(" ?") == normalise_secret_answer(question).rstrip(" ?"):
-            errors["answer"] = "La réponse ne doit pas être identique à la question."
+        errors = secret_question_errors(question, answer)
         if errors:
             return StepResult(errors)
         account = account.updated(
-            secret_question=question, secret_answer_hash=self._hasher.hash(normalised)
+            secret_question=question,
+            secret_answer_hash=self._hasher.hash(normalise_secret_answer(answer)),
         )
         self.accounts.save(account)
         self._audit.record(account.account_id, "secret-question-set", client_ip)
@@ -234,6 +211,38 @@ class Login:
             token, session, account, self.terms.current_version()
         )
         return StepResult(token=token, session=session)
+
+
+def new_password_errors(account: Account, new_password: str, confirmation: str) -> dict[str, str]:
+    """The checks of a new personal password, shared by every form that sets one."""
+    problems = password_problems(
+        new_password,
+        family_name=account.family_name,
+        given_names=account.given_names,
+        email=account.email,
+    )
+    if problems:
+        return {"new_password": " ".join(problems)}
+    if new_password != confirmation:
+        return {"confirmation": "La confirmation doit être identique au nouveau mot de passe."}
+    return {}
+
+
+def secret_question_errors(question: str, answer: str) -> dict[str, str]:
+    """The checks of a secret question (spaces already collapsed) and its answer."""
+    errors: dict[str, str] = {}
+    if len(question) < 3:
+        errors["question"] = "Saisissez votre question secrète, par exemple : Prénom de mon fils ?"
+    elif len(question) > MAX_QUESTION_LENGTH:
+        errors["question"] = f"La question doit faire {MAX_QUESTION_LENGTH} caractères au plus."
+    normalised = normalise_secret_answer(answer)
+    if len(normalised) < 2:
+        errors["answer"] = "Saisissez la réponse à votre question secrète (2 caractères au moins)."
+    elif len(normalised) > MAX_ANSWER_LENGTH:
+        errors["answer"] = f"La réponse doit faire {MAX_ANSWER_LENGTH} caractères au plus."
+    elif normalised.rstrip(" ?") == normalise_secret_answer(question).rstrip(" ?"):
+        errors["answer"] = "La réponse ne doit pas être identique à la question."
+    return errors
 
 
 def too_many_tries(retry_after: datetime) -> str:

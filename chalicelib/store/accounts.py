@@ -122,3 +122,26 @@ class DynamoAccountRepository:
 
     def save(self, account: Account) -> None:
         to_item(account).save()
+
+    def change_email(self, account: Account, new_email: str) -> bool:
+        """Moves the account and its address claim to `new_email` all at once; False when that
+        address has an account (or the account's address changed meanwhile)."""
+        connection = Connection(region=AccountItem.Meta.region)
+        try:
+            with TransactWrite(connection=connection) as transaction:
+                transaction.delete(
+                    EmailClaimItem(account_id=claim_key(account.email)),
+                    condition=EmailClaimItem.owner_id == account.account_id,
+                )
+                transaction.save(
+                    EmailClaimItem(account_id=claim_key(new_email), owner_id=account.account_id),
+                    condition=EmailClaimItem.account_id.does_not_exist(),
+                )
+                transaction.update(
+                    AccountItem(account_id=account.account_id),
+                    actions=[AccountItem.email.set(new_email)],
+                    condition=AccountItem.email == account.email,
+                )
+        except TransactWriteError:
+            return False
+        return True

@@ -74,6 +74,32 @@ class DynamoChallengeRepository:
     def delete(self, challenge_id: str) -> None:
         ChallengeItem(challenge_id=challenge_id).delete()
 
+    def arm(self, challenge_id: str, answer_hash: str, subject: str) -> bool:
+        """Gives an issued challenge its answer and subject, once: False if it is gone or was
+        armed already (a queue delivers a message at least once)."""
+        try:
+            ChallengeItem(challenge_id=challenge_id).update(
+                actions=[
+                    ChallengeItem.answer_hash.set(answer_hash),
+                    ChallengeItem.subject.set(subject),
+                ],
+                condition=ChallengeItem.challenge_id.exists()
+                & ChallengeItem.subject.does_not_exist(),
+            )
+        except UpdateError:
+            return False
+        return True
+
+    def disarm(self, challenge_id: str) -> None:
+        """Undoes `arm` when its mail could not be sent, so that the retry can arm it again."""
+        try:
+            ChallengeItem(challenge_id=challenge_id).update(
+                actions=[ChallengeItem.answer_hash.set(""), ChallengeItem.subject.remove()],
+                condition=ChallengeItem.challenge_id.exists(),
+            )
+        except UpdateError:
+            pass
+
 
 class DynamoCounterRepository:
     def increment(self, key: str, expires_at: datetime) -> int:
@@ -117,3 +143,15 @@ class DynamoAuditLog:
 
     def events(self, account_id: str, limit: int = 200) -> list[AuditItem]:
         return list(AuditItem.query(account_id, scan_index_forward=False, limit=limit))
+
+    def events_of(self, account_id: str) -> list[dict[str, object]]:
+        """Every event of the account, oldest first, as plain values (for « Mes données »)."""
+        return [
+            {
+                "evenement": item.event,
+                "date": item.occurred_at.isoformat(),
+                "adresse_ip": item.client_ip,
+                "details": item.details.as_dict() if item.details else {},
+            }
+            for item in AuditItem.query(account_id)
+        ]

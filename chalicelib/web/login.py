@@ -293,12 +293,3 @@ def log_out() -> Response:
         return redirect(HOME_PATH)
     get_container().login.log_out(current.token, current.session, client_ip(request))
     return redirect("/?message=deconnecte", cookies=cookies)
-
-
-@blueprint.route("/formations", methods=["GET"])
-def trainings() -> Response:
-    def page(current: CurrentSession) -> Response:
-        dossiers = get_container().dossiers.list_for_account(current.session.account_id)
-        return html_page("trainings.html", csrf=current.session.csrf_token, dossiers=dossiers)
-
-    return signed_in(blueprint.current_request, None, page)

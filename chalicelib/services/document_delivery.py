@@ -1,0 +1,40 @@
+"""PDFs made on first request, kept, and handed out by short-lived links (architecture.md, D5)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Protocol
+
+from chalicelib.services.documents import DocumentContent
+
+LINK_SECONDS = 300  # security.md: presigned links expire within 5 minutes
+
+
+class DocumentFiles(Protocol):
+    def exists(self, key: str) -> bool: ...
+
+    def put_pdf(self, key: str, data: bytes) -> None: ...
+
+    def download_url(self, key: str, filename: str, expires_in: int) -> str: ...
+
+
+def document_key(account_id: str, content: DocumentContent) -> str:
+    """Named after what the document says: when the data changes, a new PDF is made; when it
+    does not, the kept one is served."""
+    owner = hashlib.sha256(account_id.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr(content).encode()).hexdigest()
+    return f"pdf/{owner}/{digest}.pdf"
+
+
+class DocumentDelivery:
+    def __init__(self, files: DocumentFiles, render: Callable[[DocumentContent], bytes]) -> None:
+        self._files = files
+        self._render = render
+
+    def link(self, account_id: str, content: DocumentContent) -> str:
+        """Call only after the ownership check: the link is the key to the file."""
+        key = document_key(account_id, content)
+        if not self._files.exists(key):
+            self._files.put_pdf(key, self._render(content))
+        return self._files.download_url(key, content.filename, LINK_SECONDS)
