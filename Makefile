@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 ASSETS_STAMP := chalicelib/web/static/dsfr/.built
 
-.PHONY: setup run test lint format bench e2e clean
+.PHONY: setup run test lint format bench package clean
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -41,5 +41,10 @@ format: $(PY_STAMP)
 bench: setup
 	$(PY) -m bench
 
+# The Lambda package of a stage (default dev), its size beside the budget.
+STAGE ?= dev
+package: setup
+	$(PY) -m infra.package --stage $(STAGE)
+
 clean:
-	rm -rf $(VENV) node_modules chalicelib/web/static/dsfr .local .pytest_cache
+	rm -rf $(VENV) node_modules chalicelib/web/static/dsfr .local .pytest_cache build

@@ -1,0 +1,79 @@
+"""`make package`: the Lambda deployment package of a stage, and its size beside the budget.
+
+`chalice package` bundles every runtime dependency, botocore included (pynamodb needs it). The
+Lambda Python runtime already ships boto3 and botocore, so the package leaves them out: they are
+30 MB unzipped of the 50 MB budget (performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+BUDGET_UNZIPPED = 50 * MIB
+PROVIDED_BY_LAMBDA = ("boto3/", "botocore/", "s3transfer/")
+
+
+def package(stage: str, output: Path) -> Path:
+    if output.exists():
+        shutil.rmtree(output)
+    environment = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
+    }
+    subprocess.run(
+        [str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage, str(output)],
+        cwd=PROJECT_DIR,
+        env=environment,
+        check=True,
+    )
+    return output / "deployment.zip"
+
+
+def without_runtime_libraries(archive: Path) -> None:
+    trimmed = archive.with_suffix(".trimmed.zip")
+    with (
+        zipfile.ZipFile(archive) as source,
+        zipfile.ZipFile(trimmed, "w", compression=zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            if item.filename.startswith(PROVIDED_BY_LAMBDA) or any(
+                item.filename.startswith(name.rstrip("/") + "-") and ".dist-info/" in item.filename
+                for name in PROVIDED_BY_LAMBDA
+            ):
+                continue
+            target.writestr(item, source.read(item.filename))
+    trimmed.replace(archive)
+
+
+def sizes(archive: Path) -> tuple[int, int]:
+    with zipfile.ZipFile(archive) as source:
+        return archive.stat().st_size, sum(item.file_size for item in source.infolist())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Construit le paquet Lambda d'une étape.")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--output", type=Path, default=PROJECT_DIR / "build" / "package")
+    args = parser.parse_args(argv)
+    archive = package(args.stage, args.output)
+    without_runtime_libraries(archive)
+    zipped, unzipped = sizes(archive)
+    verdict = "OK" if unzipped <= BUDGET_UNZIPPED else "AU-DESSUS DU BUDGET"
+    print(f"Paquet : {archive}")
+    print(
+        f"Taille : {zipped / MIB:.1f} Mio compressé, {unzipped / MIB:.1f} Mio décompressé "
+        f"(budget ≤ {BUDGET_UNZIPPED / MIB:.0f} Mio décompressé) — {verdict}"
+    )
+    return 0 if unzipped <= BUDGET_UNZIPPED else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
