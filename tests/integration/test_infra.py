@@ -257,3 +257,20 @@ def test_emulator_stages_environment_matches_the_stack_outputs(stage):
     for name in set(environment) & set(expected):
         assert environment[name] == expected[name], name
     assert environment["AWS_DEFAULT_REGION"] == REGION
+
+
+def test_the_template_alarms_on_dead_letters_5xx_throttles_and_lambda_errors() -> None:
+    from local.resources import load_template
+
+    alarms = {
+        resource["Properties"]["AlarmName"]["Fn::Sub"]
+        for resource in load_template()["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert alarms == {
+        "portail-stagiaire-${Stage}-funder-files-dlq-not-empty",
+        "portail-stagiaire-${Stage}-notifications-dlq-not-empty",
+        "portail-stagiaire-${Stage}-api-5xx",
+        "portail-stagiaire-${Stage}-lambda-errors",
+        "portail-stagiaire-${Stage}-lambda-throttles",
+    }
