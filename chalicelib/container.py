@@ -16,15 +16,20 @@ from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.exchange import ExchangeBucket
+    from chalicelib.adapters.franceconnect import FranceConnectClient
     from chalicelib.adapters.hashing import Argon2Hasher
     from chalicelib.adapters.mail import SesMailer
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
+    from chalicelib.services.account_settings import AccountSettings
     from chalicelib.services.challenges import Challenges
     from chalicelib.services.document_delivery import DocumentDelivery
+    from chalicelib.services.franceconnect_login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.login import Login
+    from chalicelib.services.messages import Messages
     from chalicelib.services.notifications import NewPaymentNotifier
     from chalicelib.services.personal_data import PersonalData
+    from chalicelib.services.recovery import Recovery
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signup import Signup
     from chalicelib.services.terms import Terms
@@ -137,9 +142,10 @@ class Container:
 
     @cached_property
     def audit(self) -> DynamoAuditLog:
+        from chalicelib.observability import MeteredAuditLog
         from chalicelib.store.security import DynamoAuditLog
 
-        return DynamoAuditLog()
+        return MeteredAuditLog(DynamoAuditLog())  # type: ignore[return-value]  # same interface
 
     @cached_property
     def counters(self) -> DynamoCounterRepository:
@@ -177,7 +183,10 @@ class Container:
         from chalicelib.services.sessions import Sessions
         from chalicelib.store.sessions import DynamoSessionRepository
 
-        return Sessions(DynamoSessionRepository(), now)
+        # The unread messages count rides on the session: taken at login, so no page pays for it.
+        return Sessions(
+            DynamoSessionRepository(), now, unread_of=lambda a: self.messages.unread_snapshot(a)
+        )
 
     @cached_property
     def terms(self) -> Terms:
@@ -230,10 +239,13 @@ class Container:
     def document_delivery(self) -> DocumentDelivery:
         from chalicelib.adapters.documents_bucket import S3DocumentFiles
         from chalicelib.adapters.pdf import render_pdf
+        from chalicelib.observability import count
         from chalicelib.services.document_delivery import DocumentDelivery
 
         return DocumentDelivery(
-            S3DocumentFiles(self.client("s3"), self.settings.documents_bucket), render_pdf
+            S3DocumentFiles(self.client("s3"), self.settings.documents_bucket),
+            render_pdf,
+            on_served=lambda: count("PdfServed"),
         )
 
     @cached_property
@@ -247,6 +259,112 @@ class Container:
             acceptances_of=self.terms.repository.acceptances,
             audit_trail=self.audit,
             audit=self.audit,
+            clock=now,
+            extra_sections={"messages": lambda account_id: self.messages.export(account_id)},
+        )
+
+    # « Mot de passe oublié » and « Mon compte » ----------------------------------------------
+
+    @cached_property
+    def recovery(self) -> Recovery:
+        from chalicelib.services.recovery import Recovery
+        from chalicelib.services.throttling import LoginThrottle
+        from chalicelib.store.security import DynamoChallengeRepository
+
+        return Recovery(
+            accounts=self.accounts,
+            challenges=self.challenges,
+            challenge_store=DynamoChallengeRepository(),
+            queue=self.notification_queue,
+            sessions=self.sessions,
+            # The same counters as the login's: a wrong secret answer counts as a login failure.
+            throttle=LoginThrottle(self.counters, now),
+            hasher=self.hasher,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+            clock=now,
+        )
+
+    @cached_property
+    def account_settings(self) -> AccountSettings:
+        from chalicelib.services.account_settings import AccountSettings
+        from chalicelib.services.throttling import LoginThrottle
+
+        return AccountSettings(
+            accounts=self.accounts,
+            dossiers=self.dossiers,
+            challenges=self.challenges,
+            sessions=self.sessions,
+            throttle=LoginThrottle(self.counters, now),
+            hasher=self.hasher,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+        )
+
+    # FranceConnect ----------------------------------------------------------------------------
+
+    @cached_property
+    def franceconnect_client(self) -> FranceConnectClient | None:
+        """Our OIDC client, or None when this stage has no FranceConnect settings."""
+        settings = self.settings
+        if not settings.franceconnect_configured or settings.franceconnect_client_id is None:
+            return None
+        from chalicelib.adapters.franceconnect import ClientSettings, FranceConnectClient
+
+        return FranceConnectClient(
+            ClientSettings(
+                base_url=settings.franceconnect_url or "",
+                client_id=settings.franceconnect_client_id,
+                redirect_uri=settings.franceconnect_redirect_uri,
+                post_logout_redirect_uri=settings.franceconnect_post_logout_redirect_uri,
+            ),
+            client_secret=self.franceconnect_client_secret,
+        )
+
+    def franceconnect_client_secret(self) -> str:
+        """From Secrets Manager in AWS; from the environment only in the local and test stages."""
+        if self.settings.franceconnect_client_secret:
+            return self.settings.franceconnect_client_secret
+        answer = self.client("secretsmanager").get_secret_value(
+            SecretId=self.settings.franceconnect_secret_name
+        )
+        return str(answer["SecretString"])
+
+    @cached_property
+    def franceconnect_login(self) -> FranceConnectLogin:
+        from chalicelib.services.franceconnect_login import FranceConnectLogin
+        from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
+
+        return FranceConnectLogin(
+            provider=self.franceconnect_client,
+            challenges=self.challenges,
+            login=self.login,
+            links=DynamoFranceConnectLinks(),
+            dossiers=DynamoIdentityDossiers(),
+            audit=self.audit,
+            mailer=self.mailer,
+            clock=now,
+        )
+
+    # « Mes messages » and the organisations' space --------------------------------------------
+
+    @cached_property
+    def messages(self) -> Messages:
+        from chalicelib.services.messages import Messages
+        from chalicelib.store.messages import DynamoMessageRepository
+        from chalicelib.store.sessions import DynamoSessionRepository
+
+        return Messages(
+            repository=DynamoMessageRepository(),
+            dossiers=self.dossiers,
+            accounts=self.accounts,
+            # The same five-minute cache as « Mes formations »: no page spends a request on it.
+            funders=self.trainings.funders,
+            sessions=DynamoSessionRepository(),
+            mailer=self.mailer,
+            urls=self.urls,
             clock=now,
         )
 

@@ -28,13 +28,20 @@ def document_key(account_id: str, content: DocumentContent) -> str:
 
 
 class DocumentDelivery:
-    def __init__(self, files: DocumentFiles, render: Callable[[DocumentContent], bytes]) -> None:
+    def __init__(
+        self,
+        files: DocumentFiles,
+        render: Callable[[DocumentContent], bytes],
+        on_served: Callable[[], None] = lambda: None,
+    ) -> None:
         self._files = files
         self._render = render
+        self._on_served = on_served
 
     def link(self, account_id: str, content: DocumentContent) -> str:
         """Call only after the ownership check: the link is the key to the file."""
         key = document_key(account_id, content)
         if not self._files.exists(key):
             self._files.put_pdf(key, self._render(content))
+        self._on_served()
         return self._files.download_url(key, content.filename, LINK_SECONDS)
