@@ -12,8 +12,9 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Step
+from chalicelib.services.accounts import AccountKind, Step
 from chalicelib.services.sessions import IDLE_TIMEOUT, Session
+from chalicelib.web.unread import remember
 
 FORM_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
 MAX_FORM_BYTES = 64 * 1024
@@ -23,6 +24,13 @@ STEP_PATHS = {
     Step.TERMS: "/cgu",
 }
 HOME_PATH = "/formations"
+STAFF_HOME_PATH = "/organisme/messages"
+
+
+def home_path(session: Session) -> str:
+    """Where a session lands once its first-login steps are done: organisation staff have
+    their own space, and no training of their own."""
+    return STAFF_HOME_PATH if session.kind is AccountKind.STAFF else HOME_PATH
 
 
 def session_cookie_name() -> str:
@@ -78,7 +86,10 @@ def form_data(request: Request) -> dict[str, str]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadForm("encodage invalide") from error
-    parsed = parse_qs(text, keep_blank_values=True, max_num_fields=50)
+    try:
+        parsed = parse_qs(text, keep_blank_values=True, max_num_fields=50)
+    except ValueError as error:  # more fields than any of our forms has
+        raise BadForm("trop de champs") from error
     return {key: values[0] for key, values in parsed.items()}
 
 
@@ -98,6 +109,7 @@ class CurrentSession:
 def current_session(request: Request) -> CurrentSession | None:
     token = read_cookie(request, session_cookie_name())
     session = get_container().sessions.resolve(token)
+    remember(session)  # the page's layout shows its unread messages count
     if token is None or session is None:
         return None
     return CurrentSession(token, session)
