@@ -18,11 +18,11 @@ from tests.support.aws import drop, run_queue
 from tests.support.web import WebClient
 
 PAYMENT = (
-    "numero_dossier;reference_paiement;date_mise_en_paiement;periode_debut;periode_fin;"
-    "element;libelle;taux;jours;diviseur;montant\n"
-    "IDF-2026-000789;IDF-P-LUCAS-1;09/10/2026;07/09/2026;30/09/2026;REMUNERATION;;685,00;24;30;"
-    "548,00\n"
-).encode()
+    b"numero_dossier;reference_paiement;date_mise_en_paiement;periode_debut;periode_fin;"
+    b"element;libelle;taux;jours;diviseur;montant\n"
+    b"IDF-2026-000789;IDF-P-LUCAS-1;09/10/2026;07/09/2026;30/09/2026;REMUNERATION;;685,00;24;30;"
+    b"548,00\n"
+)
 
 
 def test_a_full_journey_logs_no_personal_data(
