@@ -2,19 +2,32 @@
 
 from chalice import Chalice
 
+from chalicelib.api import account as account_api
 from chalicelib.api import accounts as accounts_api
+from chalicelib.api import messages as messages_api
+from chalicelib.api import trainings as trainings_api
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
 from chalicelib.events.notifications import handle_notification_messages
 from chalicelib.observability_middleware import observe
+from chalicelib.web import account as account_web
+from chalicelib.web import franceconnect as franceconnect_web
 from chalicelib.web import login, pages, signup, static_files, trainings
+from chalicelib.web import messages as messages_web
+from chalicelib.web import organisation as organisation_web
+from chalicelib.web import recovery as recovery_web
 from chalicelib.web.security_headers import security_headers
 
 settings = get_settings()
 
 app = Chalice(app_name="portail-stagiaire", configure_logs=False)
 app.register_middleware(observe, "all")
-app.register_middleware(security_headers(hsts=settings.strict_transport_security), "http")
+app.register_middleware(
+    security_headers(
+        hsts=settings.strict_transport_security, form_targets=settings.franceconnect_origins
+    ),
+    "http",
+)
 # Registered after the headers: Chalice runs the first middleware outermost, so the French error
 # pages that this one substitutes still get the security headers.
 app.register_middleware(pages.html_error_pages, "http")
@@ -24,6 +37,14 @@ app.register_blueprint(login.blueprint)
 app.register_blueprint(signup.blueprint)
 app.register_blueprint(trainings.blueprint)
 app.register_blueprint(accounts_api.blueprint)
+app.register_blueprint(trainings_api.blueprint)
+app.register_blueprint(recovery_web.blueprint)
+app.register_blueprint(account_web.blueprint)
+app.register_blueprint(account_api.blueprint)
+app.register_blueprint(franceconnect_web.blueprint)
+app.register_blueprint(messages_web.blueprint)
+app.register_blueprint(organisation_web.blueprint)
+app.register_blueprint(messages_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 handle_funder_file_messages = app.on_sqs_message(
     queue=settings.funder_files_queue, batch_size=1, name="funder_files"

@@ -141,6 +141,84 @@ def terms_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit_show(args: argparse.Namespace) -> int:
+    """The security events of one account, newest first (kept one year)."""
+    from chalicelib.container import get_container
+    from chalicelib.services.identity import normalise_email
+    from chalicelib.services.mails import mask_email
+
+    container = get_container()
+    wanted = args.account.strip()
+    account = (
+        container.accounts.find_by_email(normalise_email(wanted))
+        if "@" in wanted
+        else container.accounts.get(wanted)
+    )
+    # An account id is enough for events of an account since deleted, or renamed away.
+    account_id = account.account_id if account else ("" if "@" in wanted else wanted)
+    events = container.audit.events(account_id, limit=args.limit) if account_id else []
+    if account is not None:
+        print(f"Compte {account.account_id} ({mask_email(account.email)})")
+    if not events:
+        print("Aucun événement pour ce compte." if account else "Aucun compte ni événement.")
+        return 0 if account else 1
+    for item in events:
+        values = item.details.as_dict() if item.details else {}
+        details = ", ".join(f"{key}={value}" for key, value in sorted(values.items()))
+        line = f"{item.occurred_at:%Y-%m-%d %H:%M:%S} UTC  {item.event}  {item.client_ip or '-'}"
+        print(f"{line}  {details}".rstrip())
+    print(f"{len(events)} événement(s), du plus récent au plus ancien.")
+    return 0
+
+
+def staff_create(args: argparse.Namespace) -> int:
+    """An organisation staff account: the invitation mail carries a temporary password (72 h)."""
+    from chalicelib.container import get_container, now
+    from chalicelib.services.mails import mask_email
+    from chalicelib.services.staff import InvalidStaff, StaffRequest, create_staff_account
+
+    container = get_container()
+    request = StaffRequest(
+        email=args.email,
+        siret=args.siret,
+        organisation_name=args.organisation_name,
+        family_name=args.family_name or "",
+        given_names=args.given_names or "",
+    )
+    try:
+        account = create_staff_account(
+            request,
+            accounts=container.accounts,
+            registry=container.messages.repository,
+            hasher=container.hasher,
+            mailer=container.mailer,
+            audit=container.audit,
+            urls=container.urls,
+            clock=now,
+        )
+    except InvalidStaff as error:
+        print(f"Refusé : {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Compte créé : {account.account_id} ({mask_email(account.email)}), organisme "
+        f"{account.organisation_name} (SIRET {account.organisation_siret}). "
+        "Invitation envoyée, mot de passe provisoire valable 72 heures."
+    )
+    return 0
+
+
+def staff_list(args: argparse.Namespace) -> int:
+    from chalicelib.container import get_container
+    from chalicelib.services.mails import mask_email
+    from chalicelib.services.staff import clean_siret
+
+    members = get_container().messages.repository.staff_members(clean_siret(args.siret))
+    for account_id, email, added_at in members:
+        print(f"{account_id}  {mask_email(email)}  créé le {added_at:%d/%m/%Y}")
+    print(f"{len(members)} compte(s) pour ce SIRET." if members else "Aucun compte pour ce SIRET.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m chalicelib.admin", description="Administration du Portail stagiaire."
@@ -179,6 +257,28 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser.add_argument("--version", required=True, help="ex. 2026-11")
     publish_parser.set_defaults(run=terms_publish)
     terms.add_parser("show", help="version en vigueur").set_defaults(run=terms_show)
+
+    audit = commands.add_parser("audit", help="journal de sécurité").add_subparsers(
+        dest="action", required=True
+    )
+    show_parser = audit.add_parser("show", help="événements de sécurité d'un compte")
+    show_parser.add_argument("account", help="adresse mail ou identifiant du compte")
+    show_parser.add_argument("--limit", type=int, default=200, help="nombre maximal d'événements")
+    show_parser.set_defaults(run=audit_show)
+
+    staff = commands.add_parser("staff", help="comptes des organismes de formation").add_subparsers(
+        dest="action", required=True
+    )
+    create_parser = staff.add_parser("create", help="créer un compte et envoyer l'invitation")
+    create_parser.add_argument("--email", required=True, help="adresse mail de la personne")
+    create_parser.add_argument("--siret", required=True, help="SIRET de l'organisme (14 chiffres)")
+    create_parser.add_argument("--organisation-name", required=True, help="nom de l'organisme")
+    create_parser.add_argument("--family-name", help="nom de la personne (facultatif)")
+    create_parser.add_argument("--given-names", help="prénom de la personne (facultatif)")
+    create_parser.set_defaults(run=staff_create)
+    list_parser = staff.add_parser("list", help="comptes d'un organisme")
+    list_parser.add_argument("--siret", required=True)
+    list_parser.set_defaults(run=staff_list)
     return parser
 
 

@@ -6,10 +6,20 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 Stage = Literal["local", "test", "dev", "prod"]
 STAGES: tuple[Stage, ...] = ("local", "test", "dev", "prod")
 AUTOMATION_STAGES: tuple[Stage, ...] = ("local", "test")
+# FranceConnect's platforms (franceconnect.md); locally, FRANCECONNECT_BASE_URL names the fake one.
+FRANCECONNECT_HOSTS = {
+    "sandbox": "fcp-low.sbx.dev-franceconnect.fr",
+    "integration": "fcp-low.integ01.dev-franceconnect.fr",
+    "production": "oidc.franceconnect.gouv.fr",
+}
+# Registered in advance with FranceConnect, under PUBLIC_BASE_URL: one pair for every funder.
+FRANCECONNECT_CALLBACK_PATH = "/franceconnect/retour"
+FRANCECONNECT_LOGOUT_RETURN_PATH = "/franceconnect/deconnecte"
 
 
 class SettingsError(RuntimeError):
@@ -32,6 +42,8 @@ class Settings:
     franceconnect_base_url: str | None = None
     franceconnect_client_id: str | None = None
     franceconnect_secret_name: str | None = None
+    franceconnect_platform: str | None = None
+    franceconnect_client_secret: str | None = None  # local and test only; AWS reads the secret
 
     @property
     def secure_cookies(self) -> bool:
@@ -41,6 +53,36 @@ class Settings:
     @property
     def strict_transport_security(self) -> bool:
         return self.stage != "local"
+
+    @property
+    def franceconnect_url(self) -> str | None:
+        """FranceConnect's address: FRANCECONNECT_BASE_URL if set, else the platform's host."""
+        if self.franceconnect_base_url:
+            return self.franceconnect_base_url
+        if self.franceconnect_platform:
+            return f"https://{FRANCECONNECT_HOSTS[self.franceconnect_platform]}"
+        return None
+
+    @property
+    def franceconnect_origins(self) -> tuple[str, ...]:
+        """FranceConnect's origin, which the button's and the logout's redirects lead to."""
+        if not self.franceconnect_url:
+            return ()
+        parts = urlsplit(self.franceconnect_url)
+        return (f"{parts.scheme}://{parts.netloc}",)
+
+    @property
+    def franceconnect_configured(self) -> bool:
+        secret = self.franceconnect_client_secret or self.franceconnect_secret_name
+        return bool(self.franceconnect_url and self.franceconnect_client_id and secret)
+
+    @property
+    def franceconnect_redirect_uri(self) -> str:
+        return f"{self.public_base_url}{FRANCECONNECT_CALLBACK_PATH}"
+
+    @property
+    def franceconnect_post_logout_redirect_uri(self) -> str:
+        return f"{self.public_base_url}{FRANCECONNECT_LOGOUT_RETURN_PATH}"
 
     def table_name(self, suffix: str) -> str:
         return f"{self.table_prefix}-{suffix}"
@@ -77,6 +119,7 @@ class Settings:
         captcha_test_answer = optional("CAPTCHA_TEST_ANSWER")
         if captcha_test_answer and stage not in AUTOMATION_STAGES:
             problems.append("CAPTCHA_TEST_ANSWER is only allowed in the local and test stages")
+        franceconnect = _franceconnect_settings(env, stage, problems)
         values = {
             "table_prefix": required("TABLE_PREFIX"),
             "exchange_bucket": required("EXCHANGE_BUCKET"),
@@ -93,8 +136,37 @@ class Settings:
             public_base_url=public_base_url,
             mail_configuration_set=optional("MAIL_CONFIGURATION_SET"),
             captcha_test_answer=captcha_test_answer,
-            franceconnect_base_url=optional("FRANCECONNECT_BASE_URL"),
             franceconnect_client_id=optional("FRANCECONNECT_CLIENT_ID"),
             franceconnect_secret_name=optional("FRANCECONNECT_SECRET_NAME"),
+            **franceconnect,
             **values,
         )
+
+
+def _franceconnect_settings(
+    env: Mapping[str, str], stage: str, problems: list[str]
+) -> dict[str, str | None]:
+    """The platform (or, locally, the fake provider's address) and where the secret comes from."""
+    base_url = env.get("FRANCECONNECT_BASE_URL", "").strip().rstrip("/") or None
+    platform = env.get("FRANCECONNECT_PLATFORM", "").strip() or None
+    secret = env.get("FRANCECONNECT_CLIENT_SECRET", "").strip() or None
+    if platform and platform not in FRANCECONNECT_HOSTS:
+        problems.append(
+            f"FRANCECONNECT_PLATFORM must be one of {', '.join(FRANCECONNECT_HOSTS)} "
+            f"(got {platform!r})"
+        )
+    if base_url and not (
+        base_url.startswith("https://")
+        or (stage in AUTOMATION_STAGES and base_url.startswith("http://"))
+    ):
+        problems.append("FRANCECONNECT_BASE_URL must start with https:// (http:// only locally)")
+    if secret and stage not in AUTOMATION_STAGES:
+        problems.append(
+            "FRANCECONNECT_CLIENT_SECRET is only allowed in the local and test stages: "
+            "elsewhere the secret is read from Secrets Manager (FRANCECONNECT_SECRET_NAME)"
+        )
+    return {
+        "franceconnect_base_url": base_url,
+        "franceconnect_platform": platform,
+        "franceconnect_client_secret": secret,
+    }

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account, CreateOutcome
+from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
 from chalicelib.services.funders import Funder, save_funder
 from chalicelib.services.passwords import normalise_secret_answer
 
@@ -40,6 +40,21 @@ class ReadyAccount:
 READY = ReadyAccount()
 
 
+@dataclass(frozen=True)
+class ReadyStaffAccount:
+    """A staff member of Camille's Île-de-France organisation, first-login steps done."""
+
+    email: str = "claire.durand@ifn.example.fr"
+    password: str = "Organisme-Demo-2026"
+    secret_question: str = "Ville de naissance ?"
+    secret_answer: str = "Lille"
+    siret: str = "54756834567143"
+    organisation_name: str = "Institut de formation numérique"
+
+
+READY_STAFF = ReadyStaffAccount()
+
+
 def load_demo(say: Callable[[str], None], wait_for: Callable[[], None]) -> None:
     container = get_container()
     for funder in DEMO_FUNDERS:
@@ -53,9 +68,11 @@ def load_demo(say: Callable[[str], None], wait_for: Callable[[], None]) -> None:
     if container.terms.repository.get(TERMS_VERSION) is None:
         container.terms.publish(TERMS_VERSION, (DEMO_DIR / "cgu-v1.txt").read_text("utf-8"))
     create_ready_account()
+    create_ready_staff_account()
     say(
         f"Données de démo chargées : {len(DEMO_FUNDERS)} financeurs, fichiers de {DEMO_DIR}, "
-        f"compte prêt {READY.email} / {READY.password}."
+        f"compte prêt {READY.email} / {READY.password}, organisme {READY_STAFF.email} / "
+        f"{READY_STAFF.password} sur /organisme/."
     )
 
 
@@ -82,4 +99,35 @@ def create_ready_account() -> None:
         raise RuntimeError("le compte de démo n'a pas pu être créé")
     for funder_code, dossier_number in others:
         container.dossiers.link_account(funder_code, dossier_number, account.account_id)
+    container.terms.accept(account.account_id, TERMS_VERSION)
+
+
+def create_ready_staff_account() -> None:
+    """Claire DURAND of « Institut de formation numérique »: answers Camille's messages."""
+    container = get_container()
+    if container.accounts.find_by_email(READY_STAFF.email) is not None:
+        return
+    now = datetime.now(UTC)
+    account = Account(
+        account_id=uuid.uuid4().hex,
+        kind=AccountKind.STAFF,
+        email=READY_STAFF.email,
+        family_name="DURAND",
+        given_names="Claire",
+        birth_date=None,
+        created_at=now - timedelta(days=30),
+        password_hash=container.hasher.hash(READY_STAFF.password),
+        secret_question=READY_STAFF.secret_question,
+        secret_answer_hash=container.hasher.hash(
+            normalise_secret_answer(READY_STAFF.secret_answer)
+        ),
+        terms_version=TERMS_VERSION,
+        organisation_siret=READY_STAFF.siret,
+        organisation_name=READY_STAFF.organisation_name,
+    )
+    if container.accounts.create(account) is not CreateOutcome.CREATED:
+        raise RuntimeError("le compte de démo de l'organisme n'a pas pu être créé")
+    container.messages.repository.add_staff_member(
+        READY_STAFF.siret, account.account_id, READY_STAFF.email, now
+    )
     container.terms.accept(account.account_id, TERMS_VERSION)

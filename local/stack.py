@@ -1,7 +1,7 @@
 """`make run`: the whole portal on one machine, in one process (architecture.md, "The local stack").
 
 1. the AWS emulator (moto server) with the resources of infra/template.yaml;
-2. (the fake FranceConnect provider comes with the FranceConnect issue);
+2. the fake FranceConnect provider (local/fake_franceconnect/), on its own port;
 3. the demo data, dropped as funder files into the exchange bucket;
 4. the Chalice app on http://localhost:8000;
 5. the S3 → SQS → handler leg, through a poller calling the same handler as AWS;
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.fake_franceconnect.clients import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = PROJECT_DIR / ".local"
 ACCOUNT_ID = "123456789012"
@@ -31,6 +33,7 @@ class StackAddresses:
     host: str
     aws_port: int
     app_port: int
+    franceconnect_port: int = 4567
 
     @property
     def endpoint_url(self) -> str:
@@ -39,6 +42,10 @@ class StackAddresses:
     @property
     def app_url(self) -> str:
         return f"http://localhost:{self.app_port}"
+
+    @property
+    def franceconnect_url(self) -> str:
+        return f"http://{self.host}:{self.franceconnect_port}"
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -58,6 +65,9 @@ def configure_environment(addresses: StackAddresses, stage: str = "local") -> di
             "AWS_DEFAULT_REGION": environment.get("AWS_DEFAULT_REGION", "eu-west-3"),
             "AWS_REGION": environment.get("AWS_DEFAULT_REGION", "eu-west-3"),
             "PUBLIC_BASE_URL": addresses.app_url,
+            "FRANCECONNECT_BASE_URL": addresses.franceconnect_url,
+            "FRANCECONNECT_CLIENT_ID": LOCAL_CLIENT_ID,
+            "FRANCECONNECT_CLIENT_SECRET": LOCAL_CLIENT_SECRET,
             "CAPTCHA_TEST_ANSWER": os.environ.get("CAPTCHA_TEST_ANSWER", ""),
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         }
@@ -79,6 +89,7 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self._moto: Any = None
         self._http: Any = None
+        self._franceconnect: Any = None
         self.outputs: dict[str, str] = {}
 
     def say(self, text: str) -> None:
@@ -96,6 +107,15 @@ class LocalStack:
         )
         self._moto.start()
         self.say(f"Émulateur AWS : {self.addresses.endpoint_url}")
+
+        from local.fake_franceconnect import FakeFranceConnect, portal_client
+
+        self._franceconnect = FakeFranceConnect(
+            [portal_client(self.addresses.app_url)],
+            host=self.addresses.host,
+            port=self.addresses.franceconnect_port,
+        ).start()
+        self.say(f"Fournisseur FranceConnect de test : {self.addresses.franceconnect_url}")
 
         from local.resources import create_resources
 
@@ -158,6 +178,8 @@ class LocalStack:
             self._http.shutdown()
         if self._moto is not None:
             self._moto.stop()
+        if self._franceconnect is not None:
+            self._franceconnect.stop()
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -175,6 +197,8 @@ def print_directions(stack: LocalStack) -> None:
                 "Portail stagiaire — pile locale prête",
                 f"  Portail :            {stack.addresses.app_url}/",
                 f"  Émulateur AWS :      {stack.addresses.endpoint_url}",
+                f"  FranceConnect test : {stack.addresses.franceconnect_url}/api/v2 "
+                "(identités : local/fake_franceconnect/README.md)",
                 f"  Seau d'échange :     s3://{exchange}",
                 f"  Seau des documents : s3://{os.environ['DOCUMENTS_BUCKET']}",
                 f"  Courriels envoyés :  {stack.outbox_dir}/ (un fichier .eml par courriel)",
@@ -196,10 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--aws-port", type=int, default=4566)
     parser.add_argument("--app-port", type=int, default=8000)
+    parser.add_argument("--fc-port", type=int, default=4567, help="fournisseur FranceConnect")
     parser.add_argument("--outbox", type=Path, default=LOCAL_DIR / "outbox")
     parser.add_argument("--no-demo", action="store_true", help="ne pas charger les données de démo")
     args = parser.parse_args(argv)
-    stack = LocalStack(StackAddresses(args.host, args.aws_port, args.app_port), args.outbox)
+    addresses = StackAddresses(args.host, args.aws_port, args.app_port, args.fc_port)
+    stack = LocalStack(addresses, args.outbox)
     signal.signal(signal.SIGTERM, lambda *_: stack.stop())
     try:
         stack.start(with_demo=not args.no_demo)

@@ -1,16 +1,30 @@
-"""The notifications queue (SQS): ingestion puts new-payment notices, 10 per request."""
+"""The notifications queue (SQS): ingestion puts new-payment notices, 10 per request;
+« Mot de passe oublié » puts one recovery request, so that its mail leaves the request path."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.services.notifications import NewPayment
+from chalicelib.services.recovery import RecoveryRequest
 
 SQS_BATCH = 10
 
+Notification = NewPayment | RecoveryRequest
 
-def to_message(notification: NewPayment) -> str:
+
+def to_message(notification: Notification) -> str:
+    if isinstance(notification, RecoveryRequest):
+        return json.dumps(
+            {
+                "kind": "recovery",
+                "ticket": notification.ticket,
+                "funder": notification.funder_code,
+                "client_ip": notification.client_ip,
+            }
+        )
     return json.dumps(
         {
             "kind": "new-payment",
@@ -20,8 +34,15 @@ def to_message(notification: NewPayment) -> str:
     )
 
 
-def from_message(body: str) -> NewPayment | None:
+def from_message(body: str) -> Notification | None:
     payload = json.loads(body)
+    if payload.get("kind") == "recovery":
+        client_ip = payload.get("client_ip")
+        return RecoveryRequest(
+            ticket=str(payload["ticket"]),
+            funder_code=str(payload["funder"]),
+            client_ip=str(client_ip) if client_ip else None,
+        )
     if payload.get("kind") != "new-payment":
         return None
     return NewPayment(funder_code=str(payload["funder"]), reference=str(payload["reference"]))
@@ -38,7 +59,7 @@ class SqsNotificationQueue:
             self._queue_url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
         return self._queue_url
 
-    def enqueue(self, notifications: list[NewPayment]) -> None:
+    def enqueue(self, notifications: Sequence[Notification]) -> None:
         for start in range(0, len(notifications), SQS_BATCH):
             batch = notifications[start : start + SQS_BATCH]
             answer = self._sqs.send_message_batch(

@@ -1,4 +1,5 @@
-"""Mails queued by ingestion (« un nouveau paiement est disponible »), delivered off its path."""
+"""Mails queued by ingestion (« un nouveau paiement est disponible ») and by « Mot de passe
+oublié » (the code or a temporary password), delivered off their request path."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from chalice.app import SQSEvent
 from chalicelib.adapters.notification_queue import from_message
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
+from chalicelib.services.recovery import RecoveryRequest
 
 
 def handle_notification_messages(event: SQSEvent) -> None:
     """A failure raises: SQS delivers the batch again; a mail already sent is never resent."""
-    notifier = get_container().new_payment_notifier
-    sent = 0
+    container = get_container()
+    sent = recovery_sent = 0
     for record in event:
         notification = from_message(record.body)
         if notification is None:
             logger.warning("Unknown notification ignored")
-            continue
-        sent += notifier.deliver(notification)
+        elif isinstance(notification, RecoveryRequest):
+            recovery_sent += container.recovery.deliver(notification)
+        else:
+            sent += container.new_payment_notifier.deliver(notification)
     metrics.add_metric(name="NewPaymentMailsSent", unit=MetricUnit.Count, value=sent)
+    metrics.add_metric(name="RecoveryMailsSent", unit=MetricUnit.Count, value=recovery_sent)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 NARROW_NO_BREAK_SPACE = "\u202f"
 NO_BREAK_SPACE = "\u00a0"
@@ -23,3 +24,9 @@ def format_euros(value: Decimal) -> str:
 
 def format_date(value: date) -> str:
     return value.strftime("%d/%m/%Y")
+
+
+def format_date_time(value: datetime) -> str:
+    """« 27/11/2026 à 10:24 », in Paris time whatever the server's zone."""
+    local = value.astimezone(ZoneInfo("Europe/Paris"))
+    return f"{local:%d/%m/%Y} à {local:%H:%M}"

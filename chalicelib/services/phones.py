@@ -52,7 +52,7 @@ def _country_code(national: str) -> str:
 
 
 def format_french_phone(e164: str) -> str:
-    """"+33612345678" → "06 12 34 56 78", the way French people read their numbers."""
+    """ "+33612345678" → "06 12 34 56 78", the way French people read their numbers."""
     for code in _COUNTRY_CODES:
         if e164.startswith(code):
             national = "0" + e164[len(code) :]

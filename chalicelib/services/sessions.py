@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.services.accounts import Account, AccountKind, Clock, Step
+from chalicelib.services.unread import UnreadSnapshot
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -34,6 +36,7 @@ class Session:
     pending_step: Step | None
     terms_version: str | None
     id_token: str | None = None
+    unread: UnreadSnapshot = field(default_factory=UnreadSnapshot)
 
     @property
     def expires_at(self) -> datetime:
@@ -63,9 +66,16 @@ def new_secret() -> str:
 
 
 class Sessions:
-    def __init__(self, repository: SessionRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        repository: SessionRepository,
+        clock: Clock,
+        unread_of: Callable[[Account], UnreadSnapshot] | None = None,
+    ) -> None:
         self._repository = repository
         self._clock = clock
+        # Read once at login, so that no page spends a request on the unread messages count.
+        self._unread_of = unread_of
 
     def open(
         self,
@@ -87,6 +97,7 @@ class Sessions:
             pending_step=account.pending_step(current_terms_version),
             terms_version=current_terms_version,
             id_token=id_token,
+            unread=self._unread_of(account) if self._unread_of else UnreadSnapshot(),
         )
         self._repository.create(session)
         return token, session

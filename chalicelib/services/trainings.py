@@ -125,27 +125,32 @@ class Trainings:
         period_end: str = "",
     ) -> tuple[History | None, dict[str, str]]:
         """The payments of the selected training (default: the newest) over a period (default:
-        the training's whole span), with French errors on a wrong period."""
+        the training's whole span, widened to every payment of the training), with French errors
+        on a wrong period."""
         if not trainings:
             return None, {}
         training = next((t for t in trainings if t.key == selected), trainings[0])
+        payments = self._payments.list_for_dossier(
+            training.dossier.funder_code, training.dossier.dossier_number
+        )
+        # Lines may pay days outside the dossier's dates (leave paid after the end, dates the
+        # funder corrected since): the default period leaves none of the training's payments out.
+        spans = [payment_span(payment) for payment in payments]
+        period = Period(
+            min([training.dossier.start_date, *(span.start for span in spans)]),
+            max([training.dossier.end_date, *(span.end for span in spans)]),
+        )
         errors: dict[str, str] = {}
-        period = Period(training.dossier.start_date, training.dossier.end_date)
         chosen = {}
         for name, text in (("du", period_start), ("au", period_end)):
             if text.strip():
                 try:
                     chosen[name] = parse_date(text.strip())
                 except ValueError:
-                    errors[name] = (
-                        "Saisissez une date au format JJ/MM/AAAA, par exemple 01/10/2017."
-                    )
+                    errors[name] = BAD_DATE
         period = Period(chosen.get("du", period.start), chosen.get("au", period.end))
         if not errors and period.end < period.start:
             errors["au"] = "La fin de la période doit être après son début."
-        payments = self._payments.list_for_dossier(
-            training.dossier.funder_code, training.dossier.dossier_number
-        )
         if not errors:
             payments = [p for p in payments if _overlaps(payment_span(p), period)]
         payments.sort(key=lambda p: (p.payment_date, p.reference), reverse=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
+    DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -208,6 +209,11 @@ class SessionItem(Model):
     terms_version = UnicodeAttribute(null=True)
     id_token = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
+    # The unread messages snapshot (chalicelib/services/unread.py): read with the session, so the
+    # count at the top right of every page costs no request of its own.
+    messages_owner = UnicodeAttribute(null=True)
+    unread_counts = MapAttribute(null=True)  # funder code -> unread messages
+    unread_version = NumberAttribute(null=True)
 
     by_account = SessionsByAccount()
 
@@ -283,6 +289,80 @@ class IdempotencyItem(Model):
     in_progress_expiration = NumberAttribute(null=True)
 
 
+# « Mes messages » ------------------------------------------------------------------------------
+# One table, four kinds of items told apart by `item_type`. A thread's partition holds its summary
+# ("thread") and its messages ("message#<time>#<random>"), read together by one Query. An owner's
+# partition ("trainee#<account>" or "organisation#<SIRET>") holds its unread counters, one per
+# funder, and for an organisation its staff members. Only summaries carry `account_id`,
+# `organisation_siret` and `updated_at`: the two indexes list threads and nothing else.
+
+
+class MessagesTableItem(Model):
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "messages"
+
+    thread_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute()
+
+
+class ThreadsByOrganisation(GlobalSecondaryIndex["ThreadItem"]):
+    class Meta:
+        index_name = "by-organisation"
+        projection = AllProjection()
+
+    organisation_siret = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class ThreadsByAccount(GlobalSecondaryIndex["ThreadItem"]):
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class ThreadItem(MessagesTableItem, discriminator="thread"):
+    account_id = UnicodeAttribute()  # the trainee's
+    organisation_siret = UnicodeAttribute()
+    organisation_name = UnicodeAttribute()
+    funder_code = UnicodeAttribute()
+    dossier_number = UnicodeAttribute()
+    training_title = UnicodeAttribute()
+    trainee_name = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UnicodeAttribute()  # ISO time of the last message: the indexes' sort key
+    message_count = NumberAttribute(default=0)
+    unread_for_trainee = NumberAttribute(default=0)
+    unread_for_organisation = NumberAttribute(default=0)
+    last_side = UnicodeAttribute()
+
+    by_account = ThreadsByAccount()
+    by_organisation = ThreadsByOrganisation()
+
+
+class MessageItem(MessagesTableItem, discriminator="message"):
+    side = UnicodeAttribute()  # "trainee" or "organisation"
+    author_account_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    sent_at = UTCDateTimeAttribute()
+
+
+class UnreadCounterItem(MessagesTableItem, discriminator="unread"):
+    count = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)  # +1 at every change: orders the sessions' snapshots
+
+
+class StaffMemberItem(MessagesTableItem, discriminator="staff"):
+    staff_account_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    added_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     FunderItem,
     DossierItem,
@@ -296,6 +376,12 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditItem,
     TermsItem,
     IdempotencyItem,
+    # The kinds of the messages table share its Meta; each keeps its own cached connection.
+    MessagesTableItem,
+    ThreadItem,
+    MessageItem,
+    UnreadCounterItem,
+    StaffMemberItem,
 )
 
 

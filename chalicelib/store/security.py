@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -92,13 +93,12 @@ class DynamoChallengeRepository:
 
     def disarm(self, challenge_id: str) -> None:
         """Undoes `arm` when its mail could not be sent, so that the retry can arm it again."""
-        try:
+        # Gone already (expired): nothing to undo.
+        with contextlib.suppress(UpdateError):
             ChallengeItem(challenge_id=challenge_id).update(
                 actions=[ChallengeItem.answer_hash.set(""), ChallengeItem.subject.remove()],
                 condition=ChallengeItem.challenge_id.exists(),
             )
-        except UpdateError:
-            pass
 
 
 class DynamoCounterRepository:

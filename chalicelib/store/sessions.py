@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.services.accounts import AccountKind, Step
 from chalicelib.services.sessions import ABSOLUTE_TIMEOUT, Session
+from chalicelib.services.unread import UnreadSnapshot
 from chalicelib.store.models import SessionItem
+
+
+def to_unread(item: SessionItem) -> UnreadSnapshot:
+    counts = item.unread_counts.as_dict() if item.unread_counts is not None else {}
+    return UnreadSnapshot(
+        owner=item.messages_owner,
+        counts={str(funder): int(count) for funder, count in counts.items()},
+        version=int(item.unread_version or 0),
+    )
 
 
 def to_session(item: SessionItem) -> Session:
@@ -21,6 +31,7 @@ def to_session(item: SessionItem) -> Session:
         pending_step=Step(item.pending_step) if item.pending_step else None,
         terms_version=item.terms_version,
         id_token=item.id_token,
+        unread=to_unread(item),
     )
 
 
@@ -38,6 +49,9 @@ class DynamoSessionRepository:
             terms_version=session.terms_version,
             id_token=session.id_token,
             expires_at=session.created_at + ABSOLUTE_TIMEOUT,
+            messages_owner=session.unread.owner,
+            unread_counts=dict(session.unread.counts),
+            unread_version=session.unread.version,
         ).save()
 
     def get(self, token_hash: str) -> Session | None:
@@ -74,3 +88,26 @@ class DynamoSessionRepository:
                     batch.delete(SessionItem(token_hash=item.token_hash))
                     ended += 1
         return ended
+
+    def publish_unread(self, account_id: str, snapshot: UnreadSnapshot) -> int:
+        """Puts `snapshot` on every open session of the account that holds an older one; returns
+        how many took it. A session ended meanwhile, or already newer, is left alone."""
+        updated = 0
+        for key in SessionItem.by_account.query(account_id):
+            try:
+                SessionItem(token_hash=key.token_hash).update(
+                    actions=[
+                        SessionItem.unread_counts.set(dict(snapshot.counts)),
+                        SessionItem.unread_version.set(snapshot.version),
+                    ],
+                    condition=SessionItem.token_hash.exists()
+                    & (SessionItem.messages_owner == snapshot.owner)
+                    & (
+                        SessionItem.unread_version.does_not_exist()
+                        | (SessionItem.unread_version < snapshot.version)
+                    ),
+                )
+                updated += 1
+            except UpdateError:
+                continue
+        return updated

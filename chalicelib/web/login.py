@@ -8,10 +8,12 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Step
+from chalicelib.services.accounts import AccountKind, Step
 from chalicelib.services.funders import Funder
 from chalicelib.services.login import StepResult
 from chalicelib.services.passwords import PASSWORD_RULE_TEXT
+from chalicelib.services.sessions import LoginMethod
+from chalicelib.web.franceconnect import provider_logout
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
@@ -23,6 +25,7 @@ from chalicelib.web.http import (
     current_session,
     expired_cookie,
     form_data,
+    home_path,
     pre_session_csrf,
     pre_session_csrf_ok,
     redirect,
@@ -31,7 +34,7 @@ from chalicelib.web.http import (
     session_csrf_ok,
 )
 from chalicelib.web.pages import with_funder
-from chalicelib.web.rendering import html_page
+from chalicelib.web.rendering import html_page, not_found_page
 
 blueprint = Blueprint(__name__)
 
@@ -99,7 +102,7 @@ def _log_in(funder: Funder) -> Response:
         return login_page(funder, values, result.error, status_code=401)
     step = result.session.pending_step
     return redirect(
-        STEP_PATHS[step] if step else HOME_PATH,
+        STEP_PATHS[step] if step else home_path(result.session),
         cookies=[*session_cookies(result.token), expired_cookie(csrf_cookie_name())],
     )
 
@@ -108,10 +111,14 @@ def _log_in(funder: Funder) -> Response:
 
 
 def signed_in(
-    request: Request, step: Step | None, page: Callable[[CurrentSession], Response]
+    request: Request,
+    step: Step | None,
+    page: Callable[[CurrentSession], Response],
+    staff_space: bool | None = False,
 ) -> Response:
     """Runs `page` for a live session that is at `step` (None: the first-login steps are done);
-    otherwise leads the person where they must go."""
+    otherwise leads the person where they must go. Trainees' pages (`staff_space` False) and the
+    organisations' space (True) each refuse the other kind of account; None serves both."""
     current = current_session(request)
     if current is None:
         return redirect(
@@ -119,7 +126,10 @@ def signed_in(
         )
     pending = get_container().login.pending_step(current.session)
     if pending != step:
-        return redirect(STEP_PATHS[pending] if pending else HOME_PATH)
+        return redirect(STEP_PATHS[pending] if pending else home_path(current.session))
+    is_staff = current.session.kind is AccountKind.STAFF
+    if step is None and staff_space is not None and is_staff != staff_space:
+        return not_found_page() if staff_space else redirect(home_path(current.session))
     return page(current)
 
 
@@ -140,7 +150,7 @@ def _after_step(
         return _step_page(template, current, errors=result.errors, **context)
     step = result.session.pending_step
     cookies = session_cookies(result.token) if result.token != current.token else None
-    return redirect(STEP_PATHS[step] if step else HOME_PATH, cookies=cookies)
+    return redirect(STEP_PATHS[step] if step else home_path(result.session), cookies=cookies)
 
 
 def _posted(current: CurrentSession, template: str) -> dict[str, str] | Response:
@@ -292,4 +302,9 @@ def log_out() -> Response:
     if not session_csrf_ok(current, fields):
         return redirect(HOME_PATH)
     get_container().login.log_out(current.token, current.session, client_ip(request))
+    if current.session.method == LoginMethod.FRANCECONNECT:
+        # Through the provider's session/end, which comes back to /franceconnect/deconnecte.
+        ending = provider_logout(current.session, cookies)
+        if ending is not None:
+            return ending
     return redirect("/?message=deconnecte", cookies=cookies)

@@ -43,14 +43,6 @@ SITE = SiteIdentity(
     accessibility_statement_date=date(2026, 11, 27),
 )
 
-# The entry points of a funder's home that the accounts work will replace, with their page title.
-# Each becomes a real route in its own blueprint; Chalice refuses a route registered twice, so the
-# line here must go at the same time.
-COMING_SOON_TITLES = {
-    "mot-de-passe-oublie": "Mot de passe oublié",
-    "franceconnect": "Identification avec FranceConnect",
-}
-
 HOME_NOTICES = {
     "connexion-requise": (
         "Identifiez-vous pour accéder à cette page : choisissez ci-dessous le portail de votre "
@@ -94,25 +86,6 @@ def home() -> Response:
         funders=list_funders(container.funders),
         base_url=container.settings.public_base_url,
     )
-
-
-def _coming_soon(funder_code: str, slug: str) -> Response:
-    def page(funder: Funder) -> Response:
-        if slug == "franceconnect" and not funder.franceconnect_enabled:
-            return not_found_page()
-        return html_page("coming_soon.html", funder=funder, page_title=COMING_SOON_TITLES[slug])
-
-    return with_funder(funder_code, slug, page)
-
-
-@blueprint.route("/{funder_code}/mot-de-passe-oublie")
-def recovery_coming_soon(funder_code: str) -> Response:
-    return _coming_soon(funder_code, "mot-de-passe-oublie")
-
-
-@blueprint.route("/{funder_code}/franceconnect")
-def franceconnect_coming_soon(funder_code: str) -> Response:
-    return _coming_soon(funder_code, "franceconnect")
 
 
 @blueprint.route("/accessibilite")

@@ -19,8 +19,14 @@ HTML = "text/html; charset=utf-8"
 def environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    from chalicelib.services.formatting import format_date, format_euros, format_number
+    from chalicelib.services.formatting import (
+        format_date,
+        format_date_time,
+        format_euros,
+        format_number,
+    )
     from chalicelib.web.static_files import static_url
+    from chalicelib.web.unread import unread_badge
 
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -33,6 +39,8 @@ def environment() -> Environment:
     env.filters["date_fr"] = format_date
     env.filters["number_fr"] = format_number
     env.globals["static_url"] = static_url
+    env.filters["date_time_fr"] = format_date_time
+    env.globals["unread_badge"] = unread_badge  # the count at the top right of signed-in pages
     return env
 
 

@@ -13,11 +13,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def security_headers(hsts: bool) -> Callable[[Request, Callable[[Request], Response]], Response]:
+def security_headers(
+    hsts: bool, form_targets: tuple[str, ...] = ()
+) -> Callable[[Request, Callable[[Request], Response]], Response]:
+    """`form_targets`: other origins a form leads to through a redirect, which browsers check
+    against form-action (the FranceConnect button and the logout of a FranceConnect session)."""
+    # form-action is the policy's last directive: the origins extend it.
+    policy = " ".join((CONTENT_SECURITY_POLICY, *form_targets))
+
     def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
         response = get_response(request)
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", policy)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"

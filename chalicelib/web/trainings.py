@@ -79,7 +79,7 @@ def add_dossier() -> Response:
         if account is None:
             return redirect("/?message=connexion-requise")
         funder_code = fields.get("financeur", "")
-        number = fields.get("numero_dossier", "")[:50]
+        number = fields.get("numero_dossier", "").strip()[:50]
         errors = container.trainings.add_dossier(account, funder_code, number)
         if errors:
             return _page(

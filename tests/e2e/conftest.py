@@ -55,7 +55,7 @@ class RunningStack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     outbox = tmp_path_factory.mktemp("outbox")
-    aws_port, app_port = _free_port(), _free_port()
+    aws_port, app_port, franceconnect_port = _free_port(), _free_port(), _free_port()
     log_path = tmp_path_factory.mktemp("stack") / "stack.log"
     environment = {
         key: value
@@ -74,6 +74,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 str(aws_port),
                 "--app-port",
                 str(app_port),
+                "--fc-port",
+                str(franceconnect_port),
                 "--outbox",
                 str(outbox),
             ],

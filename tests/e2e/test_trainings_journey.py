@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -44,7 +45,7 @@ def test_a_trainee_reads_a_payment_and_downloads_its_pdf(page) -> None:
         page.get_by_role("link", name="Télécharger l’avis de paiement (PDF)").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".pdf")
-    data = open(download.path(), "rb").read()
+    data = Path(download.path()).read_bytes()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "Rémunération : 310,39 x 14 / 30" in text and "144,85" in text
 

@@ -10,9 +10,7 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
-from chalicelib.container import get_container
-from chalicelib.services.funders import Funder, save_funder
-from local.demo import DEMO_DIR, READY, TERMS_VERSION, create_ready_account
+from local.demo import DEMO_DIR, READY, TERMS_VERSION
 from tests.conftest import TEST_ENVIRONMENT
 from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import LUCAS, complete_first_login, log_in, sign_up
@@ -24,22 +22,10 @@ NBSP = "\u00a0"
 
 
 @pytest.fixture
-def camille(portal: WebClient) -> WebClient:
+def camille(demo_data: WebClient) -> WebClient:
     """Every demo file loaded, and the ready demo account signed in."""
-    container = get_container()
-    save_funder(container.funders, Funder("region-hdf", "Région Hauts-de-France"))
-    drop(
-        "region-hdf", "dossiers_region-hdf.csv", (DEMO_DIR / "dossiers_region-hdf.csv").read_bytes()
-    )
-    run_queue()
-    for funder_code in ("region-idf", "region-hdf"):
-        name = f"paiements_{funder_code}.csv"
-        drop(funder_code, name, (DEMO_DIR / name).read_bytes())
-    run_queue()
-    container.terms.publish(TERMS_VERSION, "# CGU\n\nVersion de démonstration.")
-    create_ready_account()
-    assert log_in(portal, READY.email, READY.password).location == "/formations"
-    return portal
+    assert log_in(demo_data, READY.email, READY.password).location == "/formations"
+    return demo_data
 
 
 def idf_training() -> str:

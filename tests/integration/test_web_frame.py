@@ -105,19 +105,13 @@ def test_funder_home_without_franceconnect(client, funders):
     assert page(client, "/region-sud/franceconnect", status=404)
 
 
-@pytest.mark.parametrize(
-    ("path", "title"),
-    [
-        ("/region-sud/mot-de-passe-oublie", "Mot de passe oublié"),
-        ("/etat-formation/franceconnect", "Identification avec FranceConnect"),
-    ],
-)
-def test_entry_points_are_coming_soon_pages(client, funders, path, title):
-    html = page(client, path)
-    assert h1(html) == title
-    assert "Bientôt disponible" in html
-    funder_code = path.split("/")[1]
-    assert f'href="/{funder_code}/"' in html  # the way back
+def test_franceconnect_without_its_settings_says_it_is_unavailable(client, funders):
+    # The FranceConnect journeys themselves are in test_franceconnect_web.py.
+    response = client.http.get("/etat-formation/franceconnect")
+    html = response.body.decode("utf-8")
+    assert response.status_code == 503
+    assert h1(html) == "FranceConnect est momentanément indisponible"
+    assert 'href="/etat-formation/"' in html  # the password login
 
 
 @pytest.mark.parametrize(

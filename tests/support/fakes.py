@@ -5,16 +5,28 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.services.accounts import Account, CreateOutcome
 from chalicelib.services.challenges import Challenge
 from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funders import Funder
 from chalicelib.services.mails import MailNotSent, OutgoingMail
+from chalicelib.services.message_threads import (
+    MAX_MESSAGES_PER_THREAD,
+    Message,
+    MessageMetadata,
+    OwnerState,
+    Side,
+    Thread,
+    ThreadPage,
+)
+from chalicelib.services.payments import Payment
 from chalicelib.services.sessions import Session
 from chalicelib.services.terms import Acceptance, TermsVersion
+from chalicelib.services.unread import UnreadSnapshot
 
 
 class PlainTestHasher:
@@ -362,3 +374,258 @@ class MemoryTerms:
     def acceptances(self, account_id: str) -> list[Acceptance]:
         self.calls["acceptances"] += 1
         return [a for a in self.recorded if a.account_id == account_id]
+
+
+# « Mot de passe oublié » and « Mon compte » ---------------------------------------------------
+
+
+class MemoryRecoveryChallenges(MemoryChallenges):
+    """MemoryChallenges with the arming of DynamoChallengeRepository: once per challenge."""
+
+    def arm(self, challenge_id: str, answer_hash: str, subject: str) -> bool:
+        self.calls["arm"] += 1
+        challenge = self.items.get(challenge_id)
+        if challenge is None or challenge.subject:
+            return False
+        self.items[challenge_id] = replace(challenge, answer_hash=answer_hash, subject=subject)
+        return True
+
+    def disarm(self, challenge_id: str) -> None:
+        self.calls["disarm"] += 1
+        challenge = self.items.get(challenge_id)
+        if challenge is not None:
+            self.items[challenge_id] = replace(challenge, answer_hash="", subject=None)
+
+
+class MemorySettingsAccounts(MemoryAccounts):
+    """MemoryAccounts with the address change of DynamoAccountRepository (one transaction)."""
+
+    def change_email(self, account: Account, new_email: str) -> bool:
+        self.calls["change_email"] += 1
+        stored = self.items.get(account.account_id)
+        if new_email in self.claims or stored is None or stored.email != account.email:
+            return False
+        del self.claims[account.email]
+        self.claims[new_email] = account.account_id
+        self.items[account.account_id] = replace(stored, email=new_email)
+        return True
+
+
+class MemoryDossiersOfAccount:
+    """The dossiers linked to each account, for the funder named in « Mon compte » mails."""
+
+    def __init__(self, *dossiers: Dossier) -> None:
+        self.dossiers = list(dossiers)
+
+    def list_for_account(self, account_id: str) -> list[Dossier]:
+        return [dossier for dossier in self.dossiers if dossier.account_id == account_id]
+
+
+class RecordingQueue:
+    """Stands for SqsNotificationQueue: keeps what is queued (one entry per `enqueue` call)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[object]] = []
+
+    def enqueue(self, notifications: Sequence[object]) -> None:
+        self.batches.append(list(notifications))
+
+    def take(self) -> list[object]:
+        """Everything queued so far, oldest first, and empties the queue."""
+        queued = [item for batch in self.batches for item in batch]
+        self.batches.clear()
+        return queued
+
+
+# « Mes formations » ---------------------------------------------------------------------------
+
+
+class MemoryTrainingDossiers(MemoryDossierLookup):
+    """MemoryDossierLookup with the account's dossiers and the conditional link of
+    DynamoDossierRepository: a dossier held by another account is never taken over."""
+
+    def list_for_account(self, account_id: str) -> list[Dossier]:
+        self.calls["list_for_account"] += 1
+        return [dossier for dossier in self.items.values() if dossier.account_id == account_id]
+
+    def link_account(self, funder_code: str, dossier_number: str, account_id: str) -> bool:
+        self.calls["link_account"] += 1
+        key = (funder_code, dossier_number)
+        dossier = self.items.get(key)
+        if dossier is None or dossier.account_id not in (None, account_id):
+            return False
+        self.items[key] = dossier.with_account(account_id)
+        return True
+
+
+class MemoryPayments:
+    """Payments by (funder, reference). `list_for_dossier` answers in the order they were added,
+    so that a test shows the service does not rely on the store's order."""
+
+    def __init__(self, *payments: Payment) -> None:
+        self.items: dict[tuple[str, str], Payment] = {}
+        self.calls: Counter[str] = Counter()
+        for payment in payments:
+            self.add(payment)
+
+    def add(self, payment: Payment) -> None:
+        self.items[(payment.funder_code, payment.reference)] = payment
+
+    def get(self, funder_code: str, reference: str) -> Payment | None:
+        self.calls["get"] += 1
+        return self.items.get((funder_code, reference))
+
+    def list_for_dossier(self, funder_code: str, dossier_number: str) -> list[Payment]:
+        self.calls["list_for_dossier"] += 1
+        return [
+            payment
+            for payment in self.items.values()
+            if (payment.funder_code, payment.dossier_number) == (funder_code, dossier_number)
+        ]
+
+
+class MemoryFunders:
+    def __init__(self, *funders: Funder) -> None:
+        self.items: dict[str, Funder] = {funder.code: funder for funder in funders}
+        self.calls: Counter[str] = Counter()
+
+    def get(self, code: str) -> Funder | None:
+        self.calls["get"] += 1
+        return self.items.get(code)
+
+    def list(self) -> list[Funder]:
+        self.calls["list"] += 1
+        return list(self.items.values())
+
+    def save(self, funder: Funder) -> None:
+        self.calls["save"] += 1
+        self.items[funder.code] = funder
+
+
+# « Mes messages » -------------------------------------------------------------------------------
+
+
+class MemoryUnreadSessions(MemorySessions):
+    """MemorySessions with the unread snapshot writes of DynamoSessionRepository: a snapshot
+    reaches every session of the account that holds an older one of the same owner."""
+
+    def publish_unread(self, account_id: str, snapshot: UnreadSnapshot) -> int:
+        self.calls["publish_unread"] += 1
+        taken = 0
+        for token_hash, session in list(self.items.items()):
+            held = session.unread
+            same_owner = session.account_id == account_id and held.owner == snapshot.owner
+            if same_owner and held.version < snapshot.version:
+                self.items[token_hash] = replace(session, unread=snapshot)
+                taken += 1
+        return taken
+
+
+class MemoryMessageDossiers:
+    """Dossiers by key and by account, as the messages service reads them."""
+
+    def __init__(self, *dossiers: Dossier) -> None:
+        self.items = {(d.funder_code, d.dossier_number): d for d in dossiers}
+
+    def get(self, funder_code: str, dossier_number: str) -> Dossier | None:
+        return self.items.get((funder_code, dossier_number))
+
+    def list_for_account(self, account_id: str) -> list[Dossier]:
+        return [d for d in self.items.values() if d.account_id == account_id]
+
+
+class MemoryMessages:
+    """DynamoMessageRepository in memory: each write is all or nothing, with the same conditions
+    (a full thread refuses a message; a thread read meanwhile is not read twice)."""
+
+    def __init__(self, sessions: MemoryUnreadSessions | None = None) -> None:
+        self.threads: dict[str, Thread] = {}
+        self.messages: dict[str, list[Message]] = {}
+        self.counters: dict[tuple[str, str], list[int]] = {}  # (owner, funder) -> [count, version]
+        self.staff: dict[str, list[tuple[str, str, datetime]]] = {}
+        self.sessions = sessions
+        self.calls: Counter[str] = Counter()
+
+    def _bump(self, owner: str, funder_code: str, change: int) -> None:
+        counter = self.counters.setdefault((owner, funder_code), [0, 0])
+        counter[0] += change
+        counter[1] += 1
+
+    def create_thread(self, thread: Thread, message: Message, recipient_owner: str) -> None:
+        self.calls["create_thread"] += 1
+        assert thread.thread_id not in self.threads
+        self.threads[thread.thread_id] = thread
+        self.messages[thread.thread_id] = [message]
+        self._bump(recipient_owner, thread.funder_code, 1)
+
+    def add_message(self, thread: Thread, message: Message, recipient_owner: str) -> bool:
+        self.calls["add_message"] += 1
+        stored = self.threads.get(thread.thread_id)
+        if stored is None or stored.message_count >= MAX_MESSAGES_PER_THREAD:
+            return False
+        unread = {
+            "unread_for_trainee": stored.unread_for_trainee + (message.side is Side.ORGANISATION),
+            "unread_for_organisation": stored.unread_for_organisation
+            + (message.side is Side.TRAINEE),
+        }
+        self.threads[thread.thread_id] = replace(
+            stored,
+            updated_at=message.sent_at,
+            message_count=stored.message_count + 1,
+            last_side=message.side,
+            **unread,
+        )
+        self.messages[thread.thread_id].append(message)
+        self._bump(recipient_owner, thread.funder_code, 1)
+        return True
+
+    def mark_read(
+        self, thread: Thread, side: Side, owner: str, token_hash: str, snapshot: UnreadSnapshot
+    ) -> bool:
+        self.calls["mark_read"] += 1
+        stored = self.threads[thread.thread_id]
+        read = thread.unread_for(side)
+        if stored.unread_for(side) != read:
+            return False
+        field_name = "unread_for_trainee" if side is Side.TRAINEE else "unread_for_organisation"
+        self.threads[thread.thread_id] = replace(stored, **{field_name: 0})
+        self._bump(owner, thread.funder_code, -read)
+        if self.sessions is not None and token_hash in self.sessions.items:
+            session = self.sessions.items[token_hash]
+            self.sessions.items[token_hash] = replace(session, unread=snapshot)
+        return True
+
+    def thread_with_messages(self, thread_id: str) -> tuple[Thread, list[Message]] | None:
+        self.calls["thread_with_messages"] += 1
+        thread = self.threads.get(thread_id)
+        return (thread, list(self.messages[thread_id])) if thread else None
+
+    def _page(self, threads: list[Thread], limit: int, cursor: str | None) -> ThreadPage:
+        ordered = sorted(threads, key=lambda t: (t.updated_at, t.thread_id), reverse=True)
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        end = start + limit
+        return ThreadPage(ordered[start:end], str(end) if end < len(ordered) else None)
+
+    def threads_of_account(self, account_id: str, limit: int, cursor: str | None) -> ThreadPage:
+        self.calls["threads_of_account"] += 1
+        mine = [t for t in self.threads.values() if t.account_id == account_id]
+        return self._page(mine, limit, cursor)
+
+    def threads_of_organisation(self, siret: str, limit: int, cursor: str | None) -> ThreadPage:
+        self.calls["threads_of_organisation"] += 1
+        theirs = [t for t in self.threads.values() if t.organisation_siret == siret]
+        return self._page(theirs, limit, cursor)
+
+    def owner_state(self, owner: str) -> OwnerState:
+        self.calls["owner_state"] += 1
+        counts = {f: max(0, c[0]) for (o, f), c in self.counters.items() if o == owner}
+        version = sum(c[1] for (o, _f), c in self.counters.items() if o == owner)
+        siret = owner.removeprefix("organisation#") if owner.startswith("organisation#") else ""
+        staff = [account_id for account_id, _e, _a in self.staff.get(siret, [])]
+        return OwnerState(UnreadSnapshot(owner, counts, version), staff)
+
+    def add_staff_member(self, siret: str, account_id: str, email: str, at: datetime) -> None:
+        self.staff.setdefault(siret, []).append((account_id, email, at))
+
+    def message_metadata(self, thread_id: str) -> list[MessageMetadata]:
+        return [MessageMetadata(m.side, m.sent_at) for m in self.messages.get(thread_id, [])]

@@ -1,0 +1,257 @@
+"""« Mot de passe oublié » and « Mon compte » for mobile apps under /api/v1, over the same
+services as the HTML pages (chalicelib/web/recovery.py, chalicelib/web/account.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalice import Blueprint, Response
+
+# The helpers of the accounts API read the request through the app, whichever blueprint routes it.
+from chalicelib.api.accounts import FIELDS_TO_FIX, _enforce_rate_limit, _funder, _seconds_until
+from chalicelib.api.auth import ApiSession, authenticate, not_authenticated
+from chalicelib.api.bodies import Fields, read_fields
+from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.container import get_container
+from chalicelib.services.account_settings import Credential, SettingsResult
+from chalicelib.services.challenges import CHALLENGE_LIFETIME
+from chalicelib.services.formatting import format_date
+from chalicelib.services.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.web.http import client_ip
+from chalicelib.web.recovery import TOO_MANY as RECOVERY_TOO_MANY
+
+blueprint = Blueprint(__name__)
+
+ARITHMETIC_TOO_MANY = (
+    "Trop de demandes d’opération depuis votre connexion. Réessayez dans quelques minutes."
+)
+# The same sentence whatever the address: the mail tells its owner the rest.
+RECOVERY_SENT = (
+    "Si un compte correspond à cette adresse, un courriel vient de lui être envoyé. Il contient "
+    "un code à 8 chiffres, valable 30 minutes ; si ce compte n’a encore jamais servi, il "
+    "contient à la place un nouveau mot de passe provisoire."
+)
+PASSWORD_RESET = "Votre mot de passe est modifié. Toutes les sessions du compte sont fermées."
+PASSWORD_CHANGED = "Votre mot de passe est modifié. Vos autres sessions sont fermées."
+QUESTION_CHANGED = "Votre question secrète est modifiée."
+EMAIL_LINK_SENT = (
+    "Un lien de confirmation, valable 24 heures, vient d’être envoyé à la nouvelle adresse mail. "
+    "L’adresse actuelle, prévenue, reste celle du compte tant que ce lien n’a pas été ouvert."
+)
+EMAIL_CHANGED = "L’adresse mail du compte est modifiée."
+RECOVERY_EXPIRED_CODE = "recovery_expired"
+
+
+def _ip() -> str | None:
+    return client_ip(blueprint.current_request)
+
+
+def _refused(
+    errors: Mapping[str, str], renamed: Mapping[str, str], retry_after: Any = None
+) -> ApiError:
+    fields = {renamed.get(name, name): message for name, message in errors.items()}
+    if retry_after is not None:
+        message = next(iter(fields.values()))
+        retry = {"Retry-After": str(_seconds_until(retry_after))}
+        return ApiError(429, "too_many_attempts", message, fields, headers=retry)
+    return ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
+
+
+# « Mot de passe oublié » -------------------------------------------------------------------
+
+
+@blueprint.route("/api/v1/recovery/challenge", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def issue_arithmetic() -> Response:
+    _enforce_rate_limit("captcha", ARITHMETIC_TOO_MANY)
+    arithmetic = get_container().recovery.new_arithmetic()
+    return json_response(
+        {
+            "challenge_id": arithmetic.challenge_id,
+            "question": arithmetic.question,
+            "expires_in": int(CHALLENGE_LIFETIME.total_seconds()),
+        },
+        201,
+    )
+
+
+@blueprint.route(
+    "/api/v1/funders/{funder_code}/recovery", methods=["POST"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def request_recovery(funder_code: str) -> Response:
+    funder = _funder(funder_code)
+    fields = read_fields(blueprint.current_request, texts=("email", "challenge_id", "answer"))
+    _enforce_rate_limit("recovery", RECOVERY_TOO_MANY)
+    result = get_container().recovery.request(
+        funder.code, fields.text("email"), fields.text("challenge_id"), fields.text("answer"), _ip()
+    )
+    if not result.ok or result.ticket is None:
+        raise _refused(result.errors, {"arithmetic_answer": "answer"})
+    return json_response(
+        {
+            "message": RECOVERY_SENT,
+            "recovery_id": result.ticket,
+            "expires_in": int(CODE_LIFETIME.total_seconds()),
+        },
+        202,
+    )
+
+
+@blueprint.route("/api/v1/recovery/code", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def check_recovery_code() -> Response:
+    fields = read_fields(blueprint.current_request, texts=("recovery_id", "code"))
+    result = get_container().recovery.check_code(fields.text("recovery_id"), fields.text("code"))
+    if not result.ok or result.ticket is None:
+        raise _refused(result.errors, {})
+    return json_response(
+        {
+            "reset_id": result.ticket,
+            "secret_question": result.secret_question,
+            "expires_in": _expires_in(result),
+        }
+    )
+
+
+def _expires_in(result: RecoveryResult) -> int:
+    return _seconds_until(result.expires_at) if result.expires_at else 0
+
+
+@blueprint.route("/api/v1/recovery/password", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def reset_password() -> Response:
+    fields = read_fields(
+        blueprint.current_request,
+        texts=("reset_id", "secret_answer", "new_password", "confirmation"),
+    )
+    result = get_container().recovery.reset_password(
+        fields.text("reset_id"),
+        fields.text("secret_answer"),
+        fields.text("new_password"),
+        fields.text("confirmation"),
+        _ip(),
+    )
+    if result.expired:
+        raise ApiError(410, RECOVERY_EXPIRED_CODE, result.errors["form"])
+    if not result.ok:
+        raise _refused(result.errors, {"answer": "secret_answer"}, result.retry_after)
+    return json_response({"message": PASSWORD_RESET})
+
+
+# « Mon compte » ----------------------------------------------------------------------------
+
+
+@blueprint.route("/api/v1/me/account", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def my_account() -> Response:
+    current = authenticate(blueprint.current_request)
+    account = get_container().accounts.get(current.session.account_id)
+    if account is None:  # deleted since the login: the session is worth nothing
+        raise not_authenticated(token_sent=True)
+    return json_response(
+        {
+            "email": account.email,
+            "family_name": account.family_name,
+            "given_names": account.given_names,
+            "birth_date": format_date(account.birth_date) if account.birth_date else None,
+            "phone": account.phone,
+            "secret_question": account.secret_question,
+            "has_password": account.password_hash is not None,
+        }
+    )
+
+
+def _proof(current: ApiSession, fields: Fields) -> str:
+    """The password, or the secret answer for an account without a password."""
+    settings = get_container().account_settings
+    kind = settings.credential_for(settings.account(current.session.account_id))
+    return fields.text("password" if kind is Credential.PASSWORD else "secret_answer")
+
+
+def _check(result: SettingsResult, renamed: Mapping[str, str] | None = None) -> None:
+    if not result.ok:
+        raise _refused(result.errors, renamed or {}, result.retry_after)
+
+
+@blueprint.route("/api/v1/me/phone", methods=["PUT"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def set_phone() -> Response:
+    current = authenticate(blueprint.current_request)
+    fields = read_fields(blueprint.current_request, texts=("phone",), defaults={"phone": ""})
+    settings = get_container().account_settings
+    result = settings.set_phone(current.session.account_id, fields.text("phone"), _ip())
+    _check(result)
+    return json_response({"phone": settings.account(current.session.account_id).phone})
+
+
+@blueprint.route("/api/v1/me/password", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def change_password() -> Response:
+    current = authenticate(blueprint.current_request)
+    fields = read_fields(
+        blueprint.current_request, texts=("secret_answer", "new_password", "confirmation")
+    )
+    result = get_container().account_settings.change_password(
+        current.session.account_id,
+        current.token,
+        fields.text("secret_answer"),
+        fields.text("new_password"),
+        fields.text("confirmation"),
+        _ip(),
+    )
+    _check(result, {"answer": "secret_answer"})
+    return json_response({"message": PASSWORD_CHANGED})
+
+
+@blueprint.route("/api/v1/me/secret-question", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def change_secret_question() -> Response:
+    current = authenticate(blueprint.current_request)
+    fields = read_fields(
+        blueprint.current_request,
+        texts=("password", "secret_answer", "question", "answer"),
+        defaults={"password": "", "secret_answer": ""},
+    )
+    result = get_container().account_settings.change_secret_question(
+        current.session.account_id,
+        _proof(current, fields),
+        fields.text("question"),
+        fields.text("answer"),
+        _ip(),
+    )
+    _check(result, {"answer": "secret_answer", "new_answer": "answer"})
+    return json_response({"message": QUESTION_CHANGED})
+
+
+@blueprint.route("/api/v1/me/email-change", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def request_email_change() -> Response:
+    current = authenticate(blueprint.current_request)
+    fields = read_fields(
+        blueprint.current_request,
+        texts=("new_email", "email_confirmation", "password", "secret_answer"),
+        defaults={"password": "", "secret_answer": ""},
+    )
+    result = get_container().account_settings.request_email_change(
+        current.session.account_id,
+        fields.text("new_email"),
+        fields.text("email_confirmation"),
+        _proof(current, fields),
+        _ip(),
+    )
+    _check(result, {"answer": "secret_answer"})
+    return json_response({"message": EMAIL_LINK_SENT}, 202)
+
+
+@blueprint.route(
+    "/api/v1/email-change/confirmation", methods=["POST"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def confirm_email_change() -> Response:
+    fields = read_fields(blueprint.current_request, texts=("token",))
+    result = get_container().account_settings.confirm_email_change(fields.text("token"), _ip())
+    if not result.ok:
+        raise ApiError(400, "email_change_refused", result.errors["form"])
+    return json_response({"message": EMAIL_CHANGED})

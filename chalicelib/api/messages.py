@@ -1,0 +1,156 @@
+"""« Mes messages » for mobile apps under /api/v1 (the trainee's side), over the same service as
+the HTML pages. A trainee without a training whose funder enables messages gets 404 on every
+route but the unread count; an organisation staff session gets 404 everywhere (its space is the
+web one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.auth import ApiSession, authenticate
+from chalicelib.api.bodies import read_fields
+from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.container import get_container
+from chalicelib.services.accounts import AccountKind
+from chalicelib.services.message_threads import Message, SendResult, Side, Thread, ThreadView
+from chalicelib.services.messages import KEY_SEPARATOR, training_key
+from chalicelib.web.messages import note_unsent_mail
+
+blueprint = Blueprint(__name__)
+
+NO_MESSAGES = "« Mes messages » n’est proposé pour aucune de vos formations."
+NO_THREAD = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."
+FIELDS_TO_FIX = "Certaines informations sont à corriger : voyez le message de chaque champ."
+
+
+def _trainee() -> ApiSession:
+    current = authenticate(blueprint.current_request)
+    if current.session.kind is not AccountKind.TRAINEE:
+        raise ApiError(404, "not_found", NO_MESSAGES)
+    return current
+
+
+def _thread_json(thread: Thread) -> dict[str, Any]:
+    return {
+        "id": thread.thread_id,
+        "subject": thread.subject,
+        "training": {
+            "key": f"{thread.funder_code}{KEY_SEPARATOR}{thread.dossier_number}",
+            "title": thread.training_title,
+            "dossier_number": thread.dossier_number,
+            "funder_code": thread.funder_code,
+            "funder_name": get_container().messages.funder_name(thread.funder_code),
+        },
+        "organisation_name": thread.organisation_name,
+        "created_at": thread.created_at.isoformat(),
+        "updated_at": thread.updated_at.isoformat(),
+        "message_count": thread.message_count,
+        "unread": thread.unread_for_trainee,
+        "last_from": thread.last_side.value,
+    }
+
+
+def _message_json(message: Message, view: ThreadView) -> dict[str, Any]:
+    mine = message.side is Side.TRAINEE
+    return {
+        "id": message.key,
+        "from": message.side.value,
+        "text": message.text,
+        "sent_at": message.sent_at.isoformat(),
+        "unread": message.key in view.new_keys,
+        "read_by_recipient": (message.key not in view.unread_by_other_keys) if mine else None,
+    }
+
+
+def _view_json(view: ThreadView) -> dict[str, Any]:
+    return {
+        **_thread_json(view.thread),
+        "unread": len(view.new_keys),  # as it stood before this reading, which marked it read
+        "messages": [_message_json(message, view) for message in view.messages],
+    }
+
+
+def _sent(current: ApiSession, result: SendResult) -> Response:
+    if not result.found:
+        raise ApiError(404, "not_found", NO_THREAD)
+    if not result.ok or result.thread_id is None:
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
+    note_unsent_mail(result)
+    view = get_container().messages.read(current.session, result.thread_id)
+    if view is None:  # the funder switched messages off in between
+        raise ApiError(404, "not_found", NO_THREAD)
+    return json_response({"thread": _view_json(view)}, 201)
+
+
+@blueprint.route("/api/v1/messages/unread-count", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def unread_count() -> Response:
+    current = _trainee()
+    return json_response({"unread": get_container().messages.unread_count(current.session)})
+
+
+@blueprint.route("/api/v1/messages/threads", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def list_threads() -> Response:
+    current = _trainee()
+    cursor = (blueprint.current_request.query_params or {}).get("before", "")[:200] or None
+    inbox = get_container().messages.inbox(current.session, cursor)
+    if inbox is None:
+        raise ApiError(404, "not_found", NO_MESSAGES)
+    return json_response(
+        {
+            "threads": [_thread_json(thread) for thread in inbox.threads],
+            "next_cursor": inbox.next_cursor,
+            "trainings": [
+                {
+                    "key": training_key(dossier),
+                    "title": dossier.training_title,
+                    "organisation_name": dossier.organisation_name,
+                    "funder_code": dossier.funder_code,
+                    "dossier_number": dossier.dossier_number,
+                }
+                for dossier in inbox.trainings
+            ],
+        }
+    )
+
+
+@blueprint.route("/api/v1/messages/threads", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def start_thread() -> Response:
+    current = _trainee()
+    fields = read_fields(blueprint.current_request, texts=("training", "subject", "text"))
+    result = get_container().messages.start(
+        current.session, fields.text("training"), fields.text("subject"), fields.text("text")
+    )
+    if not result.found:
+        raise ApiError(404, "not_found", NO_MESSAGES)
+    return _sent(current, result)
+
+
+@blueprint.route(
+    "/api/v1/messages/threads/{thread_id}", methods=["GET"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def read_thread(thread_id: str) -> Response:
+    current = _trainee()
+    view = get_container().messages.read(current.session, thread_id)
+    if view is None:
+        raise ApiError(404, "not_found", NO_THREAD)
+    return json_response({"thread": _view_json(view)})
+
+
+@blueprint.route(
+    "/api/v1/messages/threads/{thread_id}/messages",
+    methods=["POST"],
+    content_types=JSON_CONTENT_TYPES,
+)
+@api_view
+def reply_in_thread(thread_id: str) -> Response:
+    current = _trainee()
+    fields = read_fields(blueprint.current_request, texts=("text",))
+    return _sent(
+        current, get_container().messages.reply(current.session, thread_id, fields.text("text"))
+    )

@@ -1,0 +1,244 @@
+"""« Mes formations » for mobile apps under /api/v1 (guide step 7), over the same services as the
+pages of chalicelib/web/trainings.py: this module reads the query, asks the services through the
+owner, and maps their results onto JSON (shapes in chalicelib/api/training_json.py).
+
+Dossier numbers and payment references may contain "/": they travel as query parameters, never
+in the path. Another trainee's dossier, payment or document answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import urlencode
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.accounts import FIELDS_TO_FIX
+from chalicelib.api.auth import authenticate, not_authenticated
+from chalicelib.api.bodies import MISSING, WRONG_FIELDS, invalid_request, read_fields
+from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.api.training_json import history_json, link_json, payment_json, training_json
+from chalicelib.container import get_container
+from chalicelib.services.documents import DocumentContent
+from chalicelib.services.formatting import format_date
+from chalicelib.services.trainings import Training
+from chalicelib.web.http import client_ip
+from chalicelib.web.trainings import NOT_YOURS as DOCUMENT_NOT_YOURS
+
+blueprint = Blueprint(__name__)
+
+# Longer values are no dossier number nor reference of ours, and DynamoDB refuses long keys.
+MAX_PARAMETER_LENGTH = 100
+MAX_DOSSIER_NUMBER_LENGTH = 50  # as the browser's form
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+DOCUMENT_TYPES = ("decision", "end-of-training")
+
+BAD_PARAMETERS = "La requête est mal formée : vérifiez les paramètres indiqués."
+REPEATED = "Ce paramètre ne doit figurer qu’une fois."
+TOO_LONG = f"Ce paramètre dépasse {MAX_PARAMETER_LENGTH} caractères."
+NUMBER_TOO_LONG = f"Ce champ dépasse {MAX_DOSSIER_NUMBER_LENGTH} caractères."
+BAD_DATE = "Saisissez une date au format AAAA-MM-JJ, par exemple 2017-10-01."
+BAD_TYPE = "Choisissez « decision » ou « end-of-training »."
+DOSSIER_NOT_YOURS = "Ce dossier n’existe pas ou n’est pas rattaché à votre compte."
+PAYMENT_NOT_YOURS = "Ce paiement n’existe pas ou n’est pas rattaché à votre compte."
+NOT_YET = "L’édition de fin de stage sera disponible une fois la formation terminée."
+# The service names its fields after the page's form; the app uses the API's names.
+PERIOD_FIELDS = {"du": "from", "au": "to"}
+ADD_FIELDS = {"financeur": "funder", "numero_dossier": "dossier_number"}
+
+
+def _account_id() -> str:
+    """The caller's account, once the first-login steps are done (403 step_required before)."""
+    return authenticate(blueprint.current_request).session.account_id
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def _parameters(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, str]:
+    """The query's parameters, each at most once and short; an empty one counts as absent.
+    Unknown parameters are ignored, as unknown body fields are."""
+    query = blueprint.current_request.query_params
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name in (*required, *optional):
+        given = query.getlist(name) if query is not None and name in query else []
+        if len(given) > 1:
+            errors[name] = REPEATED
+        elif given and len(given[0]) > MAX_PARAMETER_LENGTH:
+            errors[name] = TOO_LONG
+        elif given and given[0]:
+            values[name] = given[0]
+        elif name in required:
+            errors[name] = MISSING
+    if errors:
+        raise invalid_request(BAD_PARAMETERS, errors)
+    return values
+
+
+def _iso_date(text: str) -> date | None:
+    # date.fromisoformat alone would also take "20171016" or "2017-W42-1".
+    if not ISO_DATE.fullmatch(text):
+        return None
+    try:
+        chosen = date.fromisoformat(text)
+    except ValueError:  # 2017-02-30
+        return None
+    # The service reads JJ/MM/AAAA: a year below 1000 would not survive the trip.
+    return chosen if chosen.year >= 1000 else None
+
+
+def _period_texts(query: dict[str, str]) -> dict[str, str]:
+    """The query's ISO dates as the service's "JJ/MM/AAAA" ("" when absent: its default)."""
+    texts: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name in PERIOD_FIELDS.values():
+        chosen = _iso_date(query[name]) if name in query else None
+        if name in query and chosen is None:
+            errors[name] = BAD_DATE
+        texts[name] = format_date(chosen) if chosen else ""
+    if errors:
+        raise invalid_request(BAD_PARAMETERS, errors)
+    return texts
+
+
+def _renamed(errors: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    return {names.get(name, name): message for name, message in errors.items()}
+
+
+# Trainings and their payments -----------------------------------------------------------------
+
+
+@blueprint.route("/api/v1/trainings", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def list_trainings() -> Response:
+    trainings = get_container().trainings.of_account(_account_id())
+    return json_response({"trainings": [training_json(training) for training in trainings]})
+
+
+@blueprint.route("/api/v1/payments", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def list_payments() -> Response:
+    account_id = _account_id()
+    query = _parameters(("funder", "dossier"), tuple(PERIOD_FIELDS.values()))
+    period = _period_texts(query)
+    trainings = get_container().trainings
+    wanted = (query["funder"], query["dossier"])
+    training = next(
+        (
+            training
+            for training in trainings.of_account(account_id)
+            if (training.dossier.funder_code, training.dossier.dossier_number) == wanted
+        ),
+        None,
+    )
+    if training is None:
+        raise _not_found(DOSSIER_NOT_YOURS)
+    # Only that training is offered, so the service cannot fall back on another one.
+    history, errors = trainings.history([training], training.key, period["from"], period["to"])
+    if errors:
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, _renamed(errors, PERIOD_FIELDS))
+    if history is None:  # cannot be: one training was given
+        raise _not_found(DOSSIER_NOT_YOURS)
+    return json_response(history_json(history))
+
+
+@blueprint.route("/api/v1/payment", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def payment_detail() -> Response:
+    account_id = _account_id()
+    query = _parameters(("funder", "reference"))
+    notice = get_container().trainings.payment_notice(
+        account_id, query["funder"], query["reference"]
+    )
+    if notice is None:
+        raise _not_found(PAYMENT_NOT_YOURS)
+    return json_response(payment_json(notice))
+
+
+# Documents: short links to PDFs, issued after the ownership check -------------------------------
+
+
+def _link(account_id: str, content: DocumentContent | None, missing: str) -> Response:
+    if content is None:
+        raise _not_found(missing)
+    url = get_container().document_delivery.link(account_id, content)
+    return json_response(link_json(url, content.filename))
+
+
+@blueprint.route("/api/v1/payment/pdf", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def payment_pdf() -> Response:
+    account_id = _account_id()
+    query = _parameters(("funder", "reference"))
+    notice = get_container().trainings.payment_notice(
+        account_id, query["funder"], query["reference"]
+    )
+    return _link(account_id, notice.content if notice else None, PAYMENT_NOT_YOURS)
+
+
+@blueprint.route("/api/v1/documents", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def training_document() -> Response:
+    account_id = _account_id()
+    query = _parameters(("funder", "dossier", "type"))
+    if query["type"] not in DOCUMENT_TYPES:
+        raise invalid_request(BAD_PARAMETERS, {"type": BAD_TYPE})
+    container = get_container()
+    funder_code, number = query["funder"], query["dossier"]
+    if query["type"] == "decision":
+        content = container.trainings.funding_decision(
+            account_id, funder_code, number, container.urls.funder_home(funder_code)
+        )
+        return _link(account_id, content, DOCUMENT_NOT_YOURS)
+    content = container.trainings.end_of_training(account_id, funder_code, number)
+    if content is None and container.trainings.owned_dossier(account_id, funder_code, number):
+        # Their own training, still going on: telling them so reveals nothing.
+        raise ApiError(404, "document_not_available", NOT_YET)
+    return _link(account_id, content, DOCUMENT_NOT_YOURS)
+
+
+# « Ajouter un dossier » and « Mes données » ---------------------------------------------------
+
+
+@blueprint.route("/api/v1/trainings", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def add_training() -> Response:
+    request = blueprint.current_request
+    account_id = _account_id()
+    fields = read_fields(request, texts=("funder", "dossier_number"))
+    funder_code, number = fields.text("funder"), fields.text("dossier_number").strip()
+    if len(number) > MAX_DOSSIER_NUMBER_LENGTH:
+        raise invalid_request(WRONG_FIELDS, {"dossier_number": NUMBER_TOO_LONG})
+    container = get_container()
+    account = container.accounts.get(account_id)
+    if account is None:  # deleted since the login: the session is worth nothing
+        raise not_authenticated(token_sent=True)
+    errors = container.trainings.add_dossier(account, funder_code, number)
+    if errors:
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, _renamed(errors, ADD_FIELDS))
+    container.audit.record(
+        account_id, "dossier-added", client_ip(request), {"funder": funder_code, "dossier": number}
+    )
+    # Read back by its key (consistent), not through the account's index (eventually consistent).
+    dossier = container.trainings.owned_dossier(account_id, funder_code, number)
+    if dossier is None:  # unlinked in between by an operator: nothing to show
+        raise _not_found(DOSSIER_NOT_YOURS)
+    training = Training(dossier, container.trainings.funders()[funder_code])
+    location = "/api/v1/payments?" + urlencode({"funder": funder_code, "dossier": number})
+    return json_response(training_json(training), 201, {"Location": location})
+
+
+@blueprint.route("/api/v1/me/data", methods=["GET"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def my_data() -> Response:
+    account_id = _account_id()
+    try:
+        export = get_container().personal_data.export(
+            account_id, client_ip(blueprint.current_request)
+        )
+    except LookupError:  # the account is gone: so is what the session stood for
+        raise not_authenticated(token_sent=True) from None
+    return json_response(export)

@@ -1,0 +1,250 @@
+"""« Mot de passe oublié » (guide, step 3): address and operation, code, secret answer and new
+password. Between the steps, the browser keeps only a random id in an HttpOnly cookie: the
+ticket of the code, then the reset step once the code was right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalice import Blueprint, Response
+
+from chalicelib.container import get_container
+from chalicelib.services.funders import Funder
+from chalicelib.services.passwords import PASSWORD_RULE_TEXT
+from chalicelib.services.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.web.http import (
+    FORM_CONTENT_TYPES,
+    BadForm,
+    client_ip,
+    cookie,
+    expired_cookie,
+    form_data,
+    pre_session_csrf,
+    pre_session_csrf_ok,
+    read_cookie,
+    redirect,
+)
+from chalicelib.web.pages import with_funder
+from chalicelib.web.rendering import html_page
+
+blueprint = Blueprint(__name__)
+
+START = "mot-de-passe-oublie"
+CODE_STEP = f"{START}/code"
+RESET_STEP = f"{START}/nouveau-mot-de-passe"
+DONE = f"{START}/termine"
+LABELS = {
+    "email": "Utilisateur",
+    "arithmetic_answer": "Résultat de l’opération",
+    "code": "Code reçu par courriel",
+    "answer": "Réponse à votre question secrète",
+    "new_password": "Nouveau mot de passe",
+    "confirmation": "Confirmation du nouveau mot de passe",
+    "form": "Formulaire",
+}
+EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
+TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
+STEP_SECONDS = int(CODE_LIFETIME.total_seconds())
+
+
+def _cookie_name(step: str) -> str:
+    # The __Host- prefix needs `Secure`, which the local stage on plain http cannot set.
+    secure = get_container().settings.secure_cookies
+    return f"__Host-recovery-{step}" if secure else f"recovery-{step}"
+
+
+def _page(
+    template: str,
+    funder: Funder,
+    status_code: int = 200,
+    cookies: list[str] | None = None,
+    **context: object,
+) -> Response:
+    csrf, csrf_cookies = pre_session_csrf(blueprint.current_request)
+    response = html_page(
+        template,
+        status_code=status_code,
+        funder=funder,
+        csrf=csrf,
+        labels=LABELS,
+        password_rule=PASSWORD_RULE_TEXT,
+        **{"errors": {}, "values": {}, **context},
+    )
+    all_cookies = [*csrf_cookies, *(cookies or [])]
+    if all_cookies:
+        response.headers["Set-Cookie"] = all_cookies  # type: ignore[assignment]
+    return response
+
+
+def _posted(render: Callable[..., Response]) -> dict[str, str] | Response:
+    request = blueprint.current_request
+    try:
+        fields = form_data(request)
+    except BadForm:
+        return render(errors={"form": EXPIRED_FORM}, status_code=400)
+    if not pre_session_csrf_ok(request, fields):
+        return render(errors={"form": EXPIRED_FORM}, status_code=403)
+    return fields
+
+
+# 1. Address and operation --------------------------------------------------------------------
+
+
+def _request_page(funder: Funder, status_code: int = 200, **context: object) -> Response:
+    arithmetic = get_container().recovery.new_arithmetic()
+    return _page(
+        "recovery_request.html",
+        funder,
+        status_code,
+        arithmetic_id=arithmetic.challenge_id,
+        question=arithmetic.question,
+        **context,
+    )
+
+
+@blueprint.route("/{funder_code}/mot-de-passe-oublie", methods=["GET"])
+def recovery_form(funder_code: str) -> Response:
+    return with_funder(funder_code, START, lambda funder: _request_page(funder))
+
+
+@blueprint.route(
+    "/{funder_code}/mot-de-passe-oublie", methods=["POST"], content_types=FORM_CONTENT_TYPES
+)
+def recovery_submit(funder_code: str) -> Response:
+    return with_funder(funder_code, START, _request)
+
+
+def _request(funder: Funder) -> Response:
+    fields = _posted(lambda **context: _request_page(funder, **context))
+    if isinstance(fields, Response):
+        return fields
+    values = {"email": fields.get("email", "")[:254]}
+    container = get_container()
+    ip = client_ip(blueprint.current_request)
+    if not container.rate_limiter.allow("recovery", ip or "inconnue"):
+        return _request_page(funder, 429, values=values, errors={"form": TOO_MANY})
+    result = container.recovery.request(
+        funder.code,
+        fields.get("email", ""),
+        fields.get("arithmetic_id", ""),
+        fields.get("arithmetic_answer", ""),
+        ip,
+    )
+    if not result.ok or result.ticket is None:
+        return _request_page(funder, values=values, errors=result.errors)
+    # Same answer for every address: only the random ticket in the cookie differs.
+    return redirect(
+        f"/{funder.code}/{CODE_STEP}",
+        cookies=[
+            cookie(_cookie_name("code"), result.ticket, max_age=STEP_SECONDS),
+            expired_cookie(_cookie_name("reset")),
+        ],
+    )
+
+
+# 2. The code -----------------------------------------------------------------------------------
+
+
+@blueprint.route("/{funder_code}/mot-de-passe-oublie/code", methods=["GET"])
+def code_form(funder_code: str) -> Response:
+    return with_funder(funder_code, CODE_STEP, lambda funder: _code_page(funder))
+
+
+def _code_page(funder: Funder, status_code: int = 200, **context: object) -> Response:
+    if not read_cookie(blueprint.current_request, _cookie_name("code")):
+        return redirect(f"/{funder.code}/{START}")
+    return _page("recovery_code.html", funder, status_code, **context)
+
+
+@blueprint.route(
+    "/{funder_code}/mot-de-passe-oublie/code", methods=["POST"], content_types=FORM_CONTENT_TYPES
+)
+def code_submit(funder_code: str) -> Response:
+    return with_funder(funder_code, CODE_STEP, _check_code)
+
+
+def _check_code(funder: Funder) -> Response:
+    fields = _posted(lambda **context: _code_page(funder, **context))
+    if isinstance(fields, Response):
+        return fields
+    ticket = read_cookie(blueprint.current_request, _cookie_name("code"))
+    if not ticket:
+        return redirect(f"/{funder.code}/{START}")
+    result = get_container().recovery.check_code(ticket, fields.get("code", ""))
+    if not result.ok or result.ticket is None:
+        return _code_page(funder, errors=result.errors)
+    return redirect(
+        f"/{funder.code}/{RESET_STEP}",
+        cookies=[
+            expired_cookie(_cookie_name("code")),
+            cookie(_cookie_name("reset"), result.ticket, max_age=STEP_SECONDS),
+        ],
+    )
+
+
+# 3. Secret answer and new password ---------------------------------------------------------------
+
+
+@blueprint.route("/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe", methods=["GET"])
+def reset_form(funder_code: str) -> Response:
+    return with_funder(funder_code, RESET_STEP, lambda funder: _reset_page(funder))
+
+
+def _reset_page(
+    funder: Funder,
+    result: RecoveryResult | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The reset form with its secret question, or the way back when the step is over."""
+    if result is None:
+        reset_id = read_cookie(blueprint.current_request, _cookie_name("reset")) or ""
+        result = get_container().recovery.reset_step(reset_id)
+    if result.expired:
+        return _page(
+            "recovery_code.html",
+            funder,
+            errors=result.errors,
+            expired=True,
+            cookies=[expired_cookie(_cookie_name("reset"))],
+        )
+    return _page(
+        "recovery_reset.html",
+        funder,
+        status_code,
+        errors={**result.errors, **(errors or {})},
+        question=result.secret_question or "",
+    )
+
+
+@blueprint.route(
+    "/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe",
+    methods=["POST"],
+    content_types=FORM_CONTENT_TYPES,
+)
+def reset_submit(funder_code: str) -> Response:
+    return with_funder(funder_code, RESET_STEP, _reset)
+
+
+def _reset(funder: Funder) -> Response:
+    fields = _posted(lambda **context: _reset_page(funder, **context))
+    if isinstance(fields, Response):
+        return fields
+    reset_id = read_cookie(blueprint.current_request, _cookie_name("reset")) or ""
+    result = get_container().recovery.reset_password(
+        reset_id,
+        fields.get("answer", ""),
+        fields.get("new_password", ""),
+        fields.get("confirmation", ""),
+        client_ip(blueprint.current_request),
+    )
+    if not result.ok:
+        return _reset_page(funder, result)
+    return redirect(f"/{funder.code}/{DONE}", cookies=[expired_cookie(_cookie_name("reset"))])
+
+
+@blueprint.route("/{funder_code}/mot-de-passe-oublie/termine", methods=["GET"])
+def recovery_done(funder_code: str) -> Response:
+    return with_funder(
+        funder_code, DONE, lambda funder: html_page("recovery_done.html", funder=funder)
+    )

@@ -1,0 +1,150 @@
+"""« Mes messages » in Chromium: Camille writes to her training organisation; a staff member,
+invited with the operators' command line, goes through the first-login steps and answers; Camille
+sees the count at the top right and reads the answer. axe-core on every page of both sides."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from local.demo import READY, READY_STAFF
+from tests.e2e.conftest import PROJECT_DIR
+from tests.support.browser import assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+STAFF_PASSWORD = "Organisme-Formation-2026"
+
+
+def invite_staff(stack, email: str) -> str:
+    """`python -m chalicelib.admin staff create` against the stack, as an operator would; returns
+    the temporary password of the invitation mail."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chalicelib.admin",
+            "--stage",
+            "local",
+            "--endpoint-url",
+            stack.aws_url,
+            "staff",
+            "create",
+            "--email",
+            email,
+            "--siret",
+            READY_STAFF.siret,
+            "--organisation-name",
+            READY_STAFF.organisation_name,
+        ],
+        cwd=PROJECT_DIR,
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    (mail,) = stack.wait_for_mail(email)
+    match = re.search(r"Mot de passe provisoire : (\S+)", mail)
+    assert match, mail
+    return match.group(1)
+
+
+def log_in(page, path: str, email: str, password: str) -> None:
+    page.goto(path)
+    page.get_by_label("Utilisateur").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Connexion").click()
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/?message=deconnecte")
+
+
+def test_a_trainee_writes_the_organisation_answers_and_the_trainee_reads_it(page, stack) -> None:
+    subject = f"Attestation de présence {uuid.uuid4().hex[:6]}"
+    answer = "Bonjour, votre attestation part aujourd’hui.\nBonne formation !"
+    mails_before = len(stack.mails_to(READY.email))
+
+    # Camille writes, from the « Mes messages » tab of « Mes formations ».
+    log_in(page, "/region-idf/", READY.email, READY.password)
+    page.wait_for_url("**/formations")
+    page.get_by_role("navigation", name="Rubriques du portail").get_by_role(
+        "link", name="Mes messages"
+    ).click()
+    page.wait_for_url("**/messages")
+    assert_accessible(page)
+    page.get_by_role("link", name="Nouveau message").click()
+    page.wait_for_url("**/messages/nouveau")
+    assert_accessible(page)
+    page.get_by_role("button", name="Envoyer").click()  # empty: the errors say what to fill
+    page.wait_for_load_state()
+    assert "Saisissez l’objet de votre message." in page.locator("#erreurs").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Objet").fill(subject)
+    page.get_by_label("Message").fill("Bonjour,\nPourriez-vous m’envoyer mon attestation ?")
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_url("**/messages/fil?id=*")
+    # Badges are in capitals on screen (DSFR): their text is read from the DOM.
+    assert "Pas encore lu par l’organisme" in page.locator("#dernier-message").text_content()
+    assert_accessible(page)
+    log_out(page)
+
+    # A new staff member of her organisation, invited by an operator, answers.
+    email = f"equipe-{uuid.uuid4().hex[:8]}@ifn.example.fr"
+    temporary = invite_staff(stack, email)
+    log_in(page, "/organisme/", email, temporary)
+    page.wait_for_url("**/premiere-connexion/mot-de-passe")
+    assert_accessible(page)
+    page.get_by_label("Ancien mot de passe").fill(temporary)
+    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(STAFF_PASSWORD)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Changement du mot de passe").click()
+    page.wait_for_url("**/premiere-connexion/question-secrete")
+    page.get_by_label("Question secrète").fill("Ville de naissance ?")
+    page.get_by_label("Réponse secrète").fill("Lille")
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_url("**/cgu")
+    page.get_by_role("button", name="Accepter").click()
+    page.wait_for_url("**/organisme/messages")
+    assert_accessible(page)
+    page.get_by_role("link", name=subject).click()
+    page.wait_for_url("**/organisme/messages/fil?id=*")
+    assert "Non lu" in page.locator("#dernier-message").text_content()
+    assert_accessible(page)
+    page.get_by_label("Votre réponse").fill(answer)
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_url("**/organisme/messages/fil?id=*")
+    assert "votre attestation part aujourd’hui" in page.locator("#dernier-message").inner_text()
+    assert_accessible(page)
+    log_out(page)
+    mails = stack.wait_for_mail(READY.email, count=mails_before + 1)
+    assert "Vous avez un nouveau message" in mails[-1] and "attestation" not in mails[-1]
+
+    # Camille sees the count at the top right, and the answer, newest last.
+    log_in(page, "/region-idf/", READY.email, READY.password)
+    page.wait_for_url("**/formations")
+    header = page.locator(".fr-header__tools")
+    link = header.get_by_role("link", name=re.compile(r"^Mes messages \(\d+ messages? non lus?\)$"))
+    assert link.count() == 1, header.first.aria_snapshot()
+    assert_accessible(page)
+    link.click()
+    page.wait_for_url("**/messages")
+    assert_accessible(page)
+    page.get_by_role("link", name=subject).click()
+    page.wait_for_url("**/messages/fil?id=*")
+    messages = page.locator(".portail-message")
+    assert "Pourriez-vous" in messages.nth(0).inner_text()
+    assert "Bonne formation !" in messages.nth(1).inner_text()
+    assert "Non lu" in messages.nth(1).text_content()
+    assert_accessible(page)
+    log_out(page)

@@ -1,0 +1,152 @@
+"""« Mot de passe oublié » → new password → login, in Chromium, axe-core on every page."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import CAPTCHA_ANSWER
+from tests.support.browser import assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+# Free demo dossiers that no other journey uses (a dossier serves one account).
+PEOPLE = {
+    "desktop": {
+        "funder": "region-idf",
+        "Nom": "BERNARD",
+        "Prénom": "Inès",
+        "Date de naissance": "11/11/2001",
+        "N° de dossier": "IDF-2026-000790",
+        "email": "ines.bernard@example.fr",
+    },
+    "phone": {
+        "funder": "france-travail",
+        "Nom": "MOREAU",
+        "Prénom": "Sarah",
+        "Date de naissance": "30/01/1988",
+        "N° de dossier": "FT-2026-001000",
+        "email": "sarah.moreau@example.fr",
+    },
+}
+FIRST_PASSWORD = "Premier-Passage-2026"
+RECOVERED_PASSWORD = "Retour-Au-Portail-2027"
+QUESTION, ANSWER = "Ville de mon enfance ?", "Roubaix"
+OPERATION = re.compile(r"Combien font (\d+) (plus|moins) (\d+) \?")
+
+
+def window(page) -> str:
+    return "phone" if page.viewport_size["width"] < 500 else "desktop"
+
+
+def wait_for_mail_with(stack, address: str, pattern: str, timeout: float = 30.0) -> re.Match:
+    """The newest mail to `address` matching `pattern` (mails leave through the queue)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for mail in reversed(stack.mails_to(address)):
+            found = re.search(pattern, mail)
+            if found:
+                return found
+        time.sleep(0.3)
+    raise AssertionError(f"aucun courriel « {pattern} » pour {address}")
+
+
+def sign_up_and_finish_first_login(page, stack, person: dict[str, str], no_dossier: bool) -> None:
+    """Through the forms, to « Mes formations », with axe-core on each page."""
+    page.goto(f"/{person['funder']}/inscription")
+    for label in ("Nom", "Prénom"):
+        page.get_by_label(label, exact=True).fill(person[label])
+    page.get_by_label("Date de naissance").fill(person["Date de naissance"])
+    if no_dossier:
+        page.get_by_label("Je ne possède pas encore de dossier").check(force=True)
+    else:
+        page.get_by_label("N° de dossier").fill(person["N° de dossier"])
+    page.get_by_role("textbox", name=re.compile("^Adresse mail")).fill(person["email"])
+    page.get_by_role("textbox", name=re.compile("^Confirmation")).fill(person["email"])
+    page.get_by_label("Recopiez le code").fill(CAPTCHA_ANSWER)
+    page.get_by_label("J’accepte les conditions d’utilisation").check(force=True)
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_url("**/inscription/confirmation")
+    temporary = wait_for_mail_with(stack, person["email"], r"Mot de passe provisoire : (\S+)")
+    page.goto(f"/{person['funder']}/")
+    page.get_by_label("Utilisateur").fill(person["email"])
+    page.get_by_label("Mot de passe", exact=True).fill(temporary.group(1))
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_url("**/premiere-connexion/mot-de-passe")
+    page.get_by_label("Ancien mot de passe").fill(temporary.group(1))
+    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(FIRST_PASSWORD)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Changement du mot de passe").click()
+    page.wait_for_url("**/premiere-connexion/question-secrete")
+    page.get_by_label("Question secrète").fill(QUESTION)
+    page.get_by_label("Réponse secrète").fill(ANSWER)
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_url("**/cgu")
+    page.get_by_role("button", name="Accepter").click()
+    page.wait_for_url("**/formations")
+
+
+def main_text(page) -> str:
+    """The visible text of the page's main part, non-breaking spaces read as spaces."""
+    return " ".join(page.locator("main").inner_text().replace("\u00a0", " ").split())
+
+
+def solve(page) -> str:
+    label = page.get_by_label(OPERATION).get_attribute("id")
+    text = page.locator(f"label[for='{label}']").inner_text()
+    first, word, second = OPERATION.search(text).groups()
+    return str(int(first) + int(second) if word == "plus" else int(first) - int(second))
+
+
+def test_a_trainee_who_forgot_the_password_chooses_a_new_one_and_logs_in(page, stack) -> None:
+    person = PEOPLE[window(page)]
+    sign_up_and_finish_first_login(page, stack, person, no_dossier=False)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/?message=deconnecte")
+
+    page.goto(f"/{person['funder']}/")
+    page.get_by_role("link", name="Mot de passe oublié").click()
+    page.wait_for_url(f"**/{person['funder']}/mot-de-passe-oublie")
+    assert_accessible(page)
+    page.get_by_label("Utilisateur").fill(person["email"])
+    page.get_by_label(OPERATION).fill(solve(page))
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/mot-de-passe-oublie/code")
+    assert "un code à 8 chiffres, valable 30 minutes" in main_text(page)
+    assert_accessible(page)
+
+    code = wait_for_mail_with(stack, person["email"], r"Votre code : (\d{8})").group(1)
+    page.get_by_label("Code reçu par courriel").fill(code)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/mot-de-passe-oublie/nouveau-mot-de-passe")
+    assert QUESTION in main_text(page)
+    assert_accessible(page)
+
+    # A wrong answer first: the form says so, and counts it like a wrong password.
+    page.get_by_label("Réponse à votre question secrète").fill("Lyon")
+    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(RECOVERED_PASSWORD)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(RECOVERED_PASSWORD)
+    page.get_by_role("button", name="Changement du mot de passe").click()
+    page.wait_for_load_state()
+    assert "La réponse à la question secrète est incorrecte." in main_text(page)
+    assert_accessible(page)
+
+    page.get_by_label("Réponse à votre question secrète").fill(ANSWER.lower())
+    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(RECOVERED_PASSWORD)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(RECOVERED_PASSWORD)
+    page.get_by_role("button", name="Changement du mot de passe").click()
+    page.wait_for_url("**/mot-de-passe-oublie/termine")
+    assert "Votre mot de passe est modifié" in main_text(page)
+    assert_accessible(page)
+    # Sign-up, first login's notice, the code, then this notice.
+    last = stack.wait_for_mail(person["email"], count=4)[-1]
+    assert last.startswith("Votre mot de passe a été modifié") and RECOVERED_PASSWORD not in last
+
+    page.get_by_role("link", name="S’identifier").click()
+    page.get_by_label("Utilisateur").fill(person["email"])
+    page.get_by_label("Mot de passe", exact=True).fill(RECOVERED_PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_url("**/formations")
+    assert_accessible(page)

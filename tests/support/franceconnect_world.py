@@ -1,0 +1,152 @@
+"""The FranceConnect login service wired to in-memory fakes, for its unit tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from chalicelib.services.accounts import Account, PortalUrls
+from chalicelib.services.challenges import Challenges
+from chalicelib.services.dossiers import Dossier
+from chalicelib.services.franceconnect_identity import CallbackResult
+from chalicelib.services.franceconnect_login import FranceConnectLogin
+from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.login import Login
+from chalicelib.services.sessions import Sessions
+from chalicelib.services.terms import Terms
+from chalicelib.services.throttling import LoginThrottle
+from tests.support.fakes import (
+    FakeClock,
+    MemoryAccounts,
+    MemoryAudit,
+    MemoryChallenges,
+    MemoryCounters,
+    MemoryDossierLookup,
+    MemorySessions,
+    MemoryTerms,
+    PlainTestHasher,
+    RecordingMailer,
+)
+from tests.support.franceconnect import (
+    FakeIdentityProvider,
+    MemoryFranceConnectLinks,
+    MemoryIdentityDossiers,
+)
+
+START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+IP = "192.0.2.7"
+FUNDER = "region-idf"
+SUB = "a" * 64 + "v1"
+PASSWORD = "Pluie-Soleil-Nuage-42"
+HASHER = PlainTestHasher()
+ANGELA = {
+    "sub": SUB,
+    "given_name": "Angela Claire Louise",
+    "family_name": "DUBOIS",
+    "birthdate": "1962-08-24",
+    "gender": "female",
+    "birthplace": "75107",
+    "birthcountry": "99100",
+    "email": "angela.dubois@example.fr",
+}
+
+
+def dossier(number: str = "IDF-2026-000456", **changes: object) -> Dossier:
+    base = Dossier(
+        funder_code=FUNDER,
+        dossier_number=number,
+        family_name="DUBOIS",
+        given_names="Angela Claire Louise",
+        birth_date=date(1962, 8, 24),
+        email="angela.dubois@example.fr",
+        training_code="AIDE-SOIN",
+        training_title="Aide-soignant",
+        start_date=date(2026, 9, 4),
+        end_date=date(2027, 6, 30),
+        organisation_siret="13476182522257",
+        organisation_name="CFSS",
+        organisation_email=None,
+        monthly_rate=Decimal("685.00"),
+        decision_date=date(2026, 8, 20),
+        status=DossierStatus.IN_PROGRESS,
+    )
+    return replace(base, **changes)
+
+
+def account(account_id: str = "acc-1", **changes: object) -> Account:
+    base = Account(
+        account_id=account_id,
+        email="angela.dubois@example.fr",
+        family_name="Dubois",
+        given_names="Angela",
+        birth_date=date(1962, 8, 24),
+        created_at=START,
+        password_hash=HASHER.hash(PASSWORD),
+        secret_question="Ville ?",
+        secret_answer_hash=HASHER.hash("paris"),
+        terms_version="v1",
+    )
+    return base.updated(**changes)
+
+
+@dataclass
+class World:
+    service: FranceConnectLogin
+    provider: FakeIdentityProvider
+    accounts: MemoryAccounts
+    dossiers: MemoryDossierLookup
+    links: MemoryFranceConnectLinks
+    challenges: MemoryChallenges
+    sessions: MemorySessions
+    audit: MemoryAudit
+    mailer: RecordingMailer
+
+    def callback(self, claims: dict[str, object] | None = None, **params: str) -> CallbackResult:
+        """Start at FUNDER, come back from the provider with these claims."""
+        self.provider.claims = {**ANGELA, **(claims or {})}
+        started = self.service.start(params.pop("funder", FUNDER))
+        assert started is not None
+        state = re.search(r"state=([0-9a-f]+)", started.url).group(1)  # type: ignore[union-attr]
+        return self.service.finish(
+            state=params.get("state", state),
+            code=params.get("code", "code-1"),
+            error=params.get("error", ""),
+            browser_secret=params.get("secret", started.browser_secret),
+            client_ip=IP,
+        )
+
+
+def make_world() -> World:
+    clock = FakeClock(START)
+    dossiers = MemoryDossierLookup()
+    accounts = MemoryAccounts(dossiers)
+    sessions = MemorySessions()
+    challenges = MemoryChallenges()
+    terms = Terms(MemoryTerms(), clock)
+    terms.publish("v1", "CGU")
+    audit, mailer, links = MemoryAudit(), RecordingMailer(), MemoryFranceConnectLinks()
+    login = Login(
+        accounts=accounts,
+        sessions=Sessions(sessions, clock),
+        throttle=LoginThrottle(MemoryCounters(clock), clock),
+        hasher=HASHER,
+        terms=terms,
+        audit=audit,
+        mailer=mailer,
+        urls=PortalUrls("https://portail.example.gouv.fr"),
+        clock=clock,
+    )
+    provider = FakeIdentityProvider()
+    service = FranceConnectLogin(
+        provider=provider,
+        challenges=Challenges(challenges, clock),
+        login=login,
+        links=links,
+        dossiers=MemoryIdentityDossiers(dossiers),
+        audit=audit,
+        mailer=mailer,
+        clock=clock,
+    )
+    return World(service, provider, accounts, dossiers, links, challenges, sessions, audit, mailer)

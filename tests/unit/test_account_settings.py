@@ -1,0 +1,312 @@
+"""« Mon compte » with in-memory fakes: phone, password by the secret answer, secret question by
+the password, mail address confirmed by a link; mails without secrets; audit; throttling."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.services.account_settings import (
+    ADDRESS_TAKEN,
+    EMAIL_CONFIRMATION_DIFFERS,
+    LINK_EXPIRED,
+    SAME_EMAIL,
+    WRONG_ANSWER,
+    WRONG_PASSWORD,
+    AccountSettings,
+)
+from chalicelib.services.accounts import Account, PortalUrls
+from chalicelib.services.challenges import Challenges
+from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.login import Login
+from chalicelib.services.phones import PHONE_FORMAT_ERROR
+from chalicelib.services.sessions import Sessions, hash_token
+from chalicelib.services.terms import Terms
+from chalicelib.services.throttling import LoginThrottle
+from tests.support.fakes import (
+    CountingHasher,
+    FakeClock,
+    MemoryAudit,
+    MemoryChallenges,
+    MemoryCounters,
+    MemoryDossiersOfAccount,
+    MemorySessions,
+    MemorySettingsAccounts,
+    MemoryTerms,
+    PlainTestHasher,
+    RecordingMailer,
+)
+
+START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+EMAIL = "camille.martin@example.fr"
+NEW_EMAIL = "camille.nouvelle@example.fr"
+PASSWORD = "Pluie-Soleil-Nuage-42"
+NEW_PASSWORD = "Brume-Orage-Grele-2026"
+IP = "192.0.2.1"
+SETUP_HASHER = PlainTestHasher()
+PORTAL = "https://portail.example.gouv.fr"
+
+
+@dataclass
+class World:
+    settings: AccountSettings
+    login: Login
+    accounts: MemorySettingsAccounts
+    session_store: MemorySessions
+    mailer: RecordingMailer
+    audit: MemoryAudit
+    clock: FakeClock
+
+    def sign_in(self, password: str = PASSWORD) -> str:
+        result = self.login.log_in(EMAIL, password, IP)
+        assert result.token is not None, result.error
+        return result.token
+
+    def confirmation_token(self) -> str:
+        mail = next(mail for mail in self.mailer.sent if mail.to == NEW_EMAIL)
+        match = re.search(r"/compte/adresse-mail/confirmation\?jeton=(\S+)", mail.text)
+        assert match, mail.text
+        return match.group(1)
+
+
+def dossier(account_id: str) -> Dossier:
+    return Dossier(
+        funder_code="region-idf",
+        dossier_number="IDF-1",
+        family_name="Martin",
+        given_names="Camille",
+        birth_date=date(1990, 5, 14),
+        email=None,
+        training_code="DEV",
+        training_title="Développeur",
+        start_date=date(2026, 1, 5),
+        end_date=date(2026, 6, 30),
+        organisation_siret="54756834567143",
+        organisation_name="IFN",
+        organisation_email=None,
+        monthly_rate=Decimal("685.00"),
+        decision_date=date(2025, 12, 1),
+        status=DossierStatus.IN_PROGRESS,
+        account_id=account_id,
+    )
+
+
+@pytest.fixture
+def world() -> World:
+    clock = FakeClock(START)
+    accounts = MemorySettingsAccounts()
+    accounts.add(
+        Account(
+            account_id="acc-1",
+            email=EMAIL,
+            family_name="Martin",
+            given_names="Camille Louise",
+            birth_date=date(1990, 5, 14),
+            created_at=START - timedelta(days=30),
+            password_hash=SETUP_HASHER.hash(PASSWORD),
+            secret_question="Ville de naissance ?",
+            secret_answer_hash=SETUP_HASHER.hash("lille"),
+            terms_version="v1",
+        )
+    )
+    session_store = MemorySessions()
+    sessions = Sessions(session_store, clock)
+    counters = MemoryCounters(clock)
+    hasher = CountingHasher()
+    mailer = RecordingMailer()
+    audit = MemoryAudit()
+    urls = PortalUrls(PORTAL)
+    terms = Terms(MemoryTerms(), clock)
+    terms.publish("v1", "CGU")
+    settings = AccountSettings(
+        accounts=accounts,
+        dossiers=MemoryDossiersOfAccount(dossier("acc-1")),
+        challenges=Challenges(MemoryChallenges(), clock),
+        sessions=sessions,
+        throttle=LoginThrottle(counters, clock),
+        hasher=hasher,
+        mailer=mailer,
+        audit=audit,
+        urls=urls,
+    )
+    login = Login(
+        accounts,
+        sessions,
+        LoginThrottle(counters, clock),
+        hasher,
+        terms,
+        audit,
+        mailer,
+        urls,
+        clock,
+    )
+    return World(settings, login, accounts, session_store, mailer, audit, clock)
+
+
+def account(world: World) -> Account:
+    return world.accounts.items["acc-1"]
+
+
+# Phone -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["06 12 34 56 78", "+33 6 12 34 56 78", "0612345678"])
+def test_a_french_phone_is_stored_in_e164(world, typed):
+    assert world.settings.set_phone("acc-1", typed, IP).ok
+    assert account(world).phone == "+33612345678"
+    assert world.audit.names("acc-1") == ["phone-changed"]
+
+
+def test_anything_else_gets_a_clear_error_and_an_empty_field_removes_the_number(world):
+    assert world.settings.set_phone("acc-1", "12 34", IP).errors == {"phone": PHONE_FORMAT_ERROR}
+    assert account(world).phone is None
+    world.settings.set_phone("acc-1", "0612345678", IP)
+    assert world.settings.set_phone("acc-1", "  ", IP).ok
+    assert account(world).phone is None
+
+
+# Password by the secret answer -----------------------------------------------------------
+
+
+def test_the_password_changes_with_the_secret_answer_and_other_sessions_end(world):
+    kept = world.sign_in()
+    other = world.sign_in()
+    result = world.settings.change_password("acc-1", kept, " lille", NEW_PASSWORD, NEW_PASSWORD, IP)
+    assert result.ok, result.errors
+    assert [session.token_hash for session in world.session_store.for_account("acc-1")] == [
+        hash_token(kept)
+    ]
+    assert other != kept
+    (mail,) = world.mailer.sent
+    assert mail.to == EMAIL and mail.subject == "Votre mot de passe a été modifié"
+    assert NEW_PASSWORD not in mail.text and "lille" not in mail.text.lower()
+    assert f"{PORTAL}/region-idf/mot-de-passe-oublie" in mail.text
+    assert world.audit.names("acc-1")[-1] == "password-changed"
+    assert world.login.log_in(EMAIL, NEW_PASSWORD, IP).token is not None
+
+
+def test_a_wrong_answer_is_refused_and_counts_like_a_login_failure(world):
+    token = world.sign_in()
+    for _ in range(5):
+        result = world.settings.change_password(
+            "acc-1", token, "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
+        )
+        assert result.errors == {"answer": WRONG_ANSWER}
+    blocked = world.settings.change_password(
+        "acc-1", token, "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
+    )
+    assert "Trop de tentatives" in blocked.errors["answer"] and blocked.retry_after
+    assert "Trop de tentatives" in (world.login.log_in(EMAIL, PASSWORD, IP).error or "")
+    assert world.audit.names("acc-1").count("reauthentication-failure") == 5
+    assert "lockout" in world.audit.names("acc-1")
+    assert world.mailer.sent == []
+
+
+def test_the_new_password_follows_the_rule(world):
+    token = world.sign_in()
+    result = world.settings.change_password("acc-1", token, "Lille", "court", "court", IP)
+    assert set(result.errors) == {"new_password"}
+
+
+# Secret question by the password -----------------------------------------------------------
+
+
+def test_the_secret_question_changes_with_the_password(world):
+    result = world.settings.change_secret_question(
+        "acc-1", PASSWORD, "  Nom de mon  chien ?", "Rex", IP
+    )
+    assert result.ok, result.errors
+    assert account(world).secret_question == "Nom de mon chien ?"
+    (mail,) = world.mailer.sent
+    assert mail.subject == "Votre question secrète a été modifiée" and "Rex" not in mail.text
+    assert world.audit.names("acc-1") == ["secret-question-changed"]
+
+
+def test_a_wrong_password_or_a_bad_question_is_refused(world):
+    wrong = world.settings.change_secret_question("acc-1", "pas le bon", "Nom du chien ?", "R", IP)
+    assert wrong.errors["password"] == WRONG_PASSWORD and "new_answer" in wrong.errors
+    assert account(world).secret_question == "Ville de naissance ?"
+    assert world.mailer.sent == []
+
+
+# Mail address -----------------------------------------------------------
+
+
+def test_a_new_address_applies_only_once_its_link_is_opened(world):
+    result = world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP)
+    assert result.ok, result.errors
+    assert account(world).email == EMAIL
+    confirmation = world.mailer.sent_to(NEW_EMAIL)[0]
+    notice = world.mailer.sent_to(EMAIL)[0]
+    assert confirmation.subject == "Confirmez votre nouvelle adresse mail"
+    assert "24 heures" in confirmation.text
+    assert notice.subject == "Changement de votre adresse mail demandé"
+    assert "c***e@example.fr" in notice.text and NEW_EMAIL not in notice.text
+
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP).ok
+    assert account(world).email == NEW_EMAIL
+    assert world.accounts.find_by_email(EMAIL) is None
+    assert world.accounts.find_by_email(NEW_EMAIL).account_id == "acc-1"
+    told = [mail.to for mail in world.mailer.sent if mail.subject.endswith("a été modifiée")]
+    assert told == [EMAIL, NEW_EMAIL]
+    assert world.audit.names("acc-1") == ["email-change-requested", "email-changed"]
+    # The link serves once.
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP).errors == {
+        "form": LINK_EXPIRED
+    }
+
+
+def test_the_link_expires_after_24_hours(world):
+    world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP)
+    world.clock.advance(hours=24)
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP).errors == {
+        "form": LINK_EXPIRED
+    }
+    assert account(world).email == EMAIL
+
+
+def test_a_forged_link_is_refused(world):
+    world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP)
+    challenge_id = world.confirmation_token().partition(".")[0]
+    for token in (f"{challenge_id}.faux", "faux", ""):
+        assert not world.settings.confirm_email_change(token, IP).ok
+    assert account(world).email == EMAIL
+
+
+def test_an_address_of_another_account_is_only_refused_at_confirmation(world):
+    world.accounts.add(account(world).updated(account_id="acc-2", email=NEW_EMAIL))
+    requested = world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP)
+    assert requested.ok  # the screen tells nothing about the other account
+    result = world.settings.confirm_email_change(world.confirmation_token(), IP)
+    assert result.errors == {"form": ADDRESS_TAKEN}
+    assert account(world).email == EMAIL
+
+
+def test_the_address_form_checks_its_fields_and_the_password(world):
+    settings = world.settings
+    assert settings.request_email_change("acc-1", "x", "x", PASSWORD, IP).errors == {
+        "new_email": "Saisissez une adresse mail valide, par exemple nom@exemple.fr."
+    }
+    assert settings.request_email_change("acc-1", NEW_EMAIL, EMAIL, PASSWORD, IP).errors == {
+        "email_confirmation": EMAIL_CONFIRMATION_DIFFERS
+    }
+    assert settings.request_email_change("acc-1", EMAIL, EMAIL, PASSWORD, IP).errors == {
+        "new_email": SAME_EMAIL
+    }
+    assert settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, "faux", IP).errors == {
+        "password": WRONG_PASSWORD
+    }
+    assert world.mailer.sent == []
+
+
+def test_without_a_password_the_secret_answer_proves_the_person(world):
+    world.accounts.items["acc-1"] = account(world).updated(password_hash=None)
+    wrong = world.settings.change_secret_question("acc-1", "Paris", "Mon chien ?", "Rex", IP)
+    assert wrong.errors == {"answer": WRONG_ANSWER}
+    assert world.settings.change_secret_question("acc-1", "Lille", "Mon chien ?", "Rex", IP).ok
+    assert world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, "Rex", IP).ok

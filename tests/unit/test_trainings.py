@@ -1,0 +1,367 @@
+"""The « Mes formations » service with in-memory repositories: which training and period are shown,
+which payments fall in it, ownership, « Ajouter un dossier », and the funders' cache."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+
+import pytest
+
+from chalicelib.services import trainings as trainings_module
+from chalicelib.services.accounts import Account
+from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
+from chalicelib.services.funders import Funder
+from chalicelib.services.payments import Payment
+from chalicelib.services.trainings import FUNDER_CACHE_SECONDS, Period, Trainings
+from tests.support.fakes import FakeClock, MemoryFunders, MemoryPayments, MemoryTrainingDossiers
+from tests.unit.test_documents import (
+    absence_payment,
+    december_payment,
+    guide_dossier,
+    guide_payment,
+    line,
+    payment,
+)
+
+CAMILLE = "account-camille"
+LUCAS = "account-lucas"
+IDF = Funder("region-idf", "Région Île-de-France")
+HDF = Funder("region-hdf", "Région Hauts-de-France")
+NOT_FOUND = (
+    "Nous ne trouvons pas ce dossier à vos nom, prénom et date de naissance chez ce financeur. "
+    "Vérifiez le numéro sur votre décision de prise en charge."
+)
+
+
+def hdf_dossier(**changes: object) -> Dossier:
+    """Camille's newer training, still going on in the clock's time."""
+    changes = {
+        "funder_code": "region-hdf",
+        "dossier_number": "HDF-2026-000042",
+        "given_names": "Camille",
+        "training_title": "Comptable assistant",
+        "start_date": date(2026, 9, 1),
+        "end_date": date(2027, 6, 30),
+        "status": DossierStatus.IN_PROGRESS,
+        **changes,
+    }
+    return guide_dossier(**changes)
+
+
+def lucas_dossier(**changes: object) -> Dossier:
+    changes = {
+        "dossier_number": "IDF-2026-000789",
+        "family_name": "PETIT",
+        "given_names": "Lucas",
+        "birth_date": date(1998, 2, 3),
+        "start_date": date(2026, 9, 7),
+        "end_date": date(2027, 7, 3),
+        "status": DossierStatus.IN_PROGRESS,
+        "account_id": LUCAS,
+        **changes,
+    }
+    return guide_dossier(**changes)
+
+
+def account(**changes: object) -> Account:
+    camille = Account(
+        account_id=CAMILLE,
+        email="camille.martin@example.fr",
+        family_name="MARTIN",
+        given_names="Camille Louise",
+        birth_date=date(1990, 5, 14),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return dataclasses.replace(camille, **changes)  # type: ignore[arg-type]
+
+
+class World:
+    def __init__(self) -> None:
+        self.dossiers = MemoryTrainingDossiers(
+            guide_dossier(account_id=CAMILLE), hdf_dossier(account_id=CAMILLE), lucas_dossier()
+        )
+        # Added oldest payment last: the service orders them itself.
+        self.payments = MemoryPayments(guide_payment(), december_payment(), absence_payment())
+        self.funders = MemoryFunders(IDF, HDF)
+        self.clock = FakeClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+        self.service = Trainings(self.dossiers, self.payments, self.funders, self.clock)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def numbers(dossiers: list[Dossier]) -> list[str]:
+    return [dossier.dossier_number for dossier in dossiers]
+
+
+def references(payments: list[Payment]) -> list[str]:
+    return [payment.reference for payment in payments]
+
+
+# Which training, which period, which payments -----------------------------------------------
+
+
+def test_the_account_s_trainings_newest_first_with_their_funders(world: World) -> None:
+    trainings = world.service.of_account(CAMILLE)
+    assert numbers([t.dossier for t in trainings]) == ["HDF-2026-000042", "IDF-2017-000123"]
+    assert [t.funder for t in trainings] == [HDF, IDF]
+    assert trainings[0].key == "region-hdf~HDF-2026-000042"
+    assert world.service.of_account("account-nobody") == []
+    del world.funders.items["region-hdf"]
+    other = Trainings(world.dossiers, world.payments, world.funders, world.clock)
+    assert other.of_account(CAMILLE)[0].funder == Funder("region-hdf", "region-hdf")
+
+
+def test_the_newest_training_is_shown_unless_another_is_chosen(world: World) -> None:
+    trainings = world.service.of_account(CAMILLE)
+    for selected in (None, "", "region-idf~N-EXISTE-PAS", "region-idf~IDF-2026-000789"):
+        history, errors = world.service.history(trainings, selected)
+        assert history is not None and errors == {}
+        assert history.training.dossier.dossier_number == "HDF-2026-000042", selected
+    chosen, _ = world.service.history(trainings, "region-idf~IDF-2017-000123")
+    assert chosen is not None and chosen.training.dossier.dossier_number == "IDF-2017-000123"
+    assert world.service.history([], None) == (None, {})
+
+
+def test_by_default_the_period_is_the_training_s_span_and_payments_come_newest_first(
+    world: World,
+) -> None:
+    history, errors = world.service.history(
+        world.service.of_account(CAMILLE), "region-idf~IDF-2017-000123"
+    )
+    assert errors == {} and history is not None
+    assert history.period == Period(date(2017, 10, 16), date(2018, 6, 29))
+    assert references(history.payments) == ["IDF-P-2018-0003", "IDF-P-2018-0002", "IDF-P-2017-0001"]
+    assert history.end_of_training_available is True
+    newest, _ = world.service.history(world.service.of_account(CAMILLE), None)
+    assert newest is not None and newest.end_of_training_available is False
+
+
+def test_by_default_no_payment_of_the_training_is_left_out(world: World) -> None:
+    """Lines may pay days outside the dossier's dates (leave not taken, paid after the end; dates
+    corrected by the funder since): the default period widens to show every payment."""
+    leave = line(
+        date(2018, 7, 2), date(2018, 7, 6), PaymentElement.PAID_LEAVE, "Congés payés", "51.73"
+    )
+    world.payments.add(payment("IDF-P-2018-0009", date(2018, 7, 20), leave))
+    trainings = world.service.of_account(CAMILLE)
+    history, errors = world.service.history(trainings, "region-idf~IDF-2017-000123")
+    assert errors == {} and history is not None
+    assert references(history.payments)[0] == "IDF-P-2018-0009"
+    assert history.period == Period(date(2017, 10, 16), date(2018, 7, 6))
+    chosen, _ = world.service.history(trainings, "region-idf~IDF-2017-000123", "", "29/06/2018")
+    assert chosen is not None and "IDF-P-2018-0009" not in references(chosen.payments)
+
+
+def test_the_period_filters_on_what_payments_cover_not_when_they_are_paid(world: World) -> None:
+    trainings = world.service.of_account(CAMILLE)
+    key = "region-idf~IDF-2017-000123"
+
+    def shown(start: str, end: str) -> list[str]:
+        history, errors = world.service.history(trainings, key, start, end)
+        assert errors == {} and history is not None
+        return references(history.payments)
+
+    # Paid on 20/03/2018, it covers October 2017.
+    assert shown("01/10/2017", "31/10/2017") == ["IDF-P-2018-0003"]
+    assert shown("01/03/2018", "31/03/2018") == []
+    # Bounds are inclusive: one day in common is enough.
+    assert shown("31/10/2017", "01/11/2017") == ["IDF-P-2018-0003", "IDF-P-2017-0001"]
+    assert shown(" 01/12/2017 ", "") == ["IDF-P-2018-0002"]  # « au » defaults to the end
+    history, _ = world.service.history(trainings, key, "", "30/11/2017")
+    assert history is not None
+    assert history.period == Period(date(2017, 10, 16), date(2017, 11, 30))
+
+
+def test_a_wrong_period_is_told_in_french(world: World) -> None:
+    trainings = world.service.of_account(CAMILLE)
+    key = "region-idf~IDF-2017-000123"
+    message = "Saisissez une date au format JJ/MM/AAAA, par exemple 01/10/2017."
+    for start, end, expected in (
+        ("2017-11-01", "", {"du": message}),
+        ("", "31/02/2018", {"au": message}),
+        ("1/11/2017", "hier", {"du": message, "au": message}),
+        ("30/11/2017", "01/11/2017", {"au": "La fin de la période doit être après son début."}),
+    ):
+        history, errors = world.service.history(trainings, key, start, end)
+        assert errors == expected, (start, end)
+        # The history stays readable: the training's payments, unfiltered.
+        assert history is not None and len(history.payments) == 3
+
+
+# Ownership -----------------------------------------------------------------------------------
+
+
+def test_another_account_s_dossier_payment_or_document_is_none_like_a_missing_one(
+    world: World,
+) -> None:
+    service = world.service
+    idf = ("region-idf", "IDF-2017-000123")
+    assert service.owned_dossier(CAMILLE, *idf) == guide_dossier(account_id=CAMILLE)
+    for account_id, funder, number in (
+        (LUCAS, *idf),
+        (CAMILLE, "region-idf", "IDF-2026-000789"),
+        (CAMILLE, "region-hdf", "IDF-2017-000123"),  # the right number at another funder
+        (CAMILLE, "region-idf", "N-EXISTE-PAS"),
+    ):
+        assert service.owned_dossier(account_id, funder, number) is None
+        assert service.funding_decision(account_id, funder, number, "https://x/") is None
+        assert service.end_of_training(account_id, funder, number) is None
+    owned = service.owned_payment(CAMILLE, "region-idf", "IDF-P-2018-0003")
+    assert owned is not None and owned[1].dossier_number == "IDF-2017-000123"
+    for account_id, funder, reference in (
+        (LUCAS, "region-idf", "IDF-P-2018-0003"),
+        (CAMILLE, "region-hdf", "IDF-P-2018-0003"),
+        (CAMILLE, "region-idf", "N-EXISTE-PAS"),
+    ):
+        assert service.owned_payment(account_id, funder, reference) is None
+        assert service.payment_notice(account_id, funder, reference) is None
+
+
+def test_empty_identifiers_are_not_looked_up(world: World) -> None:
+    for funder, number in (("", "IDF-2017-000123"), ("region-idf", ""), ("", "")):
+        assert world.service.owned_dossier(CAMILLE, funder, number) is None
+        assert world.service.owned_payment(CAMILLE, funder, number) is None
+    assert world.dossiers.calls["get"] == world.payments.calls["get"] == 0
+
+
+def test_a_payment_of_someone_else_s_dossier_is_not_shown_even_through_one_s_own_funder(
+    world: World,
+) -> None:
+    lucas_payment = dataclasses.replace(
+        guide_payment(), reference="IDF-P-LUCAS-1", dossier_number="IDF-2026-000789"
+    )
+    world.payments.add(lucas_payment)
+    assert world.service.payment_notice(CAMILLE, "region-idf", "IDF-P-LUCAS-1") is None
+    notice = world.service.payment_notice(LUCAS, "region-idf", "IDF-P-LUCAS-1")
+    assert notice is not None and notice.dossier.account_id == LUCAS
+
+
+def test_the_notice_and_documents_of_one_s_own_training(world: World) -> None:
+    notice = world.service.payment_notice(CAMILLE, "region-idf", "IDF-P-2018-0003")
+    assert notice is not None
+    assert notice.content.tables[0].rows == (
+        ("Du 16/10/2017 au 31/10/2017", "Rémunération : 310,39 x 14 / 30", "", "144,85"),
+    )
+    assert notice.content.issuer == "Région Île-de-France"
+    decision = world.service.funding_decision(
+        CAMILLE, "region-idf", "IDF-2017-000123", "https://portail/region-idf/"
+    )
+    assert decision is not None and decision.title == "Décision de prise en charge"
+    end = world.service.end_of_training(CAMILLE, "region-idf", "IDF-2017-000123")
+    assert end is not None and "744,94" in repr(end)
+    # Still going on: the statement waits for its end, or for the funder's final status.
+    assert world.service.end_of_training(CAMILLE, "region-hdf", "HDF-2026-000042") is None
+    world.clock.set(datetime(2027, 7, 1, tzinfo=UTC))
+    assert world.service.end_of_training(CAMILLE, "region-hdf", "HDF-2026-000042") is not None
+
+
+# « Ajouter un dossier » -----------------------------------------------------------------------
+
+
+def new_dossier(**changes: object) -> Dossier:
+    """A dossier of Camille's not yet linked, written by the funder its own way."""
+    changes = {
+        "funder_code": "region-hdf",
+        "dossier_number": "HDF-2026-000099",
+        "family_name": "Martin",
+        "given_names": "CAMILLE Louise Anne",
+        "account_id": None,
+        **changes,
+    }
+    return hdf_dossier(**changes)
+
+
+@pytest.mark.parametrize(
+    ("family_name", "given_names"),
+    [
+        ("MARTIN", "Camille Louise"),
+        ("martin", "camille"),  # case, and the first given name is enough
+        ("Mârtin", "Camîlle"),  # accents
+        (" MARTIN ", "Camille-Louise"),  # spaces, hyphens
+    ],
+)
+def test_a_dossier_of_the_same_person_is_linked(
+    world: World, family_name: str, given_names: str
+) -> None:
+    world.dossiers.add(new_dossier())
+    trainee = account(family_name=family_name, given_names=given_names)
+    assert world.service.add_dossier(trainee, "region-hdf", " HDF-2026-000099 ") == {}
+    assert world.dossiers.items[("region-hdf", "HDF-2026-000099")].account_id == CAMILLE
+    assert "HDF-2026-000099" in numbers([t.dossier for t in world.service.of_account(CAMILLE)])
+
+
+@pytest.mark.parametrize(
+    "trainee",
+    [
+        account(given_names="Louise"),  # her second given name only
+        account(family_name="MARTINEZ"),
+        account(birth_date=date(1990, 5, 15)),
+        account(birth_date=None),
+    ],
+)
+def test_another_identity_is_told_the_dossier_is_not_found(world: World, trainee: Account) -> None:
+    world.dossiers.add(new_dossier())
+    assert world.service.add_dossier(trainee, "region-hdf", "HDF-2026-000099") == {
+        "numero_dossier": NOT_FOUND
+    }
+    assert world.service.add_dossier(trainee, "region-hdf", "N-EXISTE-PAS") == {
+        "numero_dossier": NOT_FOUND
+    }
+    assert world.dossiers.items[("region-hdf", "HDF-2026-000099")].account_id is None
+
+
+def test_the_form_s_fields_are_checked_first(world: World) -> None:
+    assert world.service.add_dossier(account(), "inconnu", "  ") == {
+        "financeur": "Choisissez le financeur indiqué sur votre décision.",
+        "numero_dossier": (
+            "Saisissez le numéro de dossier indiqué sur votre décision de prise en charge."
+        ),
+    }
+    assert set(world.service.add_dossier(account(), "", "HDF-2026-000099")) == {"financeur"}
+    assert world.dossiers.calls["get"] == 0
+
+
+def test_a_dossier_already_linked_is_not_linked_again(world: World) -> None:
+    assert world.service.add_dossier(account(), "region-idf", "IDF-2017-000123") == {
+        "numero_dossier": "Ce dossier est déjà rattaché à votre compte."
+    }
+    # The same person's dossier, held by another account (a second sign-up): never taken over.
+    world.dossiers.add(new_dossier(account_id="account-other"))
+    assert world.service.add_dossier(account(), "region-hdf", "HDF-2026-000099") == {
+        "numero_dossier": (
+            "Ce dossier est déjà rattaché à un autre compte. Si ce n'est pas normal, "
+            "contactez votre organisme de formation."
+        )
+    }
+    assert world.dossiers.items[("region-hdf", "HDF-2026-000099")].account_id == "account-other"
+    # Someone else's dossier is "not found", never "linked to another account".
+    assert world.service.add_dossier(account(), "region-idf", "IDF-2026-000789") == {
+        "numero_dossier": NOT_FOUND
+    }
+
+
+# The funders' cache --------------------------------------------------------------------------
+
+
+def test_funders_are_read_once_per_five_minutes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(trainings_module.time, "monotonic", lambda: now[0])
+    service = Trainings(world.dossiers, world.payments, world.funders, world.clock)
+    service.of_account(CAMILLE)
+    service.add_dossier(account(), "region-idf", "IDF-2017-000123")
+    service.payment_notice(CAMILLE, "region-idf", "IDF-P-2018-0003")
+    assert world.funders.calls["list"] == 1
+    world.funders.save(Funder("france-travail", "France Travail"))
+    now[0] += FUNDER_CACHE_SECONDS
+    assert "france-travail" not in service.funders()
+    assert world.funders.calls["list"] == 1
+    now[0] += 1
+    assert service.funders()["france-travail"].name == "France Travail"
+    assert world.funders.calls["list"] == 2
