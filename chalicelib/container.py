@@ -157,7 +157,7 @@ class Container:
     def rate_limiter(self) -> RateLimiter:
         from chalicelib.services.throttling import RateLimiter
 
-        return RateLimiter(self.counters, now)
+        return RateLimiter(self.counters, now, self.settings.rate_limit_multiplier)
 
     @cached_property
     def challenges(self) -> Challenges:

@@ -39,6 +39,8 @@ class Settings:
     public_base_url: str
     mail_configuration_set: str | None = None
     captcha_test_answer: str | None = None
+    # Automated browser journeys all come from 127.0.0.1: they may widen the per-address limits.
+    rate_limit_multiplier: int = 1
     franceconnect_base_url: str | None = None
     franceconnect_client_id: str | None = None
     franceconnect_secret_name: str | None = None
@@ -116,6 +118,12 @@ class Settings:
         mail_sender = required("MAIL_SENDER")
         if mail_sender and "@" not in mail_sender:
             problems.append("MAIL_SENDER must be a mail address")
+        multiplier_text = optional("RATE_LIMIT_MULTIPLIER") or "1"
+        rate_limit_multiplier = int(multiplier_text) if multiplier_text.isdigit() else 0
+        if rate_limit_multiplier < 1:
+            problems.append("RATE_LIMIT_MULTIPLIER must be a whole number of at least 1")
+        elif rate_limit_multiplier > 1 and stage not in AUTOMATION_STAGES:
+            problems.append("RATE_LIMIT_MULTIPLIER is only allowed in the local and test stages")
         captcha_test_answer = optional("CAPTCHA_TEST_ANSWER")
         if captcha_test_answer and stage not in AUTOMATION_STAGES:
             problems.append("CAPTCHA_TEST_ANSWER is only allowed in the local and test stages")
@@ -136,6 +144,7 @@ class Settings:
             public_base_url=public_base_url,
             mail_configuration_set=optional("MAIL_CONFIGURATION_SET"),
             captcha_test_answer=captcha_test_answer,
+            rate_limit_multiplier=max(rate_limit_multiplier, 1),
             franceconnect_client_id=optional("FRANCECONNECT_CLIENT_ID"),
             franceconnect_secret_name=optional("FRANCECONNECT_SECRET_NAME"),
             **franceconnect,

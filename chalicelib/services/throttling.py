@@ -81,9 +81,10 @@ RATE_LIMITS: dict[str, Limit] = {
 class RateLimiter:
     """Fixed windows per client address and action; counters expire with their window."""
 
-    def __init__(self, counters: CounterRepository, clock: Clock) -> None:
+    def __init__(self, counters: CounterRepository, clock: Clock, multiplier: int = 1) -> None:
         self._counters = counters
         self._clock = clock
+        self._multiplier = multiplier
 
     def allow(self, action: str, client_ip: str) -> bool:
         limit = RATE_LIMITS[action]
@@ -92,4 +93,4 @@ class RateLimiter:
         window_start = int(now.timestamp()) // seconds * seconds
         key = f"rate#{action}#{client_ip}#{window_start}"
         count = self._counters.increment(key, expires_at=now + limit.window)
-        return count <= limit.requests
+        return count <= limit.requests * self._multiplier

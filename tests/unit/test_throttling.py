@@ -245,3 +245,34 @@ def test_rate_counters_expire_with_their_window(limiter, counters, clock):
 
     (item,) = counters.items.values()
     assert item.expires_at == clock() + timedelta(minutes=15)
+
+
+def test_the_local_and_test_stages_may_widen_the_per_address_limits() -> None:
+    from chalicelib.services.throttling import RateLimiter
+    from tests.support.fakes import FakeClock, MemoryCounters
+
+    clock = FakeClock()
+    limiter = RateLimiter(MemoryCounters(), clock, multiplier=2)
+    allowed = [limiter.allow("signup", "192.0.2.1") for _ in range(21)]
+    assert allowed.count(True) == 20 and allowed[-1] is False
+
+
+def test_the_multiplier_is_refused_outside_the_local_and_test_stages() -> None:
+    import pytest
+
+    from chalicelib.settings import Settings, SettingsError
+
+    base = {
+        "STAGE": "prod",
+        "AWS_REGION": "eu-west-3",
+        "TABLE_PREFIX": "p",
+        "EXCHANGE_BUCKET": "e",
+        "DOCUMENTS_BUCKET": "d",
+        "FUNDER_FILES_QUEUE": "q",
+        "NOTIFICATIONS_QUEUE": "n",
+        "MAIL_SENDER": "a@b.fr",
+        "PUBLIC_BASE_URL": "https://portail.example.gouv.fr",
+        "RATE_LIMIT_MULTIPLIER": "50",
+    }
+    with pytest.raises(SettingsError, match="RATE_LIMIT_MULTIPLIER"):
+        Settings.from_environment(base)
