@@ -69,3 +69,18 @@ def test_an_operator_drops_a_file_for_a_funder(
     assert run("drop", str(path), "--funder", "region-x") == 0
     assert run_queue() == 1
     assert report("region-x", "dossiers_b.csv")["Dossiers créés"] == "1"
+
+
+def test_an_operator_publishes_a_new_cgu_version(
+    aws: dict[str, str], tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "cgu.txt"
+    text.write_text("# Objet\n\nLes conditions.", encoding="utf-8")
+    assert run("terms", "publish", str(text), "--version", "2027-01") == 0
+    assert run("terms", "publish", str(text), "--version", "2027-01") == 2
+    assert run("terms", "show") == 0
+    output = capsys.readouterr()
+    assert "CGU version 2027-01 publiée" in output.out
+    assert "déjà publiée" in output.err
+    assert "Version en vigueur : 2027-01" in output.out
+    assert get_container().terms.repository.current_version() == "2027-01"
