@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signup import Signup
     from chalicelib.services.terms import Terms
-    from chalicelib.services.throttling import RateLimiter
+    from chalicelib.services.throttling import LoginThrottle, RateLimiter
     from chalicelib.services.trainings import Trainings
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
@@ -154,6 +154,13 @@ class Container:
         return DynamoCounterRepository()
 
     @cached_property
+    def login_throttle(self) -> LoginThrottle:
+        """One set of counters: wrong passwords and wrong secret answers delay alike."""
+        from chalicelib.services.throttling import LoginThrottle
+
+        return LoginThrottle(self.counters, now)
+
+    @cached_property
     def rate_limiter(self) -> RateLimiter:
         from chalicelib.services.throttling import RateLimiter
 
@@ -213,12 +220,11 @@ class Container:
     @cached_property
     def login(self) -> Login:
         from chalicelib.services.login import Login
-        from chalicelib.services.throttling import LoginThrottle
 
         return Login(
             accounts=self.accounts,
             sessions=self.sessions,
-            throttle=LoginThrottle(self.counters, now),
+            throttle=self.login_throttle,
             hasher=self.hasher,
             terms=self.terms,
             audit=self.audit,
@@ -268,7 +274,6 @@ class Container:
     @cached_property
     def recovery(self) -> Recovery:
         from chalicelib.services.recovery import Recovery
-        from chalicelib.services.throttling import LoginThrottle
         from chalicelib.store.security import DynamoChallengeRepository
 
         return Recovery(
@@ -278,7 +283,7 @@ class Container:
             queue=self.notification_queue,
             sessions=self.sessions,
             # The same counters as the login's: a wrong secret answer counts as a login failure.
-            throttle=LoginThrottle(self.counters, now),
+            throttle=self.login_throttle,
             hasher=self.hasher,
             mailer=self.mailer,
             audit=self.audit,
@@ -289,14 +294,13 @@ class Container:
     @cached_property
     def account_settings(self) -> AccountSettings:
         from chalicelib.services.account_settings import AccountSettings
-        from chalicelib.services.throttling import LoginThrottle
 
         return AccountSettings(
             accounts=self.accounts,
             dossiers=self.dossiers,
             challenges=self.challenges,
             sessions=self.sessions,
-            throttle=LoginThrottle(self.counters, now),
+            throttle=self.login_throttle,
             hasher=self.hasher,
             mailer=self.mailer,
             audit=self.audit,
