@@ -143,31 +143,3 @@ def page(request: pytest.FixtureRequest, browser: object, stack: RunningStack) -
     opened = context.new_page()
     yield opened
     context.close()
-
-
-@pytest.fixture(autouse=True)
-def own_client_address(request: pytest.FixtureRequest) -> None:
-    """Each journey stands for another person, but chalice local gives every request the same
-    source address (127.0.0.1): together the journeys would exhaust the per-address login limit
-    (30 per 15 minutes) meant for one client. Forget that address's login counter before each."""
-    if "stack" not in request.fixturenames and "page" not in request.fixturenames:
-        return
-    import boto3
-
-    from chalicelib.services.throttling import RATE_LIMITS
-
-    stack: RunningStack = request.getfixturevalue("stack")
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.aws_url,
-        region_name="eu-west-3",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    seconds = int(RATE_LIMITS["login"].window.total_seconds())
-    current = int(time.time()) // seconds * seconds
-    for window_start in (current - seconds, current):
-        dynamodb.delete_item(
-            TableName="portail-stagiaire-local-counters",
-            Key={"counter_key": {"S": f"rate#login#127.0.0.1#{window_start}"}},
-        )
