@@ -173,8 +173,8 @@ class AccountItem(Model):
 class EmailClaimItem(Model):
     """Makes a mail address unique: written in the same transaction as the account it names.
 
-    Same table as the accounts, under the key "email#<address>" (no `email` attribute, so these
-    items stay out of the by-email index).
+    Same table as the accounts, under the key "email#<address>": finding an account by its
+    address is two GetItem, with no index to keep.
     """
 
     class Meta:

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from infra.deploy import FUNDER_CODE, MAIN_TEMPLATE, deploy_stack, environment_from_outputs
-from infra.policy import TABLE_SUFFIXES, lambda_policy
+from infra.policy import INDEXED_TABLE_SUFFIXES, TABLE_SUFFIXES, lambda_policy
 from local.resources import create_resources_in_process, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -213,7 +213,7 @@ def test_policy_file_is_the_generated_one(stage):
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_policy_file_reaches_every_table_of_the_template_and_no_other(stage):
+def test_policy_file_reaches_every_table_and_index_of_the_template_and_no_other(stage):
     text = (CHALICE_DIR / f"policy-{stage}.json").read_text()
     assert "dynamodb:Scan" not in text and '"dynamodb:*"' not in text
     prefix = f"table/portail-stagiaire-{stage}-"
@@ -223,7 +223,13 @@ def test_policy_file_reaches_every_table_of_the_template_and_no_other(stage):
         for p in TEMPLATE_TABLES.values()
     }
     assert named == template_suffixes == set(TABLE_SUFFIXES)
-    assert text.count(prefix) == 2 * len(template_suffixes)  # each table and its indexes
+    indexed = {
+        physical_name(p["TableName"], stage).removeprefix(f"portail-stagiaire-{stage}-")
+        for p in TEMPLATE_TABLES.values()
+        if p.get("GlobalSecondaryIndexes")
+    }
+    assert indexed == set(INDEXED_TABLE_SUFFIXES)
+    assert text.count(prefix) == len(template_suffixes) + len(indexed)
 
 
 # ---------------------------------------------------------------- Chalice config

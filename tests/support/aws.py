@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from unittest import mock
 
 from chalicelib.container import get_container
@@ -20,6 +20,11 @@ def drop(funder_code: str, file_name: str, content: bytes) -> str:
 
 def run_queue(max_messages: int = 50, queue: str = "funder-files") -> int:
     """Handles every waiting message the way Lambda would; returns how many were handled."""
+    return queue_runner(queue)(max_messages)
+
+
+def queue_runner(queue: str = "funder-files") -> Callable[..., int]:
+    """`run_queue` for one queue, its URL looked up now (Lambda's event source mapping knows it)."""
     import app as portal
 
     failures: list[str] = []
@@ -30,12 +35,16 @@ def run_queue(max_messages: int = 50, queue: str = "funder-files") -> int:
     poller = QueuePoller(
         os.environ[queue_variable], handler, failures.append, retry_delay_seconds=0
     )
-    handled = 0
-    while handled < max_messages and poller.poll_once():
-        handled += 1
-    if failures:
-        raise AssertionError(failures)
-    return handled
+
+    def run(max_messages: int = 50) -> int:
+        handled = 0
+        while handled < max_messages and poller.poll_once():
+            handled += 1
+        if failures:
+            raise AssertionError(failures)
+        return handled
+
+    return run
 
 
 def report(funder_code: str, file_name: str) -> dict[str, str]:
