@@ -12,8 +12,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.services.funders import Funder
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.dead_letters import DeadLetterQueue
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 
@@ -112,6 +116,38 @@ def replay(args: argparse.Namespace) -> int:
         }
     )
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+QUEUE_VARIABLES = {"funder-files": "FUNDER_FILES_QUEUE", "notifications": "NOTIFICATIONS_QUEUE"}
+
+
+def _dead_letter_queue(queue: str) -> DeadLetterQueue:
+    from chalicelib.adapters.dead_letters import DeadLetterQueue
+    from chalicelib.container import get_container
+
+    return DeadLetterQueue(get_container().client("sqs"), os.environ[QUEUE_VARIABLES[queue]])
+
+
+def dead_letters_list(args: argparse.Namespace) -> int:
+    queue = _dead_letter_queue(args.queue)
+    letters = queue.waiting()
+    for letter in letters:
+        print(f"{letter.first_received_at:%d/%m/%Y %H:%M} UTC  {letter.summary}")
+    print(f"{len(letters)} message(s) dans {queue.name}." if letters else f"{queue.name} est vide.")
+    return 0
+
+
+def dead_letters_send_back(args: argparse.Namespace) -> int:
+    queue = _dead_letter_queue(args.queue)
+    moved = queue.send_back()
+    print(
+        f"{moved} message(s) renvoyé(s) de {queue.name} vers leur file : ils vont être retraités."
+    )
+    left = queue.waiting()
+    if left:
+        print(f"{len(left)} message(s) encore en attente : relancer la commande.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -246,6 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
     replay_parser = commands.add_parser("replay", help="rejouer un fichier déjà déposé")
     replay_parser.add_argument("key", help="ex. incoming/region-idf/paiements_2026-11.csv")
     replay_parser.set_defaults(run=replay)
+
+    dead_letters = commands.add_parser(
+        "dead-letters", help="files d'erreur (messages qui ont échoué plusieurs fois)"
+    ).add_subparsers(dest="action", required=True)
+    for name, run, help_text in (
+        ("list", dead_letters_list, "ce qui attend dans la file d'erreur"),
+        ("send-back", dead_letters_send_back, "renvoyer tout vers la file d'origine"),
+    ):
+        action = dead_letters.add_parser(name, help=help_text)
+        action.add_argument("queue", choices=tuple(QUEUE_VARIABLES))
+        action.set_defaults(run=run)
 
     terms = commands.add_parser("terms", help="conditions générales d'utilisation").add_subparsers(
         dest="action", required=True

@@ -84,3 +84,51 @@ def test_an_operator_publishes_a_new_cgu_version(
     assert "déjà publiée" in output.err
     assert "Version en vigueur : 2027-01" in output.out
     assert get_container().terms.repository.current_version() == "2027-01"
+
+
+def test_an_operator_lists_a_dead_letter_then_sends_it_back_to_be_processed(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    run("funder", "set", "region-x", "--name", "Région X")
+    drop("region-x", "dossiers_c.csv", DOSSIERS)
+    sqs = boto3.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=aws["FunderFilesQueueName"])["QueueUrl"]
+    dlq_url = sqs.get_queue_url(QueueName=aws["FunderFilesDeadLetterQueueName"])["QueueUrl"]
+    # The file's event, as the queue hands it to the dead-letter queue after its failed tries.
+    [event] = sqs.receive_message(QueueUrl=queue_url)["Messages"]
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=event["Body"])
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=event["ReceiptHandle"])
+    capsys.readouterr()
+
+    assert run("dead-letters", "list", "funder-files") == 0
+    listed = capsys.readouterr().out
+    assert "fichier incoming/region-x/dossiers_c.csv" in listed
+    assert "1 message(s) dans portail-stagiaire-test-funder-files-dlq." in listed
+
+    assert run("dead-letters", "send-back", "funder-files") == 0  # right after the listing
+    assert "1 message(s) renvoyé(s)" in capsys.readouterr().out
+    assert run_queue() == 1
+    assert report("region-x", "dossiers_c.csv")["Dossiers créés"] == "1"
+    assert run("dead-letters", "list", "funder-files") == 0
+    assert "portail-stagiaire-test-funder-files-dlq est vide." in capsys.readouterr().out
+
+
+def test_a_dead_payment_mail_is_listed_without_personal_data_nor_secret(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.get_queue_url(QueueName=aws["NotificationsDeadLetterQueueName"])["QueueUrl"]
+    for body in (
+        {"kind": "new-payment", "funder": "region-x", "reference": "P-1"},
+        {"kind": "recovery", "ticket": "secret-du-ticket", "funder": "region-x", "client_ip": "1"},
+    ):
+        sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(body))
+    assert run("dead-letters", "list", "notifications") == 0
+    listed = capsys.readouterr().out
+    assert "avis de paiement region-x P-1" in listed
+    assert "code « Mot de passe oublié » (region-x)" in listed
+    assert "secret-du-ticket" not in listed
