@@ -143,6 +143,18 @@ class FranceConnectClient:
         return ProviderLogin(id_token=id_token, claims=claims)
 
     def _exchange(self, code: str) -> dict[str, Any]:
+        secret_was_cached = self._secret is not None
+        status, body = self._post_token(code)
+        if status == 401 and secret_was_cached:
+            # The operators rotated the secret since this container read it: read it again, once.
+            # FranceConnect refuses the client before it looks at the code, which stays valid.
+            self._secret = None
+            status, body = self._post_token(code)
+        if status != 200:
+            raise FranceConnectError(f"token: HTTP {status} {_oauth_error(body)}")
+        return _parse_json("token", body)
+
+    def _post_token(self, code: str) -> tuple[int, bytes]:
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -156,9 +168,7 @@ class FranceConnectClient:
             data=urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
-        if status != 200:
-            raise FranceConnectError(f"token: HTTP {status} {_oauth_error(body)}")
-        return _parse_json("token", body)
+        return status, body
 
     def _secret_value(self) -> str:
         if self._secret is None:  # from Secrets Manager in AWS: fetched once per container

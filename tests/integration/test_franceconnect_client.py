@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -56,7 +56,9 @@ def client(fake: FakeFranceConnect, provider_clock: Clock) -> Iterator[FranceCon
     fake.clear_faults()  # a test that failed early leaves no fault behind
 
 
-def make_client(base_url: str, secret: str = LOCAL_CLIENT_SECRET) -> FranceConnectClient:
+def make_client(
+    base_url: str, secret: str | Callable[[], str] = LOCAL_CLIENT_SECRET
+) -> FranceConnectClient:
     return FranceConnectClient(
         ClientSettings(
             base_url=base_url,
@@ -64,7 +66,7 @@ def make_client(base_url: str, secret: str = LOCAL_CLIENT_SECRET) -> FranceConne
             redirect_uri=f"{PORTAL}/franceconnect/retour",
             post_logout_redirect_uri=f"{PORTAL}/franceconnect/deconnecte",
         ),
-        client_secret=lambda: secret,
+        client_secret=secret if callable(secret) else lambda: secret,
     )
 
 
@@ -272,3 +274,20 @@ def test_the_provider_refuses_a_logout_without_its_parameters(fake):
     assert status == 400
     assert "« id_token_hint » est obligatoire" in page
     assert "« post_logout_redirect_uri » est obligatoire" in page
+
+
+def test_a_rotated_secret_is_read_again_once_and_the_login_goes_on(fake):
+    # The container read the old secret; the operators then put the new one in Secrets Manager.
+    stored = ["pas-le-bon-secret"]
+    reads: list[str] = []
+
+    def secrets_manager() -> str:
+        reads.append(stored[0])
+        return stored[0]
+
+    client = make_client(fake.url, secrets_manager)
+    with pytest.raises(FranceConnectError, match="HTTP 401 invalid_client"):
+        log_in(client)  # read once, refused: a wrong secret is not read again in a loop
+    stored[0] = LOCAL_CLIENT_SECRET  # the rotation
+    assert log_in(client).claims["given_name"] == "Angela Claire Louise"
+    assert reads == ["pas-le-bon-secret", LOCAL_CLIENT_SECRET]
