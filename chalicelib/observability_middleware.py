@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import uuid4
 
 from chalicelib.observability import logger, metrics
 
@@ -16,7 +17,8 @@ def _correlation_id(event: Any) -> str | None:
 
 
 def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    logger.set_correlation_id(_correlation_id(event))
+    # Locally (chalice's gateway gives no request id) a fresh one still ties a request's logs.
+    logger.set_correlation_id(_correlation_id(event) or str(uuid4()))
     try:
         return get_response(event)
     finally:

@@ -16,6 +16,7 @@ from chalice import Blueprint
 from chalice.app import Request, Response
 
 from chalicelib.container import get_container
+from chalicelib.observability import logger
 from chalicelib.services.funders import Funder, is_valid_funder_code, list_funders
 from chalicelib.web.rendering import HTML, error_page, html_page, not_found_page
 
@@ -124,7 +125,7 @@ def html_error_pages(request: Request, get_response: Callable[[Request], Respons
     if response.status_code == 404:
         return not_found_page()
     if response.status_code >= 500:
-        return error_page(response.status_code)
+        return error_page(response.status_code, logger.get_correlation_id())
     return response
 
 

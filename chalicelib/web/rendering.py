@@ -59,6 +59,9 @@ def not_found_page(message: str | None = None) -> Response:
     return html_page("not_found.html", status_code=404, message=message)
 
 
-def error_page(status_code: int = 500) -> Response:
-    """The French error page: no technical detail, the cause goes to the logs."""
-    return html_page("error.html", status_code=status_code, error_code=status_code)
+def error_page(status_code: int = 500, reference: str | None = None) -> Response:
+    """The French error page: no technical detail, the cause goes to the logs. The reference is
+    the request's correlation id, which finds those logs when someone reports the error."""
+    return html_page(
+        "error.html", status_code=status_code, error_code=status_code, reference=reference
+    )

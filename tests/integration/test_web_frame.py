@@ -11,6 +11,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.container import get_container
+from chalicelib.observability_middleware import observe
 from chalicelib.services.funders import (
     RESERVED_CODES,
     Funder,
@@ -252,6 +253,7 @@ def test_static_path_traversal_and_unknown_files_are_refused(client, path):
 
 def test_chalice_errors_become_french_pages_but_not_in_the_api():
     error_app = Chalice(app_name="error-pages")
+    error_app.register_middleware(observe, "all")
     error_app.register_middleware(security_headers(hsts=False), "http")
     error_app.register_middleware(html_error_pages, "http")
 
@@ -273,6 +275,8 @@ def test_chalice_errors_become_french_pages_but_not_in_the_api():
         assert response.status_code == 500
         assert h1(html) == "Une erreur est survenue"
         assert "détail technique" not in html
+        # The correlation id of the request's logs (API Gateway's request id once deployed).
+        assert re.search(r"Référence de l’erreur, utile au support : [0-9a-f-]{36}<", html)
         assert response.headers["Content-Security-Policy"]
         assert response.headers["Cache-Control"] == "no-store"
         assert h1(error_client.http.get("/absent").body.decode("utf-8")) == "Page non trouvée"
