@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 ASSETS_STAMP := chalicelib/web/static/dsfr/.built
 
-.PHONY: setup run test lint format bench package clean
+.PHONY: setup run test lint format bench package clean screenshots
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -40,6 +40,10 @@ format: $(PY_STAMP)
 
 bench: setup
 	$(PY) -m bench
+
+# The README's screenshots, in docs/screenshots/ (its own local stack; see local/screenshots.py).
+screenshots: setup
+	$(PY) -m local.screenshots
 
 # The Lambda package of a stage (default dev), its size beside the budget.
 STAGE ?= dev

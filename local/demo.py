@@ -62,7 +62,7 @@ def load_demo(say: Callable[[str], None], wait_for: Callable[[], None]) -> None:
     # Dossiers first: a payment file only accepts dossiers the portal already knows.
     for kind in ("dossiers", "paiements"):
         for path in sorted(DEMO_DIR.glob(f"{kind}_*.csv")):
-            funder_code = path.stem.removeprefix(f"{kind}_")
+            funder_code = demo_file_funder(path, kind)
             container.exchange.put(f"incoming/{funder_code}/{path.name}", path.read_bytes())
         wait_for()
     if container.terms.repository.get(TERMS_VERSION) is None:
@@ -74,6 +74,12 @@ def load_demo(say: Callable[[str], None], wait_for: Callable[[], None]) -> None:
         f"compte prêt {READY.email} / {READY.password}, organisme {READY_STAFF.email} / "
         f"{READY_STAFF.password} sur /organisme/."
     )
+
+
+def demo_file_funder(path: Path, kind: str) -> str:
+    """`dossiers_region-idf.csv` and `dossiers_region-idf.parcours-guide.csv` are both files of
+    region-idf: what follows a dot only tells apart several files of one funder."""
+    return path.stem.removeprefix(f"{kind}_").partition(".")[0]
 
 
 def create_ready_account() -> None:

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from local.background import CHROMIUM, CHROMIUM_ARGS, background_stack, free_port
+from local.background import PROJECT_DIR as PROJECT_DIR
+
 CAPTCHA_ANSWER = "424242"
-STARTUP_SECONDS = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+_free_port = free_port  # test_local_stack.py starts its own stacks on free ports
 
 
 class RunningStack:
@@ -55,58 +46,14 @@ class RunningStack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     outbox = tmp_path_factory.mktemp("outbox")
-    aws_port, app_port, franceconnect_port = _free_port(), _free_port(), _free_port()
     log_path = tmp_path_factory.mktemp("stack") / "stack.log"
     environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
+        "CAPTCHA_TEST_ANSWER": CAPTCHA_ANSWER,
+        # Every journey comes from 127.0.0.1: widen the per-address limits (local stage only).
+        "RATE_LIMIT_MULTIPLIER": "50",
     }
-    environment["CAPTCHA_TEST_ANSWER"] = CAPTCHA_ANSWER
-    # Every journey comes from 127.0.0.1: widen the per-address limits (local stage only).
-    environment["RATE_LIMIT_MULTIPLIER"] = "50"
-    environment["PYTHONUNBUFFERED"] = "1"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local.stack",
-                "--aws-port",
-                str(aws_port),
-                "--app-port",
-                str(app_port),
-                "--fc-port",
-                str(franceconnect_port),
-                "--outbox",
-                str(outbox),
-            ],
-            cwd=PROJECT_DIR,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://localhost:{app_port}"
-    try:
-        _wait_until_ready(process, log_path)
-        yield RunningStack(url, outbox, f"http://127.0.0.1:{aws_port}")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("la pile locale s'est arrêtée :\n" + log_path.read_text()[-4000:])
-        if "pile locale prête" in log_path.read_text():
-            return
-        time.sleep(0.3)
-    raise RuntimeError("la pile locale n'a pas démarré à temps :\n" + log_path.read_text()[-4000:])
+    with background_stack(outbox, log_path, environment) as running:
+        yield RunningStack(running.url, running.outbox, running.aws_url)
 
 
 @pytest.fixture(scope="session")
@@ -114,18 +61,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

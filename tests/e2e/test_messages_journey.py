@@ -15,6 +15,7 @@ import pytest
 from local.demo import READY, READY_STAFF
 from tests.e2e.conftest import PROJECT_DIR
 from tests.support.browser import assert_accessible
+from tests.support.journeys import log_in, log_out
 
 pytestmark = pytest.mark.e2e
 
@@ -56,18 +57,6 @@ def invite_staff(stack, email: str) -> str:
     match = re.search(r"Mot de passe provisoire : (\S+)", mail)
     assert match, mail
     return match.group(1)
-
-
-def log_in(page, path: str, email: str, password: str) -> None:
-    page.goto(path)
-    page.get_by_label("Utilisateur").fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Connexion").click()
-
-
-def log_out(page) -> None:
-    page.get_by_role("button", name="Se déconnecter").click()
-    page.wait_for_url("**/?message=deconnecte")
 
 
 def second_window(page, stack):

@@ -7,14 +7,9 @@ import re
 
 import pytest
 
-from tests.e2e.test_recovery_journey import (
-    ANSWER,
-    main_text,
-    sign_up_and_finish_first_login,
-    wait_for_mail_with,
-    window,
-)
+from tests.e2e.test_recovery_journey import ANSWER, sign_up_and_finish_first_login
 from tests.support.browser import assert_accessible
+from tests.support.journeys import main_text, wait_for_mail_with, window
 
 pytestmark = pytest.mark.e2e
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from tests.e2e.conftest import CAPTCHA_ANSWER
 from tests.support.browser import assert_accessible
+from tests.support.journeys import OPERATION, main_text, solve, wait_for_mail_with, window
 
 pytestmark = pytest.mark.e2e
 
@@ -34,23 +34,6 @@ PEOPLE = {
 FIRST_PASSWORD = "Premier-Passage-2026"
 RECOVERED_PASSWORD = "Retour-Au-Portail-2027"
 QUESTION, ANSWER = "Ville de mon enfance ?", "Roubaix"
-OPERATION = re.compile(r"Combien font (\d+) (plus|moins) (\d+) \?")
-
-
-def window(page) -> str:
-    return "phone" if page.viewport_size["width"] < 500 else "desktop"
-
-
-def wait_for_mail_with(stack, address: str, pattern: str, timeout: float = 30.0) -> re.Match:
-    """The newest mail to `address` matching `pattern` (mails leave through the queue)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for mail in reversed(stack.mails_to(address)):
-            found = re.search(pattern, mail)
-            if found:
-                return found
-        time.sleep(0.3)
-    raise AssertionError(f"aucun courriel « {pattern} » pour {address}")
 
 
 def sign_up_and_finish_first_login(page, stack, person: dict[str, str], no_dossier: bool) -> None:
@@ -86,18 +69,6 @@ def sign_up_and_finish_first_login(page, stack, person: dict[str, str], no_dossi
     page.wait_for_url("**/cgu")
     page.get_by_role("button", name="Accepter").click()
     page.wait_for_url("**/formations")
-
-
-def main_text(page) -> str:
-    """The visible text of the page's main part, non-breaking spaces read as spaces."""
-    return " ".join(page.locator("main").inner_text().replace("\u00a0", " ").split())
-
-
-def solve(page) -> str:
-    label = page.get_by_label(OPERATION).get_attribute("id")
-    text = page.locator(f"label[for='{label}']").inner_text()
-    first, word, second = OPERATION.search(text).groups()
-    return str(int(first) + int(second) if word == "plus" else int(first) - int(second))
 
 
 def test_a_trainee_who_forgot_the_password_chooses_a_new_one_and_logs_in(page, stack) -> None:

@@ -1,0 +1,53 @@
+"""Steps and readings shared by the end-to-end journeys (Playwright pages on the local stack)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+OPERATION = re.compile(r"Combien font (\d+) (plus|moins) (\d+) \?")
+
+
+def window(page: Any) -> str:
+    """« phone » or « desktop »: the `page` fixture's two window sizes."""
+    return "phone" if page.viewport_size["width"] < 500 else "desktop"
+
+
+def wait_for_mail_with(stack: Any, address: str, pattern: str, timeout: float = 30.0) -> re.Match:
+    """The newest mail to `address` matching `pattern` (mails leave through the queue)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for mail in reversed(stack.mails_to(address)):
+            found = re.search(pattern, mail)
+            if found:
+                return found
+        time.sleep(0.3)
+    raise AssertionError(f"aucun courriel « {pattern} » pour {address}")
+
+
+def main_text(page: Any) -> str:
+    """The visible text of the page's main part, non-breaking spaces read as spaces."""
+    return " ".join(page.locator("main").inner_text().replace("\u00a0", " ").split())
+
+
+def solve(page: Any) -> str:
+    """The answer to « Mot de passe oublié »'s small operation."""
+    label = page.get_by_label(OPERATION).get_attribute("id")
+    text = page.locator(f"label[for='{label}']").inner_text()
+    first, word, second = OPERATION.search(text).groups()
+    return str(int(first) + int(second) if word == "plus" else int(first) - int(second))
+
+
+def log_in(page: Any, path: str, email: str, password: str) -> None:
+    """« Identification » on the login page at `path`, then « Connexion »."""
+    page.goto(path)
+    page.get_by_label("Utilisateur").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Connexion").click()
+
+
+def log_out(page: Any) -> None:
+    """The icon at the top right, back to the login page."""
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/?message=deconnecte")
