@@ -8,7 +8,10 @@ from chalicelib.api import messages as messages_api
 from chalicelib.api import trainings as trainings_api
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
-from chalicelib.events.notifications import handle_notification_messages
+from chalicelib.events.notifications import (
+    handle_notification_messages,
+    handle_security_mail_messages,
+)
 from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
 from chalicelib.web import franceconnect as franceconnect_web
@@ -52,3 +55,6 @@ handle_funder_file_messages = app.on_sqs_message(
 handle_notification_messages = app.on_sqs_message(
     queue=settings.notifications_queue, batch_size=10, name="notifications"
 )(handle_notification_messages)
+handle_security_mail_messages = app.on_sqs_message(
+    queue=settings.security_mails_queue, batch_size=10, name="security_mails"
+)(handle_security_mail_messages)

@@ -119,7 +119,11 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
-QUEUE_VARIABLES = {"funder-files": "FUNDER_FILES_QUEUE", "notifications": "NOTIFICATIONS_QUEUE"}
+QUEUE_VARIABLES = {
+    "funder-files": "FUNDER_FILES_QUEUE",
+    "notifications": "NOTIFICATIONS_QUEUE",
+    "security-mails": "SECURITY_MAILS_QUEUE",
+}
 
 
 def _dead_letter_queue(queue: str) -> DeadLetterQueue:

@@ -115,6 +115,12 @@ class Container:
         return SqsNotificationQueue(self.client("sqs"), self.settings.notifications_queue)
 
     @cached_property
+    def security_mail_queue(self) -> SqsNotificationQueue:
+        from chalicelib.adapters.notification_queue import SqsNotificationQueue
+
+        return SqsNotificationQueue(self.client("sqs"), self.settings.security_mails_queue)
+
+    @cached_property
     def new_payment_notifier(self) -> NewPaymentNotifier:
         from chalicelib.services.notifications import NewPaymentNotifier
 
@@ -280,7 +286,7 @@ class Container:
             accounts=self.accounts,
             challenges=self.challenges,
             challenge_store=DynamoChallengeRepository(),
-            queue=self.notification_queue,
+            queue=self.security_mail_queue,
             sessions=self.sessions,
             # The same counters as the login's: a wrong secret answer counts as a login failure.
             throttle=self.login_throttle,

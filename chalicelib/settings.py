@@ -35,6 +35,7 @@ class Settings:
     documents_bucket: str
     funder_files_queue: str
     notifications_queue: str
+    security_mails_queue: str
     mail_sender: str
     public_base_url: str
     mail_configuration_set: str | None = None
@@ -134,6 +135,7 @@ class Settings:
             "documents_bucket": required("DOCUMENTS_BUCKET"),
             "funder_files_queue": required("FUNDER_FILES_QUEUE"),
             "notifications_queue": required("NOTIFICATIONS_QUEUE"),
+            "security_mails_queue": required("SECURITY_MAILS_QUEUE"),
         }
         if problems:
             raise SettingsError("Invalid settings: " + "; ".join(problems) + ".")

@@ -40,6 +40,7 @@ OUTPUT_TO_ENVIRONMENT = {
     "DocumentsBucketName": "DOCUMENTS_BUCKET",
     "FunderFilesQueueName": "FUNDER_FILES_QUEUE",
     "NotificationsQueueName": "NOTIFICATIONS_QUEUE",
+    "SecurityMailsQueueName": "SECURITY_MAILS_QUEUE",
     "MailConfigurationSetName": "MAIL_CONFIGURATION_SET",
     "FranceConnectSecretName": "FRANCECONNECT_SECRET_NAME",
 }

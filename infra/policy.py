@@ -104,19 +104,26 @@ def lambda_policy(stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN) -> dict[st
             ],
             "Resource": f"arn:aws:sqs:*:*:{prefix}-funder-files",
         },
-        {
-            # Ingestion queues the new-payment mails; the notifications handler consumes them.
-            "Sid": "QueueAndConsumeNotifications",
-            "Effect": "Allow",
-            "Action": [
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
-                "sqs:ReceiveMessage",
-                "sqs:SendMessage",
-            ],
-            "Resource": f"arn:aws:sqs:*:*:{prefix}-notifications",
-        },
+        # Ingestion queues the new-payment mails, « Mot de passe oublié » its codes; the mail
+        # handlers consume them.
+        *(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                    "sqs:SendMessage",
+                ],
+                "Resource": f"arn:aws:sqs:*:*:{prefix}-{queue}",
+            }
+            for sid, queue in (
+                ("QueueAndConsumeNotifications", "notifications"),
+                ("QueueAndConsumeSecurityMails", "security-mails"),
+            )
+        ),
         {
             # Sending needs both the identity and, when the mail names it, the configuration set.
             "Sid": "SendMail",

@@ -142,7 +142,13 @@ class LocalStack:
             say=self.say,
             label="notifications",
         )
-        for target in (outbox.run, poller.run, notifications.run):
+        security_mails = QueuePoller(
+            queue_name=os.environ["SECURITY_MAILS_QUEUE"],
+            handler=portal.handle_security_mail_messages,
+            say=self.say,
+            label="courriels de sécurité",
+        )
+        for target in (outbox.run, poller.run, notifications.run, security_mails.run):
             thread = threading.Thread(target=target, args=(self._stop,), daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -1,5 +1,7 @@
 """Mails queued by ingestion (« un nouveau paiement est disponible ») and by « Mot de passe
-oublié » (the code or a temporary password), delivered off their request path."""
+oublié » (the code or a temporary password), delivered off their request path. Each kind has its
+queue, so that a payment day's mails never hold back a code someone waits for; a message says
+its kind, so one handler serves both."""
 
 from __future__ import annotations
 
@@ -26,3 +28,8 @@ def handle_notification_messages(event: SQSEvent) -> None:
             sent += container.new_payment_notifier.deliver(notification)
     metrics.add_metric(name="NewPaymentMailsSent", unit=MetricUnit.Count, value=sent)
     metrics.add_metric(name="RecoveryMailsSent", unit=MetricUnit.Count, value=recovery_sent)
+
+
+def handle_security_mail_messages(event: SQSEvent) -> None:
+    """The security mails' queue: the same handling, under its own Lambda name."""
+    handle_notification_messages(event)

@@ -43,7 +43,7 @@ def test_a_mobile_app_recovers_a_password(api: Api) -> None:
     unknown = ask(api, "personne@example.fr")
     assert known["message"] == unknown["message"] and known["expires_in"] == 1800
     assert known.keys() == unknown.keys() and known["recovery_id"] != unknown["recovery_id"]
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     code = mailed(LUCAS["email"], r"Votre code : (\d{8})")
 
     wrong = api.call(
@@ -77,7 +77,7 @@ def test_a_mobile_app_recovers_a_password(api: Api) -> None:
 def test_answers_are_throttled_like_logins(api: Api) -> None:
     complete_first_login(api)
     started = ask(api, LUCAS["email"])
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     code = mailed(LUCAS["email"], r"Votre code : (\d{8})")
     reset_id = api.call(
         "POST", "/api/v1/recovery/code", {"recovery_id": started["recovery_id"], "code": code}

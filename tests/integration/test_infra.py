@@ -276,6 +276,7 @@ def test_the_template_alarms_on_dead_letters_5xx_throttles_and_lambda_errors() -
     assert alarms == {
         "portail-stagiaire-${Stage}-funder-files-dlq-not-empty",
         "portail-stagiaire-${Stage}-notifications-dlq-not-empty",
+        "portail-stagiaire-${Stage}-security-mails-dlq-not-empty",
         "portail-stagiaire-${Stage}-api-5xx",
         "portail-stagiaire-${Stage}-lambda-errors",
         "portail-stagiaire-${Stage}-lambda-throttles",

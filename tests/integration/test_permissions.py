@@ -65,6 +65,7 @@ USED_BY_LAMBDA = {
     },
     ("ConsumeFunderFiles", "sqs:GetQueueAttributes"): "the event source mapping reads the queue",
     ("QueueAndConsumeNotifications", "sqs:GetQueueAttributes"): "the event source mapping",
+    ("QueueAndConsumeSecurityMails", "sqs:GetQueueAttributes"): "the event source mapping",
     # S3 events of the versioned exchange bucket name the version; moto's events leave it out.
     ("ReadFunderFiles", "s3:GetObjectVersion"): "real S3 events carry a versionId",
 }
@@ -75,6 +76,7 @@ def _journey(camille: WebClient) -> list[Call]:
     Mes messages on both sides, Mot de passe oublié, the FranceConnect secret, logout."""
     lucas = WebClient(camille.client, source_ip="192.0.2.30")
     funder_files, notifications = queue_runner("funder-files"), queue_runner("notifications")
+    security_mails = queue_runner("security-mails")
     with record_aws_calls() as calls:
         sign_up(lucas)
         notifications()
@@ -99,7 +101,7 @@ def _journey(camille: WebClient) -> list[Call]:
         page = lucas.get("/formations")
         lucas.post("/deconnexion", {"csrf": page.hidden("csrf")})
         ask_for_a_code(lucas, LUCAS["email"])
-        notifications()
+        security_mails()
         enter_code(lucas, mailed_code(LUCAS["email"]))
         assert choose_password(lucas, "Lille").status == 303
         assert log_in(lucas, LUCAS["email"], RESET_PASSWORD).location == "/formations"
@@ -173,6 +175,7 @@ def test_every_table_bucket_queue_and_secret_of_the_template_is_used(
     operators_only = {
         aws["FunderFilesDeadLetterQueueName"],
         aws["NotificationsDeadLetterQueueName"],
+        aws["SecurityMailsDeadLetterQueueName"],
     }
     names: dict[str, Any] = {
         key: value

@@ -95,7 +95,7 @@ def test_a_trainee_chooses_a_new_password_and_every_session_ends(lucas: WebClien
     asked = ask_for_a_code(web, LUCAS["email"].upper())
     assert (asked.status, asked.location) == (303, f"{START}/code")
     assert "un code à 8 chiffres, valable 30 minutes" in web.get(asked.location).text
-    assert run_queue(queue="notifications") == 1
+    assert run_queue(queue="security-mails") == 1
     subject, text = mails_to(LUCAS["email"])[-1]
     assert subject == "Votre code pour choisir un nouveau mot de passe"
     entered = enter_code(web, mailed_code(LUCAS["email"]))
@@ -137,10 +137,10 @@ def test_known_and_unknown_addresses_cost_the_same_aws_calls(
     mailed: list[str] = []
     queued: list[str] = []
     sent_mail = container.mailer.send
-    queue_write = container.notification_queue.enqueue
+    queue_write = container.security_mail_queue.enqueue
     monkeypatch.setattr(container.mailer, "send", lambda mail: mailed.append(mail.to))
     monkeypatch.setattr(
-        container.notification_queue,
+        container.security_mail_queue,
         "enqueue",
         lambda items: (queued.extend(type(item).__name__ for item in items), queue_write(items)),
     )
@@ -164,7 +164,7 @@ def test_known_and_unknown_addresses_cost_the_same_aws_calls(
     assert costs[0][1] == [] and costs[0][2] == ["RecoveryRequest"]
     # Off the request path, the worker mails the known address only.
     monkeypatch.setattr(container.mailer, "send", sent_mail)
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     assert [subject for subject, _ in mails_to("personne@example.fr")] == []
     assert mails_to(LUCAS["email"])[-1][0] == "Votre code pour choisir un nouveau mot de passe"
 
@@ -172,7 +172,7 @@ def test_known_and_unknown_addresses_cost_the_same_aws_calls(
 def test_the_code_serves_once_for_30_minutes_and_5_tries(lucas: WebClient) -> None:
     web = a_browser(lucas)
     ask_for_a_code(web, LUCAS["email"])
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     code = mailed_code(LUCAS["email"])
     wrong = "00000000" if code != "00000000" else "11111111"
     for _ in range(5):
@@ -182,7 +182,7 @@ def test_the_code_serves_once_for_30_minutes_and_5_tries(lucas: WebClient) -> No
 
     web = a_browser(lucas)
     ask_for_a_code(web, LUCAS["email"])
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     for item in ChallengeItem.scan():  # test inspection only: 30 minutes later
         if item.purpose == "recovery-code":
             item.update(actions=[ChallengeItem.expires_at.set(datetime.now(UTC))])
@@ -190,7 +190,7 @@ def test_the_code_serves_once_for_30_minutes_and_5_tries(lucas: WebClient) -> No
 
     web = a_browser(lucas)
     ask_for_a_code(web, LUCAS["email"])
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     code = mailed_code(LUCAS["email"])
     ticket_cookie = {name: value for name, value in web.cookies.items() if "recovery-code" in name}
     assert enter_code(web, code).location == f"{START}/nouveau-mot-de-passe"
@@ -204,7 +204,7 @@ def test_the_code_serves_once_for_30_minutes_and_5_tries(lucas: WebClient) -> No
 def test_wrong_answers_count_like_login_failures(lucas: WebClient) -> None:
     web = a_browser(lucas)
     ask_for_a_code(web, LUCAS["email"])
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     enter_code(web, mailed_code(LUCAS["email"]))
     for _ in range(4):
         page = choose_password(web, "Paris")
@@ -227,7 +227,7 @@ def test_an_account_that_never_finished_its_first_login_gets_a_temporary_passwor
     web = a_browser(portal)
     asked = ask_for_a_code(web, LUCAS["email"])
     assert asked.location == f"{START}/code"  # the same screen as for everyone
-    run_queue(queue="notifications")
+    run_queue(queue="security-mails")
     subject, _text = mails_to(LUCAS["email"])[-1]
     assert subject == "Votre nouveau mot de passe provisoire"
     fresh = temporary_password(LUCAS["email"])

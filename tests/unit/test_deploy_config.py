@@ -24,6 +24,7 @@ OUTPUTS = {
     "DocumentsBucketName": "portail-stagiaire-dev-documents-111122223333",
     "FunderFilesQueueName": "portail-stagiaire-dev-funder-files",
     "NotificationsQueueName": "portail-stagiaire-dev-notifications",
+    "SecurityMailsQueueName": "portail-stagiaire-dev-security-mails",
     "FunderFilesQueueArn": "arn:aws:sqs:eu-west-3:111122223333:portail-stagiaire-dev-funder-files",
     "MailConfigurationSetName": "portail-stagiaire-dev",
     "FranceConnectSecretName": "portail-stagiaire/dev/franceconnect-client-secret",
@@ -39,6 +40,7 @@ def test_environment_from_outputs_names_every_resource_of_the_app():
         "DOCUMENTS_BUCKET": "portail-stagiaire-dev-documents-111122223333",
         "FUNDER_FILES_QUEUE": "portail-stagiaire-dev-funder-files",
         "NOTIFICATIONS_QUEUE": "portail-stagiaire-dev-notifications",
+        "SECURITY_MAILS_QUEUE": "portail-stagiaire-dev-security-mails",
         "MAIL_CONFIGURATION_SET": "portail-stagiaire-dev",
         "FRANCECONNECT_SECRET_NAME": "portail-stagiaire/dev/franceconnect-client-secret",
     }

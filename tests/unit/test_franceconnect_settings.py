@@ -19,6 +19,7 @@ BASE = {
     "DOCUMENTS_BUCKET": "documents",
     "FUNDER_FILES_QUEUE": "funder-files",
     "NOTIFICATIONS_QUEUE": "notifications",
+    "SECURITY_MAILS_QUEUE": "security-mails",
     "MAIL_SENDER": "ne-pas-repondre@portail-stagiaire.example.gouv.fr",
     "PUBLIC_BASE_URL": "https://portail-stagiaire.example.gouv.fr",
 }

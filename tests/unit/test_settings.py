@@ -14,6 +14,7 @@ VALID = {
     "DOCUMENTS_BUCKET": "documents",
     "FUNDER_FILES_QUEUE": "funder-files",
     "NOTIFICATIONS_QUEUE": "notifications",
+    "SECURITY_MAILS_QUEUE": "security-mails",
     "MAIL_SENDER": "ne-pas-repondre@portail.example.gouv.fr",
     "PUBLIC_BASE_URL": "https://portail.example.gouv.fr/",
 }

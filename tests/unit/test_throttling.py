@@ -270,6 +270,7 @@ def test_the_multiplier_is_refused_outside_the_local_and_test_stages() -> None:
         "DOCUMENTS_BUCKET": "d",
         "FUNDER_FILES_QUEUE": "q",
         "NOTIFICATIONS_QUEUE": "n",
+        "SECURITY_MAILS_QUEUE": "s",
         "MAIL_SENDER": "a@b.fr",
         "PUBLIC_BASE_URL": "https://portail.example.gouv.fr",
         "RATE_LIMIT_MULTIPLIER": "50",
