@@ -10,7 +10,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.auth import ApiSession, authenticate
-from chalicelib.api.bodies import read_fields
+from chalicelib.api.bodies import invalid_request, read_fields
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.container import get_container
 from chalicelib.services.accounts import AccountKind
@@ -19,6 +19,10 @@ from chalicelib.services.messages import KEY_SEPARATOR, training_key
 from chalicelib.web.messages import note_unsent_mail
 
 blueprint = Blueprint(__name__)
+
+# A cursor of ours (next_cursor) is far shorter; a longer one is not ours, so it is refused.
+MAX_CURSOR_LENGTH = 200
+BAD_CURSOR = "Ce curseur n’est pas valable : reprenez la liste depuis le début."
 
 NO_MESSAGES = "« Mes messages » n’est proposé pour aucune de vos formations."
 NO_THREAD = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."
@@ -95,7 +99,9 @@ def unread_count() -> Response:
 @api_view
 def list_threads() -> Response:
     current = _trainee()
-    cursor = (blueprint.current_request.query_params or {}).get("before", "")[:200] or None
+    cursor = (blueprint.current_request.query_params or {}).get("before", "") or None
+    if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid_request(BAD_CURSOR, {"before": BAD_CURSOR})
     inbox = get_container().messages.inbox(current.session, cursor)
     if inbox is None:
         raise ApiError(404, "not_found", NO_MESSAGES)

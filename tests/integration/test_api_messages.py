@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.api.messages import BAD_CURSOR
 from local.demo import READY, READY_STAFF
 from tests.support.api import Api
 from tests.support.aws import count_dynamodb_requests
@@ -84,6 +85,9 @@ def test_limits_and_ownership_answer_in_the_error_shape(api: Api, camille: WebCl
     unknown = api.call("GET", "/api/v1/messages/threads/" + "0" * 32, token=token)
     assert (unknown.status, unknown.error["code"]) == (404, "not_found")
     assert api.call("GET", "/api/v1/messages/unread-count").status == 401
+    not_ours = api.call("GET", "/api/v1/messages/threads?before=" + "x" * 201, token=token)
+    assert (not_ours.status, not_ours.error["code"]) == (400, "invalid_request")
+    assert not_ours.error["fields"] == {"before": BAD_CURSOR}
 
 
 def test_without_a_funder_that_enables_messages_the_routes_are_404(
