@@ -9,6 +9,7 @@ import pytest
 from local.demo import READY
 from tests.e2e.conftest import CAPTCHA_ANSWER
 from tests.support.browser import assert_accessible
+from tests.support.journeys import choose_first_password, create_secret_question
 
 pytestmark = pytest.mark.e2e
 
@@ -78,16 +79,10 @@ def test_a_newcomer_signs_up_and_reaches_the_portal(page, stack) -> None:
     page.wait_for_url("**/premiere-connexion/mot-de-passe")
     assert_accessible(page)
 
-    page.get_by_label("Ancien mot de passe").fill(temporary)
-    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(NEW_PASSWORD)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Changement du mot de passe").click()
-    page.wait_for_url("**/premiere-connexion/question-secrete")
+    choose_first_password(page, temporary, NEW_PASSWORD)
     assert_accessible(page)
 
-    page.get_by_label("Question secrète").fill("Prénom de mon fils ?")
-    page.get_by_label("Réponse secrète").fill("Charles")
-    page.get_by_role("button", name="Envoyer").click()
+    create_secret_question(page, "Prénom de mon fils ?", "Charles")
     page.wait_for_url("**/cgu")
     assert_accessible(page)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import assert_accessible
+from tests.support.journeys import create_secret_question
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +41,7 @@ def test_a_newcomer_signs_up_with_franceconnect_and_logs_out_through_it(page) ->
     page.get_by_role("button", name="Continuer").click()
     page.wait_for_url("**/premiere-connexion/question-secrete")
     assert_accessible(page)
-    page.get_by_label("Question secrète").fill("Prénom de ma fille ?")
-    page.get_by_label("Réponse secrète").fill("Louise")
-    page.get_by_role("button", name="Envoyer").click()
+    create_secret_question(page, "Prénom de ma fille ?", "Louise")
     page.wait_for_url("**/cgu")
     assert_accessible(page)
     page.get_by_role("button", name="Accepter").click()
@@ -124,9 +123,7 @@ def test_the_journey_passes_the_portals_content_security_policy(browser, stack) 
         page.get_by_label("Ana Maria SILVA").check()  # born abroad, presumed date 1980-01-01
         page.get_by_role("button", name="Continuer").click()
         page.wait_for_url("**/premiere-connexion/question-secrete")
-        page.get_by_label("Question secrète").fill("Ville de naissance ?")
-        page.get_by_label("Réponse secrète").fill("Porto")
-        page.get_by_role("button", name="Envoyer").click()
+        create_secret_question(page, "Ville de naissance ?", "Porto")
         page.get_by_role("button", name="Accepter").click()
         page.wait_for_url("**/formations")
         page.get_by_role("button", name="Se déconnecter").click()

@@ -15,7 +15,16 @@ from pypdf import PdfReader
 
 from tests.e2e.conftest import CAPTCHA_ANSWER
 from tests.support.browser import assert_accessible
-from tests.support.journeys import log_out, main_text, solve, wait_for_mail_with, window
+from tests.support.journeys import (
+    choose_first_password,
+    create_secret_question,
+    enter_mailed_code,
+    log_out,
+    main_text,
+    solve,
+    wait_for_mail_with,
+    window,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -109,15 +118,9 @@ def test_a_trainee_follows_the_guide_from_step_1_to_step_8(page, stack) -> None:
     # secret question and its answer.
     page.wait_for_url("**/premiere-connexion/mot-de-passe")
     assert_accessible(page)
-    page.get_by_label("Ancien mot de passe").fill(temporary)
-    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(PERSONAL_PASSWORD)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(PERSONAL_PASSWORD)
-    page.get_by_role("button", name="Changement du mot de passe").click()
-    page.wait_for_url("**/premiere-connexion/question-secrete")
+    choose_first_password(page, temporary, PERSONAL_PASSWORD)
     assert_accessible(page)
-    page.get_by_label("Question secrète").fill(QUESTION)
-    page.get_by_label("Réponse secrète").fill(ANSWER)
-    page.get_by_role("button", name="Envoyer").click()
+    create_secret_question(page, QUESTION, ANSWER)
 
     # 5. « Conditions générales d'utilisation » : « Accepter » to go on.
     page.wait_for_url("**/cgu")
@@ -215,10 +218,7 @@ def test_a_trainee_follows_the_guide_from_step_1_to_step_8(page, stack) -> None:
     page.get_by_role("button", name="Continuer").click()
     page.wait_for_url("**/mot-de-passe-oublie/code")
     assert_accessible(page)
-    code = wait_for_mail_with(stack, person["email"], r"Votre code : (\d{8})").group(1)
-    page.get_by_label("Code reçu par courriel").fill(code)
-    page.get_by_role("button", name="Continuer").click()
-    page.wait_for_url("**/mot-de-passe-oublie/nouveau-mot-de-passe")
+    enter_mailed_code(page, stack, person["email"])
     assert QUESTION in main_text(page)
     assert_accessible(page)
     page.get_by_label("Réponse à votre question secrète").fill(ANSWER)

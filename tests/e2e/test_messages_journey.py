@@ -15,7 +15,12 @@ import pytest
 from local.demo import READY, READY_STAFF
 from tests.e2e.conftest import PROJECT_DIR
 from tests.support.browser import assert_accessible
-from tests.support.journeys import log_in, log_out
+from tests.support.journeys import (
+    choose_first_password,
+    create_secret_question,
+    log_in,
+    log_out,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -135,14 +140,8 @@ def answer_as_staff(page, email: str, temporary: str, subject: str, answer: str)
     log_in(page, "/organisme/", email, temporary)
     page.wait_for_url("**/premiere-connexion/mot-de-passe")
     assert_accessible(page)
-    page.get_by_label("Ancien mot de passe").fill(temporary)
-    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(STAFF_PASSWORD)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Changement du mot de passe").click()
-    page.wait_for_url("**/premiere-connexion/question-secrete")
-    page.get_by_label("Question secrète").fill("Ville de naissance ?")
-    page.get_by_label("Réponse secrète").fill("Lille")
-    page.get_by_role("button", name="Envoyer").click()
+    choose_first_password(page, temporary, STAFF_PASSWORD)
+    create_secret_question(page, "Ville de naissance ?", "Lille")
     page.wait_for_url("**/cgu")
     page.get_by_role("button", name="Accepter").click()
     page.wait_for_url("**/organisme/messages")

@@ -8,7 +8,16 @@ import pytest
 
 from tests.e2e.conftest import CAPTCHA_ANSWER
 from tests.support.browser import assert_accessible
-from tests.support.journeys import OPERATION, main_text, solve, wait_for_mail_with, window
+from tests.support.journeys import (
+    OPERATION,
+    choose_first_password,
+    create_secret_question,
+    enter_mailed_code,
+    main_text,
+    solve,
+    wait_for_mail_with,
+    window,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -58,14 +67,8 @@ def sign_up_and_finish_first_login(page, stack, person: dict[str, str], no_dossi
     page.get_by_label("Mot de passe", exact=True).fill(temporary.group(1))
     page.get_by_role("button", name="Connexion").click()
     page.wait_for_url("**/premiere-connexion/mot-de-passe")
-    page.get_by_label("Ancien mot de passe").fill(temporary.group(1))
-    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(FIRST_PASSWORD)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(FIRST_PASSWORD)
-    page.get_by_role("button", name="Changement du mot de passe").click()
-    page.wait_for_url("**/premiere-connexion/question-secrete")
-    page.get_by_label("Question secrète").fill(QUESTION)
-    page.get_by_label("Réponse secrète").fill(ANSWER)
-    page.get_by_role("button", name="Envoyer").click()
+    choose_first_password(page, temporary.group(1), FIRST_PASSWORD)
+    create_secret_question(page, QUESTION, ANSWER)
     page.wait_for_url("**/cgu")
     page.get_by_role("button", name="Accepter").click()
     page.wait_for_url("**/formations")
@@ -88,10 +91,7 @@ def test_a_trainee_who_forgot_the_password_chooses_a_new_one_and_logs_in(page, s
     assert "un code à 8 chiffres, valable 30 minutes" in main_text(page)
     assert_accessible(page)
 
-    code = wait_for_mail_with(stack, person["email"], r"Votre code : (\d{8})").group(1)
-    page.get_by_label("Code reçu par courriel").fill(code)
-    page.get_by_role("button", name="Continuer").click()
-    page.wait_for_url("**/mot-de-passe-oublie/nouveau-mot-de-passe")
+    enter_mailed_code(page, stack, person["email"])
     assert QUESTION in main_text(page)
     assert_accessible(page)
 

@@ -51,3 +51,28 @@ def log_out(page: Any) -> None:
     """The icon at the top right, back to the login page."""
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/?message=deconnecte")
+
+
+def choose_first_password(page: Any, temporary: str, password: str) -> None:
+    """First login, « Configuration et sécurisation du mot de passe »: the mailed password, then
+    the personal one twice; the secret question comes next."""
+    page.get_by_label("Ancien mot de passe").fill(temporary)
+    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(password)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(password)
+    page.get_by_role("button", name="Changement du mot de passe").click()
+    page.wait_for_url("**/premiere-connexion/question-secrete")
+
+
+def create_secret_question(page: Any, question: str, answer: str) -> None:
+    """First login: the secret question and its answer, then « Envoyer »."""
+    page.get_by_label("Question secrète").fill(question)
+    page.get_by_label("Réponse secrète").fill(answer)
+    page.get_by_role("button", name="Envoyer").click()
+
+
+def enter_mailed_code(page: Any, stack: Any, address: str) -> None:
+    """« Mot de passe oublié »: the code of the newest mail, then the new password's form."""
+    code = wait_for_mail_with(stack, address, r"Votre code : (\d{8})").group(1)
+    page.get_by_label("Code reçu par courriel").fill(code)
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/mot-de-passe-oublie/nouveau-mot-de-passe")
