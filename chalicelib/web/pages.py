@@ -18,7 +18,13 @@ from chalice.app import Request, Response
 from chalicelib.container import get_container
 from chalicelib.observability import logger
 from chalicelib.services.funders import Funder, is_valid_funder_code, list_funders
-from chalicelib.web.rendering import HTML, error_page, html_page, not_found_page
+from chalicelib.web.rendering import (
+    HTML,
+    error_page,
+    html_page,
+    not_found_page,
+    request_error_page,
+)
 
 blueprint = Blueprint(__name__)
 
@@ -114,7 +120,8 @@ def _legal_page(template: str) -> Response:
 
 
 def html_error_pages(request: Request, get_response: Callable[[Request], Response]) -> Response:
-    """HTTP middleware: Chalice's own 404 and 5xx answers are JSON; a person gets the French page.
+    """HTTP middleware: Chalice's own 4xx and 5xx answers are English JSON; a person gets a French
+    page.
 
     It must be registered after the security headers middleware (inside it), so that the page
     it substitutes still gets those headers. The JSON API under /api/ keeps its JSON errors.
@@ -126,6 +133,8 @@ def html_error_pages(request: Request, get_response: Callable[[Request], Respons
         return not_found_page()
     if response.status_code >= 500:
         return error_page(response.status_code, logger.get_correlation_id())
+    if response.status_code >= 400:  # a method or a content type the route does not take
+        return request_error_page(response.status_code)
     return response
 
 

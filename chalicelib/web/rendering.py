@@ -59,6 +59,11 @@ def not_found_page(message: str | None = None) -> Response:
     return html_page("not_found.html", status_code=404, message=message)
 
 
+def request_error_page(status_code: int) -> Response:
+    """The French page for a request the app cannot read: Chalice's own 405 and 415 answers."""
+    return html_page("request_error.html", status_code=status_code, error_code=status_code)
+
+
 def error_page(status_code: int = 500, reference: str | None = None) -> Response:
     """The French error page: no technical detail, the cause goes to the logs. The reference is
     the request's correlation id, which finds those logs when someone reports the error."""

@@ -41,9 +41,15 @@ def routes() -> Iterator[tuple[str, str]]:
             yield method, concrete
 
 
-def assert_clean(status: int, body: bytes, where: str) -> None:
+def assert_clean(
+    status: int, body: bytes, where: str, content_type: str | None = None, path: str = "/api/"
+) -> None:
     assert status < 500, f"{where}: {status}"
-    assert not TRACE.search(body.decode("utf-8", "replace")), f"{where}: trace in body"
+    text = body.decode("utf-8", "replace")
+    assert not TRACE.search(text), f"{where}: trace in body"
+    if status >= 400 and not path.startswith("/api/"):  # a person reads it: the French page
+        assert (content_type or "").startswith("text/html"), f"{where}: {content_type} {text[:80]}"
+        assert '<html lang="fr"' in text, where
 
 
 def test_every_route_refuses_malformed_input_without_a_server_error(portal: WebClient) -> None:
@@ -52,13 +58,29 @@ def test_every_route_refuses_malformed_input_without_a_server_error(portal: WebC
         if method == "GET":
             for query in ("", "?financeur=%00&reference=" + "x" * 5000, "?du=99/99/9999&au=x"):
                 response = client.http.get(path + query)
-                assert_clean(response.status_code, response.body, f"GET {path}{query[:30]}")
+                where = f"GET {path}{query[:30]}"
+                assert_clean(response.status_code, response.body, where)
+            # A content type no browser sends with a GET: Chalice refuses it before the view.
+            response = client.http.get(path, headers={"Content-Type": "text/plain"})
+            assert_clean(
+                response.status_code,
+                response.body,
+                f"GET {path} (text/plain)",
+                response.headers.get("Content-Type"),
+                path,
+            )
             continue
         for name, (content_type, body) in BAD_BODIES.items():
             response = client.http.request(
                 method, path, headers={"Content-Type": content_type}, body=body
             )
-            assert_clean(response.status_code, response.body, f"{method} {path} ({name})")
+            assert_clean(
+                response.status_code,
+                response.body,
+                f"{method} {path} ({name})",
+                response.headers.get("Content-Type"),
+                path,
+            )
 
 
 def test_every_route_refuses_an_expired_or_forged_session(portal: WebClient) -> None:
