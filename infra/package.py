@@ -2,12 +2,16 @@
 
 `chalice package` bundles every runtime dependency, botocore included (pynamodb needs it). The
 Lambda Python runtime already ships boto3 and botocore, so the package leaves them out: they are
-30 MB unzipped of the 50 MB budget (performance.md).
+30 MB unzipped of the 50 MB budget (performance.md). It also leaves out Pillow's AVIF codec
+(8 MB): the portal only writes PNG captchas, and Pillow imports that codec only if present.
+
+Every dependency must come as a manylinux wheel: one that chalice compiled here instead would be
+linked against this machine's libraries, not Lambda's, and the package is refused.
 
 Lambda's /var/task is read-only: without bytecode in the package, every cold start compiles each
-module it imports (a third of `import app` here). The package therefore carries the .pyc of
-every module, checked against nothing (unchecked-hash), compiled by this same Python 3.11 that
-Chalice names as the runtime.
+module it imports (a third of `import app`). The package carries the bytecode of the app's own
+modules, unchecked-hash (never compared with a source), compiled by the same Python 3.11 as the
+runtime. The libraries' would take the package past the budget.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 BUDGET_UNZIPPED = 50 * MIB
 PROVIDED_BY_LAMBDA = ("boto3/", "botocore/", "s3transfer/")
+UNUSED = ("PIL/_avif.", "pillow.libs/libavif-")
+OWN_CODE = ("app.py", "chalicelib/")
 LAMBDA_PYTHON = (3, 11)
 
 
@@ -46,16 +52,23 @@ def package(stage: str, output: Path) -> Path:
     return output / "deployment.zip"
 
 
-def without_runtime_libraries(archive: Path) -> None:
+def without_unneeded_files(archive: Path) -> None:
+    """Leaves out what Lambda provides, what the portal never loads, and any bytecode compiled
+    on this machine (chalice copies chalicelib/ as it is): `with_bytecode` adds its own."""
     trimmed = archive.with_suffix(".trimmed.zip")
     with (
         zipfile.ZipFile(archive) as source,
         zipfile.ZipFile(trimmed, "w", compression=zipfile.ZIP_DEFLATED) as target,
     ):
         for item in source.infolist():
-            if item.filename.startswith(PROVIDED_BY_LAMBDA) or any(
-                item.filename.startswith(name.rstrip("/") + "-") and ".dist-info/" in item.filename
-                for name in PROVIDED_BY_LAMBDA
+            if (
+                "__pycache__/" in item.filename
+                or item.filename.startswith(PROVIDED_BY_LAMBDA + UNUSED)
+                or any(
+                    item.filename.startswith(name.rstrip("/") + "-")
+                    and ".dist-info/" in item.filename
+                    for name in PROVIDED_BY_LAMBDA
+                )
             ):
                 continue
             target.writestr(item, source.read(item.filename))
@@ -63,7 +76,7 @@ def without_runtime_libraries(archive: Path) -> None:
 
 
 def with_bytecode(archive: Path) -> None:
-    """Adds `__pycache__/<module>.cpython-311.pyc` beside every module of the archive."""
+    """Adds `__pycache__/<module>.cpython-311.pyc` beside every module of the app's own code."""
     if sys.version_info[:2] != LAMBDA_PYTHON:
         raise SystemExit(
             "Le paquet se construit avec Python 3.11, la version du runtime Lambda "
@@ -72,18 +85,40 @@ def with_bytecode(archive: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         unpacked = Path(folder) / "package"
         with zipfile.ZipFile(archive) as source:
-            source.extractall(unpacked)
-        compiled = compileall.compile_dir(
-            unpacked,
-            quiet=2,
-            workers=0,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            source.extractall(unpacked, [n for n in source.namelist() if n.startswith(OWN_CODE)])
+        compiled = all(
+            compileall.compile_file(
+                module,
+                quiet=2,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+            for module in sorted(unpacked.rglob("*.py"))
         )
         if not compiled:
             raise SystemExit("Un module du paquet ne compile pas : voir ci-dessus.")
         with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as target:
             for pyc in sorted(unpacked.rglob("*.pyc")):
                 target.write(pyc, pyc.relative_to(unpacked).as_posix())
+
+
+def built_from_source(archive: Path) -> list[str]:
+    """The distributions whose wheel is tagged for this machine (`linux_x86_64`) rather than a
+    manylinux platform: chalice found no wheel the Lambda runtime accepts and compiled one here,
+    against this machine's libraries."""
+    local: list[str] = []
+    with zipfile.ZipFile(archive) as source:
+        for name in source.namelist():
+            if name.endswith(".dist-info/WHEEL"):
+                tags = [
+                    line.split(":", 1)[1].strip()
+                    for line in source.read(name).decode("utf-8").splitlines()
+                    if line.startswith("Tag:")
+                ]
+                if any(
+                    tag.endswith("-linux_x86_64") or tag.endswith("-linux_aarch64") for tag in tags
+                ):
+                    local.append(name.split("/", 1)[0].removesuffix(".dist-info"))
+    return sorted(local)
 
 
 def sizes(archive: Path) -> tuple[int, int]:
@@ -97,7 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=PROJECT_DIR / "build" / "package")
     args = parser.parse_args(argv)
     archive = package(args.stage, args.output)
-    without_runtime_libraries(archive)
+    local = built_from_source(archive)
+    if local:
+        print(
+            "Compilé sur cette machine faute de roue manylinux compatible avec Lambda : "
+            + ", ".join(local)
+            + ". Choisir une version qui publie une roue manylinux2014 (requirements.txt).",
+            file=sys.stderr,
+        )
+        return 1
+    without_unneeded_files(archive)
     with_bytecode(archive)
     zipped, unzipped = sizes(archive)
     verdict = "OK" if unzipped <= BUDGET_UNZIPPED else "AU-DESSUS DU BUDGET"
