@@ -43,5 +43,9 @@ class MeteredAuditLog:
         self._inner.record(account_id, event, client_ip, details)
         count(metric_name(event, (details or {}).get("method")))
 
+    def record_unattributed(self, event: str) -> None:
+        self._inner.record_unattributed(event)
+        count(metric_name(event))
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -92,6 +92,11 @@ class AuditLog(Protocol):
         details: dict[str, str] | None = None,
     ) -> None: ...
 
+    def record_unattributed(self, event: str) -> None:
+        """An event with no account to file it under (a login with an unknown address): it
+        counts in the metrics, and no trail keeps it."""
+        ...
+
 
 class Hasher(Protocol):
     def hash(self, secret: str) -> str: ...

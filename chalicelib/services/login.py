@@ -124,6 +124,8 @@ class Login:
             self._audit.record(account.account_id, "login-failure", client_ip)
             if retry_after is not None:
                 self._audit.record(account.account_id, "lockout", client_ip)
+        else:  # counted all the same: a wave of unknown addresses is what stuffing looks like
+            self._audit.record_unattributed("login-failure-unknown-account")
         return LoginResult(error=WRONG_PAIR)
 
     def log_out(self, token: str, session: Session, client_ip: str | None) -> None:

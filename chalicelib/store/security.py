@@ -123,6 +123,9 @@ class DynamoCounterRepository:
 
 
 class DynamoAuditLog:
+    def record_unattributed(self, event: str) -> None:
+        """The trail is per account: an event of no account has no place in it."""
+
     def record(
         self,
         account_id: str,

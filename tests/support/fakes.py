@@ -326,6 +326,7 @@ class AuditEvent:
 class MemoryAudit:
     def __init__(self) -> None:
         self.events: list[AuditEvent] = []
+        self.unattributed: list[str] = []
 
     def record(
         self,
@@ -335,6 +336,9 @@ class MemoryAudit:
         details: dict[str, str] | None = None,
     ) -> None:
         self.events.append(AuditEvent(account_id, event, client_ip, details))
+
+    def record_unattributed(self, event: str) -> None:
+        self.unattributed.append(event)
 
     def names(self, account_id: str | None = None) -> list[str]:
         """The events' names in order, of one account or of all."""

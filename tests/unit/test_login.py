@@ -189,6 +189,9 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_message(world):
     assert wrong_password == unknown_address == LoginResult(error=WRONG_PAIR)
     assert WRONG_PAIR == "Adresse mail ou mot de passe incorrect."
     assert world.session_store.items == {}
+    # Both count as failures: the known account in its trail, the unknown address in metrics only.
+    assert world.audit.names() == ["login-failure"]
+    assert world.audit.unattributed == ["login-failure-unknown-account"]
 
 
 def test_a_password_is_verified_even_for_an_unknown_address(world):
