@@ -56,7 +56,7 @@ def html_page(template: str, status_code: int = 200, **context: Any) -> Response
 
 def not_found_page(message: str | None = None) -> Response:
     """The French 404 page; `message` says what was not found when it helps the reader."""
-    return html_page("not_found.html", status_code=404, message=message)
+    return html_page("not_found.html", status_code=404, error_code=404, message=message)
 
 
 def request_error_page(status_code: int) -> Response:
