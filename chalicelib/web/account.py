@@ -17,9 +17,9 @@ from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
     CurrentSession,
+    anonymous_form_page,
     client_ip,
     form_data,
-    pre_session_csrf,
     pre_session_csrf_ok,
     redirect,
     session_csrf_ok,
@@ -209,18 +209,14 @@ def email_submit() -> Response:
 def _confirmation_page(
     token: str, errors: dict[str, str] | None = None, done: bool = False, status_code: int = 200
 ) -> Response:
-    csrf, cookies = pre_session_csrf(blueprint.current_request)
-    response = html_page(
+    return anonymous_form_page(
+        blueprint.current_request,
         "account_email_confirmation.html",
-        status_code=status_code,
-        csrf=csrf,
+        status_code,
         token=token,
         errors=errors or {},
         done=done,
     )
-    if cookies:
-        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
-    return response
 
 
 @blueprint.route("/compte/adresse-mail/confirmation", methods=["GET"])

@@ -19,12 +19,12 @@ from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
     CurrentSession,
+    anonymous_form_page,
     client_ip,
     cookie,
     csrf_cookie_name,
     expired_cookie,
     form_data,
-    pre_session_csrf,
     pre_session_csrf_ok,
     read_cookie,
     redirect,
@@ -32,7 +32,7 @@ from chalicelib.web.http import (
     session_csrf_ok,
 )
 from chalicelib.web.pages import with_funder
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.rendering import not_found_page
 
 blueprint = Blueprint(__name__)
 
@@ -149,20 +149,16 @@ def _link_page(
     pending = get_container().franceconnect_login.pending_link(link_id, secret)
     if pending is None or pending.funder_code != funder.code:
         return message_page(MESSAGES["link-expired"], funder)
-    csrf, cookies = pre_session_csrf(blueprint.current_request)
-    response = html_page(
+    return anonymous_form_page(
+        blueprint.current_request,
         "franceconnect_link.html",
-        status_code=status_code,
+        status_code,
         funder=funder,
         identity=pending.identity,
         holds_dossier=bool(pending.candidates),
         values=values,
         error=error,
-        csrf=csrf,
     )
-    if cookies:
-        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
-    return response
 
 
 @blueprint.route("/{funder_code}/franceconnect/associer", methods=["GET"])

@@ -14,6 +14,7 @@ from chalice.app import Request
 from chalicelib.container import get_container
 from chalicelib.services.accounts import AccountKind, Step
 from chalicelib.services.sessions import IDLE_TIMEOUT, Session
+from chalicelib.web.rendering import html_page
 from chalicelib.web.unread import remember
 
 FORM_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
@@ -131,6 +132,18 @@ def pre_session_csrf(request: Request) -> tuple[str, list[str]]:
         return existing, []
     token = secrets.token_urlsafe(32)
     return token, [cookie(csrf_cookie_name(), token)]
+
+
+def anonymous_form_page(
+    request: Request, template: str, status_code: int = 200, **context: object
+) -> Response:
+    """A form page for someone not signed in: the anonymous CSRF token in the page (`csrf`), and
+    its cookie set when the browser has none yet."""
+    csrf, cookies = pre_session_csrf(request)
+    response = html_page(template, status_code=status_code, csrf=csrf, **context)
+    if cookies:
+        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
+    return response
 
 
 def pre_session_csrf_ok(request: Request, form: dict[str, str]) -> bool:

@@ -20,13 +20,13 @@ from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
     CurrentSession,
+    anonymous_form_page,
     client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
     form_data,
     home_path,
-    pre_session_csrf,
     pre_session_csrf_ok,
     redirect,
     session_cookie_name,
@@ -53,19 +53,15 @@ STEP_LABELS = {
 def login_page(
     funder: Funder, values: dict[str, str], error: str | None = None, status_code: int = 200
 ) -> Response:
-    csrf, cookies = pre_session_csrf(blueprint.current_request)
-    response = html_page(
+    return anonymous_form_page(
+        blueprint.current_request,
         "funder_home.html",
-        status_code=status_code,
+        status_code,
         funder=funder,
         values=values,
         error=error,
-        csrf=csrf,
         notice=None,
     )
-    if cookies:
-        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
-    return response
 
 
 @blueprint.route("/{funder_code}", methods=["GET"])

@@ -13,20 +13,19 @@ from chalicelib.web.http import (
     STAFF_HOME_PATH,
     STEP_PATHS,
     BadForm,
+    anonymous_form_page,
     client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
     form_data,
     home_path,
-    pre_session_csrf,
     pre_session_csrf_ok,
     redirect,
     session_cookies,
 )
 from chalicelib.web.login import EXPIRED_FORM, TOO_MANY, signed_in
 from chalicelib.web.messages import inbox_page, reply, thread_page
-from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
@@ -36,13 +35,13 @@ STAFF_URLS = {"list_url": "/organisme/messages", "thread_url": "/organisme/messa
 def _login_page(
     values: dict[str, str], error: str | None = None, status_code: int = 200
 ) -> Response:
-    csrf, cookies = pre_session_csrf(blueprint.current_request)
-    response = html_page(
-        "organisation_home.html", status_code=status_code, values=values, error=error, csrf=csrf
+    return anonymous_form_page(
+        blueprint.current_request,
+        "organisation_home.html",
+        status_code,
+        values=values,
+        error=error,
     )
-    if cookies:
-        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
-    return response
 
 
 @blueprint.route("/organisme", methods=["GET"])

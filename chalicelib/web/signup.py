@@ -12,9 +12,9 @@ from chalicelib.services.signup import SignupForm
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
+    anonymous_form_page,
     client_ip,
     form_data,
-    pre_session_csrf,
     pre_session_csrf_ok,
     redirect,
 )
@@ -50,7 +50,6 @@ def _signup_page(
     status_code: int = 200,
 ) -> Response:
     request = blueprint.current_request
-    csrf, cookies = pre_session_csrf(request)
     container = get_container()
     if container.rate_limiter.allow("captcha", client_ip(request) or "inconnue"):
         captcha_id = container.issue_captcha()
@@ -58,20 +57,17 @@ def _signup_page(
         captcha_id = ""
         errors = {**errors, "captcha_answer": TOO_MANY}
         status_code = 429
-    response = html_page(
+    return anonymous_form_page(
+        request,
         "signup.html",
-        status_code=status_code,
+        status_code,
         funder=funder,
         values=values,
         errors=errors,
         labels=LABELS,
-        csrf=csrf,
         captcha_id=captcha_id,
         terms_label=_markup(TERMS_LABEL_HTML),
     )
-    if cookies:
-        response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
-    return response
 
 
 def _markup(html: str) -> object:
