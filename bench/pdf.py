@@ -10,8 +10,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bench.figures import Budget, Figure, Line, Note
@@ -27,43 +25,10 @@ SIZE_BUDGET = Budget("≤", 40)
 
 
 def _guide_example() -> tuple[Payment, Dossier, Funder]:
-    from chalicelib.services.dossiers import Dossier
-    from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
     from chalicelib.services.funders import Funder
-    from chalicelib.services.payments import Payment, PaymentLine
+    from local.guide_example import guide_dossier, guide_payment
 
-    dossier = Dossier(
-        funder_code="region-idf",
-        dossier_number="IDF-2017-000123",
-        family_name="MARTIN",
-        given_names="Camille Louise",
-        birth_date=date(1990, 5, 14),
-        email="camille.martin@example.fr",
-        training_code="DEV-WEB",
-        training_title="Développeur web et web mobile",
-        start_date=date(2017, 10, 16),
-        end_date=date(2018, 6, 29),
-        organisation_siret="54756834567143",
-        organisation_name="Institut de formation numérique",
-        organisation_email="contact@ifn.example.fr",
-        monthly_rate=Decimal("310.39"),
-        decision_date=date(2017, 10, 2),
-        status=DossierStatus.FINISHED,
-    )
-    line = PaymentLine(
-        period_start=date(2017, 10, 16),
-        period_end=date(2017, 10, 31),
-        element=PaymentElement.REMUNERATION,
-        label="Rémunération",
-        rate=Decimal("310.39"),
-        days=Decimal(14),
-        divisor=Decimal(30),
-        amount=Decimal("144.85"),
-    )
-    payment = Payment(
-        "region-idf", "IDF-P-2018-0003", dossier.dossier_number, date(2018, 3, 20), (line,), "-"
-    )
-    return payment, dossier, Funder("region-idf", "Région Île-de-France")
+    return guide_payment(), guide_dossier(), Funder("region-idf", "Région Île-de-France")
 
 
 def figures() -> Iterator[Line]:

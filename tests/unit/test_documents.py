@@ -19,6 +19,8 @@ from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
 from chalicelib.services.funders import Funder
 from chalicelib.services.payments import Payment, PaymentLine
+from local.guide_example import guide_dossier as local_guide_dossier
+from local.guide_example import guide_payment as local_guide_payment
 
 NNBSP = "\u202f"  # format_number's thousands separator
 NBSP = "\u00a0"  # between an amount and "€"
@@ -28,24 +30,7 @@ PORTAL_ADDRESS = "https://portail-stagiaire.example.gouv.fr/region-idf/"
 
 # The demo data of local/demo: the guide's dossier and its three payments.
 def guide_dossier(**changes: object) -> Dossier:
-    dossier = Dossier(
-        funder_code="region-idf",
-        dossier_number="IDF-2017-000123",
-        family_name="MARTIN",
-        given_names="Camille Louise",
-        birth_date=date(1990, 5, 14),
-        email="camille.martin@example.fr",
-        training_code="DEV-WEB",
-        training_title="Développeur web et web mobile",
-        start_date=date(2017, 10, 16),
-        end_date=date(2018, 6, 29),
-        organisation_siret="54756834567143",
-        organisation_name="Institut de formation numérique",
-        organisation_email="contact@ifn.example.fr",
-        monthly_rate=Decimal("310.39"),
-        decision_date=date(2017, 10, 2),
-        status=DossierStatus.FINISHED,
-    )
+    dossier = local_guide_dossier()
     return dataclasses.replace(dossier, **changes)  # type: ignore[arg-type]
 
 
@@ -76,18 +61,7 @@ def payment(reference: str, paid_on: date, *lines: PaymentLine) -> Payment:
 
 def guide_payment() -> Payment:
     """Historique des paiements, step 7 of the guide: 20/03/2018, 144,85."""
-    return payment(
-        "IDF-P-2018-0003",
-        date(2018, 3, 20),
-        line(
-            date(2017, 10, 16),
-            date(2017, 10, 31),
-            PaymentElement.REMUNERATION,
-            "Rémunération",
-            "144.85",
-            "14",
-        ),
-    )
+    return local_guide_payment()
 
 
 def absence_payment() -> Payment:
