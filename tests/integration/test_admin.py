@@ -132,3 +132,20 @@ def test_a_dead_payment_mail_is_listed_without_personal_data_nor_secret(
     assert "avis de paiement region-x P-1" in listed
     assert "code « Mot de passe oublié » (region-x)" in listed
     assert "secret-du-ticket" not in listed
+
+
+def test_every_admin_command_of_the_readme_is_one_the_command_line_takes() -> None:
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    commands = [
+        shlex.split(line.split("chalicelib.admin", 1)[1], comments=True)
+        for line in readme.replace("\\\n", " ").splitlines()
+        if line.lstrip().startswith(
+            ("python -m chalicelib.admin", ".venv/bin/python -m chalicelib.admin")
+        )
+    ]
+    assert len(commands) >= 10
+    for arguments in commands:
+        admin.build_parser().parse_args(arguments)  # exits with 2 on a command it does not take
