@@ -30,9 +30,12 @@ run: setup
 test: setup lint
 	$(PY) -m pytest
 
+# The templates too: cfn-lint with the project's rules (infra/lint_rules) on infra/*.yaml and on
+# what `chalice package` generates, and the checks across the two (infra/lint.py).
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m infra.lint
 
 format: $(PY_STAMP)
 	$(PY) -m ruff check --fix .

@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, WaiterError
 
-from infra.policy import DEFAULT_MAIL_DOMAIN, lambda_policy
+from infra.policy import DEFAULT_MAIL_DOMAIN, lambda_policies, policy_file_name
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -104,10 +104,15 @@ def parameters_of(stack: Mapping[str, Any]) -> dict[str, str]:
     return {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
 
 
-def own_policy_file(config: Mapping[str, Any], stage: str) -> str | None:
-    """The stage's policy file if it is its own (local and test borrow dev's: left alone)."""
-    name = config.get("stages", {}).get(stage, {}).get("iam_policy_file")
-    return name if name == f"policy-{stage}.json" else None
+def own_policy_files(config: Mapping[str, Any], stage: str) -> dict[str, str]:
+    """Function -> policy file, for the functions whose file is the stage's own (local and test
+    borrow dev's: left alone)."""
+    functions = config.get("stages", {}).get(stage, {}).get("lambda_functions", {})
+    return {
+        function: settings["iam_policy_file"]
+        for function, settings in functions.items()
+        if settings.get("iam_policy_file") == policy_file_name(stage, function)
+    }
 
 
 def is_no_change(change_set: Mapping[str, Any]) -> bool:
@@ -218,17 +223,17 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def write_chalice_files(stage: str, stack: Mapping[str, Any], config_path: Path) -> None:
-    """The stack's outputs into the stage's environment, and the Lambda policy for its mail
+    """The stack's outputs into the stage's environment, and each function's policy for its mail
     domain."""
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
     environment = environment_from_outputs(stage, outputs_of(stack))
     _write_json(config_path, merge_environment(config, stage, environment))
     print(f"{config_path.name} : variables de l'étape {stage} mises à jour.")
-    policy_file = own_policy_file(config, stage)
-    if policy_file:
-        mail_domain = parameters_of(stack).get("MailDomain", DEFAULT_MAIL_DOMAIN)
-        _write_json(config_path.parent / policy_file, lambda_policy(stage, mail_domain))
-        print(f"{policy_file} : politique IAM de l'étape {stage} écrite.")
+    mail_domain = parameters_of(stack).get("MailDomain", DEFAULT_MAIL_DOMAIN)
+    policies = lambda_policies(stage, mail_domain)
+    for function, policy_file in own_policy_files(config, stage).items():
+        _write_json(config_path.parent / policy_file, policies[function])
+        print(f"{policy_file} : politique IAM de {function} ({stage}) écrite.")
 
 
 # ---------------------------------------------------------------- command line

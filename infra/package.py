@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
@@ -49,7 +51,29 @@ def package(stage: str, output: Path) -> Path:
         env=environment,
         check=True,
     )
+    fix_log_group_references(output / "sam.json")
     return output / "deployment.zip"
+
+
+def fix_log_group_references(template_path: Path) -> None:
+    """Chalice 1.34 names the API handler's log group `/aws/lambda/${ApiHandler}` while the
+    function's logical id is `APIHandler`: CloudFormation would refuse the template. The reference
+    is pointed at the function whose logical id differs only by case."""
+    template = json.loads(template_path.read_text(encoding="utf-8"))
+    resources = template.get("Resources", {})
+    by_lower = {name.lower(): name for name in resources}
+    changed = False
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::Logs::LogGroup":
+            continue
+        name = resource.get("Properties", {}).get("LogGroupName", {})
+        sub = name.get("Fn::Sub") if isinstance(name, dict) else None
+        found = re.fullmatch(r"/aws/lambda/\$\{(\w+)\}", sub or "")
+        if found and found.group(1) not in resources and found.group(1).lower() in by_lower:
+            name["Fn::Sub"] = f"/aws/lambda/${{{by_lower[found.group(1).lower()]}}}"
+            changed = True
+    if changed:
+        template_path.write_text(json.dumps(template, indent=2) + "\n", encoding="utf-8")
 
 
 def without_unneeded_files(archive: Path) -> None:

@@ -1,8 +1,12 @@
-"""The least-privilege policy of the app's Lambda role (Chalice's `autogen_policy` is off).
+"""The least-privilege policy of each of the app's Lambda functions (Chalice's `autogen_policy`
+is off; Chalice gives each function its own role, with the `iam_policy_file` of its
+`lambda_functions` entry in the stage).
 
-`.chalice/policy-<stage>.json` is this function's output, written by `python -m infra.deploy`; a
-test checks the committed files against it and against the tables of `infra/template.yaml`, and
-tests/integration/test_permissions.py checks that a whole journey needs every grant, nothing more.
+`.chalice/policy-<stage>-<function>.json` are this module's output, written by
+`python -m infra.deploy`; a test checks the committed files against it and against the tables of
+`infra/template.yaml`, and tests/integration/test_permissions.py records which calls each
+function makes in a whole journey: each function needs every grant of its own policy, and
+nothing more. The API cannot consume a queue, a queue's consumer cannot read another's queue.
 Metrics leave in the logs (embedded metric format): no cloudwatch:PutMetricData is needed.
 """
 
@@ -44,12 +48,52 @@ DYNAMODB_ACTIONS = [
 ]
 
 
-def lambda_policy(stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN) -> dict[str, Any]:
+# Chalice's names: the functions of `lambda_functions` in .chalice/config.json, the API first.
+FUNCTIONS = ("api_handler", "funder_files", "notifications", "security_mails")
+
+# Who consumes which queue (the function's SQS event source), and who queues mails where.
+CONSUMED_QUEUE = {
+    "funder_files": "funder-files",
+    "notifications": "notifications",
+    "security_mails": "security-mails",
+}
+QUEUES_WRITTEN = {
+    # Sign-up's temporary password and « Mot de passe oublié »'s codes leave the request path.
+    "api_handler": ("notifications", "security-mails"),
+    # Ingestion queues « un nouveau paiement est disponible ».
+    "funder_files": ("notifications",),
+    "notifications": (),
+    "security_mails": (),
+}
+# Who sends mail itself: the mail functions, and the API for « Mes messages » (a new message is
+# told to its recipient at once, see chalicelib/services/messages.py).
+SENDS_MAIL = ("api_handler", "notifications", "security_mails")
+
+
+def function_name(stage: str, function: str) -> str:
+    """The Lambda function's name as Chalice gives it: the API handler is named after the app."""
     prefix = f"portail-stagiaire-{stage}"
-    log_groups = [
-        f"arn:aws:logs:*:*:log-group:/aws/lambda/{prefix}",  # the API function
-        f"arn:aws:logs:*:*:log-group:/aws/lambda/{prefix}-*",  # the event handlers
-    ]
+    return prefix if function == "api_handler" else f"{prefix}-{function}"
+
+
+def policy_file_name(stage: str, function: str) -> str:
+    return f"policy-{stage}-{function.replace('_', '-')}.json"
+
+
+def lambda_policies(
+    stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN
+) -> dict[str, dict[str, Any]]:
+    """Each function's policy, by Chalice's function name."""
+    return {function: function_policy(stage, function, mail_domain) for function in FUNCTIONS}
+
+
+def function_policy(
+    stage: str, function: str, mail_domain: str = DEFAULT_MAIL_DOMAIN
+) -> dict[str, Any]:
+    if function not in FUNCTIONS:
+        raise ValueError(f"unknown function {function!r}: add it to infra/policy.py")
+    prefix = f"portail-stagiaire-{stage}"
+    log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name(stage, function)}"
     tables = [f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}" for suffix in TABLE_SUFFIXES]
     indexes = [
         f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}/index/*" for suffix in INDEXED_TABLE_SUFFIXES
@@ -64,7 +108,7 @@ def lambda_policy(stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN) -> dict[st
             "Sid": "WriteLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": log_groups + [f"{group}:*" for group in log_groups],
+            "Resource": [log_group, f"{log_group}:*"],
         },
         {
             "Sid": "UseTables",
@@ -72,77 +116,82 @@ def lambda_policy(stage: str, mail_domain: str = DEFAULT_MAIL_DOMAIN) -> dict[st
             "Action": DYNAMODB_ACTIONS,
             "Resource": tables + indexes,
         },
-        {
-            # Versioned bucket: the event names the version, which a retried run reads again.
-            "Sid": "ReadFunderFiles",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": f"{exchange}/incoming/*",
-            "Condition": own_account,
-        },
-        {
-            "Sid": "WriteFunderReports",
-            "Effect": "Allow",
-            "Action": "s3:PutObject",
-            "Resource": f"{exchange}/reports/*",
-            "Condition": own_account,
-        },
-        {
-            "Sid": "ReadWriteDocuments",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": f"{documents}/*",
-            "Condition": own_account,
-        },
-        {
-            "Sid": "ConsumeFunderFiles",
-            "Effect": "Allow",
-            "Action": [
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:ReceiveMessage",
-            ],
-            "Resource": f"arn:aws:sqs:*:*:{prefix}-funder-files",
-        },
-        # Ingestion queues the new-payment mails, « Mot de passe oublié » its codes; the mail
-        # handlers consume them.
-        *(
+    ]
+    if function == "funder_files":
+        statements += [
             {
-                "Sid": sid,
+                # Versioned bucket: the event names the version, which a retried run reads again.
+                "Sid": "ReadFunderFiles",
                 "Effect": "Allow",
-                "Action": [
-                    "sqs:DeleteMessage",
-                    "sqs:GetQueueAttributes",
-                    "sqs:GetQueueUrl",
-                    "sqs:ReceiveMessage",
-                    "sqs:SendMessage",
-                ],
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": f"{exchange}/incoming/*",
+                "Condition": own_account,
+            },
+            {
+                "Sid": "WriteFunderReports",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{exchange}/reports/*",
+                "Condition": own_account,
+            },
+        ]
+    if function == "api_handler":
+        statements.append(
+            {
+                "Sid": "ReadWriteDocuments",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": f"{documents}/*",
+                "Condition": own_account,
+            }
+        )
+    if function in CONSUMED_QUEUE:
+        queue = CONSUMED_QUEUE[function]
+        statements.append(
+            {
+                # What the event source mapping does under the function's role.
+                "Sid": "ConsumeQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
                 "Resource": f"arn:aws:sqs:*:*:{prefix}-{queue}",
             }
-            for sid, queue in (
-                ("QueueAndConsumeNotifications", "notifications"),
-                ("QueueAndConsumeSecurityMails", "security-mails"),
-            )
-        ),
-        {
-            # Sending needs both the identity and, when the mail names it, the configuration set.
-            "Sid": "SendMail",
-            "Effect": "Allow",
-            "Action": "ses:SendRawEmail",
-            "Resource": [
-                f"arn:aws:ses:*:*:identity/{mail_domain}",
-                f"arn:aws:ses:*:*:configuration-set/{prefix}",
-            ],
-        },
-        {
-            # Secrets Manager appends six random characters to the name in the ARN.
-            "Sid": "ReadFranceConnectSecret",
-            "Effect": "Allow",
-            "Action": "secretsmanager:GetSecretValue",
-            "Resource": (
-                f"arn:aws:secretsmanager:*:*:secret:portail-stagiaire/{stage}/"
-                "franceconnect-client-secret-??????"
-            ),
-        },
-    ]
+        )
+    if QUEUES_WRITTEN[function]:
+        statements.append(
+            {
+                "Sid": "QueueMails",
+                "Effect": "Allow",
+                "Action": ["sqs:GetQueueUrl", "sqs:SendMessage"],
+                "Resource": [
+                    f"arn:aws:sqs:*:*:{prefix}-{queue}" for queue in QUEUES_WRITTEN[function]
+                ],
+            }
+        )
+    if function in SENDS_MAIL:
+        statements.append(
+            {
+                # Sending needs both the identity and, when the mail names it, the configuration
+                # set.
+                "Sid": "SendMail",
+                "Effect": "Allow",
+                "Action": "ses:SendRawEmail",
+                "Resource": [
+                    f"arn:aws:ses:*:*:identity/{mail_domain}",
+                    f"arn:aws:ses:*:*:configuration-set/{prefix}",
+                ],
+            }
+        )
+    if function == "api_handler":
+        statements.append(
+            {
+                # Secrets Manager appends six random characters to the name in the ARN.
+                "Sid": "ReadFranceConnectSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": (
+                    f"arn:aws:secretsmanager:*:*:secret:portail-stagiaire/{stage}/"
+                    "franceconnect-client-secret-??????"
+                ),
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -15,7 +15,13 @@ import pytest
 from moto import mock_aws
 
 from infra.deploy import FUNDER_CODE, MAIN_TEMPLATE, deploy_stack, environment_from_outputs
-from infra.policy import INDEXED_TABLE_SUFFIXES, TABLE_SUFFIXES, lambda_policy
+from infra.policy import (
+    FUNCTIONS,
+    INDEXED_TABLE_SUFFIXES,
+    TABLE_SUFFIXES,
+    lambda_policies,
+    policy_file_name,
+)
 from local.resources import create_resources_in_process, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +63,14 @@ def client(service: str) -> Any:
 
 @pytest.mark.parametrize("template", [MAIN_TEMPLATE, FUNDER_TEMPLATE], ids=lambda p: p.name)
 def test_template_has_no_lint_error_nor_warning(template):
-    from cfnlint.api import ManualArgs, lint_file
+    """cfn-lint's rules and the project's (infra/lint_rules; see test_lint_rules.py)."""
+    from cfnlint.api import lint
+    from cfnlint.core import get_rules
 
-    matches = lint_file(template, config=ManualArgs(regions=[REGION]))
+    from infra.lint import RULES
+
+    rules = get_rules([str(RULES)], [], [])
+    matches = lint(template.read_text(encoding="utf-8"), rules=rules, regions=[REGION])
     problems = [str(m) for m in matches if m.rule.severity in ("error", "warning")]
     assert problems == []
 
@@ -145,7 +156,7 @@ def test_queue_hands_failed_messages_to_the_dead_letter_queue(deployed):
     dlq_url = sqs.get_queue_url(QueueName=deployed["FunderFilesDeadLetterQueueName"])["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
     assert attributes["QueueArn"] == deployed["FunderFilesQueueArn"]
-    assert attributes["VisibilityTimeout"] == "900"
+    assert attributes["VisibilityTimeout"] == "1800"
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"],
         "maxReceiveCount": 5,
@@ -199,22 +210,37 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _committed_policies(stage: str) -> dict[str, dict[str, Any]]:
+    return {
+        function: json.loads((CHALICE_DIR / policy_file_name(stage, function)).read_text())
+        for function in FUNCTIONS
+    }
+
+
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_policy_file_is_the_generated_one(stage):
-    committed = json.loads((CHALICE_DIR / f"policy-{stage}.json").read_text())
+def test_policy_files_are_the_generated_ones(stage):
+    committed = _committed_policies(stage)
     # The deploy script writes the stack's real mail domain into the SES statement.
-    [identity] = [
+    [identity] = {
         arn
-        for s in committed["Statement"]
+        for policy in committed.values()
+        for s in policy["Statement"]
         for arn in _as_list(s["Resource"])
         if ":identity/" in arn
-    ]
-    assert committed == lambda_policy(stage, identity.split(":identity/", 1)[1])
+    }
+    assert committed == lambda_policies(stage, identity.split(":identity/", 1)[1])
+    policy_files = {p.name for p in CHALICE_DIR.glob("policy-*.json")}
+    assert policy_files == {
+        policy_file_name(s, function) for s in ("dev", "prod") for function in FUNCTIONS
+    }
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_policy_file_reaches_every_table_and_index_of_the_template_and_no_other(stage):
-    text = (CHALICE_DIR / f"policy-{stage}.json").read_text()
+def test_policy_files_reach_every_table_and_index_of_the_template_and_no_other(stage):
+    texts = [
+        (CHALICE_DIR / policy_file_name(stage, function)).read_text() for function in FUNCTIONS
+    ]
+    text = "\n".join(texts)
     assert "dynamodb:Scan" not in text and '"dynamodb:*"' not in text
     prefix = f"table/portail-stagiaire-{stage}-"
     named = set(re.findall(re.escape(prefix) + r"([a-z-]+?)(?:/index/\*)?\"", text))
@@ -229,7 +255,37 @@ def test_policy_file_reaches_every_table_and_index_of_the_template_and_no_other(
         if p.get("GlobalSecondaryIndexes")
     }
     assert indexed == set(INDEXED_TABLE_SUFFIXES)
-    assert text.count(prefix) == len(template_suffixes) + len(indexed)
+    for function_text in texts:
+        assert function_text.count(prefix) <= len(template_suffixes) + len(indexed)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_each_function_may_consume_its_own_queue_only(stage):
+    consumers = {
+        function: sorted(
+            arn.rsplit(":", 1)[1]
+            for s in policy["Statement"]
+            if "sqs:ReceiveMessage" in _as_list(s["Action"])
+            for arn in _as_list(s["Resource"])
+        )
+        for function, policy in _committed_policies(stage).items()
+    }
+    prefix = f"portail-stagiaire-{stage}"
+    assert consumers == {
+        "api_handler": [],
+        "funder_files": [f"{prefix}-funder-files"],
+        "notifications": [f"{prefix}-notifications"],
+        "security_mails": [f"{prefix}-security-mails"],
+    }
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_each_function_writes_only_its_own_log_group(stage):
+    for function, policy in _committed_policies(stage).items():
+        [logs] = [s for s in policy["Statement"] if s["Sid"] == "WriteLogs"]
+        name = f"portail-stagiaire-{stage}" + ("" if function == "api_handler" else f"-{function}")
+        group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}"
+        assert logs["Resource"] == [group, f"{group}:*"], function
 
 
 # ---------------------------------------------------------------- Chalice config
@@ -242,7 +298,13 @@ def test_chalice_config_stages_and_policies():
     assert config["lambda_functions"]["funder_files"]["lambda_timeout"] == 300
     assert set(config["stages"]) == {"local", "test", "dev", "prod"}
     for stage, stage_config in config["stages"].items():
-        assert (CHALICE_DIR / stage_config["iam_policy_file"]).is_file(), stage
+        # Each function its own policy file (the emulator's stages borrow dev's).
+        owner = stage if stage in ("dev", "prod") else "dev"
+        assert "iam_policy_file" not in stage_config, stage
+        assert {
+            function: settings["iam_policy_file"]
+            for function, settings in stage_config["lambda_functions"].items()
+        } == {function: policy_file_name(owner, function) for function in FUNCTIONS}, stage
         assert stage_config["environment_variables"]["STAGE"] == stage
         # Lambda refuses these reserved names in a function's environment.
         if stage in ("dev", "prod"):
@@ -280,4 +342,37 @@ def test_the_template_alarms_on_dead_letters_5xx_throttles_and_lambda_errors() -
         "portail-stagiaire-${Stage}-api-5xx",
         "portail-stagiaire-${Stage}-lambda-errors",
         "portail-stagiaire-${Stage}-lambda-throttles",
+        "portail-stagiaire-${Stage}-funder-files-oldest-message",
+        "portail-stagiaire-${Stage}-notifications-oldest-message",
+        "portail-stagiaire-${Stage}-security-mails-oldest-message",
     }
+
+
+def test_lambda_alarms_sum_the_named_metric_of_every_function() -> None:
+    """CloudWatch refuses SEARCH in an alarm: each function's metric is named, by the names
+    Chalice gives the functions (infra/policy.py)."""
+    from infra.policy import function_name
+
+    resources = load_template()["Resources"]
+    expected = {function_name("${Stage}", function) for function in FUNCTIONS}
+    for name, metric in (("LambdaErrorsAlarm", "Errors"), ("LambdaThrottlesAlarm", "Throttles")):
+        metrics = resources[name]["Properties"]["Metrics"]
+        stats = [m["MetricStat"] for m in metrics if "MetricStat" in m]
+        assert {s["Metric"]["MetricName"] for s in stats} == {metric}
+        named = {s["Metric"]["Dimensions"][0]["Value"]["Fn::Sub"] for s in stats}
+        assert named == expected, name
+        [total] = [m for m in metrics if m.get("ReturnData")]
+        ids = sorted(m["Id"] for m in metrics if "MetricStat" in m)
+        assert total["Expression"] == "SUM([" + ", ".join(m["Id"] for m in metrics[:-1]) + "])"
+        assert sorted(m["Id"] for m in metrics[:-1]) == ids
+
+
+def test_the_main_queues_alarm_on_their_oldest_message() -> None:
+    resources = load_template()["Resources"]
+    watched = {
+        resource["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
+    }
+    assert watched == {"FunderFilesQueue", "NotificationsQueue", "SecurityMailsQueue"}

@@ -12,12 +12,12 @@ from infra.deploy import (
     environment_from_outputs,
     is_no_change,
     merge_environment,
-    own_policy_file,
+    own_policy_files,
     parse_arguments,
     stack_parameters,
     write_chalice_files,
 )
-from infra.policy import lambda_policy
+from infra.policy import lambda_policies
 
 OUTPUTS = {
     "ExchangeBucketName": "portail-stagiaire-dev-exchange-111122223333",
@@ -140,16 +140,28 @@ def test_a_replacement_is_shown_loudly():
     )
 
 
-def test_only_a_stage_owning_its_policy_file_gets_it_rewritten():
+def test_only_a_stage_owning_its_policy_files_gets_them_rewritten():
     config = {
         "stages": {
-            "dev": {"iam_policy_file": "policy-dev.json"},
-            "local": {"iam_policy_file": "policy-dev.json"},
+            "dev": {
+                "lambda_functions": {
+                    "api_handler": {"iam_policy_file": "policy-dev-api-handler.json"},
+                    "funder_files": {"iam_policy_file": "policy-dev-funder-files.json"},
+                }
+            },
+            "local": {
+                "lambda_functions": {
+                    "api_handler": {"iam_policy_file": "policy-dev-api-handler.json"}
+                }
+            },
         }
     }
-    assert own_policy_file(config, "dev") == "policy-dev.json"
-    assert own_policy_file(config, "local") is None
-    assert own_policy_file(config, "prod") is None
+    assert own_policy_files(config, "dev") == {
+        "api_handler": "policy-dev-api-handler.json",
+        "funder_files": "policy-dev-funder-files.json",
+    }
+    assert own_policy_files(config, "local") == {}
+    assert own_policy_files(config, "prod") == {}
 
 
 def test_write_chalice_files_updates_the_config_and_the_policy(tmp_path):
@@ -159,7 +171,10 @@ def test_write_chalice_files_updates_the_config_and_the_policy(tmp_path):
             {
                 "stages": {
                     "prod": {
-                        "iam_policy_file": "policy-prod.json",
+                        "lambda_functions": {
+                            "api_handler": {"iam_policy_file": "policy-prod-api-handler.json"},
+                            "notifications": {"iam_policy_file": "policy-prod-notifications.json"},
+                        },
                         "environment_variables": {"MAIL_SENDER": "ne-pas-repondre@mail.gouv.fr"},
                     }
                 }
@@ -177,8 +192,16 @@ def test_write_chalice_files_updates_the_config_and_the_policy(tmp_path):
     environment = json.loads(config_path.read_text())["stages"]["prod"]["environment_variables"]
     assert environment["MAIL_SENDER"] == "ne-pas-repondre@mail.gouv.fr"
     assert environment["EXCHANGE_BUCKET"] == "portail-stagiaire-prod-exchange-111122223333"
-    policy = json.loads((tmp_path / "policy-prod.json").read_text())
-    assert policy == lambda_policy("prod", "mail.gouv.fr")
+    expected = lambda_policies("prod", "mail.gouv.fr")
+    for function, name in (
+        ("api_handler", "policy-prod-api-handler.json"),
+        ("notifications", "policy-prod-notifications.json"),
+    ):
+        assert json.loads((tmp_path / name).read_text()) == expected[function]
+    assert sorted(p.name for p in tmp_path.glob("policy-*")) == [
+        "policy-prod-api-handler.json",
+        "policy-prod-notifications.json",
+    ]
 
 
 def test_command_line_main_stack():
