@@ -35,19 +35,6 @@ TABLE_SUFFIXES = (
 # The tables of the template that have global secondary indexes.
 INDEXED_TABLE_SUFFIXES = ("dossiers", "payments", "sessions", "messages")
 
-# No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
-# action of their own: each item is authorised as the PutItem, UpdateItem... it holds.
-DYNAMODB_ACTIONS = [
-    "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-]
-
-
 # Chalice's names: the functions of `lambda_functions` in .chalice/config.json, the API first.
 FUNCTIONS = ("api_handler", "funder_files", "notifications", "security_mails")
 
@@ -58,16 +45,63 @@ CONSUMED_QUEUE = {
     "security_mails": "security-mails",
 }
 QUEUES_WRITTEN = {
-    # Sign-up's temporary password and « Mot de passe oublié »'s codes leave the request path.
-    "api_handler": ("notifications", "security-mails"),
+    # « Mot de passe oublié »'s codes leave the request path.
+    "api_handler": ("security-mails",),
     # Ingestion queues « un nouveau paiement est disponible ».
     "funder_files": ("notifications",),
     "notifications": (),
     "security_mails": (),
 }
-# Who sends mail itself: the mail functions, and the API for « Mes messages » (a new message is
-# told to its recipient at once, see chalicelib/services/messages.py).
-SENDS_MAIL = ("api_handler", "notifications", "security_mails")
+# Every function sends mail itself: the mail functions; ingestion when a dossier links an
+# account that awaited it; the API for sign-up's temporary password and « Mes messages ».
+SENDS_MAIL = FUNCTIONS
+
+# What each function reads and writes in DynamoDB, from the services chalicelib/container.py
+# wires into its handler; tests/integration/test_permissions.py checks each function needs every
+# table, index and action here, and nothing more, in a whole journey.
+TABLES: dict[str, tuple[str, ...]] = {
+    "api_handler": (
+        "funders",
+        "dossiers",
+        "payments",
+        "accounts",
+        "sessions",
+        "challenges",
+        "counters",
+        "audit",
+        "terms",
+        "messages",
+    ),
+    # Dossiers and payments, their change log, the accounts awaiting a dossier, the run's
+    # idempotency record.
+    "funder_files": (
+        "funders",
+        "dossiers",
+        "dossier-changes",
+        "payments",
+        "accounts",
+        "audit",
+        "idempotency",
+    ),
+    # A payment's notice is claimed, its dossier's owner found, the mail sent.
+    "notifications": ("accounts", "dossiers", "payments"),
+    # A code armed on its ticket, or a temporary password that ends the account's sessions.
+    "security_mails": ("accounts", "audit", "challenges", "sessions"),
+}
+INDEXED_TABLES: dict[str, tuple[str, ...]] = {
+    "api_handler": INDEXED_TABLE_SUFFIXES,
+    "funder_files": (),
+    "notifications": (),
+    "security_mails": ("sessions",),
+}
+# No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
+# action of their own: each item is authorised as the PutItem, UpdateItem... it holds.
+TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "api_handler": ("DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+    "funder_files": ("BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "UpdateItem"),
+    "notifications": ("GetItem", "UpdateItem"),
+    "security_mails": ("BatchWriteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+}
 
 
 def function_name(stage: str, function: str) -> str:
@@ -94,9 +128,10 @@ def function_policy(
         raise ValueError(f"unknown function {function!r}: add it to infra/policy.py")
     prefix = f"portail-stagiaire-{stage}"
     log_group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name(stage, function)}"
-    tables = [f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}" for suffix in TABLE_SUFFIXES]
+    tables = [f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}" for suffix in TABLES[function]]
     indexes = [
-        f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}/index/*" for suffix in INDEXED_TABLE_SUFFIXES
+        f"arn:aws:dynamodb:*:*:table/{prefix}-{suffix}/index/*"
+        for suffix in INDEXED_TABLES[function]
     ]
     # Bucket names end with the account id, which the committed file cannot know: the condition
     # keeps the wildcard from reaching a same-named bucket of another account.
@@ -113,7 +148,7 @@ def function_policy(
         {
             "Sid": "UseTables",
             "Effect": "Allow",
-            "Action": DYNAMODB_ACTIONS,
+            "Action": [f"dynamodb:{action}" for action in TABLE_ACTIONS[function]],
             "Resource": tables + indexes,
         },
     ]
@@ -167,7 +202,7 @@ def function_policy(
                 ],
             }
         )
-    if function in SENDS_MAIL:
+    if function in SENDS_MAIL:  # every one, today: kept explicit for the next function
         statements.append(
             {
                 # Sending needs both the identity and, when the mail names it, the configuration

@@ -15,12 +15,17 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import logger
-from chalicelib.services.mails import MailNotSent
+from chalicelib.services.mails import MailNotSent, MailThrottled
 
 if TYPE_CHECKING:
     from chalicelib.services.mails import OutgoingMail
 
 SENDER_DISPLAY_NAME = "Portail stagiaire"
+# SES answers "Throttling" ("Maximum sending rate exceeded." or "Daily message quota exceeded.")
+# once botocore's own retries are spent; the other names are those of SES v2 and of the SDKs.
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "MaxSendingRateExceeded"}
+)
 
 
 class SesMailer:
@@ -39,6 +44,8 @@ class SesMailer:
             response = self._ses.send_raw_email(**request)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Unknown")
+            if code in THROTTLING_CODES:
+                raise MailThrottled(f"SES throttled the mail ({code})") from error
             raise MailNotSent(f"SES refused the mail ({code})") from error
         except BotoCoreError as error:
             raise MailNotSent(f"SES could not be reached ({type(error).__name__})") from error

@@ -45,6 +45,11 @@ class MailNotSent(RuntimeError):
     """Raised by a mailer when the mail service refuses or fails, so services need not know SES."""
 
 
+class MailThrottled(MailNotSent):
+    """The mail service refused for now (sending rate or daily quota): the same mail goes through
+    later. A queue's handler lets it raise, so that the message goes back to its queue."""
+
+
 def temporary_password_mail(
     to: str,
     given_name: str,

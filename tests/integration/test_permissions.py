@@ -1,6 +1,8 @@
-"""The code, the Lambda policy and the template agree: a whole journey of the app, recorded call by
-call, needs only resources that infra/template.yaml defines and permissions that the policy grants;
-and every grant of the policy is used by that journey or by Lambda itself, nothing more."""
+"""The code, the Lambda policies and the template agree: a whole journey of the app, recorded call
+by call and put down to the function that makes each call (the API, or the handler of a queue),
+needs only resources that infra/template.yaml defines and permissions that that function's own
+policy grants; and every grant of each function's policy is used by that function in the journey
+or by Lambda itself, nothing more."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import boto3
 import pytest
 
 from chalicelib.container import get_container, reset_container
-from infra.policy import lambda_policy
+from infra.policy import FUNCTIONS, function_policy
 from local.demo import DEMO_DIR
 from tests.integration.test_accounts_web import (
     LUCAS,
     complete_first_login,
     log_in,
     sign_up,
+    temporary_password,
 )
 from tests.integration.test_recovery_web import (
     RESET_PASSWORD,
@@ -31,6 +34,7 @@ from tests.integration.test_recovery_web import (
 from tests.support.aws import drop, queue_runner
 from tests.support.iam import (
     Call,
+    CallsByFunction,
     Permission,
     permissions_needed,
     record_aws_calls,
@@ -48,45 +52,87 @@ PAYMENT = (
     b"IDF-2026-000789;IDF-P-LUCAS-1;09/10/2026;07/09/2026;30/09/2026;REMUNERATION;;685,00;24;30;"
     b"548,00\n"
 )
-# Lucas's dossier as the funder sends it again with a later end of training.
+# Lucas's dossier as the funder sends it again with a later end of training, and the dossier of
+# Sami, who signed up before the funder knew him (his account awaits it).
+SAMI = {
+    "family_name": "Nouveau",
+    "given_names": "Sami",
+    "birth_date": "01/01/2000",
+    "dossier_number": "",
+    "no_dossier": "oui",
+    "email": "sami@example.fr",
+    "email_confirmation": "sami@example.fr",
+}
 LUCAS_DOSSIER_LATER = b"\n".join(
-    line.replace(b"03/07/2027", b"31/07/2027") if line.startswith(b"IDF-2026-000789") else line
-    for line in (DEMO_DIR / "dossiers_region-idf.csv").read_bytes().splitlines()
-    if line.startswith((b"numero_dossier", b"IDF-2026-000789"))
+    [
+        line.replace(b"03/07/2027", b"31/07/2027") if line.startswith(b"IDF-2026-000789") else line
+        for line in (DEMO_DIR / "dossiers_region-idf.csv").read_bytes().splitlines()
+        if line.startswith((b"numero_dossier", b"IDF-2026-000789"))
+    ]
+    + [
+        b"IDF-2026-000999;NOUVEAU;Sami;01/01/2000;sami@example.fr;CUISINE;Cuisinier;07/09/2026;"
+        b"03/07/2027;54756834567143;Institut de formation num\xc3\xa9rique;;685,00;25/08/2026;"
+        b"en_cours"
+    ]
 )
 PAYMENT_PAGE = "/formations/paiement?financeur=region-idf&reference=IDF-P-LUCAS-1"
 
-# Grants used by AWS on the function's behalf rather than by our code, by (Sid, action or resource).
-USED_BY_LAMBDA = {
-    **{
+
+# Grants used by AWS on the function's behalf rather than by our code, by function and (Sid,
+# action or resource).
+def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
+    logs = function_policy("test", function)["Statement"][0]
+    used = {
         ("WriteLogs", item): "the runtime ships what the function prints (logs and metrics)"
-        for item in lambda_policy("test")["Statement"][0]["Action"]
-        + lambda_policy("test")["Statement"][0]["Resource"]
-    },
-    ("ConsumeFunderFiles", "sqs:GetQueueAttributes"): "the event source mapping reads the queue",
-    ("QueueAndConsumeNotifications", "sqs:GetQueueAttributes"): "the event source mapping",
-    ("QueueAndConsumeSecurityMails", "sqs:GetQueueAttributes"): "the event source mapping",
-    # S3 events of the versioned exchange bucket name the version; moto's events leave it out.
-    ("ReadFunderFiles", "s3:GetObjectVersion"): "real S3 events carry a versionId",
-}
+        for item in logs["Action"] + logs["Resource"]
+    }
+    if function != "api_handler":
+        used[("ConsumeQueue", "sqs:GetQueueAttributes")] = (
+            "the event source mapping reads the queue"
+        )
+    if function == "funder_files":
+        # S3 events of the versioned exchange bucket name the version; moto's events leave it out.
+        used[("ReadFunderFiles", "s3:GetObjectVersion")] = "real S3 events carry a versionId"
+    return used
 
 
-def _journey(camille: WebClient) -> list[Call]:
+FUNDER = "the funder"  # the funder's drops are its own right (infra/funder-access.yaml)
+
+
+def _journey(camille: WebClient) -> dict[str, list[Call]]:
     """Sign-up, first login, a payment file with its mail, Mes formations and the PDF, Mon compte,
-    Mes messages on both sides, Mot de passe oublié, the FranceConnect secret, logout."""
+    Mes messages on both sides, Mot de passe oublié, the FranceConnect secret, logout; and Sami,
+    signed up before his funder knew him: his dossier file links his account (with a mail), and
+    as he never finished his first login, Mot de passe oublié sends him a temporary password and
+    ends his sessions."""
     lucas = WebClient(camille.client, source_ip="192.0.2.30")
-    funder_files, notifications = queue_runner("funder-files"), queue_runner("notifications")
-    security_mails = queue_runner("security-mails")
+    sami = WebClient(camille.client, source_ip="192.0.2.31")
+    runners = {
+        function: queue_runner(queue)
+        for function, queue in (
+            ("funder_files", "funder-files"),
+            ("notifications", "notifications"),
+            ("security_mails", "security-mails"),
+        )
+    }
     with record_aws_calls() as calls:
+        journey = CallsByFunction(calls, default="api_handler")
+
+        def run(function: str) -> None:
+            with journey.acting_as(function):
+                runners[function]()
+
         sign_up(lucas)
-        notifications()
+        run("notifications")
         complete_first_login(lucas)
-    # The funder's drop is the funder's own right (infra/funder-access.yaml), not the app's.
-    drop("region-idf", "paiements_lucas.csv", PAYMENT)
-    drop("region-idf", "dossiers_lucas.csv", LUCAS_DOSSIER_LATER)
-    with record_aws_calls() as more:
-        funder_files()
-        notifications()
+        assert sign_up(sami, **SAMI)[0] == 303
+        page = log_in(sami, SAMI["email"], temporary_password(SAMI["email"]))
+        assert page.location == "/premiere-connexion/mot-de-passe"
+        with journey.acting_as(FUNDER):
+            drop("region-idf", "paiements_lucas.csv", PAYMENT)
+            drop("region-idf", "dossiers_lucas.csv", LUCAS_DOSSIER_LATER)
+        run("funder_files")
+        run("notifications")
         assert "548,00" in lucas.get(PAYMENT_PAGE).text
         for _ in range(2):  # made and stored once, then served from the bucket
             assert lucas.get(PAYMENT_PAGE.replace("paiement?", "paiement/pdf?")).status == 303
@@ -96,18 +142,24 @@ def _journey(camille: WebClient) -> list[Call]:
 
         thread = start_thread(camille)
         answer(claire(camille), "/organisme/messages/fil", thread, "Voici votre attestation.")
-        notifications()
+        run("notifications")
 
         page = lucas.get("/formations")
         lucas.post("/deconnexion", {"csrf": page.hidden("csrf")})
         ask_for_a_code(lucas, LUCAS["email"])
-        security_mails()
+        run("security_mails")
         enter_code(lucas, mailed_code(LUCAS["email"]))
         assert choose_password(lucas, "Lille").status == 303
         assert log_in(lucas, LUCAS["email"], RESET_PASSWORD).location == "/formations"
+        assert get_container().accounts.find_by_email(SAMI["email"]).awaiting_dossier is False
+        ask_for_a_code(WebClient(camille.client, source_ip="192.0.2.32"), SAMI["email"])
+        run("security_mails")
+        assert sami.get("/premiere-connexion/mot-de-passe").status == 303  # session ended
 
         assert get_container().franceconnect_client_secret() == "du-coffre"
-    return calls + more
+    by_function = journey.by_function()
+    by_function.pop(FUNDER)
+    return by_function
 
 
 def _resource_name(permission: Permission) -> str:
@@ -129,7 +181,8 @@ def _resource_name(permission: Permission) -> str:
 @pytest.fixture
 def recorded(
     aws: dict[str, str], messages_on: WebClient, monkeypatch: pytest.MonkeyPatch
-) -> set[Permission]:
+) -> dict[str, set[Permission]]:
+    """The permissions each function needed in the journey, by Chalice's function name."""
     # What dev and prod have and the test stage leaves out: the SES configuration set named on
     # every mail, and the FranceConnect secret in Secrets Manager (the operators put its value).
     boto3.client("secretsmanager").create_secret(
@@ -139,38 +192,70 @@ def recorded(
     monkeypatch.setenv("FRANCECONNECT_SECRET_NAME", aws["FranceConnectSecretName"])
     monkeypatch.setenv("MAIL_CONFIGURATION_SET", aws["MailConfigurationSetName"])
     reset_container()
-    calls = _journey(messages_on)
-    return {permission for call in calls for permission in permissions_needed(call)}
+    return {
+        function: {permission for call in calls for permission in permissions_needed(call)}
+        for function, calls in _journey(messages_on).items()
+    }
 
 
-def test_every_call_of_a_whole_journey_is_granted_and_names_a_resource_of_the_template(
-    aws: dict[str, str], recorded: set[Permission]
+def test_every_call_is_granted_to_its_function_and_names_a_resource_of_the_template(
+    aws: dict[str, str], recorded: dict[str, set[Permission]]
 ) -> None:
-    policy = lambda_policy("test")
+    assert set(recorded) == set(FUNCTIONS) and all(recorded.values())
     refused = sorted(
-        f"{p.action} {p.resource}" for p in recorded if not statements_allowing(policy, p)
+        f"{function}: {p.action} {p.resource}"
+        for function, permissions in recorded.items()
+        for p in permissions
+        if not statements_allowing(function_policy("test", function), p)
     )
     assert refused == []
 
     mail_domain = "portail-stagiaire.example.gouv.fr"
     defined = set(aws.values()) | {mail_domain}
-    undefined = sorted({_resource_name(p) for p in recorded} - defined)
+    everything = set().union(*recorded.values())
+    undefined = sorted({_resource_name(p) for p in everything} - defined)
     assert undefined == []
-    services = {p.action.split(":")[0] for p in recorded}
+    services = {p.action.split(":")[0] for p in everything}
     assert services == {"dynamodb", "s3", "sqs", "ses", "secretsmanager"}
 
 
-def test_every_grant_of_the_policy_is_used_by_the_journey_or_by_lambda(
-    recorded: set[Permission],
+def test_every_grant_of_each_function_policy_is_used_by_that_function_or_by_lambda(
+    recorded: dict[str, set[Permission]],
 ) -> None:
-    unused = unused_grants(lambda_policy("test"), recorded) - set(USED_BY_LAMBDA)
-    assert not unused, "\n".join(map(str, sorted(unused)))
+    unused = sorted(
+        f"{function}: {sid} {item}"
+        for function in FUNCTIONS
+        for sid, item in unused_grants(function_policy("test", function), recorded[function])
+        - set(_used_by_lambda(function))
+    )
+    assert not unused, "\n".join(unused)
+
+
+def test_no_function_could_do_what_another_one_did_with_a_queue(
+    recorded: dict[str, set[Permission]],
+) -> None:
+    """The API cannot consume the funder files' queue, a mail handler cannot consume the other's
+    queue: each consumption of the journey is granted to its consumer alone."""
+    consumed = {
+        (function, p)
+        for function, permissions in recorded.items()
+        for p in permissions
+        if p.action in ("sqs:ReceiveMessage", "sqs:DeleteMessage")
+    }
+    assert {function for function, _ in consumed} == set(FUNCTIONS) - {"api_handler"}
+    also_allowed = sorted(
+        f"{other} could {p.action} {p.resource}"
+        for function, p in consumed
+        for other in FUNCTIONS
+        if other != function and statements_allowing(function_policy("test", other), p)
+    )
+    assert also_allowed == []
 
 
 def test_every_table_bucket_queue_and_secret_of_the_template_is_used(
-    aws: dict[str, str], recorded: set[Permission]
+    aws: dict[str, str], recorded: dict[str, set[Permission]]
 ) -> None:
-    used = {_resource_name(p) for p in recorded}
+    used = {_resource_name(p) for permissions in recorded.values() for p in permissions}
     # Dead-letter queues are read by operators (`admin replay`), never by the app.
     operators_only = {
         aws["FunderFilesDeadLetterQueueName"],

@@ -58,6 +58,33 @@ def record_aws_calls() -> Iterator[list[Call]]:
         yield calls
 
 
+class CallsByFunction:
+    """Calls recorded by `record_aws_calls`, each put down to the Lambda function that makes it:
+    `default` (the API) unless made while `acting_as` another one."""
+
+    def __init__(self, calls: list[Call], default: str) -> None:
+        self._calls = calls
+        self._default = default
+        self._spans: list[tuple[str, int, int]] = []
+
+    @contextlib.contextmanager
+    def acting_as(self, function: str) -> Iterator[None]:
+        start = len(self._calls)
+        try:
+            yield
+        finally:
+            self._spans.append((function, start, len(self._calls)))
+
+    def by_function(self) -> dict[str, list[Call]]:
+        owner = [self._default] * len(self._calls)
+        for function, start, end in self._spans:
+            owner[start:end] = [function] * (end - start)
+        grouped: dict[str, list[Call]] = {}
+        for function, call in zip(owner, self._calls, strict=True):
+            grouped.setdefault(function, []).append(call)
+        return grouped
+
+
 def permissions_needed(call: Call) -> list[Permission]:
     """The IAM actions and resources one API call is authorised against."""
     needed = _NEEDED.get(call.service)
