@@ -22,7 +22,7 @@ from datetime import datetime
 from bench import environment
 from bench.figures import Failure
 
-MODULES = ("ingestion", "dynamodb_writes", "cold_start", "hashing", "pdf")
+MODULES = ("ingestion", "dynamodb_writes", "cold_start", "hashing", "pdf", "lambda_sizing")
 
 
 def _machine() -> str:
