@@ -9,6 +9,7 @@ from chalicelib.api import trainings as trainings_api
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
 from chalicelib.events.notifications import (
+    MAIL_CONCURRENCY,
     handle_notification_messages,
     handle_security_mail_messages,
 )
@@ -49,28 +50,29 @@ app.register_blueprint(messages_web.blueprint)
 app.register_blueprint(organisation_web.blueprint)
 app.register_blueprint(messages_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
-# Each event source invokes at most QUEUE_CONCURRENCY copies of its function at once (2 is the
-# least SQS event sources accept): a payment day's mails stay near SES's sending rate (a
-# throttled mail goes back to its queue) and leave the account's concurrency to the API; funder
-# files are ingested two at a time. A bound on the event source rather than reserved concurrency:
-# Lambda then does not poll more than it may invoke, so nothing is throttled, and a new
-# account's small concurrency quota is not carved up (README, « Dimensionnement »).
-QUEUE_CONCURRENCY = 2
+# Each event source invokes at most 2 copies of its function at once (the least SQS event
+# sources accept): the mail functions pace their sends to SES's rate over that many copies
+# (chalicelib/events/notifications.py; a throttled mail goes back to its queue) and leave the
+# account's concurrency to the API; funder files are ingested two at a time. A bound on the
+# event source rather than reserved concurrency: Lambda then does not poll more than it may
+# invoke, so nothing is throttled, and a new account's small concurrency quota is not carved up
+# (README, « Dimensionnement des fonctions »).
+FUNDER_FILES_CONCURRENCY = 2
 handle_funder_file_messages = app.on_sqs_message(
     queue=settings.funder_files_queue,
     batch_size=1,
     name="funder_files",
-    maximum_concurrency=QUEUE_CONCURRENCY,
+    maximum_concurrency=FUNDER_FILES_CONCURRENCY,
 )(handle_funder_file_messages)
 handle_notification_messages = app.on_sqs_message(
     queue=settings.notifications_queue,
     batch_size=10,
     name="notifications",
-    maximum_concurrency=QUEUE_CONCURRENCY,
+    maximum_concurrency=MAIL_CONCURRENCY,
 )(handle_notification_messages)
 handle_security_mail_messages = app.on_sqs_message(
     queue=settings.security_mails_queue,
     batch_size=10,
     name="security_mails",
-    maximum_concurrency=QUEUE_CONCURRENCY,
+    maximum_concurrency=MAIL_CONCURRENCY,
 )(handle_security_mail_messages)

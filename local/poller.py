@@ -45,7 +45,7 @@ class QueuePoller:
         self._handler = handler
         self._say = say
         self._idle = threading.Event()
-        # Locally, retry within seconds rather than after the queue's 15 minutes.
+        # Locally, retry within seconds rather than after the queue's visibility timeout.
         self._retry_delay_seconds = retry_delay_seconds
 
     def _lambda_event(self, message: dict[str, Any]) -> dict[str, Any]:

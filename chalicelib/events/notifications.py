@@ -12,7 +12,29 @@ from chalicelib.adapters.notification_queue import from_message
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
 from chalicelib.services.mails import MailThrottled
+from chalicelib.services.pacing import Pacer
 from chalicelib.services.recovery import RecoveryRequest
+from chalicelib.settings import AUTOMATION_STAGES
+
+# SES's maximum sending rate for the account, in mails per second: 14 when production access is
+# granted in eu-west-3 (console SES, « Quotas d'envoi »; raise this with the quota). Each mail
+# queue's event source runs at most MAIL_CONCURRENCY copies of its function (app.py), so each
+# copy sends at most one mail per MAIL_CONCURRENCY × MAIL_FUNCTIONS / SES_SENDING_RATE seconds:
+# every copy of both mail functions together stays at SES's rate. What still goes over (the
+# API's own mails, a lowered quota) is throttled by SES and retried from the queue.
+SES_SENDING_RATE = 14.0
+MAIL_CONCURRENCY = 2
+MAIL_FUNCTIONS = 2  # notifications and security_mails share the account's rate
+MAIL_INTERVAL_SECONDS = MAIL_CONCURRENCY * MAIL_FUNCTIONS / SES_SENDING_RATE
+_pacers: dict[str, Pacer] = {}
+
+
+def _pacer(stage: str) -> Pacer:
+    """One per execution environment, kept between invocations. The emulator's SES (local and
+    test stages) has no sending rate: no wait there."""
+    if stage not in _pacers:
+        _pacers[stage] = Pacer(0.0 if stage in AUTOMATION_STAGES else MAIL_INTERVAL_SECONDS)
+    return _pacers[stage]
 
 
 def handle_notification_messages(event: SQSEvent) -> None:
@@ -23,6 +45,7 @@ def handle_notification_messages(event: SQSEvent) -> None:
     back after the queue's visibility timeout, when the rate allows again. Each deliver undoes
     its claim when its mail fails, so nothing is lost and nothing goes twice."""
     container = get_container()
+    pacer = _pacer(container.settings.stage)
     sent = recovery_sent = 0
     try:
         for record in event:
@@ -30,8 +53,10 @@ def handle_notification_messages(event: SQSEvent) -> None:
             if notification is None:
                 logger.warning("Unknown notification ignored")
             elif isinstance(notification, RecoveryRequest):
+                pacer.wait()
                 recovery_sent += container.recovery.deliver(notification)
             else:
+                pacer.wait()
                 sent += container.new_payment_notifier.deliver(notification)
     except MailThrottled:
         logger.warning("SES throttled: the batch goes back to its queue", extra={"sent": sent})
