@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from chalicelib.services.mails import OutgoingMail
 
 SENDER_DISPLAY_NAME = "Portail stagiaire"
-# SES answers "Throttling" ("Maximum sending rate exceeded." or "Daily message quota exceeded.")
-# once botocore's own retries are spent; the other names are those of SES v2 and of the SDKs.
+# Over the account's sending rate or daily quota, SES refuses with "Throttling" (its query API)
+# or "ThrottlingException" ("Maximum sending rate exceeded" / "Daily message quota exceeded"),
+# once botocore's own retries are spent; AWS asks to retry within 10 minutes
+# (https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html). The other names
+# are those of other AWS services' throttling, kept in case SES v2 is used.
 THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "MaxSendingRateExceeded"}
 )

@@ -115,6 +115,8 @@ class AlarmWithoutSearch(CloudFormationLintRule):
         "CloudWatch refuses an alarm whose metric math contains SEARCH: the stack creation fails "
         "and rolls back. Sum explicit metrics instead (one MetricStat per function or queue)."
     )
+    # "When an expression contains a SEARCH function, it cannot be used within an Alarm"
+    # (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.MathExpression.html).
     source_url = (
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
         "Create-alarm-on-metric-math-expression.html"

@@ -32,7 +32,7 @@ def ses_refusing(code: str, calls: set[int]) -> Iterator[list[int]]:
         made.append(len(made) + 1)
         if made[-1] not in calls:
             return None  # the call goes on to moto
-        message = {"Throttling": "Maximum sending rate exceeded."}.get(code, "Refused.")
+        message = "Maximum sending rate exceeded." if "Throttling" in code else "Refused."
         return AWSResponse("https://email.eu-west-3.amazonaws.com/", 400, {}, None), {
             "Error": {"Code": code, "Message": message, "Type": "Sender"},
             "ResponseMetadata": {"HTTPStatusCode": 400},
@@ -50,9 +50,10 @@ def _mail() -> OutgoingMail:
     return OutgoingMail(to="lucas@example.fr", subject="Objet", text="Texte")
 
 
-def test_the_mailer_tells_a_throttling_from_a_refusal(portal: WebClient) -> None:
+@pytest.mark.parametrize("code", ["Throttling", "ThrottlingException"])
+def test_the_mailer_tells_a_throttling_from_a_refusal(portal: WebClient, code: str) -> None:
     mailer = get_container().mailer
-    with ses_refusing("Throttling", {1}), pytest.raises(MailThrottled, match="Throttling"):
+    with ses_refusing(code, {1}), pytest.raises(MailThrottled, match=code):
         mailer.send(_mail())
     with ses_refusing("MessageRejected", {1}), pytest.raises(MailNotSent) as refused:
         mailer.send(_mail())
