@@ -8,6 +8,7 @@ from chalicelib.api import messages as messages_api
 from chalicelib.api import trainings as trainings_api
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
+from chalicelib.events.mail_events import handle_mail_event_messages
 from chalicelib.events.notifications import (
     MAIL_CONCURRENCY,
     handle_notification_messages,
@@ -76,3 +77,11 @@ handle_security_mail_messages = app.on_sqs_message(
     name="security_mails",
     maximum_concurrency=MAIL_CONCURRENCY,
 )(handle_security_mail_messages)
+# SES's bounces and complaints: a trickle, two copies at most like the others.
+MAIL_EVENTS_CONCURRENCY = 2
+handle_mail_event_messages = app.on_sqs_message(
+    queue=settings.mail_events_queue,
+    batch_size=10,
+    name="mail_events",
+    maximum_concurrency=MAIL_EVENTS_CONCURRENCY,
+)(handle_mail_event_messages)

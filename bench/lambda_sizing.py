@@ -192,9 +192,9 @@ def figures() -> Iterator[Line]:
             decimals=1,
         )
     yield _memory_line("funder_files", funder_files, run["max_rss_mib"])
-    for function in ("notifications", "security_mails"):
-        # The mail functions do the same imports and a few AWS calls, no hash: the API's peak
-        # bounds theirs.
+    for function in ("notifications", "security_mails", "mail_events"):
+        # The mail functions (and the one reading SES's feedback) do the same imports and a few
+        # AWS calls, no hash: the API's peak bounds theirs.
         yield _memory_line(function, memory_of(function, config), footprint)
 
 

@@ -123,6 +123,7 @@ QUEUE_VARIABLES = {
     "funder-files": "FUNDER_FILES_QUEUE",
     "notifications": "NOTIFICATIONS_QUEUE",
     "security-mails": "SECURITY_MAILS_QUEUE",
+    "mail-events": "MAIL_EVENTS_QUEUE",
 }
 
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from chalicelib.adapters.exchange import ExchangeBucket
     from chalicelib.adapters.franceconnect import FranceConnectClient
     from chalicelib.adapters.hashing import Argon2Hasher
-    from chalicelib.adapters.mail import SesMailer
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
     from chalicelib.services.account_settings import AccountSettings
     from chalicelib.services.challenges import Challenges
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.services.franceconnect_login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.login import Login
+    from chalicelib.services.mail_delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.messages import Messages
     from chalicelib.services.notifications import NewPaymentNotifier
     from chalicelib.services.personal_data import PersonalData
@@ -88,12 +88,27 @@ class Container:
         return ExchangeBucket(self.client("s3"), self.settings.exchange_bucket)
 
     @cached_property
-    def mailer(self) -> SesMailer:
+    def mailer(self) -> DeliveryGuard:
+        """SES behind the guard that keeps mails from an address that bounced or complained:
+        every service gets this one, so none can forget the check."""
         from chalicelib.adapters.mail import SesMailer
+        from chalicelib.observability import count
+        from chalicelib.services.mail_delivery import DeliveryGuard
 
-        return SesMailer(
+        ses = SesMailer(
             self.client("ses"), self.settings.mail_sender, self.settings.mail_configuration_set
         )
+        return DeliveryGuard(
+            ses,
+            self.accounts,
+            on_suppressed=lambda category: count(f"MailSuppressed{category.value.capitalize()}"),
+        )
+
+    @cached_property
+    def mail_delivery(self) -> MailDelivery:
+        from chalicelib.services.mail_delivery import MailDelivery
+
+        return MailDelivery(self.accounts, self.audit)
 
     def funder_file_ingestion(self) -> FunderFileIngestion:
         from chalicelib.services.account_linking import AccountLinker
@@ -272,8 +287,15 @@ class Container:
             audit_trail=self.audit,
             audit=self.audit,
             clock=now,
-            extra_sections={"messages": lambda account_id: self.messages.export(account_id)},
+            extra_sections={
+                "messages": lambda account_id: self.messages.export(account_id),
+                "distribution_des_courriels": self._mail_delivery_export,
+            },
         )
+
+    def _mail_delivery_export(self, account_id: str) -> list[dict[str, str | None]]:
+        account = self.accounts.get(account_id)
+        return self.mail_delivery.export(account.email) if account else []
 
     # « Mot de passe oublié » and « Mon compte » ----------------------------------------------
 

@@ -36,6 +36,7 @@ class Settings:
     funder_files_queue: str
     notifications_queue: str
     security_mails_queue: str
+    mail_events_queue: str
     mail_sender: str
     public_base_url: str
     mail_configuration_set: str | None = None
@@ -136,6 +137,7 @@ class Settings:
             "funder_files_queue": required("FUNDER_FILES_QUEUE"),
             "notifications_queue": required("NOTIFICATIONS_QUEUE"),
             "security_mails_queue": required("SECURITY_MAILS_QUEUE"),
+            "mail_events_queue": required("MAIL_EVENTS_QUEUE"),
         }
         if problems:
             raise SettingsError("Invalid settings: " + "; ".join(problems) + ".")

@@ -41,6 +41,7 @@ OUTPUT_TO_ENVIRONMENT = {
     "FunderFilesQueueName": "FUNDER_FILES_QUEUE",
     "NotificationsQueueName": "NOTIFICATIONS_QUEUE",
     "SecurityMailsQueueName": "SECURITY_MAILS_QUEUE",
+    "MailEventsQueueName": "MAIL_EVENTS_QUEUE",
     "MailConfigurationSetName": "MAIL_CONFIGURATION_SET",
     "FranceConnectSecretName": "FRANCECONNECT_SECRET_NAME",
 }

@@ -36,13 +36,15 @@ TABLE_SUFFIXES = (
 INDEXED_TABLE_SUFFIXES = ("dossiers", "payments", "sessions", "messages")
 
 # Chalice's names: the functions of `lambda_functions` in .chalice/config.json, the API first.
-FUNCTIONS = ("api_handler", "funder_files", "notifications", "security_mails")
+FUNCTIONS = ("api_handler", "funder_files", "notifications", "security_mails", "mail_events")
 
 # Who consumes which queue (the function's SQS event source), and who queues mails where.
 CONSUMED_QUEUE = {
     "funder_files": "funder-files",
     "notifications": "notifications",
     "security_mails": "security-mails",
+    # SES's bounces and complaints, through the SNS topic (infra/template.yaml).
+    "mail_events": "mail-events",
 }
 QUEUES_WRITTEN = {
     # « Mot de passe oublié »'s codes leave the request path.
@@ -51,10 +53,11 @@ QUEUES_WRITTEN = {
     "funder_files": ("notifications",),
     "notifications": (),
     "security_mails": (),
+    "mail_events": (),
 }
-# Every function sends mail itself: the mail functions; ingestion when a dossier links an
-# account that awaited it; the API for sign-up's temporary password and « Mes messages ».
-SENDS_MAIL = FUNCTIONS
+# Every function but mail_events sends mail itself: the mail functions; ingestion when a dossier
+# links an account that awaited it; the API for sign-up's temporary password and « Mes messages ».
+SENDS_MAIL = ("api_handler", "funder_files", "notifications", "security_mails")
 
 # What each function reads and writes in DynamoDB, from the services chalicelib/container.py
 # wires into its handler; tests/integration/test_permissions.py checks each function needs every
@@ -87,12 +90,15 @@ TABLES: dict[str, tuple[str, ...]] = {
     "notifications": ("accounts", "dossiers", "payments"),
     # A code armed on its ticket, or a temporary password that ends the account's sessions.
     "security_mails": ("accounts", "audit", "challenges", "sessions"),
+    # An address's claim is marked (one conditional update), the account's trail told.
+    "mail_events": ("accounts", "audit"),
 }
 INDEXED_TABLES: dict[str, tuple[str, ...]] = {
     "api_handler": INDEXED_TABLE_SUFFIXES,
     "funder_files": (),
     "notifications": (),
     "security_mails": ("sessions",),
+    "mail_events": (),
 }
 # No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
 # action of their own: each item is authorised as the PutItem, UpdateItem... it holds.
@@ -101,6 +107,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "funder_files": ("BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "UpdateItem"),
     "notifications": ("GetItem", "UpdateItem"),
     "security_mails": ("BatchWriteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+    "mail_events": ("PutItem", "UpdateItem"),
 }
 
 
@@ -202,7 +209,7 @@ def function_policy(
                 ],
             }
         )
-    if function in SENDS_MAIL:  # every one, today: kept explicit for the next function
+    if function in SENDS_MAIL:
         statements.append(
             {
                 # Sending needs both the identity and, when the mail names it, the configuration

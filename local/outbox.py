@@ -31,12 +31,19 @@ def body_text(message: EmailMessage) -> str:
 
 class OutboxWriter:
     def __init__(
-        self, directory: Path, region: str, account_id: str, say: Callable[[str], None]
+        self,
+        directory: Path,
+        region: str,
+        account_id: str,
+        say: Callable[[str], None],
+        on_sent: Callable[[EmailMessage], object] | None = None,
     ) -> None:
         self.directory = directory
         self.region = region
         self.account_id = account_id
         self.say = say
+        # What SES does after accepting a mail (local/ses_events.py: the mailbox simulator).
+        self.on_sent = on_sent
         self._written = 0
 
     def flush(self) -> None:
@@ -46,6 +53,11 @@ class OutboxWriter:
             path = self.directory / f"{self._written:04d}.eml"
             path.write_bytes(message.as_bytes())
             self.say(f"[courriel] à {message['To']} : « {message['Subject']} » → {path}")
+            if self.on_sent is not None:
+                try:
+                    self.on_sent(message)
+                except Exception as error:  # the outbox must keep writing whatever happens
+                    self.say(f"[courriel] événement SES non publié : {error!r}")
 
     def run(self, stop: threading.Event) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,12 @@ through the S3 and DynamoDB APIs, read from the template rather than written twi
 bucket's `VersioningConfiguration`, which moto skips too and which puts a versionId in the events.
 
 moto's CloudFormation also skips, and the local stack does without: buckets' public access
-block, ownership controls and lifecycle; tables' point-in-time recovery; the queue and bucket
-policies, the CloudWatch alarm, the SES configuration set and identity, and the Secrets Manager
-secret (the outputs still name them, since their names are fixed).
+block, ownership controls and lifecycle; tables' point-in-time recovery; the queue, topic and
+bucket policies, the CloudWatch alarm, the SES configuration set, its event destination and
+identity, and the Secrets Manager secret (the outputs still name them, since their names are
+fixed). moto's SES publishes nothing to an event destination either: local/ses_events.py plays
+SES's bounces and complaints for the mailbox simulator's addresses. The SNS topic and its SQS
+subscription (declared on the topic) are created, and moto delivers to the queue.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@
 3. the demo data, dropped as funder files into the exchange bucket;
 4. the Chalice app on http://localhost:8000;
 5. the S3 → SQS → handler leg, through a poller calling the same handler as AWS;
-6. every mail written to .local/outbox/ and summarised on the console.
+6. every mail written to .local/outbox/ and summarised on the console; a mail to SES's mailbox
+   simulator (bounce@, complaint@simulator.amazonses.com) gets SES's event, through the SNS topic
+   and the mail-events queue to its handler (local/ses_events.py).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class LocalStack:
         self._http: Any = None
         self._franceconnect: Any = None
         self.outputs: dict[str, str] = {}
+        self.ses_events: Any = None
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -130,7 +133,14 @@ class LocalStack:
         from local.outbox import OutboxWriter
         from local.poller import QueuePoller
 
-        outbox = OutboxWriter(self.outbox_dir, region=region, account_id=ACCOUNT_ID, say=self.say)
+        self.ses_events = self._ses_events(region)
+        outbox = OutboxWriter(
+            self.outbox_dir,
+            region=region,
+            account_id=ACCOUNT_ID,
+            say=self.say,
+            on_sent=self.ses_events.publish_for,
+        )
         poller = QueuePoller(
             queue_name=os.environ["FUNDER_FILES_QUEUE"],
             handler=portal.handle_funder_file_messages,
@@ -148,7 +158,14 @@ class LocalStack:
             say=self.say,
             label="courriels de sécurité",
         )
-        for target in (outbox.run, poller.run, notifications.run, security_mails.run):
+        mail_events = QueuePoller(
+            queue_name=os.environ["MAIL_EVENTS_QUEUE"],
+            handler=portal.handle_mail_event_messages,
+            say=self.say,
+            label="retours de courriels",
+        )
+        threads = (outbox.run, poller.run, notifications.run, security_mails.run, mail_events.run)
+        for target in threads:
             thread = threading.Thread(target=target, args=(self._stop,), daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -157,6 +174,15 @@ class LocalStack:
             from local.demo import load_demo
 
             load_demo(say=self.say, wait_for=poller.wait_until_idle)
+
+    def _ses_events(self, region: str) -> Any:
+        import boto3
+
+        from local.resources import load_template
+        from local.ses_events import LocalSesEvents
+
+        sns = boto3.client("sns", region_name=region)
+        return LocalSesEvents.from_template(sns, load_template(), self.outputs)
 
     def _verify_mail_sender(self, region: str) -> None:
         import boto3

@@ -17,6 +17,7 @@ TEST_ENVIRONMENT: dict[str, str] = {
     "FUNDER_FILES_QUEUE": "portail-stagiaire-test-funder-files",
     "NOTIFICATIONS_QUEUE": "portail-stagiaire-test-notifications",
     "SECURITY_MAILS_QUEUE": "portail-stagiaire-test-security-mails",
+    "MAIL_EVENTS_QUEUE": "portail-stagiaire-test-mail-events",
     "MAIL_SENDER": "ne-pas-repondre@portail-stagiaire.example.gouv.fr",
     "PUBLIC_BASE_URL": "http://localhost:8000",
     "CAPTCHA_TEST_ANSWER": "123456",

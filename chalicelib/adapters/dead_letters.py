@@ -41,7 +41,22 @@ def describe(body: str) -> str:
         return f"avis de paiement {payload.get('funder')} {payload.get('reference')}"
     if payload.get("kind") == "recovery":  # the ticket is a secret: never shown
         return f"code « Mot de passe oublié » ({payload.get('funder')})"
+    if payload.get("Type") == "Notification":  # SNS's envelope: SES's feedback on a mail
+        return _describe_mail_event(payload.get("Message"))
     return "message inconnu"
+
+
+def _describe_mail_event(message: object) -> str:
+    """Its type (Bounce, Complaint) and SES's message id: the addresses stay out."""
+    try:
+        event = json.loads(message) if isinstance(message, str) else None
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        return "retour SES illisible"
+    kind = event.get("eventType") or event.get("notificationType") or "?"
+    mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
+    return f"retour SES {kind} (courriel {mail.get('messageId', '?')})"
 
 
 class DeadLetterQueue:

@@ -16,7 +16,7 @@ from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, jso
 from chalicelib.container import get_container
 from chalicelib.services.account_settings import Credential, SettingsResult
 from chalicelib.services.challenges import CHALLENGE_LIFETIME
-from chalicelib.services.formatting import format_date
+from chalicelib.services.formatting import format_date, format_date_time
 from chalicelib.services.recovery import CODE_LIFETIME, RecoveryResult
 from chalicelib.web.http import client_ip
 from chalicelib.web.recovery import TOO_MANY as RECOVERY_TOO_MANY
@@ -159,8 +159,22 @@ def my_account() -> Response:
             "phone": account.phone,
             "secret_question": account.secret_question,
             "has_password": account.password_hash is not None,
+            "email_delivery": _email_delivery(account.email),
         }
     )
+
+
+def _email_delivery(email: str) -> dict[str, str | None]:
+    """SES's feedback on the address: whether the portal still writes to it, and why not."""
+    notice = get_container().mail_delivery.notice_for(email)
+    if notice is None:
+        return {"status": "ok", "since": None, "title": None, "message": None}
+    return {
+        "status": notice.kind.value,
+        "since": format_date_time(notice.since),
+        "title": notice.title,
+        "message": notice.text,
+    }
 
 
 def _proof(current: ApiSession, fields: Fields) -> str:

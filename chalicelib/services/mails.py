@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,12 +30,43 @@ _URL = re.compile(r"https?://[^\s<>\"]+")
 _ORDERED_ITEM = re.compile(r"\d+\. ")
 
 
+class MailCategory(StrEnum):
+    """What an address that complained (« indésirable ») still receives: security mails only.
+    An address that bounced receives neither (chalicelib/services/mail_delivery.py)."""
+
+    SECURITY = "security"  # secrets, credential changes, attempts on the account
+    NOTIFICATION = "notification"  # news the person can also read in the portal
+
+
+# Every template says which it is: `_compose` refuses one that is not listed here.
+CATEGORIES = {
+    "address_already_registered": MailCategory.SECURITY,
+    "dossier_already_linked": MailCategory.SECURITY,
+    "email_change_confirmation": MailCategory.SECURITY,
+    "email_change_notice": MailCategory.SECURITY,
+    "email_changed": MailCategory.SECURITY,
+    "franceconnect_linked": MailCategory.SECURITY,
+    "franceconnect_unlinked": MailCategory.SECURITY,
+    "password_changed": MailCategory.SECURITY,
+    "recovery_code": MailCategory.SECURITY,
+    "recovery_temporary_password": MailCategory.SECURITY,
+    "secret_question_changed": MailCategory.SECURITY,
+    "staff_invitation": MailCategory.SECURITY,
+    "temporary_password": MailCategory.SECURITY,
+    "dossier_linked": MailCategory.NOTIFICATION,
+    "new_message_for_organisation": MailCategory.NOTIFICATION,
+    "new_message_for_trainee": MailCategory.NOTIFICATION,
+    "new_payment": MailCategory.NOTIFICATION,
+}
+
+
 @dataclass(frozen=True)
 class OutgoingMail:
     to: str
     subject: str
     text: str
     html: str | None = None
+    category: MailCategory = MailCategory.NOTIFICATION
 
 
 class Mailer(Protocol):
@@ -251,7 +283,11 @@ def _compose(
     )
     text = _tidy(rendered)
     return OutgoingMail(
-        to=to, subject=subject, text=text, html=_html_version(subject, text, base_url)
+        to=to,
+        subject=subject,
+        text=text,
+        html=_html_version(subject, text, base_url),
+        category=CATEGORIES[template],
     )
 
 

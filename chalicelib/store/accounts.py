@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
+from chalicelib.services.mail_delivery import DeliveryStatus
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
 
@@ -145,3 +147,34 @@ class DynamoAccountRepository:
         except TransactWriteError:
             return False
         return True
+
+    # SES's feedback on an address -------------------------------------------------------------
+
+    def delivery_status(self, email: str) -> DeliveryStatus | None:
+        try:
+            claim = EmailClaimItem.get(claim_key(email))
+        except DoesNotExist:
+            return None
+        return DeliveryStatus(bounced_at=claim.bounced_at, complained_at=claim.complained_at)
+
+    def mark_bounced(self, email: str, at: datetime) -> str | None:
+        return self._mark(email, EmailClaimItem.bounced_at, at)
+
+    def mark_complained(self, email: str, at: datetime) -> str | None:
+        return self._mark(email, EmailClaimItem.complained_at, at)
+
+    @staticmethod
+    def _mark(email: str, attribute: UTCDateTimeAttribute, at: datetime) -> str | None:
+        """One conditional update: only an existing claim (an account's address), and only once,
+        so that SQS's redelivery of the same event changes nothing and is not audited twice."""
+        claim = EmailClaimItem(account_id=claim_key(email))
+        try:
+            claim.update(
+                actions=[attribute.set(at)],
+                condition=EmailClaimItem.owner_id.exists() & attribute.does_not_exist(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return claim.owner_id

@@ -183,6 +183,11 @@ class EmailClaimItem(Model):
 
     account_id = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
+    # SES's feedback on this address (chalicelib/services/mail_delivery.py). Kept on the claim, not
+    # the account: a change of address replaces the claim, which clears them in the same
+    # transaction, and marking it is one conditional update that no save of the account undoes.
+    bounced_at = UTCDateTimeAttribute(null=True)
+    complained_at = UTCDateTimeAttribute(null=True)
 
 
 class SessionsByAccount(GlobalSecondaryIndex["SessionItem"]):

@@ -5,11 +5,13 @@ on a shared computer is not enough to take the account over."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.services.account_settings import Credential, SettingsResult
+from chalicelib.services.accounts import Account
 from chalicelib.services.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.phones import format_french_phone
 from chalicelib.web.franceconnect import NOTICES as FRANCECONNECT_NOTICES
@@ -83,7 +85,13 @@ def _context(current: CurrentSession) -> dict[str, object]:
 def account_page() -> Response:
     def page(current: CurrentSession) -> Response:
         message = (blueprint.current_request.query_params or {}).get("message", "")
-        return html_page("account.html", notice=NOTICES.get(message), **_context(current))
+        context = _context(current)
+        # SES's bounces and complaints on the address: told here, with the way to change it.
+        account = cast(Account, context["account"])
+        mail_notice = get_container().mail_delivery.notice_for(account.email)
+        return html_page(
+            "account.html", notice=NOTICES.get(message), mail_notice=mail_notice, **context
+        )
 
     return signed_in(blueprint.current_request, None, page)
 

@@ -134,6 +134,27 @@ def test_a_dead_payment_mail_is_listed_without_personal_data_nor_secret(
     assert "secret-du-ticket" not in listed
 
 
+def test_a_dead_mail_event_is_listed_without_the_address(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.get_queue_url(QueueName=aws["MailEventsDeadLetterQueueName"])["QueueUrl"]
+    event = {
+        "eventType": "Bounce",
+        "bounce": {"bouncedRecipients": [{"emailAddress": "lea@example.fr"}]},
+        "mail": {"messageId": "0102-ses-id", "destination": ["lea@example.fr"]},
+    }
+    envelope = {"Type": "Notification", "Message": json.dumps(event)}
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(envelope))
+
+    assert run("dead-letters", "list", "mail-events") == 0
+    listed = capsys.readouterr().out
+    assert "retour SES Bounce (courriel 0102-ses-id)" in listed
+    assert "lea@example.fr" not in listed
+
+
 def test_every_admin_command_of_the_readme_is_one_the_command_line_takes() -> None:
     import shlex
     from pathlib import Path

@@ -107,6 +107,7 @@ def test_a_mobile_app_reads_and_changes_the_account(api: Api) -> None:
         "phone": None,
         "secret_question": "Ville de naissance ?",
         "has_password": True,
+        "email_delivery": {"status": "ok", "since": None, "title": None, "message": None},
     }
     bad = api.call("PUT", "/api/v1/me/phone", {"phone": "12"}, token)
     assert (bad.status, list(bad.error["fields"])) == (400, ["phone"])

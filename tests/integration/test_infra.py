@@ -138,6 +138,9 @@ def test_outputs_name_every_table_bucket_and_queue(deployed):
         deployed["FranceConnectSecretName"] == "portail-stagiaire/test/franceconnect-client-secret"
     )
     assert deployed["MailConfigurationSetName"] == "portail-stagiaire-test"
+    assert deployed["MailEventsQueueName"] == "portail-stagiaire-test-mail-events"
+    assert deployed["MailEventsDeadLetterQueueName"] == "portail-stagiaire-test-mail-events-dlq"
+    assert deployed["MailEventsTopicArn"].endswith(":portail-stagiaire-test-mail-events")
     assert deployed["AlarmTopicArn"].endswith(":portail-stagiaire-test-alarms")
 
 
@@ -186,6 +189,64 @@ def test_exchange_bucket_notifies_the_queue_of_incoming_files_only(deployed):
         for r in json.loads(m["Body"])["Records"]
     ]
     assert keys == ["incoming/demo/paiements_1.csv"]
+
+
+def test_the_configuration_set_sends_bounces_and_complaints_to_the_mail_events_topic():
+    # moto's CloudFormation skips SES event destinations: the template itself is checked.
+    [destination] = resources_of_type(
+        TEMPLATE, "AWS::SES::ConfigurationSetEventDestination"
+    ).values()
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    event_destination = destination["EventDestination"]
+    assert event_destination["Enabled"] is True
+    assert sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": "MailEventsTopic"}}
+    [topic] = resources_of_type(TEMPLATE, "AWS::SNS::Topic")["MailEventsTopic"]["Subscription"]
+    assert topic == {"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["MailEventsQueue", "Arn"]}}
+
+
+def test_only_ses_for_this_configuration_set_publishes_and_only_the_topic_fills_the_queue():
+    [topic_statement] = resources_of_type(TEMPLATE, "AWS::SNS::TopicPolicy")[
+        "MailEventsTopicPolicy"
+    ]["PolicyDocument"]["Statement"]
+    assert topic_statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert topic_statement["Action"] == "sns:Publish"
+    source = topic_statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":configuration-set/portail-stagiaire-${Stage}")
+    assert topic_statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    [queue_statement] = resources_of_type(TEMPLATE, "AWS::SQS::QueuePolicy")[
+        "MailEventsQueuePolicy"
+    ]["PolicyDocument"]["Statement"]
+    assert queue_statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert queue_statement["Action"] == "sqs:SendMessage"
+    assert queue_statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Ref": "MailEventsTopic"}}
+    }
+
+
+def test_a_message_published_to_the_mail_events_topic_reaches_its_queue(deployed):
+    sqs, sns = client("sqs"), client("sns")
+    queue_url = sqs.get_queue_url(QueueName=deployed["MailEventsQueueName"])["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    # AWS asks for a visibility of at least 6 times the function's timeout on an event source.
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    timeout = config["lambda_functions"]["mail_events"]["lambda_timeout"]
+    assert int(attributes["VisibilityTimeout"]) >= 6 * timeout
+    dlq_url = sqs.get_queue_url(QueueName=deployed["MailEventsDeadLetterQueueName"])["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"],
+        "maxReceiveCount": 5,
+    }
+
+    sns.publish(TopicArn=deployed["MailEventsTopicArn"], Message='{"eventType": "Bounce"}')
+    [message] = sqs.receive_message(QueueUrl=queue_url)["Messages"]
+    envelope = json.loads(message["Body"])  # no raw delivery: SNS's envelope around the event
+    assert envelope["Type"] == "Notification"
+    assert envelope["TopicArn"] == deployed["MailEventsTopicArn"]
+    assert json.loads(envelope["Message"]) == {"eventType": "Bounce"}
 
 
 def test_creating_the_resources_again_changes_nothing(deployed):
@@ -339,12 +400,14 @@ def test_the_template_alarms_on_dead_letters_5xx_throttles_and_lambda_errors() -
         "portail-stagiaire-${Stage}-funder-files-dlq-not-empty",
         "portail-stagiaire-${Stage}-notifications-dlq-not-empty",
         "portail-stagiaire-${Stage}-security-mails-dlq-not-empty",
+        "portail-stagiaire-${Stage}-mail-events-dlq-not-empty",
         "portail-stagiaire-${Stage}-api-5xx",
         "portail-stagiaire-${Stage}-lambda-errors",
         "portail-stagiaire-${Stage}-lambda-throttles",
         "portail-stagiaire-${Stage}-funder-files-oldest-message",
         "portail-stagiaire-${Stage}-notifications-oldest-message",
         "portail-stagiaire-${Stage}-security-mails-oldest-message",
+        "portail-stagiaire-${Stage}-mail-events-oldest-message",
     }
 
 

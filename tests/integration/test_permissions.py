@@ -17,6 +17,7 @@ import pytest
 from chalicelib.container import get_container, reset_container
 from infra.policy import FUNCTIONS, function_policy
 from local.demo import DEMO_DIR
+from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import (
     LUCAS,
     complete_first_login,
@@ -97,14 +98,25 @@ def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
 
 
 FUNDER = "the funder"  # the funder's drops are its own right (infra/funder-access.yaml)
+SES = "SES"  # its publication to the mail-events topic is its own right (the topic's policy)
+BOUNCE = {
+    "eventType": "Bounce",
+    "bounce": {
+        "bounceType": "Permanent",
+        "bounceSubType": "General",
+        "bouncedRecipients": [{"emailAddress": LUCAS["email"]}],
+        "timestamp": "2026-11-10T08:00:01.000Z",
+    },
+    "mail": {"messageId": "0102018c-test", "destination": [LUCAS["email"]]},
+}
 
 
-def _journey(camille: WebClient) -> dict[str, list[Call]]:
+def _journey(camille: WebClient, mail_events_topic: str) -> dict[str, list[Call]]:
     """Sign-up, first login, a payment file with its mail, Mes formations and the PDF, Mon compte,
     Mes messages on both sides, Mot de passe oublié, the FranceConnect secret, logout; and Sami,
     signed up before his funder knew him: his dossier file links his account (with a mail), and
     as he never finished his first login, Mot de passe oublié sends him a temporary password and
-    ends his sessions."""
+    ends his sessions; then SES's bounce of Lucas's address, and a mail the portal keeps back."""
     lucas = WebClient(camille.client, source_ip="192.0.2.30")
     sami = WebClient(camille.client, source_ip="192.0.2.31")
     runners = {
@@ -113,6 +125,7 @@ def _journey(camille: WebClient) -> dict[str, list[Call]]:
             ("funder_files", "funder-files"),
             ("notifications", "notifications"),
             ("security_mails", "security-mails"),
+            ("mail_events", "mail-events"),
         )
     }
     with record_aws_calls() as calls:
@@ -157,8 +170,25 @@ def _journey(camille: WebClient) -> dict[str, list[Call]]:
         assert sami.get("/premiere-connexion/mot-de-passe").status == 303  # session ended
 
         assert get_container().franceconnect_client_secret() == "du-coffre"
+
+        with journey.acting_as(SES):
+            boto3.client("sns").publish(TopicArn=mail_events_topic, Message=json.dumps(BOUNCE))
+        run("mail_events")
+        form = lucas.get("/compte/question-secrete")
+        changed = lucas.post(
+            "/compte/question-secrete",
+            {
+                "csrf": form.hidden("csrf"),
+                "password": RESET_PASSWORD,
+                "question": "Mon chien ?",
+                "new_answer": "Rex",
+            },
+        )
+        assert changed.status == 303
+    assert "Votre question secrète a été modifiée" not in [s for s, _ in mails_to(LUCAS["email"])]
     by_function = journey.by_function()
     by_function.pop(FUNDER)
+    by_function.pop(SES)
     return by_function
 
 
@@ -194,7 +224,7 @@ def recorded(
     reset_container()
     return {
         function: {permission for call in calls for permission in permissions_needed(call)}
-        for function, calls in _journey(messages_on).items()
+        for function, calls in _journey(messages_on, aws["MailEventsTopicArn"]).items()
     }
 
 
@@ -261,6 +291,7 @@ def test_every_table_bucket_queue_and_secret_of_the_template_is_used(
         aws["FunderFilesDeadLetterQueueName"],
         aws["NotificationsDeadLetterQueueName"],
         aws["SecurityMailsDeadLetterQueueName"],
+        aws["MailEventsDeadLetterQueueName"],
     }
     names: dict[str, Any] = {
         key: value

@@ -32,6 +32,7 @@ def queue_runner(queue: str = "funder-files") -> Callable[..., int]:
         "funder-files": ("FUNDER_FILES_QUEUE", portal.handle_funder_file_messages),
         "notifications": ("NOTIFICATIONS_QUEUE", portal.handle_notification_messages),
         "security-mails": ("SECURITY_MAILS_QUEUE", portal.handle_security_mail_messages),
+        "mail-events": ("MAIL_EVENTS_QUEUE", portal.handle_mail_event_messages),
     }[queue]
     poller = QueuePoller(
         os.environ[queue_variable], handler, failures.append, retry_delay_seconds=0

@@ -13,6 +13,7 @@ from chalicelib.services.accounts import Account, CreateOutcome
 from chalicelib.services.challenges import Challenge
 from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funders import Funder
+from chalicelib.services.mail_delivery import DeliveryStatus
 from chalicelib.services.mails import MailNotSent, OutgoingMail
 from chalicelib.services.message_threads import (
     MAX_MESSAGES_PER_THREAD,
@@ -146,6 +147,7 @@ class MemoryAccounts:
     def __init__(self, dossiers: MemoryDossierLookup | None = None) -> None:
         self.items: dict[str, Account] = {}
         self.claims: dict[str, str] = {}  # mail address -> account id
+        self.marks: dict[str, DeliveryStatus] = {}  # mail address -> SES's feedback on it
         self.dossiers = dossiers
         self.calls: Counter[str] = Counter()
 
@@ -189,6 +191,30 @@ class MemoryAccounts:
         self.calls["find_awaiting_by_emails"] += 1
         found = (self.items.get(self.claims.get(email, "")) for email in emails)
         return {account.email: account for account in found if account and account.awaiting_dossier}
+
+    # SES's feedback, kept with the claim as DynamoAccountRepository keeps it: a change of
+    # address drops the old claim and its marks.
+    def delivery_status(self, email: str) -> DeliveryStatus | None:
+        self.calls["delivery_status"] += 1
+        if email not in self.claims:
+            return None
+        return self.marks.get(email, DeliveryStatus())
+
+    def mark_bounced(self, email: str, at: datetime) -> str | None:
+        self.calls["mark_bounced"] += 1
+        return self._mark(email, "bounced_at", at)
+
+    def mark_complained(self, email: str, at: datetime) -> str | None:
+        self.calls["mark_complained"] += 1
+        return self._mark(email, "complained_at", at)
+
+    def _mark(self, email: str, field: str, at: datetime) -> str | None:
+        owner = self.claims.get(email)
+        current = self.marks.get(email, DeliveryStatus())
+        if owner is None or getattr(current, field) is not None:
+            return None
+        self.marks[email] = replace(current, **{field: at})
+        return owner
 
 
 class MemorySessions:
@@ -410,6 +436,7 @@ class MemorySettingsAccounts(MemoryAccounts):
         if new_email in self.claims or stored is None or stored.email != account.email:
             return False
         del self.claims[account.email]
+        self.marks.pop(account.email, None)
         self.claims[new_email] = account.account_id
         self.items[account.account_id] = replace(stored, email=new_email)
         return True

@@ -25,6 +25,7 @@ OUTPUTS = {
     "FunderFilesQueueName": "portail-stagiaire-dev-funder-files",
     "NotificationsQueueName": "portail-stagiaire-dev-notifications",
     "SecurityMailsQueueName": "portail-stagiaire-dev-security-mails",
+    "MailEventsQueueName": "portail-stagiaire-dev-mail-events",
     "FunderFilesQueueArn": "arn:aws:sqs:eu-west-3:111122223333:portail-stagiaire-dev-funder-files",
     "MailConfigurationSetName": "portail-stagiaire-dev",
     "FranceConnectSecretName": "portail-stagiaire/dev/franceconnect-client-secret",
@@ -41,6 +42,7 @@ def test_environment_from_outputs_names_every_resource_of_the_app():
         "FUNDER_FILES_QUEUE": "portail-stagiaire-dev-funder-files",
         "NOTIFICATIONS_QUEUE": "portail-stagiaire-dev-notifications",
         "SECURITY_MAILS_QUEUE": "portail-stagiaire-dev-security-mails",
+        "MAIL_EVENTS_QUEUE": "portail-stagiaire-dev-mail-events",
         "MAIL_CONFIGURATION_SET": "portail-stagiaire-dev",
         "FRANCECONNECT_SECRET_NAME": "portail-stagiaire/dev/franceconnect-client-secret",
     }

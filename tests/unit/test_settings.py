@@ -15,6 +15,7 @@ VALID = {
     "FUNDER_FILES_QUEUE": "funder-files",
     "NOTIFICATIONS_QUEUE": "notifications",
     "SECURITY_MAILS_QUEUE": "security-mails",
+    "MAIL_EVENTS_QUEUE": "mail-events",
     "MAIL_SENDER": "ne-pas-repondre@portail.example.gouv.fr",
     "PUBLIC_BASE_URL": "https://portail.example.gouv.fr/",
 }

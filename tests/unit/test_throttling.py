@@ -271,6 +271,7 @@ def test_the_multiplier_is_refused_outside_the_local_and_test_stages() -> None:
         "FUNDER_FILES_QUEUE": "q",
         "NOTIFICATIONS_QUEUE": "n",
         "SECURITY_MAILS_QUEUE": "s",
+        "MAIL_EVENTS_QUEUE": "m",
         "MAIL_SENDER": "a@b.fr",
         "PUBLIC_BASE_URL": "https://portail.example.gouv.fr",
         "RATE_LIMIT_MULTIPLIER": "50",

@@ -1,0 +1,84 @@
+"""The local stack's SES mailbox simulator (local/ses_events.py): a mail to bounce@ or complaint@
+simulator.amazonses.com, read by the outbox, becomes SES's event on the template's topic, which
+the emulator's subscription carries to the mail-events queue and the real handler reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+
+from local.outbox import OutboxWriter
+from local.resources import load_template
+from local.ses_events import LocalSesEvents, simulated_mailbox
+from tests.integration.conftest import mails_to
+from tests.support.api import NEW_PASSWORD, Api, complete_first_login
+from tests.support.aws import run_queue
+from tests.support.web import WebClient
+
+BOUNCE = "bounce+lucas@simulator.amazonses.com"
+
+
+@pytest.mark.parametrize(
+    ("address", "mailbox"),
+    [
+        ("bounce@simulator.amazonses.com", "bounce"),
+        ("Bounce+Lucas@Simulator.AmazonSES.com", "bounce"),
+        ("complaint@simulator.amazonses.com", "complaint"),
+        ("suppressionlist@simulator.amazonses.com", "suppressionlist"),
+        ("success@simulator.amazonses.com", None),
+        ("bounce@example.fr", None),
+    ],
+)
+def test_the_simulator_addresses_are_recognised(address: str, mailbox: str | None) -> None:
+    assert simulated_mailbox(address) == mailbox
+
+
+def change_address(api: Api, token: str, new_email: str) -> None:
+    change = {"new_email": new_email, "email_confirmation": new_email, "password": NEW_PASSWORD}
+    assert api.call("POST", "/api/v1/me/email-change", change, token).status == 202
+    link = re.search(r"jeton=(\S+)", mails_to(new_email)[-1][1])
+    assert link
+    answer = api.call("POST", "/api/v1/email-change/confirmation", {"token": link.group(1)})
+    assert answer.status == 200
+
+
+def test_a_mail_to_the_bounce_simulator_flags_the_account_through_topic_queue_and_handler(
+    aws: dict[str, str], portal: WebClient, tmp_path: Path
+) -> None:
+    api = Api(portal.client)
+    token = complete_first_login(api)
+    events = LocalSesEvents.from_template(boto3.client("sns"), load_template(), aws)
+    outbox = OutboxWriter(tmp_path, "eu-west-3", "123456789012", lambda _: None, events.publish_for)
+    outbox.flush()
+    assert events.published == []  # nothing went to the simulator yet
+
+    # Confirmation link, then « adresse modifiée »: both to the simulator, both bounce.
+    change_address(api, token, BOUNCE)
+    outbox.flush()
+    assert [event["eventType"] for event in events.published] == ["Bounce", "Bounce"]
+    assert events.published[0]["mail"]["tags"] == {
+        "ses:configuration-set": [aws["MailConfigurationSetName"]]
+    }
+    assert run_queue(queue="mail-events") == 2
+
+    delivery = api.call("GET", "/api/v1/me/account", token=token).json["email_delivery"]
+    assert delivery["status"] == "undeliverable"
+
+
+def test_a_mail_to_the_complaint_simulator_stops_the_notices(
+    aws: dict[str, str], portal: WebClient, tmp_path: Path
+) -> None:
+    api = Api(portal.client)
+    token = complete_first_login(api)
+    events = LocalSesEvents.from_template(boto3.client("sns"), load_template(), aws)
+    outbox = OutboxWriter(tmp_path, "eu-west-3", "123456789012", lambda _: None, events.publish_for)
+
+    change_address(api, token, "complaint@simulator.amazonses.com")
+    outbox.flush()
+    run_queue(queue="mail-events")
+
+    delivery = api.call("GET", "/api/v1/me/account", token=token).json["email_delivery"]
+    assert delivery["status"] == "notifications_stopped"
