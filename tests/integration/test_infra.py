@@ -337,6 +337,7 @@ def test_each_function_may_consume_its_own_queue_only(stage):
         "funder_files": [f"{prefix}-funder-files"],
         "notifications": [f"{prefix}-notifications"],
         "security_mails": [f"{prefix}-security-mails"],
+        "mail_events": [f"{prefix}-mail-events"],
     }
 
 
@@ -437,4 +438,9 @@ def test_the_main_queues_alarm_on_their_oldest_message() -> None:
         if resource["Type"] == "AWS::CloudWatch::Alarm"
         and resource["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
     }
-    assert watched == {"FunderFilesQueue", "NotificationsQueue", "SecurityMailsQueue"}
+    assert watched == {
+        "FunderFilesQueue",
+        "NotificationsQueue",
+        "SecurityMailsQueue",
+        "MailEventsQueue",
+    }
