@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.services.account_settings import AccountSettings
     from chalicelib.services.challenges import Challenges
     from chalicelib.services.document_delivery import DocumentDelivery
+    from chalicelib.services.dossier_claims import DossierClaims
     from chalicelib.services.franceconnect_login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.login import Login
@@ -236,6 +237,7 @@ class Container:
             audit=self.audit,
             urls=self.urls,
             clock=now,
+            owner_alert=self.dossier_claims.tell_owner,
         )
 
     @cached_property
@@ -261,6 +263,31 @@ class Container:
         from chalicelib.services.trainings import Trainings
 
         return Trainings(self.dossiers, self.payments, self.funders, now)
+
+    @cached_property
+    def dossier_claims(self) -> DossierClaims:
+        """« Ajouter un dossier » on a proof; the address's allowance widens with the stage's
+        rate-limit multiplier (local and test journeys all come from one address)."""
+        from chalicelib.services.dossier_claims import (
+            ADDRESS_FREE_ATTEMPTS,
+            ClaimThrottle,
+            DossierClaims,
+        )
+
+        throttle = ClaimThrottle(
+            self.counters, now, ADDRESS_FREE_ATTEMPTS * self.settings.rate_limit_multiplier
+        )
+        return DossierClaims(
+            dossiers=self.dossiers,
+            accounts=self.accounts,
+            challenges=self.challenges,
+            throttle=throttle,
+            funders=self.trainings.funders,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+            clock=now,
+        )
 
     @cached_property
     def document_delivery(self) -> DocumentDelivery:

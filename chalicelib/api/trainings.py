@@ -14,13 +14,15 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.accounts import FIELDS_TO_FIX
+from chalicelib.api.accounts import FIELDS_TO_FIX, _seconds_until
 from chalicelib.api.auth import authenticate, not_authenticated
 from chalicelib.api.bodies import MISSING, WRONG_FIELDS, invalid_request, read_fields
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.api.training_json import history_json, link_json, payment_json, training_json
 from chalicelib.container import get_container
+from chalicelib.services.accounts import Account
 from chalicelib.services.documents import DocumentContent
+from chalicelib.services.dossier_claims import PENDING, ClaimResult
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings import Training
 from chalicelib.web.http import client_ip
@@ -38,6 +40,7 @@ BAD_PARAMETERS = "La requête est mal formée : vérifiez les paramètres indiqu
 REPEATED = "Ce paramètre ne doit figurer qu’une fois."
 TOO_LONG = f"Ce paramètre dépasse {MAX_PARAMETER_LENGTH} caractères."
 NUMBER_TOO_LONG = f"Ce champ dépasse {MAX_DOSSIER_NUMBER_LENGTH} caractères."
+TOO_LONG_FIELD = f"Ce champ dépasse {MAX_PARAMETER_LENGTH} caractères."
 BAD_DATE = "Saisissez une date au format AAAA-MM-JJ, par exemple 2017-10-01."
 BAD_TYPE = "Choisissez « decision » ou « end-of-training »."
 DOSSIER_NOT_YOURS = "Ce dossier n’existe pas ou n’est pas rattaché à votre compte."
@@ -203,6 +206,46 @@ def training_document() -> Response:
 # « Ajouter un dossier » and « Mes données » ---------------------------------------------------
 
 
+def _claim_answer(account_id: str, result: ClaimResult, names: dict[str, str]) -> Response:
+    """201 with the training once linked; 202 with the claim awaiting its code (one answer for
+    every number that did not link at once); 429 when throttled; 400 otherwise."""
+    errors = _renamed(result.errors, names)
+    if result.retry_after is not None:
+        message = next(iter(errors.values()))
+        retry = {"Retry-After": str(_seconds_until(result.retry_after))}
+        raise ApiError(429, "too_many_attempts", message, errors, headers=retry)
+    if result.expired:
+        raise ApiError(400, "claim_expired", next(iter(errors.values())), errors)
+    if errors:
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, errors)
+    container = get_container()
+    if result.linked is None:
+        assert result.claim_id is not None and result.expires_at is not None
+        return json_response(
+            {
+                "claim_id": result.claim_id,
+                "expires_at": result.expires_at.isoformat(),
+                "message": PENDING,
+            },
+            202,
+        )
+    funder_code, number = result.linked.funder_code, result.linked.dossier_number
+    # Read back by its key (consistent), not through the account's index (eventually consistent).
+    dossier = container.trainings.owned_dossier(account_id, funder_code, number)
+    if dossier is None:  # unlinked in between by an operator: nothing to show
+        raise _not_found(DOSSIER_NOT_YOURS)
+    training = Training(dossier, container.trainings.funders()[funder_code])
+    location = "/api/v1/payments?" + urlencode({"funder": funder_code, "dossier": number})
+    return json_response(training_json(training), 201, {"Location": location})
+
+
+def _account(account_id: str) -> Account:
+    account = get_container().accounts.get(account_id)
+    if account is None:  # deleted since the login: the session is worth nothing
+        raise not_authenticated(token_sent=True)
+    return account
+
+
 @blueprint.route("/api/v1/trainings", methods=["POST"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def add_training() -> Response:
@@ -212,23 +255,32 @@ def add_training() -> Response:
     funder_code, number = fields.text("funder"), fields.text("dossier_number").strip()
     if len(number) > MAX_DOSSIER_NUMBER_LENGTH:
         raise invalid_request(WRONG_FIELDS, {"dossier_number": NUMBER_TOO_LONG})
-    container = get_container()
-    account = container.accounts.get(account_id)
-    if account is None:  # deleted since the login: the session is worth nothing
-        raise not_authenticated(token_sent=True)
-    errors = container.trainings.add_dossier(account, funder_code, number)
-    if errors:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, _renamed(errors, ADD_FIELDS))
-    container.audit.record(
-        account_id, "dossier-added", client_ip(request), {"funder": funder_code, "dossier": number}
+    result = get_container().dossier_claims.request(
+        _account(account_id), funder_code, number, client_ip(request)
     )
-    # Read back by its key (consistent), not through the account's index (eventually consistent).
-    dossier = container.trainings.owned_dossier(account_id, funder_code, number)
-    if dossier is None:  # unlinked in between by an operator: nothing to show
-        raise _not_found(DOSSIER_NOT_YOURS)
-    training = Training(dossier, container.trainings.funders()[funder_code])
-    location = "/api/v1/payments?" + urlencode({"funder": funder_code, "dossier": number})
-    return json_response(training_json(training), 201, {"Location": location})
+    return _claim_answer(account_id, result, ADD_FIELDS)
+
+
+@blueprint.route(
+    "/api/v1/trainings/confirmation", methods=["POST"], content_types=JSON_CONTENT_TYPES
+)
+@api_view
+def confirm_training() -> Response:
+    request = blueprint.current_request
+    account_id = _account_id()
+    fields = read_fields(request, texts=("claim_id", "code"))
+    claim_id, code = fields.text("claim_id"), fields.text("code")
+    too_long = {
+        name: TOO_LONG_FIELD
+        for name, value in (("claim_id", claim_id), ("code", code))
+        if len(value) > MAX_PARAMETER_LENGTH
+    }
+    if too_long:
+        raise invalid_request(WRONG_FIELDS, too_long)
+    result = get_container().dossier_claims.confirm(
+        _account(account_id), claim_id, code, client_ip(request)
+    )
+    return _claim_answer(account_id, result, {})
 
 
 @blueprint.route("/api/v1/me/data", methods=["GET"], content_types=JSON_CONTENT_TYPES)

@@ -25,6 +25,9 @@ class Purpose(StrEnum):
     RECOVERY_RESET = "recovery-reset"
     EMAIL_CHANGE = "email-change"
     FRANCECONNECT = "franceconnect"
+    # « Ajouter un dossier » awaiting its proof: a code mailed to the dossier's courriel, or the
+    # activation code printed on the décision (services/dossier_claims.py).
+    DOSSIER_CLAIM = "dossier-claim"
 
 
 @dataclass(frozen=True)

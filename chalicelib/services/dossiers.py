@@ -31,6 +31,9 @@ class Dossier:
     decision_date: date
     status: DossierStatus
     account_id: str | None = None
+    # Hash of the `code_activation` printed on the décision (never the code itself): one of the
+    # proofs that a dossier is the account holder's (services/dossier_claims.py).
+    activation_code_hash: str | None = None
 
     @property
     def identity_key(self) -> str:
@@ -61,6 +64,19 @@ def dossier_key(funder_code: str, dossier_number: str) -> str:
     return f"{funder_code}#{dossier_number}"
 
 
+def normalise_activation_code(code: str) -> str:
+    """As printed or typed: case, spaces and hyphens do not count ("k7m2 p9qx-4tdv")."""
+    return "".join(character for character in code.upper() if character.isalnum())
+
+
+def activation_code_hash(funder_code: str, dossier_number: str, code: str) -> str:
+    """Salted by the dossier's key. SHA-256 suffices because the funder file must give at least
+    12 letters or digits (dossier_rules.py), out of reach of an offline guess; the online guess
+    is throttled like a login."""
+    salted = f"{dossier_key(funder_code, dossier_number)}#{normalise_activation_code(code)}"
+    return hashlib.sha256(salted.encode()).hexdigest()
+
+
 def dossier_from_record(funder_code: str, record: DossierRecord) -> Dossier:
     return Dossier(
         funder_code=funder_code,
@@ -79,6 +95,11 @@ def dossier_from_record(funder_code: str, record: DossierRecord) -> Dossier:
         monthly_rate=record.monthly_rate,
         decision_date=record.decision_date,
         status=record.status,
+        activation_code_hash=(
+            activation_code_hash(funder_code, record.dossier_number, record.activation_code)
+            if record.activation_code
+            else None
+        ),
     )
 
 

@@ -87,12 +87,18 @@ def temporary_password_mail(
     given_name: str,
     temporary_password: str,
     login_url: str,
+    dossier_pending: bool = False,
     *,
     portal_url: str | None = None,
 ) -> OutgoingMail:
-    """Sign-up succeeded: the only mail of the sign-up journey that carries a secret."""
+    """Sign-up succeeded: the only mail of the sign-up journey that carries a secret.
+    `dossier_pending`: the dossier named at sign-up waits for its proof (dossier_claims.py)."""
     subject = "Votre inscription au Portail stagiaire"
-    context = {"temporary_password": temporary_password, "login_url": login_url}
+    context = {
+        "temporary_password": temporary_password,
+        "login_url": login_url,
+        "dossier_pending": dossier_pending,
+    }
     return _compose("temporary_password", subject, to, portal_url, given_name, **context)
 
 
@@ -119,6 +125,42 @@ def dossier_linked_mail(
     subject = "Votre dossier est rattaché à votre compte"
     context = {"training_title": training_title, "login_url": login_url}
     return _compose("dossier_linked", subject, to, portal_url, given_name, **context)
+
+
+def dossier_claim_code_mail(
+    to: str,
+    code: str,
+    minutes: int,
+    dossier_number: str,
+    funder_name: str,
+    *,
+    portal_url: str | None = None,
+) -> OutgoingMail:
+    """« Ajouter un dossier » by an account whose address is not the funder's courriel for the
+    dossier: the code goes to that courriel, the one proof a stranger cannot read."""
+    subject = "Votre code pour ajouter un dossier"
+    context = {
+        "code": code,
+        "minutes": minutes,
+        "dossier_number": dossier_number,
+        "funder_name": funder_name,
+    }
+    return _compose("dossier_claim_code", subject, to, portal_url, None, **context)
+
+
+def dossier_claim_attempt_mail(
+    to: str,
+    given_name: str,
+    dossier_number: str,
+    funder_name: str,
+    login_url: str,
+    *,
+    portal_url: str | None = None,
+) -> OutgoingMail:
+    """Someone tried to link the owner's dossier: nothing about that someone is written here."""
+    subject = "Tentative de rattachement de votre dossier"
+    context = {"dossier_number": dossier_number, "funder_name": funder_name, "login_url": login_url}
+    return _compose("dossier_claim_attempt", subject, to, portal_url, given_name, **context)
 
 
 def new_payment_mail(

@@ -77,7 +77,11 @@ class PersonalData:
                 if field.name not in SECRET_FIELDS
             },
             "consentements": [_plain(asdict(a)) for a in self._acceptances_of(account_id)],
-            "dossiers": [_plain(asdict(dossier)) for dossier in dossiers],
+            # The activation code's hash is a secret's stand-in, not data about the person.
+            "dossiers": [
+                _plain({k: v for k, v in asdict(dossier).items() if k != "activation_code_hash"})
+                for dossier in dossiers
+            ],
             "paiements": [
                 _plain({k: v for k, v in asdict(payment).items() if k != "content_hash"})
                 for dossier in dossiers

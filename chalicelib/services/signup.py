@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -17,6 +18,7 @@ from chalicelib.services.accounts import (
     PortalUrls,
 )
 from chalicelib.services.challenges import Challenges, Purpose
+from chalicelib.services.dossier_claims import proven_by_address
 from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funder_files.values import parse_date
 from chalicelib.services.funders import Funder
@@ -76,7 +78,9 @@ class Signup:
         audit: AuditLog,
         urls: PortalUrls,
         clock: Clock,
+        owner_alert: Callable[[Dossier], None],
     ) -> None:
+        """`owner_alert` tells the owner of a linked dossier that someone named it."""
         self._accounts = accounts
         self._dossiers = dossiers
         self._challenges = challenges
@@ -85,6 +89,7 @@ class Signup:
         self._audit = audit
         self._urls = urls
         self._clock = clock
+        self._owner_alert = owner_alert
 
     def check_fields(self, form: SignupForm) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -129,6 +134,7 @@ class Signup:
         if errors:
             return SignupResult(errors)
         birth_date = parse_date(form.birth_date.strip())
+        email = normalise_email(form.email)
         link: tuple[str, str] | None = None
         dossier: Dossier | None = None
         if not form.no_dossier:
@@ -136,8 +142,14 @@ class Signup:
             typed_identity = identity_key(form.family_name, form.given_names, birth_date)
             if dossier is None or dossier.identity_key != typed_identity:
                 return SignupResult({"dossier_number": NO_MATCHING_DOSSIER})
-            link = (funder.code, dossier.dossier_number)
-        email = normalise_email(form.email)
+            # The typed identity proves nothing (security.md): the dossier comes with the account
+            # only when the funder's courriel for it is the typed address. Linked now, at sign-up,
+            # because that address is as good as confirmed: the account's only credential, the
+            # temporary password, goes there, so whoever uses the account reads that mailbox.
+            # A dossier held by another account is named all the same, so that the conditional
+            # write refuses it (« Ce dossier a déjà un compte ») and its owner is told.
+            if dossier.account_id is not None or proven_by_address(dossier, email):
+                link = (funder.code, dossier.dossier_number)
         temporary_password = generate_temporary_password()
         # Hashed on every path: the answer takes the same time whether or not the address
         # already has an account.
@@ -152,7 +164,9 @@ class Signup:
             created_at=now,
             temporary_password_hash=temporary_hash,
             temporary_password_expires_at=now + TEMPORARY_PASSWORD_LIFETIME,
-            awaiting_dossier=form.no_dossier,
+            # Without its proof, a named dossier is not linked: the account then waits, as one
+            # « sans dossier », for a dossier with its address, or for « Ajouter un dossier ».
+            awaiting_dossier=link is None,
         )
         outcome = self._accounts.create(account, link_dossier=link)
         if outcome is CreateOutcome.CREATED:
@@ -162,6 +176,7 @@ class Signup:
                 given_name=account.first_given_name,
                 temporary_password=temporary_password,
                 login_url=self._urls.login(funder.code),
+                dossier_pending=dossier is not None and link is None,
             )
         elif outcome is CreateOutcome.EMAIL_TAKEN:
             existing = self._accounts.find_by_email(email)
@@ -175,6 +190,7 @@ class Signup:
         else:
             if dossier is not None and dossier.account_id:
                 self._audit.record(dossier.account_id, "signup-attempt", client_ip)
+                self._owner_alert(dossier)
             mail = dossier_already_linked_mail(
                 to=email,
                 dossier_number=dossier.dossier_number if dossier else "",

@@ -1,4 +1,5 @@
 """« Mes formations »: a trainee's trainings, their payments and documents — through the owner.
+(« Ajouter un dossier » is services/dossier_claims.py.)
 
 Every lookup starts from the account: a dossier, payment or document of someone else is
 answered exactly like a missing one (None), never with a different error.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from chalicelib.services.accounts import Account, Clock
+from chalicelib.services.accounts import Clock
 from chalicelib.services.documents import (
     DocumentContent,
     end_of_training_available,
@@ -22,7 +23,6 @@ from chalicelib.services.documents import (
 from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funder_files.values import parse_date
 from chalicelib.services.funders import Funder
-from chalicelib.services.identity import identity_key
 from chalicelib.services.payments import Payment
 
 FUNDER_CACHE_SECONDS = 300.0
@@ -34,8 +34,6 @@ class TrainingDossiers(Protocol):
     def get(self, funder_code: str, dossier_number: str) -> Dossier | None: ...
 
     def list_for_account(self, account_id: str) -> list[Dossier]: ...
-
-    def link_account(self, funder_code: str, dossier_number: str, account_id: str) -> bool: ...
 
 
 class TrainingPayments(Protocol):
@@ -209,45 +207,6 @@ class Trainings:
             return None
         payments = self._payments.list_for_dossier(funder_code, number)
         return end_of_training_content(dossier, self._funder(funder_code), payments)
-
-    # « Ajouter un dossier » ---------------------------------------------------------------
-
-    def add_dossier(self, account: Account, funder_code: str, number: str) -> dict[str, str]:
-        """Links another dossier of the same person: checked on identity, as at sign-up."""
-        errors: dict[str, str] = {}
-        number = number.strip()
-        if funder_code not in self.funders():
-            errors["financeur"] = "Choisissez le financeur indiqué sur votre décision."
-        if not number:
-            errors["numero_dossier"] = (
-                "Saisissez le numéro de dossier indiqué sur votre décision de prise en charge."
-            )
-        if errors:
-            return errors
-        dossier = self._dossiers.get(funder_code, number)
-        matches = (
-            dossier is not None
-            and account.birth_date is not None
-            and identity_key(account.family_name, account.given_names, account.birth_date)
-            == dossier.identity_key
-        )
-        if dossier is None or not matches:
-            return {
-                "numero_dossier": (
-                    "Nous ne trouvons pas ce dossier à vos nom, prénom et date de naissance chez "
-                    "ce financeur. Vérifiez le numéro sur votre décision de prise en charge."
-                )
-            }
-        if dossier.account_id == account.account_id:
-            return {"numero_dossier": "Ce dossier est déjà rattaché à votre compte."}
-        if not self._dossiers.link_account(funder_code, number, account.account_id):
-            return {
-                "numero_dossier": (
-                    "Ce dossier est déjà rattaché à un autre compte. Si ce n'est pas normal, "
-                    "contactez votre organisme de formation."
-                )
-            }
-        return {}
 
 
 def _overlaps(span: Period, period: Period) -> bool:

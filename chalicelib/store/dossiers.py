@@ -35,6 +35,7 @@ def to_dossier(item: DossierItem) -> Dossier:
         decision_date=date.fromisoformat(item.decision_date),
         status=DossierStatus(item.status),
         account_id=_optional(item.account_id),
+        activation_code_hash=_optional(item.activation_code_hash),
     )
 
 
@@ -59,6 +60,7 @@ def to_item(dossier: Dossier, source_file: str, now: datetime) -> DossierItem:
         status=dossier.status.value,
         content_hash=dossier.content_hash,
         account_id=dossier.account_id,
+        activation_code_hash=dossier.activation_code_hash,
         updated_at=now,
         source_file=source_file,
     )

@@ -78,6 +78,7 @@ class DossierItem(Model):
     status = UnicodeAttribute()
     content_hash = UnicodeAttribute()
     account_id = UnicodeAttribute(null=True)
+    activation_code_hash = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     source_file = UnicodeAttribute()
 

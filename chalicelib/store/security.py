@@ -118,6 +118,28 @@ class DynamoCounterRepository:
             actions=[CounterItem.locked_until.set(until), CounterItem.expires_at.set(expires_at)]
         )
 
+    def take_turn(
+        self, key: str, seen: datetime | None, until: datetime, expires_at: datetime
+    ) -> bool:
+        """Sets the lock to `until` only if it is still the one that was `seen` (a compare and
+        set): of concurrent attempts that saw the same lock, one wins the turn."""
+        condition = (
+            CounterItem.locked_until.does_not_exist()
+            if seen is None
+            else CounterItem.locked_until == seen
+        )
+        try:
+            CounterItem(counter_key=key).update(
+                actions=[
+                    CounterItem.locked_until.set(until),
+                    CounterItem.expires_at.set(expires_at),
+                ],
+                condition=condition,
+            )
+        except UpdateError:
+            return False
+        return True
+
     def delete(self, key: str) -> None:
         CounterItem(counter_key=key).delete()
 

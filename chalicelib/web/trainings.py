@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.services.accounts import Account
 from chalicelib.services.documents import DocumentContent
+from chalicelib.services.dossier_claims import PENDING, ClaimResult
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -29,6 +31,7 @@ LABELS = {
     "au": "Au",
     "financeur": "Financeur",
     "numero_dossier": "N° de dossier",
+    "code": "Code reçu par courriel ou code d’activation",
     "form": "Formulaire",
 }
 
@@ -63,6 +66,36 @@ def trainings() -> Response:
     return signed_in(blueprint.current_request, None, _page)
 
 
+def _claim_page(
+    current: CurrentSession, claim_id: str, errors: dict[str, str] | None = None
+) -> Response:
+    return html_page(
+        "dossier_claim.html",
+        csrf=current.session.csrf_token,
+        claim_id=claim_id,
+        pending=PENDING,
+        errors=errors or {},
+        labels=LABELS,
+    )
+
+
+def _claim_answer(
+    current: CurrentSession, result: ClaimResult, typed: dict[str, str] | None = None
+) -> Response:
+    """One answer per outcome of a claim: linked, a code to type, or the form with its error."""
+    if result.linked is not None:
+        dossier = result.linked
+        key = f"{dossier.funder_code}~{dossier.dossier_number}"
+        return redirect("/formations?" + urlencode({"formation": key}))
+    if result.claim_id is not None:
+        return _claim_page(current, result.claim_id, result.errors)
+    return _page(current, add_errors=result.errors, add_values=typed or {})
+
+
+def _account_for(current: CurrentSession) -> Account | None:
+    return get_container().accounts.get(current.session.account_id)
+
+
 @blueprint.route(
     "/formations/ajouter-un-dossier", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
@@ -74,28 +107,44 @@ def add_dossier() -> Response:
             fields = {}
         if not session_csrf_ok(current, fields):
             return _page(current, add_errors={"form": "Le formulaire a expiré. Recommencez."})
-        container = get_container()
-        account = container.accounts.get(current.session.account_id)
+        account = _account_for(current)
         if account is None:
             return redirect("/?message=connexion-requise")
         funder_code = fields.get("financeur", "")
         number = fields.get("numero_dossier", "").strip()[:50]
-        errors = container.trainings.add_dossier(account, funder_code, number)
-        if errors:
-            return _page(
-                current,
-                add_errors=errors,
-                add_values={"financeur": funder_code, "numero_dossier": number},
-            )
-        container.audit.record(
-            account.account_id,
-            "dossier-added",
-            client_ip(blueprint.current_request),
-            {"funder": funder_code, "dossier": number},
+        result = get_container().dossier_claims.request(
+            account, funder_code, number, client_ip(blueprint.current_request)
         )
-        return redirect("/formations?" + urlencode({"formation": f"{funder_code}~{number}"}))
+        return _claim_answer(current, result, {"financeur": funder_code, "numero_dossier": number})
 
     return signed_in(blueprint.current_request, None, add)
+
+
+@blueprint.route(
+    "/formations/ajouter-un-dossier/code", methods=["POST"], content_types=FORM_CONTENT_TYPES
+)
+def confirm_dossier() -> Response:
+    def confirm(current: CurrentSession) -> Response:
+        try:
+            fields = form_data(blueprint.current_request)
+        except BadForm:
+            fields = {}
+        if not session_csrf_ok(current, fields):
+            return _page(current, add_errors={"form": "Le formulaire a expiré. Recommencez."})
+        account = _account_for(current)
+        if account is None:
+            return redirect("/?message=connexion-requise")
+        result = get_container().dossier_claims.confirm(
+            account,
+            fields.get("demande", "")[:100],
+            fields.get("code", ""),
+            client_ip(blueprint.current_request),
+        )
+        if result.expired:
+            return _page(current, add_errors={"numero_dossier": result.errors["code"]})
+        return _claim_answer(current, result)
+
+    return signed_in(blueprint.current_request, None, confirm)
 
 
 @blueprint.route("/formations/paiement", methods=["GET"])

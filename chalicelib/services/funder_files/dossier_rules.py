@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
+from chalicelib.services.dossiers import normalise_activation_code
 from chalicelib.services.funder_files.csv_reading import EXTRA_FIELDS_KEY
 from chalicelib.services.funder_files.records import DossierRecord, DossierStatus, Rejection
 from chalicelib.services.funder_files.values import (
@@ -32,7 +33,8 @@ DOSSIER_REQUIRED_COLUMNS: tuple[str, ...] = (
     "date_decision",
     "statut",
 )
-DOSSIER_OPTIONAL_COLUMNS: tuple[str, ...] = ("courriel", "courriel_organisme")
+_EMAIL_COLUMNS = ("courriel", "courriel_organisme")
+DOSSIER_OPTIONAL_COLUMNS: tuple[str, ...] = (*_EMAIL_COLUMNS, "code_activation")
 
 MAX_DOSSIER_NUMBER_LENGTH = 50
 MAX_TEXT_LENGTH = 200
@@ -47,6 +49,12 @@ _SIRET_SPACES = str.maketrans("", "", " \u00a0\u202f")
 MISSING_VALUE = "valeur obligatoire manquante"
 TOO_LONG = f"texte trop long : {MAX_TEXT_LENGTH} caractères au plus"
 INVALID_EMAIL = "adresse mail invalide"
+MIN_ACTIVATION_CODE, MAX_ACTIVATION_CODE = 12, 64
+INVALID_ACTIVATION_CODE = (
+    f"code d'activation invalide : de {MIN_ACTIVATION_CODE} à {MAX_ACTIVATION_CODE} lettres sans "
+    "accent ou chiffres (espaces et tirets permis)"
+)
+_ACTIVATION_CODE = re.compile(r"[A-Za-z0-9 \-]+")
 
 
 def dossier_number_problem(value: str) -> str | None:
@@ -131,11 +139,20 @@ def validate_dossier_row(line: int, row: Mapping[str, str]) -> DossierRecord | l
         )
 
     emails: dict[str, str | None] = {}
-    for column in DOSSIER_OPTIONAL_COLUMNS:
+    for column in _EMAIL_COLUMNS:
         email = normalise_email(row.get(column, ""))
         if email and not is_plausible_email(email):
             reject(column, INVALID_EMAIL)
         emails[column] = email or None
+
+    # A secret printed on the décision: the report never echoes it, only says it is unfit.
+    raw_code = row.get("code_activation", "").strip()
+    activation_code = normalise_activation_code(raw_code) or None
+    if raw_code and not (
+        _ACTIVATION_CODE.fullmatch(raw_code)
+        and MIN_ACTIVATION_CODE <= len(activation_code or "") <= MAX_ACTIVATION_CODE
+    ):
+        reject("code_activation", INVALID_ACTIVATION_CODE)
 
     if rejections:
         return rejections
@@ -157,4 +174,5 @@ def validate_dossier_row(line: int, row: Mapping[str, str]) -> DossierRecord | l
         monthly_rate=rate,
         decision_date=dates["date_decision"],
         status=status,
+        activation_code=activation_code,
     )

@@ -49,6 +49,7 @@ class DossierRecord:
     monthly_rate: Decimal
     decision_date: date
     status: DossierStatus
+    activation_code: str | None = None  # normalised; hashed before it is stored
 
 
 @dataclass(frozen=True)
