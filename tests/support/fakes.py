@@ -336,6 +336,18 @@ class MemoryCounters:
         item.locked_until = until
         item.expires_at = expires_at
 
+    def take_turn(
+        self, key: str, seen: datetime | None, until: datetime, expires_at: datetime
+    ) -> bool:
+        """The compare-and-set of DynamoCounterRepository.take_turn."""
+        self.calls["take_turn"] += 1
+        item = self._live(key) or self.items.setdefault(key, CounterItem())
+        if item.locked_until != seen:
+            return False
+        item.locked_until = until
+        item.expires_at = expires_at
+        return True
+
     def delete(self, key: str) -> None:
         self.calls["delete"] += 1
         self.items.pop(key, None)

@@ -29,6 +29,7 @@ def valid_row(**changes: str) -> dict[str, str]:
         "taux_mensuel": "310,39",
         "date_decision": "02/10/2017",
         "statut": "en_cours",
+        "code_activation": "",
     }
     row.update(changes)
     return row
@@ -41,7 +42,23 @@ def rejected_columns(result: object) -> list[str | None]:
 
 def test_columns_are_those_of_the_contract():
     assert set(DOSSIER_REQUIRED_COLUMNS) | set(DOSSIER_OPTIONAL_COLUMNS) == set(valid_row())
-    assert set(DOSSIER_OPTIONAL_COLUMNS) == {"courriel", "courriel_organisme"}
+    assert set(DOSSIER_OPTIONAL_COLUMNS) == {"courriel", "courriel_organisme", "code_activation"}
+
+
+@pytest.mark.parametrize(
+    ("printed", "kept"),
+    [("K7M2-P9QX-4TDV", "K7M2P9QX4TDV"), ("k7m2 p9qx 4tdv 8w", "K7M2P9QX4TDV8W")],
+)
+def test_an_activation_code_is_kept_normalised(printed, kept):
+    record = validate_dossier_row(7, valid_row(code_activation=printed))
+    assert isinstance(record, DossierRecord) and record.activation_code == kept
+
+
+@pytest.mark.parametrize("code", ["K7M2-P9QX", "K7M2_P9QX_4TDV", "K7M2-P9QX-4TDÉ", "A" * 65])
+def test_a_short_or_odd_activation_code_is_refused_without_being_echoed(code):
+    (rejection,) = validate_dossier_row(7, valid_row(code_activation=code))  # type: ignore[misc]
+    assert rejection.column == "code_activation"
+    assert "de 12 à 64 lettres" in rejection.reason and code not in rejection.reason
 
 
 def test_a_valid_line_becomes_a_record():

@@ -30,6 +30,8 @@ SAMPLE = {
     "new_address_masked": "c***n@exemple.org",
     "organisation_name": "Greta Provence",
     "staff_url": f"{PORTAL}/organisme",
+    "funder_name": "Région Sud",
+    "dossier_pending": False,
 }
 CATALOG: dict[str, Callable[..., OutgoingMail]] = {
     name: function
@@ -43,6 +45,7 @@ WITH_TEMPORARY_PASSWORD = {
 }
 WITHOUT_GIVEN_NAME = {
     "address_already_registered_mail",
+    "dossier_claim_code_mail",
     "dossier_already_linked_mail",
     "recovery_code_mail",
     "new_message_for_organisation_mail",
@@ -81,6 +84,8 @@ def test_the_catalog_holds_every_mail_of_the_product():
         "new_message_for_trainee_mail",
         "new_message_for_organisation_mail",
         "staff_invitation_mail",
+        "dossier_claim_code_mail",
+        "dossier_claim_attempt_mail",
     }
 
 
@@ -134,8 +139,27 @@ def test_the_temporary_password_is_only_in_the_two_temporary_password_mails_and_
 
 def test_the_recovery_code_is_only_in_its_own_mail_and_never_in_a_subject():
     for name, mail in all_mails().items():
-        assert (CODE in mail.text) == (name == "recovery_code_mail"), name
+        carries_it = name in ("recovery_code_mail", "dossier_claim_code_mail")
+        assert (CODE in mail.text) == carries_it, name
         assert CODE not in mail.subject
+
+
+def test_the_dossier_claim_code_says_why_it_came_here_and_to_keep_it():
+    text = render("dossier_claim_code_mail").text
+    assert "DPC-2024-000123 (Région Sud)" in text and "valable 30 minutes" in text
+    assert "ne donnez ce code à personne" in text
+
+
+def test_the_owner_of_a_dossier_someone_tried_to_link_is_told_nothing_changed():
+    mail = render("dossier_claim_attempt_mail")
+    assert mail.subject == "Tentative de rattachement de votre dossier"
+    assert "DPC-2024-000123" in mail.text and "reste rattaché à votre compte" in mail.text
+
+
+def test_the_sign_up_mail_says_when_the_dossier_waits_for_its_proof():
+    assert "pas encore rattaché" not in render("temporary_password_mail").text
+    pending = render("temporary_password_mail", dossier_pending=True).text
+    assert "« Ajouter un dossier »" in pending and "code d'activation" in pending
 
 
 def test_no_mail_carries_an_amount():

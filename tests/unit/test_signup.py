@@ -48,7 +48,7 @@ def dossier(**changes: object) -> Dossier:
         family_name="LEFÈVRE-DUPONT",
         given_names="Camille Louise",
         birth_date=date(1990, 5, 14),
-        email=None,
+        email=EMAIL,  # the funder's courriel: the proof that links the dossier at sign-up
         training_code="DEV",
         training_title="Développeur web",
         start_date=date(2026, 2, 2),
@@ -74,6 +74,7 @@ class World:
     mailer: RecordingMailer
     audit: MemoryAudit
     clock: FakeClock
+    owners_told: list[Dossier]
 
     def captcha(self) -> str:
         return self.challenges.issue(Purpose.CAPTCHA, CAPTCHA_ANSWER)
@@ -107,6 +108,7 @@ def world() -> World:
     hasher = CountingHasher()
     mailer = RecordingMailer()
     audit = MemoryAudit()
+    owners_told: list[Dossier] = []
     signup = Signup(
         accounts=accounts,
         dossiers=dossiers,
@@ -116,9 +118,19 @@ def world() -> World:
         audit=audit,
         urls=PortalUrls(BASE_URL),
         clock=clock,
+        owner_alert=owners_told.append,
     )
     return World(
-        signup, accounts, dossiers, challenges, challenge_store, hasher, mailer, audit, clock
+        signup,
+        accounts,
+        dossiers,
+        challenges,
+        challenge_store,
+        hasher,
+        mailer,
+        audit,
+        clock,
+        owners_told,
     )
 
 
@@ -488,6 +500,32 @@ def test_a_dossier_already_linked_gets_the_same_result_and_a_mail_to_the_typed_a
     assert "D-2026-001" in mail.text
     assert f"{BASE_URL}/region/mot-de-passe-oublie" in mail.text
     assert world.hasher.hashed_secrets[0] not in mail.text
+    # Its owner is told (the mail itself: tests/unit/test_dossier_claims.py).
+    assert [d.account_id for d in world.owners_told] == ["someone-else"]
+
+
+@pytest.mark.parametrize("courriel", [None, "camille.perso@example.org"])
+def test_without_the_funder_s_courriel_the_typed_identity_links_nothing(world, courriel):
+    """Issue 13: someone else's name, birth date and number, with one's own address."""
+    world.dossiers.add(dossier(email=courriel))
+
+    assert world.sign_up() == SignupResult()  # the same screen: nothing to learn from it
+
+    (account,) = world.accounts.items.values()
+    assert world.dossiers.items[("region", "D-2026-001")].account_id is None
+    assert account.awaiting_dossier is True  # linked later by a funder file with its address
+    (mail,) = world.mailer.sent
+    assert mail.to == EMAIL and "Mot de passe provisoire" in mail.text
+    assert "Votre dossier n'est pas encore rattaché à votre compte" in mail.text
+    assert world.owners_told == []
+
+
+def test_the_funder_s_courriel_matches_whatever_its_case(world):
+    world.dossiers.add(dossier(email="Camille.Lefevre@EXAMPLE.fr"))
+    assert world.sign_up() == SignupResult()
+    (account,) = world.accounts.items.values()
+    assert world.dossiers.items[("region", "D-2026-001")].account_id == account.account_id
+    assert "pas encore rattaché" not in world.mailer.sent[0].text
 
 
 def test_a_taken_address_wins_over_a_taken_dossier(world):

@@ -1,5 +1,5 @@
 """The « Mes formations » service with in-memory repositories: which training and period are shown,
-which payments fall in it, ownership, « Ajouter un dossier », and the funders' cache."""
+which payments fall in it, ownership, and the funders' cache."""
 
 from __future__ import annotations
 
@@ -29,10 +29,6 @@ CAMILLE = "account-camille"
 LUCAS = "account-lucas"
 IDF = Funder("region-idf", "Région Île-de-France")
 HDF = Funder("region-hdf", "Région Hauts-de-France")
-NOT_FOUND = (
-    "Nous ne trouvons pas ce dossier à vos nom, prénom et date de naissance chez ce financeur. "
-    "Vérifiez le numéro sur votre décision de prise en charge."
-)
 
 
 def hdf_dossier(**changes: object) -> Dossier:
@@ -260,7 +256,7 @@ def test_the_notice_and_documents_of_one_s_own_training(world: World) -> None:
     assert world.service.end_of_training(CAMILLE, "region-hdf", "HDF-2026-000042") is not None
 
 
-# « Ajouter un dossier » -----------------------------------------------------------------------
+# « Ajouter un dossier » (tests/unit/test_dossier_claims.py) ----------------------------------
 
 
 def new_dossier(**changes: object) -> Dossier:
@@ -276,75 +272,6 @@ def new_dossier(**changes: object) -> Dossier:
     return hdf_dossier(**changes)
 
 
-@pytest.mark.parametrize(
-    ("family_name", "given_names"),
-    [
-        ("MARTIN", "Camille Louise"),
-        ("martin", "camille"),  # case, and the first given name is enough
-        ("Mârtin", "Camîlle"),  # accents
-        (" MARTIN ", "Camille-Louise"),  # spaces, hyphens
-    ],
-)
-def test_a_dossier_of_the_same_person_is_linked(
-    world: World, family_name: str, given_names: str
-) -> None:
-    world.dossiers.add(new_dossier())
-    trainee = account(family_name=family_name, given_names=given_names)
-    assert world.service.add_dossier(trainee, "region-hdf", " HDF-2026-000099 ") == {}
-    assert world.dossiers.items[("region-hdf", "HDF-2026-000099")].account_id == CAMILLE
-    assert "HDF-2026-000099" in numbers([t.dossier for t in world.service.of_account(CAMILLE)])
-
-
-@pytest.mark.parametrize(
-    "trainee",
-    [
-        account(given_names="Louise"),  # her second given name only
-        account(family_name="MARTINEZ"),
-        account(birth_date=date(1990, 5, 15)),
-        account(birth_date=None),
-    ],
-)
-def test_another_identity_is_told_the_dossier_is_not_found(world: World, trainee: Account) -> None:
-    world.dossiers.add(new_dossier())
-    assert world.service.add_dossier(trainee, "region-hdf", "HDF-2026-000099") == {
-        "numero_dossier": NOT_FOUND
-    }
-    assert world.service.add_dossier(trainee, "region-hdf", "N-EXISTE-PAS") == {
-        "numero_dossier": NOT_FOUND
-    }
-    assert world.dossiers.items[("region-hdf", "HDF-2026-000099")].account_id is None
-
-
-def test_the_form_s_fields_are_checked_first(world: World) -> None:
-    assert world.service.add_dossier(account(), "inconnu", "  ") == {
-        "financeur": "Choisissez le financeur indiqué sur votre décision.",
-        "numero_dossier": (
-            "Saisissez le numéro de dossier indiqué sur votre décision de prise en charge."
-        ),
-    }
-    assert set(world.service.add_dossier(account(), "", "HDF-2026-000099")) == {"financeur"}
-    assert world.dossiers.calls["get"] == 0
-
-
-def test_a_dossier_already_linked_is_not_linked_again(world: World) -> None:
-    assert world.service.add_dossier(account(), "region-idf", "IDF-2017-000123") == {
-        "numero_dossier": "Ce dossier est déjà rattaché à votre compte."
-    }
-    # The same person's dossier, held by another account (a second sign-up): never taken over.
-    world.dossiers.add(new_dossier(account_id="account-other"))
-    assert world.service.add_dossier(account(), "region-hdf", "HDF-2026-000099") == {
-        "numero_dossier": (
-            "Ce dossier est déjà rattaché à un autre compte. Si ce n'est pas normal, "
-            "contactez votre organisme de formation."
-        )
-    }
-    assert world.dossiers.items[("region-hdf", "HDF-2026-000099")].account_id == "account-other"
-    # Someone else's dossier is "not found", never "linked to another account".
-    assert world.service.add_dossier(account(), "region-idf", "IDF-2026-000789") == {
-        "numero_dossier": NOT_FOUND
-    }
-
-
 # The funders' cache --------------------------------------------------------------------------
 
 
@@ -355,7 +282,7 @@ def test_funders_are_read_once_per_five_minutes(
     monkeypatch.setattr(trainings_module.time, "monotonic", lambda: now[0])
     service = Trainings(world.dossiers, world.payments, world.funders, world.clock)
     service.of_account(CAMILLE)
-    service.add_dossier(account(), "region-idf", "IDF-2017-000123")
+    service.history(service.of_account(CAMILLE), None)
     service.payment_notice(CAMILLE, "region-idf", "IDF-P-2018-0003")
     assert world.funders.calls["list"] == 1
     world.funders.save(Funder("france-travail", "France Travail"))
