@@ -22,7 +22,7 @@ from chalicelib.api.training_json import history_json, link_json, payment_json, 
 from chalicelib.container import get_container
 from chalicelib.services.accounts import Account
 from chalicelib.services.documents import DocumentContent
-from chalicelib.services.dossier_claims import PENDING, ClaimResult
+from chalicelib.services.dossier_claims import CLAIM_LIFETIME, PENDING, ClaimResult
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings import Training
 from chalicelib.web.http import client_ip
@@ -40,6 +40,7 @@ BAD_PARAMETERS = "La requête est mal formée : vérifiez les paramètres indiqu
 REPEATED = "Ce paramètre ne doit figurer qu’une fois."
 TOO_LONG = f"Ce paramètre dépasse {MAX_PARAMETER_LENGTH} caractères."
 NUMBER_TOO_LONG = f"Ce champ dépasse {MAX_DOSSIER_NUMBER_LENGTH} caractères."
+CLAIM_SECONDS = int(CLAIM_LIFETIME.total_seconds())
 TOO_LONG_FIELD = f"Ce champ dépasse {MAX_PARAMETER_LENGTH} caractères."
 BAD_DATE = "Saisissez une date au format AAAA-MM-JJ, par exemple 2017-10-01."
 BAD_TYPE = "Choisissez « decision » ou « end-of-training »."
@@ -220,15 +221,9 @@ def _claim_answer(account_id: str, result: ClaimResult, names: dict[str, str]) -
         raise ApiError(400, "validation_failed", FIELDS_TO_FIX, errors)
     container = get_container()
     if result.linked is None:
-        assert result.claim_id is not None and result.expires_at is not None
-        return json_response(
-            {
-                "claim_id": result.claim_id,
-                "expires_at": result.expires_at.isoformat(),
-                "message": PENDING,
-            },
-            202,
-        )
+        assert result.claim_id is not None
+        body = {"claim_id": result.claim_id, "expires_in": CLAIM_SECONDS, "message": PENDING}
+        return json_response(body, 202)
     funder_code, number = result.linked.funder_code, result.linked.dossier_number
     # Read back by its key (consistent), not through the account's index (eventually consistent).
     dossier = container.trainings.owned_dossier(account_id, funder_code, number)
