@@ -128,6 +128,9 @@ class FranceConnectLogin:
         if owner_id is not None:
             account = self.accounts.get(owner_id)
             if account is not None and account.franceconnect_sub == identity.sub:
+                # The State verified this identity: a dossier of it that the funder sent since
+                # (with or without a courriel) is the person's (dossier_claims.py, proof 4).
+                self._link_free_dossiers(identity, funder_code, account, ip)
                 return self._signed_in(account, id_token, funder_code, ip)
             self._links.release(identity.sub, owner_id)  # left by an interrupted creation
         if identity.identity_key is None:
@@ -257,7 +260,7 @@ class FranceConnectLogin:
             return LinkResult(error=error)
         account = account.updated(franceconnect_sub=pending.identity.sub)
         self.accounts.save(account)
-        self._link_free_dossiers(pending, account)
+        self._link_free_dossiers(pending.identity, pending.funder_code, account, client_ip)
         self._audit.record(account.account_id, "franceconnect-linked", client_ip)
         self._mailer.send(franceconnect_linked_mail(account.email, account.first_given_name))
         # From now on this is a FranceConnect session: logout ends the provider's session too.
@@ -265,14 +268,35 @@ class FranceConnectLogin:
         token, session = self._open(account, pending.id_token)
         return LinkResult(token=token, session=session)
 
-    def _link_free_dossiers(self, pending: PendingLink, account: Account) -> None:
-        key = pending.identity.identity_key
+    def _link_free_dossiers(
+        self,
+        identity: FranceConnectIdentity,
+        funder_code: str,
+        account: Account,
+        ip: str | None,
+    ) -> None:
+        """The free dossiers of the verified identity at this funder; never one already linked
+        (the write is conditional)."""
+        key = identity.identity_key
         if key is None:
             return
         for dossier in self._dossiers.find_by_identity(key, MAX_IDENTITY_DOSSIERS):
-            if dossier.account_id is None and dossier.funder_code == pending.funder_code:
-                self._dossiers.link_account(
+            if (
+                dossier.account_id is None
+                and dossier.funder_code == funder_code
+                and self._dossiers.link_account(
                     dossier.funder_code, dossier.dossier_number, account.account_id
+                )
+            ):
+                self._audit.record(
+                    account.account_id,
+                    "dossier-added",
+                    ip,
+                    {
+                        "funder": funder_code,
+                        "dossier": dossier.dossier_number,
+                        "method": "franceconnect",
+                    },
                 )
 
     # "Mon compte" and logout ---------------------------------------------------------------------

@@ -118,6 +118,22 @@ def test_the_next_use_logs_into_the_same_account(world):
     assert len(world.accounts.items) == 1
 
 
+def test_a_dossier_sent_later_is_linked_at_the_next_franceconnect_login(world):
+    """The identity is the State's: a free dossier of it needs no courriel (dossier_claims.py)."""
+    world.dossiers.add(dossier())
+    first = world.callback()
+    world.dossiers.add(dossier("IDF-2027-000001", email=None))
+    world.dossiers.add(dossier("IDF-2027-000002", email=None, account_id="someone-else"))
+    world.dossiers.add(dossier("IDF-2027-000003", family_name="DURAND", email=None))
+    assert world.callback().outcome is Outcome.SIGNED_IN
+    account_id = first.session.account_id  # type: ignore[union-attr]
+    owners = {number: d.account_id for (_f, number), d in world.dossiers.items.items()}
+    assert owners["IDF-2027-000001"] == account_id
+    assert owners["IDF-2027-000002"] == "someone-else"  # never re-linked
+    assert owners["IDF-2027-000003"] is None  # another identity
+    assert world.audit.names(account_id).count("dossier-added") == 1
+
+
 def test_names_compare_without_case_accents_apostrophes_or_hyphens(world):
     world.dossiers.add(
         dossier("FT-1", family_name="D’Artagnan Léger", given_names="Marie-Hélène", email=None)
