@@ -42,6 +42,8 @@ class MailCategory(StrEnum):
 CATEGORIES = {
     "address_already_registered": MailCategory.SECURITY,
     "dossier_already_linked": MailCategory.SECURITY,
+    "dossier_claim_attempt": MailCategory.SECURITY,
+    "dossier_claim_code": MailCategory.SECURITY,
     "email_change_confirmation": MailCategory.SECURITY,
     "email_change_notice": MailCategory.SECURITY,
     "email_changed": MailCategory.SECURITY,
