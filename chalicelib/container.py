@@ -286,7 +286,6 @@ class Container:
             mailer=self.mailer,
             audit=self.audit,
             urls=self.urls,
-            clock=now,
         )
 
     @cached_property

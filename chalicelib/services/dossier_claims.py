@@ -155,7 +155,6 @@ class ClaimResult:
     errors: dict[str, str] = field(default_factory=dict)
     linked: Dossier | None = None
     claim_id: str | None = None  # the pending claim: the code (mailed or printed) goes with it
-    expires_at: datetime | None = None
     retry_after: datetime | None = None
     expired: bool = False
 
@@ -188,7 +187,6 @@ class DossierClaims:
         mailer: Mailer,
         audit: AuditLog,
         urls: PortalUrls,
-        clock: Clock,
     ) -> None:
         self._dossiers = dossiers
         self._accounts = accounts
@@ -198,7 +196,6 @@ class DossierClaims:
         self._mailer = mailer
         self._audit = audit
         self._urls = urls
-        self._clock = clock
 
     def _funder_name(self, funder_code: str) -> str:
         funder = self._funders().get(funder_code)
@@ -264,7 +261,7 @@ class DossierClaims:
             client_ip,
             {"funder": funder_code, "dossier": number},
         )
-        return ClaimResult(claim_id=claim_id, expires_at=self._clock() + CLAIM_LIFETIME)
+        return ClaimResult(claim_id=claim_id)
 
     # 2. The code (mailed, or printed on the décision) -------------------------------------
 

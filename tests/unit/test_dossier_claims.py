@@ -57,7 +57,6 @@ class World:
             mailer=self.mailer,
             audit=self.audit,
             urls=PortalUrls("https://portail.example.gouv.fr"),
-            clock=self.clock,
         )
 
     def request(self, number: str = NUMBER, who: Account | None = None) -> ClaimResult:
