@@ -47,12 +47,24 @@ class MemoryDossiers:
         }
 
     def write_many(
-        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
-    ) -> None:
+        self,
+        dossiers: list[Dossier],
+        changes: list[DossierChange],
+        source_file: str,
+        read: dict[str, Dossier],
+    ) -> set[str]:
         self.write_calls += 1
         self.changes.extend(changes)
+        changed = {
+            dossier.dossier_number
+            for dossier in dossiers
+            if self.items.get((dossier.funder_code, dossier.dossier_number))
+            != read.get(dossier.dossier_number)
+        }
         for dossier in dossiers:
-            self.items[(dossier.funder_code, dossier.dossier_number)] = dossier
+            if dossier.dossier_number not in changed:
+                self.items[(dossier.funder_code, dossier.dossier_number)] = dossier
+        return changed
 
 
 class MemoryPayments:
@@ -66,9 +78,11 @@ class MemoryPayments:
             if (funder_code, reference) in self.items
         }
 
-    def write_many(self, payments: list[Payment], source_file: str) -> None:
+    def write_many(self, payments: list[Payment], source_file: str) -> set[str]:
+        present = {p.reference for p in payments if (p.funder_code, p.reference) in self.items}
         for payment in payments:
-            self.items[(payment.funder_code, payment.reference)] = payment
+            self.items.setdefault((payment.funder_code, payment.reference), payment)
+        return present
 
 
 def make_ingestion(
