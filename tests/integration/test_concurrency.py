@@ -7,16 +7,29 @@ a failure names the repetition where the interleaving went wrong.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
+import boto3
 import pytest
 
 from chalicelib.container import get_container
 from chalicelib.events.funder_files import process_funder_file
+from chalicelib.services.accounts import Account, CreateOutcome
+from chalicelib.services.challenges import Purpose
+from chalicelib.services.franceconnect_identity import CallbackResult, Outcome
+from chalicelib.services.franceconnect_login import FranceConnectLogin
 from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.signup import SignupForm, SignupResult
+from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
 from chalicelib.store.models import DossierItem, PaymentItem
+from tests.conftest import TEST_ENVIRONMENT
+from tests.integration.conftest import mails_to
 from tests.integration.test_funder_files_chain import (
     DOSSIER_HEADER,
     PAYMENT_HEADER,
@@ -26,14 +39,21 @@ from tests.integration.test_funder_files_chain import (
 )
 from tests.support.aws import drop, run_queue
 from tests.support.concurrency import atomic_requests, run_together
+from tests.support.franceconnect import FakeIdentityProvider
 
-REPETITIONS = 15
+REPETITIONS = 10
 CONFLICT = "est déjà enregistrée avec un contenu différent"
 
 
 @pytest.fixture
 def racing(aws: dict[str, str]) -> Iterator[None]:
-    save_funder(get_container().funders, Funder("region-idf", "Région Île-de-France"))
+    boto3.client("ses").verify_domain_identity(
+        Domain=TEST_ENVIRONMENT["MAIL_SENDER"].rpartition("@")[2]
+    )
+    save_funder(
+        get_container().funders,
+        Funder("region-idf", "Région Île-de-France", franceconnect_enabled=True),
+    )
     with atomic_requests():
         yield
 
@@ -98,3 +118,217 @@ def test_a_dossier_file_rewriting_a_dossier_never_drops_a_link_made_meanwhile(
         assert item.account_id == account_id, f"repetition {index}: the link was dropped"
         assert item.status == "terminee", f"repetition {index}: the update was lost"
         assert summary["dossiers_updated"] == 1, f"repetition {index}: {summary}"
+
+
+# One owner per dossier, whatever the path -----------------------------------------------------
+
+SIGNED_UP = "Votre inscription au Portail stagiaire"
+ALREADY_LINKED = "Votre demande d'inscription au Portail stagiaire"
+CAPTCHA = TEST_ENVIRONMENT["CAPTCHA_TEST_ANSWER"]
+IP = "192.0.2.10"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person per repetition: her own identity, so no repetition sees another's dossier."""
+
+    index: int
+    family_name: str = "COURSE"
+    given_names: str = "Alix Marie"
+
+    @property
+    def birth_date(self) -> date:
+        return date(1980, 1, 1) + timedelta(days=self.index)
+
+    @property
+    def number(self) -> str:
+        return f"IDF-OWN-{self.index:03d}"
+
+    def email(self, who: str) -> str:
+        return f"{who}.{self.index}@example.fr"
+
+    def dossier_line(self, email: str = "") -> str:
+        return (
+            f"{self.number};{self.family_name};{self.given_names};"
+            f"{self.birth_date:%d/%m/%Y};{email};DEV;Développeur web;16/10/2017;29/06/2018;"
+            "54756834567143;Institut de formation numérique;;310,39;02/10/2017;en_cours"
+        )
+
+    def account(self, who: str) -> Account:
+        return Account(
+            account_id=f"{who}-{self.index:03d}",
+            email=self.email(who),
+            family_name=self.family_name,
+            given_names=self.given_names,
+            birth_date=self.birth_date,
+            created_at=datetime.now(UTC),
+        )
+
+
+def load_dossiers(people: list[Person], email: str | None = None) -> None:
+    lines = [person.dossier_line(email or "") for person in people]
+    ingest(f"dossiers_people{people[0].index}.csv", csv_file(DOSSIER_HEADER, lines))
+
+
+def sign_up(person: Person, who: str, with_number: bool = True) -> SignupResult:
+    container = get_container()
+    funder = container.funders.get("region-idf")
+    assert funder is not None
+    form = SignupForm(
+        family_name=person.family_name,
+        given_names=person.given_names,
+        birth_date=f"{person.birth_date:%d/%m/%Y}",
+        no_dossier=not with_number,
+        dossier_number=person.number if with_number else "",
+        email=person.email(who),
+        email_confirmation=person.email(who),
+        captcha_id=container.challenges.issue(Purpose.CAPTCHA, CAPTCHA),
+        captcha_answer=CAPTCHA,
+        terms_accepted=True,
+    )
+    return container.signup.sign_up(funder, form, IP)
+
+
+def owner(person: Person) -> str | None:
+    item = DossierItem.get("region-idf", person.number, consistent_read=True)
+    return item.account_id
+
+
+def account_of(email: str) -> Account | None:
+    return get_container().accounts.find_by_email(email)
+
+
+def subjects(email: str) -> list[str]:
+    return [subject for subject, _ in mails_to(email)]
+
+
+def test_two_sign_ups_for_one_dossier_make_one_account_and_tell_the_other_as_if_second(
+    racing: None,
+) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)
+    for person in people:
+        first, second = run_together(
+            partial(sign_up, person, "premiere"), partial(sign_up, person, "seconde")
+        )
+        assert first.ok and second.ok, "the screen never tells who won"
+        accounts = {who: account_of(person.email(who)) for who in ("premiere", "seconde")}
+        winners = [who for who, account in accounts.items() if account is not None]
+        assert len(winners) == 1, f"repetition {person.index}: accounts {winners}"
+        (winner,) = winners
+        (loser,) = {"premiere", "seconde"} - {winner}
+        assert owner(person) == accounts[winner].account_id  # type: ignore[union-attr]
+        assert subjects(person.email(winner)) == [SIGNED_UP]
+        assert subjects(person.email(loser)) == [ALREADY_LINKED]
+
+
+def test_two_accounts_adding_one_dossier_at_once_leave_it_to_one(racing: None) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)
+    container = get_container()
+    for person in people:
+        accounts = [person.account("ajout-a"), person.account("ajout-b")]
+        for account in accounts:
+            assert container.accounts.create(account) is CreateOutcome.CREATED
+        answers = run_together(
+            *(
+                partial(container.trainings.add_dossier, account, "region-idf", person.number)
+                for account in accounts
+            )
+        )
+        assert sorted(map(bool, answers)) == [False, True], f"repetition {person.index}"
+        winner = accounts[answers.index({})]
+        assert owner(person) == winner.account_id
+        (refusal,) = [answer for answer in answers if answer]
+        assert "déjà rattaché à un autre compte" in refusal["numero_dossier"]
+
+
+def test_a_funder_file_linking_an_account_without_dossier_races_a_sign_up_with_the_number(
+    racing: None,
+) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)  # known, no mail address yet: nothing to link to
+    for person in people:
+        started = time.perf_counter()
+        assert sign_up(person, "attente", with_number=False).ok
+        # A sign-up hashes a password before it writes, a dossier file is quick: the file starts
+        # later and later over the repetitions, so that its read, then its write, fall before,
+        # around and after the sign-up's write.
+        sign_up_time = time.perf_counter() - started
+        file_delay = sign_up_time * (0.2 + person.index / REPETITIONS)
+        waiting = account_of(person.email("attente"))
+        assert waiting is not None and waiting.awaiting_dossier
+        update = csv_file(DOSSIER_HEADER, [person.dossier_line(person.email("attente"))])
+        summary, signed_up = run_together(
+            partial(ingest, f"dossiers_courriel{person.index}.csv", update),
+            partial(sign_up, person, "numero"),
+            delays=(file_delay,),
+        )
+        assert signed_up.ok and summary["dossiers_updated"] == 1
+        by_number = account_of(person.email("numero"))
+        waiting = account_of(person.email("attente"))
+        assert waiting is not None
+        holder = owner(person)
+        if by_number is not None:  # the sign-up came first: the funder file links nobody
+            assert holder == by_number.account_id, f"repetition {person.index}"
+            assert waiting.awaiting_dossier
+            assert subjects(person.email("attente")) == [SIGNED_UP]
+        else:  # the funder file came first: the sign-up is told, as if second
+            assert holder == waiting.account_id, f"repetition {person.index}"
+            assert not waiting.awaiting_dossier
+            assert subjects(person.email("numero")) == [ALREADY_LINKED]
+
+
+def franceconnect_first_login(person: Person) -> CallbackResult:
+    """The FranceConnect callback for this person, the provider played by a fake (its answer is
+    not what races here: the portal's writes are)."""
+    container = get_container()
+    provider = FakeIdentityProvider()
+    provider.claims = {
+        "sub": f"{person.index:064d}v1",
+        "given_name": person.given_names,
+        "family_name": person.family_name,
+        "birthdate": person.birth_date.isoformat(),
+        "gender": "female",
+        "birthplace": "75107",
+        "birthcountry": "99100",
+        "email": person.email("franceconnect"),
+    }
+    service = FranceConnectLogin(
+        provider=provider,
+        challenges=container.challenges,
+        login=container.login,
+        links=DynamoFranceConnectLinks(),
+        dossiers=DynamoIdentityDossiers(),
+        audit=container.audit,
+        mailer=container.mailer,
+        clock=lambda: datetime.now(UTC),
+    )
+    started = service.start("region-idf")
+    assert started is not None
+    state = re.search(r"state=([0-9a-f]+)", started.url).group(1)  # type: ignore[union-attr]
+    return service.finish(state, "code", "", started.browser_secret, IP)
+
+
+def test_a_franceconnect_first_login_racing_a_form_sign_up_leaves_one_owner(
+    racing: None,
+) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)
+    for person in people:
+        result, signed_up = run_together(
+            partial(franceconnect_first_login, person), partial(sign_up, person, "formulaire")
+        )
+        assert signed_up.ok
+        by_form = account_of(person.email("formulaire"))
+        by_franceconnect = account_of(person.email("franceconnect"))
+        assert (by_form is None) != (by_franceconnect is None), f"repetition {person.index}"
+        holder = by_form or by_franceconnect
+        assert holder is not None and owner(person) == holder.account_id
+        if by_form is not None:
+            # As if second: FranceConnect finds the dossier held and asks for that password.
+            assert result.outcome is Outcome.LINK_REQUIRED, f"repetition {person.index}"
+            assert DynamoFranceConnectLinks().owner(f"{person.index:064d}v1") is None
+        else:
+            assert result.outcome is Outcome.SIGNED_IN
+            assert subjects(person.email("formulaire")) == [ALREADY_LINKED]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from unittest import mock
 
@@ -33,16 +34,23 @@ def atomic_requests() -> Iterator[None]:
         yield
 
 
-def run_together(*actions: Callable[[], Any], timeout: float = 30) -> list[Any]:
-    """Runs each action in its own thread, all released at once by a barrier; their results in
-    order. An action's exception is raised here, after every thread has finished."""
+def run_together(
+    *actions: Callable[[], Any], delays: Sequence[float] = (), timeout: float = 30
+) -> list[Any]:
+    """Runs each action in its own thread, all released at once by a barrier, then each after its
+    delay if given (to sweep the interleavings of a slow action and a quick one over the
+    repetitions); their results in order. An action's exception is raised here, after every
+    thread has finished."""
     barrier = threading.Barrier(len(actions))
+    waits = list(delays) + [0.0] * (len(actions) - len(delays))
     results: list[Any] = [None] * len(actions)
     errors: list[BaseException] = []
 
     def run(index: int, action: Callable[[], Any]) -> None:
         try:
             barrier.wait(timeout)
+            if waits[index]:
+                time.sleep(waits[index])
             results[index] = action()
         except BaseException as error:  # reported to the test below, not lost in the thread
             errors.append(error)
