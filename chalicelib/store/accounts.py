@@ -11,15 +11,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
 from chalicelib.services.mail_delivery import DeliveryStatus
+from chalicelib.store.conditional_writes import refusals
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
-
-
-def refusals(error: TransactWriteError) -> list[str | None]:
-    """Why DynamoDB cancelled a transaction, item by item; empty when it was not cancelled
-    (throttled, failed): then no condition was even checked."""
-    if error.cause_response_code != "TransactionCanceledException":
-        return []
-    return [reason.code if reason else None for reason in error.cancellation_reasons]
 
 
 def claim_key(email: str) -> str:

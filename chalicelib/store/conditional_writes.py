@@ -29,6 +29,14 @@ class TransactionKeptConflicting(Exception):
     retried later (a funder file goes back to its queue)."""
 
 
+def refusals(error: TransactWriteError) -> list[str | None]:
+    """Why DynamoDB cancelled a transaction, item by item; empty when it was not cancelled
+    (throttled, failed): then no condition was even checked."""
+    if error.cause_response_code != "TransactionCanceledException":
+        return []
+    return [reason.code if reason else None for reason in error.cancellation_reasons]
+
+
 def put_if(entries: Sequence[tuple[Model, Condition]], region: str) -> set[int]:
     """Puts each item whose condition holds; the indexes of those whose condition failed."""
     failed: set[int] = set()

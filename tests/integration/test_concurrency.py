@@ -25,7 +25,11 @@ from chalicelib.services.challenges import Purpose
 from chalicelib.services.franceconnect_identity import CallbackResult, Outcome
 from chalicelib.services.franceconnect_login import FranceConnectLogin
 from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.messages import training_key
+from chalicelib.services.notifications import NewPayment
+from chalicelib.services.sessions import LoginMethod, Session
 from chalicelib.services.signup import SignupForm, SignupResult
+from chalicelib.services.unread import organisation_owner, trainee_owner
 from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
 from chalicelib.store.models import DossierItem, PaymentItem
 from tests.conftest import TEST_ENVIRONMENT
@@ -39,7 +43,9 @@ from tests.integration.test_funder_files_chain import (
 )
 from tests.support.aws import drop, run_queue
 from tests.support.concurrency import atomic_requests, run_together
+from tests.support.faults import TRANSACTION_CONFLICT, inject_faults
 from tests.support.franceconnect import FakeIdentityProvider
+from tests.support.web import WebClient
 
 REPETITIONS = 10
 CONFLICT = "est déjà enregistrée avec un contenu différent"
@@ -332,3 +338,102 @@ def test_a_franceconnect_first_login_racing_a_form_sign_up_leaves_one_owner(
         else:
             assert result.outcome is Outcome.SIGNED_IN
             assert subjects(person.email("formulaire")) == [ALREADY_LINKED]
+
+
+# Messages and payment notices --------------------------------------------------------------
+
+
+@pytest.fixture
+def conversation(messages_on: WebClient) -> Iterator[tuple[Session, Session, str]]:
+    """Camille's and Claire's sessions, and the training Camille can write about."""
+    from local.demo import READY, READY_STAFF
+
+    container = get_container()
+    sessions = []
+    for email in (READY.email, READY_STAFF.email):
+        account = account_of(email)
+        assert account is not None
+        _, session = container.login.sessions.open(
+            account, LoginMethod.PASSWORD, container.terms.current_version()
+        )
+        sessions.append(session)
+    trainee, staff = sessions
+    dossier = next(
+        d
+        for d in container.dossiers.list_for_account(trainee.account_id)
+        if d.funder_code == "region-idf"
+    )
+    with atomic_requests():
+        yield trainee, staff, training_key(dossier)
+
+
+def unread_total(owner: str) -> int:
+    return sum(get_container().messages.repository.owner_state(owner).snapshot.counts.values())
+
+
+def test_a_staff_reply_and_a_trainee_reply_at_once_are_both_stored_and_counted(
+    conversation: tuple[Session, Session, str],
+) -> None:
+    trainee, staff, training = conversation
+    messages = get_container().messages
+    organisation = organisation_owner("54756834567143")
+    for index in range(REPETITIONS):
+        started = messages.start(trainee, training, f"Question {index}", "Bonjour, une question.")
+        assert started.thread_id, started
+        before = unread_total(organisation), unread_total(trainee_owner(trainee.account_id))
+        answers = run_together(
+            partial(messages.reply, trainee, started.thread_id, "Précision de la stagiaire."),
+            partial(messages.reply, staff, started.thread_id, "Réponse de l'organisme."),
+        )
+        assert all(answer.thread_id for answer in answers), f"repetition {index}: {answers}"
+        found = messages.repository.thread_with_messages(started.thread_id)
+        assert found is not None
+        thread, stored = found
+        assert len(stored) == thread.message_count == 3, f"repetition {index}"
+        assert (thread.unread_for_organisation, thread.unread_for_trainee) == (2, 1)
+        after = unread_total(organisation), unread_total(trainee_owner(trainee.account_id))
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 1), f"repetition {index}"
+
+
+def test_a_reply_that_meets_a_transaction_conflict_is_stored_not_refused_as_thread_full(
+    conversation: tuple[Session, Session, str],
+) -> None:
+    """In DynamoDB two transactions on one thread at the same instant conflict: one is cancelled
+    with `TransactionConflict` (botocore does not retry it). The emulator, one request at a time,
+    never does: the fault plays it."""
+    trainee, staff, training = conversation
+    messages = get_container().messages
+    started = messages.start(trainee, training, "Question", "Bonjour, une question.")
+    with inject_faults() as faults:
+        faults.fail("dynamodb", "TransactWriteItems", TRANSACTION_CONFLICT, times=1)
+        answer = messages.reply(staff, started.thread_id, "Réponse de l'organisme.")
+    assert faults.failed == [("dynamodb", "TransactWriteItems")]
+    assert answer.thread_id and not answer.errors, answer
+    found = messages.repository.thread_with_messages(started.thread_id)
+    assert found is not None and found[0].message_count == len(found[1]) == 2
+
+
+def test_two_mail_workers_claiming_one_payment_send_one_mail(
+    conversation: tuple[Session, Session, str],
+) -> None:
+    from local.demo import READY
+
+    container = get_container()
+    payments = [item for item in PaymentItem.query("region-idf") if item.dossier_number]
+    owned = {
+        d.dossier_number for d in container.dossiers.list_for_account(conversation[0].account_id)
+    }
+    mine = [item for item in payments if item.dossier_number in owned]
+    assert mine
+    new_payment = "Un nouveau paiement est disponible"
+    for item in mine[:REPETITIONS]:
+        container.payments.release_notice("region-idf", item.reference)  # never notified yet
+        before = subjects(READY.email).count(new_payment)
+        notice = NewPayment("region-idf", item.reference)
+        sent = run_together(
+            partial(container.new_payment_notifier.deliver, notice),
+            partial(container.new_payment_notifier.deliver, notice),
+        )
+        assert sorted(sent) == [False, True], item.reference
+        assert subjects(READY.email).count(new_payment) == before + 1, item.reference
+        assert PaymentItem.get("region-idf", item.reference, consistent_read=True).notified
