@@ -123,7 +123,9 @@ def figures() -> Iterator[Line]:
             config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
             bucket = config["stages"]["local"]["environment_variables"]["EXCHANGE_BUCKET"]
             report_key = f"reports/{FUNDER}/{payments.name}.report.csv"
-            processed = drop.returncode == 0 and _report_seen(stack.aws_url, bucket, report_key, 60)
+            processed = drop.returncode == 0 and _report_seen(
+                stack.aws_url, bucket, report_key, 180
+            )
 
     yield Figure(
         f"load: requests per second ({USERS} trainees, local stack)",
@@ -137,7 +139,11 @@ def figures() -> Iterator[Line]:
     yield Note(
         f"{format_number(result['requests'])} requests in {format_number(result['seconds'], 1)} s"
         f"; payment file of {format_number(PAYMENT_LINES)} lines dropped meanwhile: "
-        + ("processed, report written" if processed else f"NOT processed ({drop.stderr[-300:]})")
+        + (
+            "processed, report written"
+            if processed
+            else f"NOT processed ({drop.returncode}: {(drop.stdout + drop.stderr)[-300:]})"
+        )
     )
     for error, count in result["errors"].items():
         yield Note(f"error ×{count}: {error}")

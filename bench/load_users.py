@@ -26,7 +26,16 @@ PAYMENT_LINK = re.compile(r'href="(/formations/paiement\?[^"]+)"')
 
 
 def _trainee_class() -> type:
+    from http.cookiejar import DefaultCookiePolicy
+
     from locust import HttpUser, between, task
+
+    class LoopbackIsSecure(DefaultCookiePolicy):
+        """The portal's cookies are `Secure` (`__Host-`): browsers send them to http://localhost,
+        a secure context; Python's cookie jar only over HTTPS. The bench targets loopback only."""
+
+        def return_ok_secure(self, cookie: object, request: object) -> bool:
+            return True
 
     class Trainee(HttpUser):
         """Signs in once, then reads what a trainee reads on payment day."""
@@ -35,6 +44,7 @@ def _trainee_class() -> type:
         payment_path: str | None = None
 
         def on_start(self) -> None:
+            self.client.cookies.set_policy(LoopbackIsSecure())
             home = self.client.get("/region-idf/", name="Se connecter")
             found = CSRF.search(home.text)
             with self.client.post(
@@ -60,8 +70,13 @@ def _trainee_class() -> type:
 
         @task(2)
         def payment_detail(self) -> None:
-            if self.payment_path:
-                self.client.get(self.payment_path, name="Détail d'un paiement")
+            if not self.payment_path:
+                return
+            with self.client.get(
+                self.payment_path, name="Détail d'un paiement", catch_response=True
+            ) as answer:
+                if answer.status_code != 200:
+                    answer.failure(f"{answer.status_code} pour {self.payment_path}")
 
         @task(1)
         def payment_notice(self) -> None:
