@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from chalicelib.adapters import unavailability
 from chalicelib.api import account as account_api
 from chalicelib.api import accounts as accounts_api
 from chalicelib.api import messages as messages_api
@@ -24,6 +25,7 @@ from chalicelib.web import recovery as recovery_web
 from chalicelib.web.security_headers import security_headers
 
 settings = get_settings()
+unavailability.install()  # before any AWS client exists: the error pages tell « indisponible »
 
 app = Chalice(app_name="portail-stagiaire", configure_logs=False)
 app.register_middleware(observe, "all")

@@ -22,7 +22,15 @@ from datetime import datetime
 from bench import environment
 from bench.figures import Failure
 
-MODULES = ("ingestion", "dynamodb_writes", "cold_start", "hashing", "pdf", "lambda_sizing")
+MODULES = (
+    "ingestion",
+    "dynamodb_writes",
+    "cold_start",
+    "hashing",
+    "pdf",
+    "lambda_sizing",
+    "load",
+)
 
 
 def _machine() -> str:

@@ -9,12 +9,14 @@ dossiers file, and counted too.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from unittest import mock
 
 from bench.figures import Budget, Figure, Line, Note, format_number
 from bench.funder_file_data import (
@@ -56,6 +58,23 @@ def _ingest_from_s3(file: GeneratedFile, file_name: str) -> tuple[Counter[str], 
     return counts, seconds, report
 
 
+@contextlib.contextmanager
+def _without_transaction_snapshots() -> Iterator[None]:
+    """moto deep-copies every table a TransactWriteItems touches, to roll back a cancelled one:
+    a cost that grows with the table at each request (quadratic over a 100,000-line file), which
+    DynamoDB does not have. The bench's transactions are never cancelled (fresh tables, and the
+    reports are checked), so that copy is skipped; the requests counted are the same."""
+    import moto.dynamodb.models as dynamodb_models
+
+    class _NoCopy:
+        @staticmethod
+        def deepcopy(value: object, memo: object = None) -> object:
+            return value
+
+    with mock.patch.object(dynamodb_models, "copy", _NoCopy):
+        yield
+
+
 def _requests(counts: Counter[str], operations: frozenset[str]) -> int:
     return sum(count for operation, count in counts.items() if operation in operations)
 
@@ -78,7 +97,7 @@ def figures() -> Iterator[Line]:
         dossiers_file = write_dossiers_file(folder / "dossiers_bench.csv", payments_file.dossiers)
         reset_container()
         try:
-            with mock_aws():
+            with mock_aws(), _without_transaction_snapshots():
                 create_resources_in_process(stage="test", region="eu-west-3")
                 save_funder(get_container().funders, Funder(FUNDER_CODE, "Région du banc d'essai"))
 

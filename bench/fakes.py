@@ -44,14 +44,19 @@ class FakeDossierRepository:
         }
 
     def write_many(
-        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
-    ) -> None:
+        self,
+        dossiers: list[Dossier],
+        changes: list[DossierChange],
+        source_file: str,
+        read: dict[str, Dossier],
+    ) -> set[str]:
         self.write_requests += 1
         self.dossiers_written += len(dossiers)
         self.changes_written += len(changes)
         if self._remember:
             for dossier in dossiers:
                 self._stored[(dossier.funder_code, dossier.dossier_number)] = dossier
+        return set()  # nobody else writes here
 
 
 class FakePaymentRepository:
@@ -71,9 +76,10 @@ class FakePaymentRepository:
             if (funder_code, reference) in hashes
         }
 
-    def write_many(self, payments: list[Payment], source_file: str) -> None:
+    def write_many(self, payments: list[Payment], source_file: str) -> set[str]:
         self.write_requests += 1
         self.payments_written += len(payments)
         if self._remember:
             for payment in payments:
                 self._hashes[(payment.funder_code, payment.reference)] = payment.content_hash
+        return set()  # nobody else writes here

@@ -61,7 +61,11 @@ class Container:
         if service not in self._clients:
             import boto3
 
-            self._clients[service] = boto3.client(service, region_name=self.settings.aws_region)
+            from chalicelib.adapters import unavailability
+
+            self._clients[service] = unavailability.watch(
+                boto3.client(service, region_name=self.settings.aws_region)
+            )
         return self._clients[service]
 
     @cached_property

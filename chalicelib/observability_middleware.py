@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
+from chalicelib.adapters import unavailability
 from chalicelib.observability import logger, metrics
 
 
@@ -19,6 +20,7 @@ def _correlation_id(event: Any) -> str | None:
 def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
     # Locally (chalice's gateway gives no request id) a fresh one still ties a request's logs.
     logger.set_correlation_id(_correlation_id(event) or str(uuid4()))
+    unavailability.forget()  # a warm Lambda serves many requests: each starts afresh
     try:
         return get_response(event)
     finally:

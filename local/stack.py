@@ -103,11 +103,9 @@ class LocalStack:
         configure_environment(self.addresses)
         # The emulator's access log would drown what matters; the app's own logs stay JSON.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        from moto.server import ThreadedMotoServer
+        from local.emulator import AtomicMotoServer
 
-        self._moto = ThreadedMotoServer(
-            ip_address=self.addresses.host, port=self.addresses.aws_port
-        )
+        self._moto = AtomicMotoServer(ip_address=self.addresses.host, port=self.addresses.aws_port)
         self._moto.start()
         self.say(f"Émulateur AWS : {self.addresses.endpoint_url}")
 

@@ -15,12 +15,16 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib.adapters import unavailability
+from chalicelib.observability import logger
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # Chalice matches the request's Content-Type against this list before calling a view.
 JSON_CONTENT_TYPES = ["application/json"]
 API_PREFIX = "/api/"
 
 INTERNAL_ERROR = "Une erreur inattendue est survenue. Réessayez dans quelques instants."
+UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
 # Chalice answers these itself, before or around our views, in its own shape: the middleware
 # below gives them ours, so that an app has a single error format to read.
 CHALICE_ERRORS: dict[int, tuple[str, str]] = {
@@ -113,13 +117,23 @@ def api_errors(request: Request, get_response: Callable[[Request], Response]) ->
         return response
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-        code, message = CHALICE_ERRORS.get(response.status_code, ("internal_error", INTERNAL_ERROR))
+        status = response.status_code
+        code, message = CHALICE_ERRORS.get(status, ("internal_error", INTERNAL_ERROR))
         kept = {
             name: value
             for name, value in response.headers.items()
             if name.lower() in KEPT_HEADERS and isinstance(value, str)
         }
-        return error_response(response.status_code, code, message, headers=kept)
+        extra: dict[str, str] = {}
+        if status >= 500:
+            if unavailability.cause():  # AWS still throttled or failing after the retries
+                status, code, message = 503, "service_unavailable", UNAVAILABLE
+                kept["Retry-After"] = "60"
+            # What finds this request's logs when someone reports the error.
+            reference = logger.get_correlation_id()
+            if reference:
+                extra["reference"] = reference
+        return error_response(status, code, message, headers=kept, extra=extra)
     response.headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response

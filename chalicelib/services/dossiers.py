@@ -118,5 +118,12 @@ class DossierRepository(Protocol):
     def get_many(self, funder_code: str, dossier_numbers: list[str]) -> dict[str, Dossier]: ...
 
     def write_many(
-        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
-    ) -> None: ...
+        self,
+        dossiers: list[Dossier],
+        changes: list[DossierChange],
+        source_file: str,
+        read: dict[str, Dossier],
+    ) -> set[str]:
+        """Writes each dossier only if it is still as `read` (absent there: not stored), its
+        owner included; returns the numbers of those changed meanwhile, left unwritten."""
+        ...

@@ -183,6 +183,15 @@ class FranceConnectLogin:
                 if existing.franceconnect_sub is None and identity.same_person(existing):
                     return self._pending(identity, id_token, funder_code, {existing.account_id})
                 return CallbackResult(Outcome.EMAIL_IN_USE, funder_code)
+            if outcome is CreateOutcome.DOSSIER_TAKEN and identity.identity_key is not None:
+                # Linked meanwhile (a form sign-up at the same instant): answer as if this
+                # login had come second — the holder's password confirms the link.
+                found = self._dossiers.find_by_identity(
+                    identity.identity_key, MAX_IDENTITY_DOSSIERS
+                )
+                holders = {dossier.account_id for dossier in found if dossier.account_id}
+                if holders:
+                    return self._pending(identity, id_token, funder_code, holders)
             return CallbackResult(Outcome.FAILED, funder_code)
         for dossier in others:
             self._dossiers.link_account(funder_code, dossier.dossier_number, account.account_id)

@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
 from chalicelib.services.mail_delivery import DeliveryStatus
+from chalicelib.store.conditional_writes import refusals
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
 
@@ -106,10 +107,13 @@ class DynamoAccountRepository:
                         & DossierItem.account_id.does_not_exist(),
                     )
         except TransactWriteError as error:
-            reasons = [reason.code if reason else None for reason in error.cancellation_reasons]
+            reasons = refusals(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return CreateOutcome.EMAIL_TAKEN
-            return CreateOutcome.DOSSIER_TAKEN
+            if "ConditionalCheckFailed" in reasons[2:]:
+                return CreateOutcome.DOSSIER_TAKEN
+            # Throttled, failing or conflicting: nothing was written; not an answer to give.
+            raise
         return CreateOutcome.CREATED
 
     def find_awaiting_by_emails(self, emails: list[str]) -> dict[str, Account]:
@@ -144,8 +148,10 @@ class DynamoAccountRepository:
                     actions=[AccountItem.email.set(new_email)],
                     condition=AccountItem.email == account.email,
                 )
-        except TransactWriteError:
-            return False
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in refusals(error):
+                return False
+            raise  # throttled or failing: nothing was written, and the address may be free
         return True
 
     # SES's feedback on an address -------------------------------------------------------------

@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 
 from chalicelib.services.dossiers import Dossier, DossierChange, dossier_key
 from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.store.conditional_writes import put_if
 from chalicelib.store.models import DossierChangeItem, DossierItem
 
 
@@ -66,6 +68,17 @@ def to_item(dossier: Dossier, source_file: str, now: datetime) -> DossierItem:
     )
 
 
+def _unchanged_since(read: Dossier | None) -> Condition:
+    if read is None:
+        return DossierItem.dossier_number.does_not_exist()
+    owner = (
+        DossierItem.account_id.does_not_exist()
+        if read.account_id is None
+        else DossierItem.account_id == read.account_id
+    )
+    return (DossierItem.content_hash == read.content_hash) & owner
+
+
 class DynamoDossierRepository:
     def get(self, funder_code: str, dossier_number: str) -> Dossier | None:
         try:
@@ -75,11 +88,20 @@ class DynamoDossierRepository:
 
     def get_many(self, funder_code: str, dossier_numbers: list[str]) -> dict[str, Dossier]:
         keys = [(funder_code, number) for number in dict.fromkeys(dossier_numbers)]
-        return {item.dossier_number: to_dossier(item) for item in DossierItem.batch_get(keys)}
+        # Strongly consistent: what ingestion reads here is the version its writes are
+        # conditioned on, and a dossier just refused as changed must be seen changed.
+        return {
+            item.dossier_number: to_dossier(item)
+            for item in DossierItem.batch_get(keys, consistent_read=True)
+        }
 
     def write_many(
-        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
-    ) -> None:
+        self,
+        dossiers: list[Dossier],
+        changes: list[DossierChange],
+        source_file: str,
+        read: dict[str, Dossier],
+    ) -> set[str]:
         now = datetime.now(UTC)
         # Changes first: if the run dies in between, the retry sees the dossier still old and
         # writes the same change item again (same key), never a change without its dossier.
@@ -97,9 +119,15 @@ class DynamoDossierRepository:
                         },
                     )
                 )
-        with DossierItem.batch_write() as batch:
-            for dossier in dossiers:
-                batch.save(to_item(dossier, source_file, now))
+        # Each dossier is put whole, on the condition that it is still the version read, owner
+        # included: a trainee who linked it in between (or a concurrent file that changed it)
+        # makes that put fail, and the caller reads it again, never dropping the link.
+        entries = [
+            (to_item(dossier, source_file, now), _unchanged_since(read.get(dossier.dossier_number)))
+            for dossier in dossiers
+        ]
+        changed = put_if(entries, DossierItem.Meta.region)
+        return {dossiers[index].dossier_number for index in changed}
 
     def owner(self, funder_code: str, dossier_number: str) -> str | None:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute
@@ -28,6 +29,7 @@ from chalicelib.services.message_threads import (
     stamp,
 )
 from chalicelib.services.unread import UnreadSnapshot, organisation_owner
+from chalicelib.store.conditional_writes import CONFLICT_ATTEMPTS, refusals
 from chalicelib.store.models import (
     MessageItem,
     MessagesTableItem,
@@ -170,26 +172,39 @@ class DynamoMessageRepository:
             )
 
     def add_message(self, thread: Thread, message: Message, recipient_owner: str) -> bool:
-        try:
-            with self._transaction() as transaction:
-                transaction.save(_message_item(message))
-                transaction.update(
-                    ThreadItem(thread_id=thread.thread_id, message_key=SUMMARY_KEY),
-                    actions=[
-                        ThreadItem.updated_at.set(stamp(message.sent_at)),
-                        ThreadItem.message_count.add(1),
-                        _unread_attribute(message.side.other).add(1),
-                        ThreadItem.last_side.set(message.side.value),
-                    ],
-                    condition=ThreadItem.thread_id.exists()
-                    & (ThreadItem.message_count < MAX_MESSAGES_PER_THREAD),
-                )
-                transaction.update(
-                    _counter(recipient_owner, thread.funder_code), actions=_counter_actions(1)
-                )
-        except TransactWriteError:
-            return False
-        return True
+        """False when the thread is full (or gone); a transaction that met a concurrent one on
+        the thread (the other side replying at the same instant) is simply sent again."""
+        attempts = 0
+        while True:
+            try:
+                self._add_message(thread, message, recipient_owner)
+                return True
+            except TransactWriteError as error:
+                reasons = refusals(error)
+                if "ConditionalCheckFailed" in reasons:
+                    return False
+                attempts += 1
+                if "TransactionConflict" not in reasons or attempts >= CONFLICT_ATTEMPTS:
+                    raise  # throttled or failing: an error page, not « conversation full »
+                time.sleep(0.02 * 2**attempts)
+
+    def _add_message(self, thread: Thread, message: Message, recipient_owner: str) -> None:
+        with self._transaction() as transaction:
+            transaction.save(_message_item(message))
+            transaction.update(
+                ThreadItem(thread_id=thread.thread_id, message_key=SUMMARY_KEY),
+                actions=[
+                    ThreadItem.updated_at.set(stamp(message.sent_at)),
+                    ThreadItem.message_count.add(1),
+                    _unread_attribute(message.side.other).add(1),
+                    ThreadItem.last_side.set(message.side.value),
+                ],
+                condition=ThreadItem.thread_id.exists()
+                & (ThreadItem.message_count < MAX_MESSAGES_PER_THREAD),
+            )
+            transaction.update(
+                _counter(recipient_owner, thread.funder_code), actions=_counter_actions(1)
+            )
 
     def mark_read(
         self, thread: Thread, side: Side, owner: str, token_hash: str, snapshot: UnreadSnapshot

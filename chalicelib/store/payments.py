@@ -10,6 +10,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.services.dossiers import dossier_key
 from chalicelib.services.funder_files.records import PaymentElement
 from chalicelib.services.payments import Payment, PaymentLine, StoredPayment
+from chalicelib.store.conditional_writes import put_if
 from chalicelib.store.models import PaymentItem, PaymentLineAttribute
 
 
@@ -78,7 +79,9 @@ class DynamoPaymentRepository:
         return {
             item.reference: StoredPayment(item.content_hash, bool(item.notified))
             for item in PaymentItem.batch_get(
-                keys, attributes_to_get=["funder_code", "reference", "content_hash", "notified"]
+                keys,
+                consistent_read=True,  # a reference just refused as present must be seen here
+                attributes_to_get=["funder_code", "reference", "content_hash", "notified"],
             )
         }
 
@@ -104,11 +107,19 @@ class DynamoPaymentRepository:
             actions=[PaymentItem.notified.set(False)]
         )
 
-    def write_many(self, payments: list[Payment], source_file: str) -> None:
+    def write_many(self, payments: list[Payment], source_file: str) -> set[str]:
+        """Stores each payment unless its reference is already stored; the references that were.
+
+        Create-only, checked by DynamoDB item by item: a concurrent run that stored the same
+        reference in between is never overwritten (its content then decides: skipped or conflict).
+        """
         now = datetime.now(UTC)
-        with PaymentItem.batch_write() as batch:
-            for payment in payments:
-                batch.save(to_item(payment, source_file, now))
+        entries = [
+            (to_item(payment, source_file, now), PaymentItem.reference.does_not_exist())
+            for payment in payments
+        ]
+        present = put_if(entries, PaymentItem.Meta.region)
+        return {payments[index].reference for index in present}
 
     def list_for_dossier(self, funder_code: str, dossier_number: str) -> list[Payment]:
         return [

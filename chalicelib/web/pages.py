@@ -15,6 +15,7 @@ from datetime import date
 from chalice import Blueprint
 from chalice.app import Request, Response
 
+from chalicelib.adapters import unavailability
 from chalicelib.container import get_container
 from chalicelib.observability import logger
 from chalicelib.services.funders import Funder, is_valid_funder_code, list_funders
@@ -132,7 +133,9 @@ def html_error_pages(request: Request, get_response: Callable[[Request], Respons
     if response.status_code == 404:
         return not_found_page()
     if response.status_code >= 500:
-        return error_page(response.status_code, logger.get_correlation_id())
+        # AWS still throttled or failing after botocore's retries: « indisponible », not a bug.
+        status = 503 if unavailability.cause() else response.status_code
+        return error_page(status, logger.get_correlation_id())
     if response.status_code >= 400:  # a method or a content type the route does not take
         return request_error_page(response.status_code)
     return response

@@ -172,11 +172,11 @@ def test_a_run_that_crashes_halfway_then_is_retried_ends_as_one_clean_run(
     original = DynamoPaymentRepository.write_many
     calls = {"count": 0}
 
-    def crash_on_second_batch(self: DynamoPaymentRepository, *args: object) -> None:
+    def crash_on_second_batch(self: DynamoPaymentRepository, *args: object) -> set[str]:
         calls["count"] += 1
         if calls["count"] == 2:
             raise RuntimeError("Lambda tuée au milieu du fichier")
-        original(self, *args)
+        return original(self, *args)
 
     monkeypatch.setattr(DynamoPaymentRepository, "write_many", crash_on_second_batch)
     import app as portal
@@ -289,7 +289,9 @@ def test_dynamodb_writes_are_batched(funders: None) -> None:
         run_queue()
     assert requests["Scan"] == 0
     assert requests["PutItem"] + requests["UpdateItem"] <= 4 * 2  # idempotency records only
-    assert requests["BatchWriteItem"] == 2 * 500 / 25
+    # Conditional writes, 100 items per transaction: 500 dossiers, then 500 payments.
+    assert requests["TransactWriteItems"] == 2 * 500 / 100
+    assert requests["BatchWriteItem"] == 0
 
 
 def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(

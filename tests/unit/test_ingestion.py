@@ -47,12 +47,24 @@ class MemoryDossiers:
         }
 
     def write_many(
-        self, dossiers: list[Dossier], changes: list[DossierChange], source_file: str
-    ) -> None:
+        self,
+        dossiers: list[Dossier],
+        changes: list[DossierChange],
+        source_file: str,
+        read: dict[str, Dossier],
+    ) -> set[str]:
         self.write_calls += 1
         self.changes.extend(changes)
+        changed = {
+            dossier.dossier_number
+            for dossier in dossiers
+            if self.items.get((dossier.funder_code, dossier.dossier_number))
+            != read.get(dossier.dossier_number)
+        }
         for dossier in dossiers:
-            self.items[(dossier.funder_code, dossier.dossier_number)] = dossier
+            if dossier.dossier_number not in changed:
+                self.items[(dossier.funder_code, dossier.dossier_number)] = dossier
+        return changed
 
 
 class MemoryPayments:
@@ -66,9 +78,11 @@ class MemoryPayments:
             if (funder_code, reference) in self.items
         }
 
-    def write_many(self, payments: list[Payment], source_file: str) -> None:
+    def write_many(self, payments: list[Payment], source_file: str) -> set[str]:
+        present = {p.reference for p in payments if (p.funder_code, p.reference) in self.items}
         for payment in payments:
-            self.items[(payment.funder_code, payment.reference)] = payment
+            self.items.setdefault((payment.funder_code, payment.reference), payment)
+        return present
 
 
 def make_ingestion(
@@ -194,3 +208,86 @@ def test_unknown_names_and_keys_outside_incoming_are_handled() -> None:
         report.file_error
         == "nom de fichier non reconnu : attendu dossiers_*.csv ou paiements_*.csv"
     )
+
+
+class PaymentsStoredMeanwhile(MemoryPayments):
+    """A concurrent run stores `meanwhile` between this run's read and its write."""
+
+    def __init__(self, meanwhile: Payment) -> None:
+        super().__init__()
+        self.meanwhile: Payment | None = meanwhile
+
+    def get_stored(self, funder_code: str, references: list[str]) -> dict[str, StoredPayment]:
+        stored = super().get_stored(funder_code, references)
+        if self.meanwhile is not None:
+            payment, self.meanwhile = self.meanwhile, None
+            self.items[(payment.funder_code, payment.reference)] = payment
+        return stored
+
+
+PAYMENT_LINE = "D-1;P-1;15/12/2017;01/11/2017;30/11/2017;REMUNERATION;;310,39;30;30;310,39\n"
+
+
+def test_a_payment_stored_meanwhile_with_other_content_is_reported_as_a_sequential_conflict() -> (
+    None
+):
+    ingestion, _, payments = make_ingestion()
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    ingest(ingestion, "incoming/region/paiements_0.csv", PAYMENTS_HEADER + PAYMENT_LINE)
+    other = payments.items[("region", "P-1")]
+    sequential = ingest(
+        ingestion,
+        "incoming/region/paiements_1.csv",
+        PAYMENTS_HEADER + PAYMENT_LINE.replace("30;30;310,39", "15;30;155,20"),
+    )
+    racing = PaymentsStoredMeanwhile(other)
+    ingestion.payments = racing
+    concurrent = ingest(
+        ingestion,
+        "incoming/region/paiements_1.csv",
+        PAYMENTS_HEADER + PAYMENT_LINE.replace("30;30;310,39", "15;30;155,20"),
+    )
+    assert racing.items[("region", "P-1")] == other, "the amount stored first stays"
+    assert concurrent.counts == sequential.counts
+    assert report_text(concurrent) == report_text(sequential)
+
+
+def test_a_payment_stored_meanwhile_with_the_same_content_is_skipped() -> None:
+    ingestion, _, payments = make_ingestion()
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    ingest(ingestion, "incoming/region/paiements_0.csv", PAYMENTS_HEADER + PAYMENT_LINE)
+    racing = PaymentsStoredMeanwhile(payments.items[("region", "P-1")])
+    ingestion.payments = racing
+    report = ingest(ingestion, "incoming/region/paiements_1.csv", PAYMENTS_HEADER + PAYMENT_LINE)
+    assert (report.counts.payments_stored, report.counts.payments_skipped) == (0, 1)
+
+
+class DossiersLinkedMeanwhile(MemoryDossiers):
+    """A trainee links D-1 to her account between this run's first read and its write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.link_once = False
+
+    def get_many(self, funder_code: str, dossier_numbers: list[str]) -> dict[str, Dossier]:
+        found = super().get_many(funder_code, dossier_numbers)
+        if self.link_once and (funder_code, "D-1") in self.items:
+            self.link_once = False
+            self.items[(funder_code, "D-1")] = self.items[(funder_code, "D-1")].with_account("acc")
+        return found
+
+
+def test_a_dossier_linked_meanwhile_is_read_again_and_keeps_its_link() -> None:
+    dossiers = DossiersLinkedMeanwhile()
+    ingestion = FunderFileIngestion(
+        MemoryFunders(), dossiers, MemoryPayments(), lambda: datetime(2026, 11, 27, tzinfo=UTC)
+    )
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    dossiers.link_once = True
+    report = ingest(
+        ingestion, "incoming/region/dossiers_2.csv", DOSSIERS.replace("en_cours", "abandon")
+    )
+    stored = dossiers.items[("region", "D-1")]
+    assert stored.account_id == "acc" and stored.status.value == "abandon"
+    assert (report.counts.dossiers_updated, report.counts.dossiers_created) == (1, 0)
+    assert dossiers.write_calls == 3, "one refused write, then the write of the version read again"

@@ -37,14 +37,24 @@ from chalicelib.services.funder_files.records import PaymentLineRecord, Rejectio
 from chalicelib.services.funder_files.report import FileReport
 from chalicelib.services.funders import FunderRepository
 from chalicelib.services.notifications import NewPayment, NotificationQueue
-from chalicelib.services.payments import Payment, PaymentLine, PaymentRepository
+from chalicelib.services.payments import (
+    Payment,
+    PaymentLine,
+    PaymentRepository,
+    StoredPayment,
+)
 
 ChunkSource = Callable[[], Iterable[bytes]]
 """Opens the file afresh at each call and yields its bytes; the same version every time."""
 
 INCOMING_PREFIX = "incoming/"
 REPORTS_PREFIX = "reports/"
-BATCH_SIZE = 100  # BatchGetItem takes 100 keys; writes then go 25 items per request
+BATCH_SIZE = 100  # BatchGetItem takes 100 keys, TransactWriteItems 100 items
+MAX_DOSSIER_ATTEMPTS = 5
+
+
+class ConcurrentChanges(Exception):
+    """Dossiers kept changing under the run: it fails, and its queue delivers it again."""
 
 
 class FileKind(StrEnum):
@@ -167,31 +177,60 @@ class _DossierRun:
             self._apply(batch)
 
     def _apply(self, batch: list[Dossier]) -> None:
-        counts = self._report.counts
+        # Each write is conditioned on the version read; one changed meanwhile (a trainee linked
+        # it, a concurrent file updated it) is read again and judged afresh, until none is.
+        pending = batch
+        for _ in range(MAX_DOSSIER_ATTEMPTS):
+            pending = self._apply_once(pending)
+            if not pending:
+                return
+        raise ConcurrentChanges(
+            f"{len(pending)} dossiers kept changing during the run; it will be retried"
+        )
+
+    def _apply_once(self, batch: list[Dossier]) -> list[Dossier]:
+        """Applies the batch; the dossiers that changed since they were read, left unapplied."""
         existing = self._ingestion.dossiers.get_many(
             self._incoming.funder_code, [dossier.dossier_number for dossier in batch]
         )
         to_write: list[Dossier] = []
         changes: list[DossierChange] = []
+        unchanged = 0
         for dossier in batch:
             stored = existing.get(dossier.dossier_number)
             if stored is None:
-                counts.dossiers_created += 1
                 to_write.append(dossier)
             elif stored.content_hash == dossier.content_hash:
-                counts.dossiers_unchanged += 1
+                unchanged += 1
             else:
-                counts.dossiers_updated += 1
                 updated = dossier.with_account(stored.account_id)  # a funder file never unlinks
                 to_write.append(updated)
                 changes.append(DossierChange(updated, changed_fields(stored, updated)))
         links: list[tuple[Account, Dossier]] = []
         if self._ingestion.linker is not None:
             to_write, links = self._ingestion.linker.attach(to_write)
-        if to_write:
-            self._ingestion.dossiers.write_many(to_write, changes, self._incoming.key)
+        changed = (
+            self._ingestion.dossiers.write_many(to_write, changes, self._incoming.key, existing)
+            if to_write
+            else set()
+        )
+        counts = self._report.counts
+        counts.dossiers_unchanged += unchanged
+        for dossier in to_write:
+            if dossier.dossier_number in changed:
+                continue
+            if dossier.dossier_number in existing:
+                counts.dossiers_updated += 1
+            else:
+                counts.dossiers_created += 1
+        links = [
+            (account, dossier)
+            for account, dossier in links
+            if dossier.dossier_number not in changed
+        ]
         if links and self._ingestion.linker is not None:
             self._ingestion.linker.confirm(links)
+        return [dossier for dossier in batch if dossier.dossier_number in changed]
 
 
 class _PaymentRun:
@@ -316,6 +355,33 @@ class _PaymentRun:
         )
         to_write: list[Payment] = []
         to_notify: list[NewPayment] = []
+        for payment, lines in self._judge(ready, stored, to_write):
+            self._judge_stored(payment, lines, stored, to_notify)
+        if to_write:
+            present = self._ingestion.payments.write_many(to_write, self._incoming.key)
+            self._report.counts.payments_stored += len(to_write) - len(present)
+            # Stored by a concurrent run between our read and our write: judged as if that run
+            # had come first, exactly like a sequential replay (skipped) or conflict (rejected).
+            again = (
+                self._ingestion.payments.get_stored(funder_code, sorted(present)) if present else {}
+            )
+            lines_of = {payment.reference: lines for payment, lines in ready}
+            for payment in to_write:
+                if payment.reference in present:
+                    self._judge_stored(payment, lines_of[payment.reference], again, to_notify)
+                elif self._owners.get(payment.dossier_number):
+                    to_notify.append(NewPayment(funder_code, payment.reference))
+        if to_notify and self._ingestion.notifications is not None:
+            self._ingestion.notifications.enqueue(to_notify)
+
+    def _judge(
+        self,
+        ready: list[tuple[Payment, list[int]]],
+        stored: dict[str, StoredPayment],
+        to_write: list[Payment],
+    ) -> list[tuple[Payment, list[int]]]:
+        """Sorts the payments: unknown dossier (rejected), new (to write), or already stored."""
+        already: list[tuple[Payment, list[int]]] = []
         for payment, lines in ready:
             if payment.dossier_number in self._unknown:
                 self._reject_payment(
@@ -325,27 +391,31 @@ class _PaymentRun:
                     f"dossier {payment.dossier_number} inconnu pour ce financeur",
                 )
                 continue
-            previous = stored.get(payment.reference)
-            if previous is None:
-                to_write.append(payment)
-            elif previous.content_hash == payment.content_hash:
-                self._report.counts.payments_skipped += 1
-                if previous.notified:
-                    continue
+            if payment.reference in stored:
+                already.append((payment, lines))
             else:
-                self._reject_payment(
-                    payment,
-                    lines,
-                    "reference_paiement",
-                    f"la référence {payment.reference} est déjà enregistrée avec un contenu "
-                    "différent : corrigez par un nouveau paiement REGULARISATION",
-                )
-                continue
-            # Also for a stored payment never notified: the run that stored it died before.
-            if self._owners.get(payment.dossier_number):
-                to_notify.append(NewPayment(funder_code, payment.reference))
-        if to_write:
-            self._ingestion.payments.write_many(to_write, self._incoming.key)
-            self._report.counts.payments_stored += len(to_write)
-        if to_notify and self._ingestion.notifications is not None:
-            self._ingestion.notifications.enqueue(to_notify)
+                to_write.append(payment)
+        return already
+
+    def _judge_stored(
+        self,
+        payment: Payment,
+        lines: list[int],
+        stored: dict[str, StoredPayment],
+        to_notify: list[NewPayment],
+    ) -> None:
+        """A reference already stored: the same content is skipped, another is a conflict."""
+        previous = stored[payment.reference]
+        if previous.content_hash != payment.content_hash:
+            self._reject_payment(
+                payment,
+                lines,
+                "reference_paiement",
+                f"la référence {payment.reference} est déjà enregistrée avec un contenu "
+                "différent : corrigez par un nouveau paiement REGULARISATION",
+            )
+            return
+        self._report.counts.payments_skipped += 1
+        # Also for a stored payment never notified: the run that stored it died before.
+        if not previous.notified and self._owners.get(payment.dossier_number):
+            to_notify.append(NewPayment(payment.funder_code, payment.reference))

@@ -1,0 +1,439 @@
+"""Races run for real: threads released together by a barrier, against the emulator (each request
+atomic, as in DynamoDB: tests/support/concurrency.py), many times over; the end state is checked.
+
+Each repetition uses its own references, dossiers and people, so repetitions need no cleanup and
+a failure names the repetition where the interleaving went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+import boto3
+import pytest
+
+from chalicelib.container import get_container
+from chalicelib.events.funder_files import process_funder_file
+from chalicelib.services.accounts import Account, CreateOutcome
+from chalicelib.services.challenges import Purpose
+from chalicelib.services.franceconnect_identity import CallbackResult, Outcome
+from chalicelib.services.franceconnect_login import FranceConnectLogin
+from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.messages import training_key
+from chalicelib.services.notifications import NewPayment
+from chalicelib.services.sessions import LoginMethod, Session
+from chalicelib.services.signup import SignupForm, SignupResult
+from chalicelib.services.unread import organisation_owner, trainee_owner
+from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
+from chalicelib.store.models import DossierItem, PaymentItem
+from tests.conftest import TEST_ENVIRONMENT
+from tests.integration.conftest import mails_to
+from tests.integration.test_funder_files_chain import (
+    DOSSIER_HEADER,
+    PAYMENT_HEADER,
+    csv_file,
+    dossier_line,
+    payment_line,
+)
+from tests.support.aws import drop, run_queue
+from tests.support.concurrency import atomic_requests, run_together
+from tests.support.faults import TRANSACTION_CONFLICT, inject_faults
+from tests.support.franceconnect import FakeIdentityProvider
+from tests.support.web import WebClient
+
+REPETITIONS = 10
+CONFLICT = "est déjà enregistrée avec un contenu différent"
+
+
+@pytest.fixture
+def racing(aws: dict[str, str]) -> Iterator[None]:
+    boto3.client("ses").verify_domain_identity(
+        Domain=TEST_ENVIRONMENT["MAIL_SENDER"].rpartition("@")[2]
+    )
+    save_funder(
+        get_container().funders,
+        Funder("region-idf", "Région Île-de-France", franceconnect_enabled=True),
+    )
+    with atomic_requests():
+        yield
+
+
+def ingest(file_name: str, content: bytes) -> dict[str, object]:
+    """What the funder-files function does with one dropped file (without the queue around it)."""
+    key = drop("region-idf", file_name, content)
+    return process_funder_file({"bucket": get_container().exchange.name, "key": key})
+
+
+def test_two_payment_files_at_once_store_one_amount_and_report_the_other_as_a_conflict(
+    racing: None,
+) -> None:
+    numbers = [f"IDF-RACE-{index:03d}" for index in range(REPETITIONS)]
+    drop("region-idf", "dossiers_race.csv", csv_file(DOSSIER_HEADER, map(dossier_line, numbers)))
+    run_queue()
+    for index, number in enumerate(numbers):
+        reference = f"PAY-RACE-{index:03d}"
+        files = {
+            f"paiements_a{index}.csv": (14, "144,85"),
+            f"paiements_b{index}.csv": (15, "155,20"),
+        }
+        contents = {
+            name: csv_file(PAYMENT_HEADER, [payment_line(number, reference, days, amount)])
+            for name, (days, amount) in files.items()
+        }
+        summaries = run_together(
+            *(partial(ingest, name, content) for name, content in contents.items())
+        )
+        stored = [
+            name
+            for name, summary in zip(files, summaries, strict=True)
+            if summary["payments_stored"]
+        ]
+        assert len(stored) == 1, f"repetition {index}: both runs say « enregistré »: {summaries}"
+        rejected = [s for s in summaries if s["payments_rejected"]]
+        assert len(rejected) == 1, f"repetition {index}: {summaries}"
+        item = PaymentItem.get("region-idf", reference, consistent_read=True)
+        _, amount = files[stored[0]]
+        assert Decimal(item.total) == Decimal(amount.replace(",", ".")), f"repetition {index}"
+        loser = next(name for name in files if name not in stored)
+        report = get_container().exchange.read(f"reports/region-idf/{loser}.report.csv")
+        assert CONFLICT in report.decode("utf-8-sig"), f"repetition {index}"
+
+
+def test_a_dossier_file_rewriting_a_dossier_never_drops_a_link_made_meanwhile(
+    racing: None,
+) -> None:
+    numbers = [f"IDF-LINK-{index:03d}" for index in range(REPETITIONS)]
+    drop("region-idf", "dossiers_link.csv", csv_file(DOSSIER_HEADER, map(dossier_line, numbers)))
+    run_queue()
+    dossiers = get_container().dossiers
+    for index, number in enumerate(numbers):
+        account_id = f"account-{index:03d}"
+        update = csv_file(DOSSIER_HEADER, [dossier_line(number, status="terminee")])
+        summary, linked = run_together(
+            partial(ingest, f"dossiers_update{index}.csv", update),
+            partial(dossiers.link_account, "region-idf", number, account_id),
+        )
+        assert linked, f"repetition {index}"
+        item = DossierItem.get("region-idf", number, consistent_read=True)
+        assert item.account_id == account_id, f"repetition {index}: the link was dropped"
+        assert item.status == "terminee", f"repetition {index}: the update was lost"
+        assert summary["dossiers_updated"] == 1, f"repetition {index}: {summary}"
+
+
+# One owner per dossier, whatever the path -----------------------------------------------------
+
+SIGNED_UP = "Votre inscription au Portail stagiaire"
+ALREADY_LINKED = "Votre demande d'inscription au Portail stagiaire"
+CAPTCHA = TEST_ENVIRONMENT["CAPTCHA_TEST_ANSWER"]
+IP = "192.0.2.10"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person per repetition: her own identity, so no repetition sees another's dossier."""
+
+    index: int
+    family_name: str = "COURSE"
+    given_names: str = "Alix Marie"
+
+    @property
+    def birth_date(self) -> date:
+        return date(1980, 1, 1) + timedelta(days=self.index)
+
+    @property
+    def number(self) -> str:
+        return f"IDF-OWN-{self.index:03d}"
+
+    def email(self, who: str) -> str:
+        return f"{who}.{self.index}@example.fr"
+
+    def dossier_line(self, email: str = "") -> str:
+        return (
+            f"{self.number};{self.family_name};{self.given_names};"
+            f"{self.birth_date:%d/%m/%Y};{email};DEV;Développeur web;16/10/2017;29/06/2018;"
+            "54756834567143;Institut de formation numérique;;310,39;02/10/2017;en_cours"
+        )
+
+    def account(self, who: str) -> Account:
+        return Account(
+            account_id=f"{who}-{self.index:03d}",
+            email=self.email(who),
+            family_name=self.family_name,
+            given_names=self.given_names,
+            birth_date=self.birth_date,
+            created_at=datetime.now(UTC),
+        )
+
+
+def load_dossiers(people: list[Person], email: str | None = None) -> None:
+    lines = [person.dossier_line(email or "") for person in people]
+    ingest(f"dossiers_people{people[0].index}.csv", csv_file(DOSSIER_HEADER, lines))
+
+
+def sign_up(person: Person, who: str, with_number: bool = True) -> SignupResult:
+    container = get_container()
+    funder = container.funders.get("region-idf")
+    assert funder is not None
+    form = SignupForm(
+        family_name=person.family_name,
+        given_names=person.given_names,
+        birth_date=f"{person.birth_date:%d/%m/%Y}",
+        no_dossier=not with_number,
+        dossier_number=person.number if with_number else "",
+        email=person.email(who),
+        email_confirmation=person.email(who),
+        captcha_id=container.challenges.issue(Purpose.CAPTCHA, CAPTCHA),
+        captcha_answer=CAPTCHA,
+        terms_accepted=True,
+    )
+    return container.signup.sign_up(funder, form, IP)
+
+
+def owner(person: Person) -> str | None:
+    item = DossierItem.get("region-idf", person.number, consistent_read=True)
+    return item.account_id
+
+
+def account_of(email: str) -> Account | None:
+    return get_container().accounts.find_by_email(email)
+
+
+def subjects(email: str) -> list[str]:
+    return [subject for subject, _ in mails_to(email)]
+
+
+def test_two_sign_ups_for_one_dossier_make_one_account_and_tell_the_other_as_if_second(
+    racing: None,
+) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)
+    for person in people:
+        first, second = run_together(
+            partial(sign_up, person, "premiere"), partial(sign_up, person, "seconde")
+        )
+        assert first.ok and second.ok, "the screen never tells who won"
+        accounts = {who: account_of(person.email(who)) for who in ("premiere", "seconde")}
+        winners = [who for who, account in accounts.items() if account is not None]
+        assert len(winners) == 1, f"repetition {person.index}: accounts {winners}"
+        (winner,) = winners
+        (loser,) = {"premiere", "seconde"} - {winner}
+        assert owner(person) == accounts[winner].account_id  # type: ignore[union-attr]
+        assert subjects(person.email(winner)) == [SIGNED_UP]
+        assert subjects(person.email(loser)) == [ALREADY_LINKED]
+
+
+def test_two_accounts_adding_one_dossier_at_once_leave_it_to_one(racing: None) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)
+    container = get_container()
+    for person in people:
+        accounts = [person.account("ajout-a"), person.account("ajout-b")]
+        for account in accounts:
+            assert container.accounts.create(account) is CreateOutcome.CREATED
+        answers = run_together(
+            *(
+                partial(container.trainings.add_dossier, account, "region-idf", person.number)
+                for account in accounts
+            )
+        )
+        assert sorted(map(bool, answers)) == [False, True], f"repetition {person.index}"
+        winner = accounts[answers.index({})]
+        assert owner(person) == winner.account_id
+        (refusal,) = [answer for answer in answers if answer]
+        assert "déjà rattaché à un autre compte" in refusal["numero_dossier"]
+
+
+def test_a_funder_file_linking_an_account_without_dossier_races_a_sign_up_with_the_number(
+    racing: None,
+) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)  # known, no mail address yet: nothing to link to
+    for person in people:
+        started = time.perf_counter()
+        assert sign_up(person, "attente", with_number=False).ok
+        # A sign-up hashes a password before it writes, a dossier file is quick: the file starts
+        # later and later over the repetitions, so that its read, then its write, fall before,
+        # around and after the sign-up's write.
+        sign_up_time = time.perf_counter() - started
+        file_delay = sign_up_time * (0.2 + person.index / REPETITIONS)
+        waiting = account_of(person.email("attente"))
+        assert waiting is not None and waiting.awaiting_dossier
+        update = csv_file(DOSSIER_HEADER, [person.dossier_line(person.email("attente"))])
+        summary, signed_up = run_together(
+            partial(ingest, f"dossiers_courriel{person.index}.csv", update),
+            partial(sign_up, person, "numero"),
+            delays=(file_delay,),
+        )
+        assert signed_up.ok and summary["dossiers_updated"] == 1
+        by_number = account_of(person.email("numero"))
+        waiting = account_of(person.email("attente"))
+        assert waiting is not None
+        holder = owner(person)
+        if by_number is not None:  # the sign-up came first: the funder file links nobody
+            assert holder == by_number.account_id, f"repetition {person.index}"
+            assert waiting.awaiting_dossier
+            assert subjects(person.email("attente")) == [SIGNED_UP]
+        else:  # the funder file came first: the sign-up is told, as if second
+            assert holder == waiting.account_id, f"repetition {person.index}"
+            assert not waiting.awaiting_dossier
+            assert subjects(person.email("numero")) == [ALREADY_LINKED]
+
+
+def franceconnect_first_login(person: Person) -> CallbackResult:
+    """The FranceConnect callback for this person, the provider played by a fake (its answer is
+    not what races here: the portal's writes are)."""
+    container = get_container()
+    provider = FakeIdentityProvider()
+    provider.claims = {
+        "sub": f"{person.index:064d}v1",
+        "given_name": person.given_names,
+        "family_name": person.family_name,
+        "birthdate": person.birth_date.isoformat(),
+        "gender": "female",
+        "birthplace": "75107",
+        "birthcountry": "99100",
+        "email": person.email("franceconnect"),
+    }
+    service = FranceConnectLogin(
+        provider=provider,
+        challenges=container.challenges,
+        login=container.login,
+        links=DynamoFranceConnectLinks(),
+        dossiers=DynamoIdentityDossiers(),
+        audit=container.audit,
+        mailer=container.mailer,
+        clock=lambda: datetime.now(UTC),
+    )
+    started = service.start("region-idf")
+    assert started is not None
+    state = re.search(r"state=([0-9a-f]+)", started.url).group(1)  # type: ignore[union-attr]
+    return service.finish(state, "code", "", started.browser_secret, IP)
+
+
+def test_a_franceconnect_first_login_racing_a_form_sign_up_leaves_one_owner(
+    racing: None,
+) -> None:
+    people = [Person(index) for index in range(REPETITIONS)]
+    load_dossiers(people)
+    for person in people:
+        result, signed_up = run_together(
+            partial(franceconnect_first_login, person), partial(sign_up, person, "formulaire")
+        )
+        assert signed_up.ok
+        by_form = account_of(person.email("formulaire"))
+        by_franceconnect = account_of(person.email("franceconnect"))
+        assert (by_form is None) != (by_franceconnect is None), f"repetition {person.index}"
+        holder = by_form or by_franceconnect
+        assert holder is not None and owner(person) == holder.account_id
+        if by_form is not None:
+            # As if second: FranceConnect finds the dossier held and asks for that password.
+            assert result.outcome is Outcome.LINK_REQUIRED, f"repetition {person.index}"
+            assert DynamoFranceConnectLinks().owner(f"{person.index:064d}v1") is None
+        else:
+            assert result.outcome is Outcome.SIGNED_IN
+            assert subjects(person.email("formulaire")) == [ALREADY_LINKED]
+
+
+# Messages and payment notices --------------------------------------------------------------
+
+
+@pytest.fixture
+def conversation(messages_on: WebClient) -> Iterator[tuple[Session, Session, str]]:
+    """Camille's and Claire's sessions, and the training Camille can write about."""
+    from local.demo import READY, READY_STAFF
+
+    container = get_container()
+    sessions = []
+    for email in (READY.email, READY_STAFF.email):
+        account = account_of(email)
+        assert account is not None
+        _, session = container.login.sessions.open(
+            account, LoginMethod.PASSWORD, container.terms.current_version()
+        )
+        sessions.append(session)
+    trainee, staff = sessions
+    dossier = next(
+        d
+        for d in container.dossiers.list_for_account(trainee.account_id)
+        if d.funder_code == "region-idf"
+    )
+    with atomic_requests():
+        yield trainee, staff, training_key(dossier)
+
+
+def unread_total(owner: str) -> int:
+    return sum(get_container().messages.repository.owner_state(owner).snapshot.counts.values())
+
+
+def test_a_staff_reply_and_a_trainee_reply_at_once_are_both_stored_and_counted(
+    conversation: tuple[Session, Session, str],
+) -> None:
+    trainee, staff, training = conversation
+    messages = get_container().messages
+    organisation = organisation_owner("54756834567143")
+    for index in range(REPETITIONS):
+        started = messages.start(trainee, training, f"Question {index}", "Bonjour, une question.")
+        assert started.thread_id, started
+        before = unread_total(organisation), unread_total(trainee_owner(trainee.account_id))
+        answers = run_together(
+            partial(messages.reply, trainee, started.thread_id, "Précision de la stagiaire."),
+            partial(messages.reply, staff, started.thread_id, "Réponse de l'organisme."),
+        )
+        assert all(answer.thread_id for answer in answers), f"repetition {index}: {answers}"
+        found = messages.repository.thread_with_messages(started.thread_id)
+        assert found is not None
+        thread, stored = found
+        assert len(stored) == thread.message_count == 3, f"repetition {index}"
+        assert (thread.unread_for_organisation, thread.unread_for_trainee) == (2, 1)
+        after = unread_total(organisation), unread_total(trainee_owner(trainee.account_id))
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 1), f"repetition {index}"
+
+
+def test_a_reply_that_meets_a_transaction_conflict_is_stored_not_refused_as_thread_full(
+    conversation: tuple[Session, Session, str],
+) -> None:
+    """In DynamoDB two transactions on one thread at the same instant conflict: one is cancelled
+    with `TransactionConflict` (botocore does not retry it). The emulator, one request at a time,
+    never does: the fault plays it."""
+    trainee, staff, training = conversation
+    messages = get_container().messages
+    started = messages.start(trainee, training, "Question", "Bonjour, une question.")
+    with inject_faults() as faults:
+        faults.fail("dynamodb", "TransactWriteItems", TRANSACTION_CONFLICT, times=1)
+        answer = messages.reply(staff, started.thread_id, "Réponse de l'organisme.")
+    assert faults.failed == [("dynamodb", "TransactWriteItems")]
+    assert answer.thread_id and not answer.errors, answer
+    found = messages.repository.thread_with_messages(started.thread_id)
+    assert found is not None and found[0].message_count == len(found[1]) == 2
+
+
+def test_two_mail_workers_claiming_one_payment_send_one_mail(
+    conversation: tuple[Session, Session, str],
+) -> None:
+    from local.demo import READY
+
+    container = get_container()
+    payments = [item for item in PaymentItem.query("region-idf") if item.dossier_number]
+    owned = {
+        d.dossier_number for d in container.dossiers.list_for_account(conversation[0].account_id)
+    }
+    mine = [item for item in payments if item.dossier_number in owned]
+    assert mine
+    new_payment = "Un nouveau paiement est disponible"
+    for item in mine[:REPETITIONS]:
+        container.payments.release_notice("region-idf", item.reference)  # never notified yet
+        before = subjects(READY.email).count(new_payment)
+        notice = NewPayment("region-idf", item.reference)
+        sent = run_together(
+            partial(container.new_payment_notifier.deliver, notice),
+            partial(container.new_payment_notifier.deliver, notice),
+        )
+        assert sorted(sent) == [False, True], item.reference
+        assert subjects(READY.email).count(new_payment) == before + 1, item.reference
+        assert PaymentItem.get("region-idf", item.reference, consistent_read=True).notified
