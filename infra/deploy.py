@@ -141,9 +141,9 @@ def describe_change(change: Mapping[str, Any]) -> str:
     return line
 
 
-def deployed_api_id(stage: str, deployed_dir: Path = CHALICE_DEPLOYED) -> str | None:
+def deployed_api_id(stage: str, deployed_dir: Path | None = None) -> str | None:
     """The REST API that `chalice deploy` created for the stage, from its deployment record."""
-    path = deployed_dir / f"{stage}.json"
+    path = (deployed_dir or CHALICE_DEPLOYED) / f"{stage}.json"
     if not path.exists():
         return None
     record = json.loads(path.read_text(encoding="utf-8"))
@@ -327,14 +327,16 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def distribution_domain(cloudformation: Any, cloudfront: Any, name: str) -> str | None:
     """The CloudFront domain name of the stack's distribution, None before it exists."""
-    try:
-        detail = cloudformation.describe_stack_resource(
-            StackName=name, LogicalResourceId="Distribution"
-        )["StackResourceDetail"]
-    except ClientError:
-        return None
-    distribution_id = detail.get("PhysicalResourceId")
-    if not distribution_id:
+    resources = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+    distribution_id = next(
+        (
+            r.get("PhysicalResourceId")
+            for r in resources
+            if r.get("LogicalResourceId") == "Distribution"
+        ),
+        None,
+    )
+    if not distribution_id:  # not created yet (no ApiId), or skipped by the emulator
         return None
     return str(cloudfront.get_distribution(Id=distribution_id)["Distribution"]["DomainName"])
 
