@@ -226,6 +226,8 @@ def print_directions(stack: LocalStack) -> None:
                 "",
                 "Portail stagiaire — pile locale prête",
                 f"  Portail :            {stack.addresses.app_url}/",
+                f"  Adresse execute-api : http://{stack.addresses.host}:{stack.addresses.app_port}"
+                "/api/ (renvoie vers le portail, comme dans AWS)",
                 f"  Émulateur AWS :      {stack.addresses.endpoint_url}",
                 f"  FranceConnect test : {stack.addresses.franceconnect_url}/api/v2 "
                 "(identités : local/fake_franceconnect/README.md)",
