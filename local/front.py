@@ -400,7 +400,7 @@ class Front:
             ("X-Forwarded-For", viewer),
             ("Via", "1.1 local.cloudfront.net (CloudFront)"),
         ]
-        path = f"/{self.gateway.stage}{request.path}"
+        path = f"/{self.gateway.stage}{_raw_path(request)}"
         return self._to_api(request, path, headers, CLOUDFRONT_EDGE_IP)
 
     def _execute_api(self, request: Request, headers: list[tuple[str, str]]) -> Response:
@@ -409,7 +409,8 @@ class Front:
         given = request.headers.get(self.origin_header, "")
         if not secrets.compare_digest(given.encode(), self.origin_secret.encode()):
             return Response(status=301, headers={"Location": f"http://{self.public_host}/"})
-        return self._to_api(request, request.path, headers, request.remote_addr or "127.0.0.1")
+        source_ip = request.remote_addr or "127.0.0.1"
+        return self._to_api(request, _raw_path(request), headers, source_ip)
 
     def _to_api(
         self, request: Request, path: str, headers: list[tuple[str, str]], source_ip: str
@@ -442,6 +443,13 @@ class Front:
             data = gzip.compress(data)
             headers["Content-Encoding"] = "gzip"
         return Response(data, status=200, headers=headers)
+
+
+def _raw_path(request: Request) -> str:
+    """The path as the client sent it (still percent-encoded): API Gateway decodes only the
+    path parameters, once (match_route)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    return raw.split("?", 1)[0] if raw else request.path
 
 
 def _compressible(content_type: str, size: int) -> bool:
