@@ -411,3 +411,29 @@ def test_the_portal_answers_only_html_or_json_through_the_front(demo_data):
         assert content_type.startswith(("text/html", "application/json")), path
         if content_type.startswith("application/json"):
             json.loads(response.data)
+
+
+@pytest.mark.parametrize(
+    ("viewer_address", "expected"),
+    [("203.0.113.7:51234", "203.0.113.7"), ("2001:db8::7:51234", "2001:db8::7"), (None, None)],
+)
+def test_rate_limits_see_the_viewer_behind_cloudfront_not_the_edge(viewer_address, expected):
+    """API Gateway's sourceIp is CloudFront's edge: per-address limits would lump viewers."""
+    from chalice.app import Request
+
+    from chalicelib.web.http import client_ip
+
+    headers = {"CloudFront-Viewer-Address": viewer_address} if viewer_address else {}
+    event = {
+        "multiValueQueryStringParameters": None,
+        "headers": headers,
+        "pathParameters": None,
+        "requestContext": {
+            "httpMethod": "GET",
+            "resourcePath": "/",
+            "identity": {"sourceIp": CLOUDFRONT_EDGE_IP},
+        },
+        "body": None,
+        "stageVariables": None,
+    }
+    assert client_ip(Request(event)) == (expected or CLOUDFRONT_EDGE_IP)
