@@ -78,7 +78,7 @@ def test_the_runbook_first_run_gives_the_application_its_resources_and_the_stati
         for queue in ("FUNDER_FILES_QUEUE", "NOTIFICATIONS_QUEUE", "SECURITY_MAILS_QUEUE"):
             client("sqs").get_queue_url(QueueName=environment[queue])
         assert environment["MAIL_CONFIGURATION_SET"] == "portail-stagiaire-dev"
-        assert (operator_files / "policy-dev.json").is_file()
+        assert (operator_files / "policy-dev-api-handler.json").is_file()
 
         # The static files, for CloudFront, with their type and a year-long cache.
         assets = "portail-stagiaire-dev-assets-123456789012"
