@@ -18,7 +18,7 @@ from chalicelib.events.notifications import (
 from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
 from chalicelib.web import franceconnect as franceconnect_web
-from chalicelib.web import login, pages, signup, static_files, trainings
+from chalicelib.web import login, pages, signup, trainings
 from chalicelib.web import messages as messages_web
 from chalicelib.web import organisation as organisation_web
 from chalicelib.web import recovery as recovery_web
@@ -38,7 +38,6 @@ app.register_middleware(
 # Registered after the headers: Chalice runs the first middleware outermost, so the French error
 # pages that this one substitutes still get the security headers.
 app.register_middleware(pages.html_error_pages, "http")
-app.register_blueprint(static_files.blueprint)
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(login.blueprint)
 app.register_blueprint(signup.blueprint)

@@ -47,6 +47,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def data_url(media_type: str, data: bytes) -> str:
+    import base64
+
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class IssuedCaptcha:
+    captcha_id: str
+    image_url: str  # data:image/png;base64,...
+    audio_url: str  # data:audio/wav;base64,...
+
+
 @cache
 def get_settings() -> Settings:
     return Settings.from_environment()
@@ -199,16 +212,17 @@ class Container:
 
         return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
 
-    def issue_captcha(self) -> str:
-        """A new signup captcha: its image and French audio are kept with the challenge."""
+    def issue_captcha(self) -> IssuedCaptcha:
+        """A new signup captcha, with its image and French audio as data: URLs to embed: nothing
+        binary goes through API Gateway (D9), whatever the browser's Accept header."""
         from chalicelib.adapters.captcha import generate_code, render_audio, render_image
         from chalicelib.services.challenges import Purpose
 
         code = generate_code()
-        return self.challenges.issue(
-            Purpose.CAPTCHA,
-            code,
-            media={"image": render_image(code), "audio": render_audio(code)},
+        return IssuedCaptcha(
+            captcha_id=self.challenges.issue(Purpose.CAPTCHA, code),
+            image_url=data_url("image/png", render_image(code)),
+            audio_url=data_url("audio/wav", render_audio(code)),
         )
 
     @cached_property

@@ -1,7 +1,11 @@
 """Deploy the CloudFormation stacks of a stage and write their outputs into .chalice/config.json.
 
     python -m infra.deploy --stage dev [--region eu-west-3] [--mail-domain D] [--alarm-email A]
+        [--domain-name portail.example.gouv.fr --certificate-arn arn:aws:acm:us-east-1:...]
     python -m infra.deploy --stage dev funder-access --funder CODE --trusted-principal ARN
+
+The main stack also uploads the static files to the assets bucket, and, once `chalice deploy` has
+created the API (its id is read from .chalice/deployed/<stage>.json), puts CloudFront in front.
 
 Changes go through a change set, so the console shows what will change, and a template that
 changes nothing is a no-op. boto3 honours AWS_ENDPOINT_URL, so this also runs against the emulator.
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import hashlib
 import json
 import re
 import secrets
@@ -24,12 +29,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, WaiterError
 
+from chalicelib.web import static_files
 from infra.policy import DEFAULT_MAIL_DOMAIN, lambda_policies, policy_file_name
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_TEMPLATE = ROOT / "infra" / "template.yaml"
 FUNDER_TEMPLATE = ROOT / "infra" / "funder-access.yaml"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
+CHALICE_DEPLOYED = ROOT / ".chalice" / "deployed"
 STAGES = ("local", "test", "dev", "prod")
 DEFAULT_REGION = "eu-west-3"
 FUNDER_CODE = re.compile(r"^[a-z0-9-]{2,32}$")
@@ -134,7 +141,55 @@ def describe_change(change: Mapping[str, Any]) -> str:
     return line
 
 
+def deployed_api_id(stage: str, deployed_dir: Path | None = None) -> str | None:
+    """The REST API that `chalice deploy` created for the stage, from its deployment record."""
+    path = (deployed_dir or CHALICE_DEPLOYED) / f"{stage}.json"
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for resource in record.get("resources", []):
+        if resource.get("resource_type") == "rest_api" and resource.get("rest_api_id"):
+            return str(resource["rest_api_id"])
+    return None
+
+
+def asset_key(relative_path: str) -> str:
+    """The bucket key of a static file: the path CloudFront asks for (`/static/...`)."""
+    return static_files.STATIC_PREFIX.lstrip("/") + relative_path
+
+
 # ---------------------------------------------------------------- AWS side
+
+
+def upload_static_assets(
+    s3: Any, bucket: str, files: Sequence[tuple[str, Path]] | None = None
+) -> int:
+    """Puts every static file under static/ with its content type and a year-long cache header;
+    a file whose bytes are already there is skipped. Returns how many were uploaded."""
+    files = static_files.published_files() if files is None else files
+    if not any(relative.startswith("dsfr/") for relative, _ in files):
+        raise DeployError(
+            "Les fichiers du DSFR ne sont pas construits : lancez `make setup`, puis relancez."
+        )
+    present: dict[str, str] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="static/"):
+        for item in page.get("Contents", []):
+            present[item["Key"]] = item["ETag"].strip('"')
+    uploaded = 0
+    for relative, path in files:
+        data = path.read_bytes()
+        key = asset_key(relative)
+        if present.get(key) == hashlib.md5(data, usedforsecurity=False).hexdigest():
+            continue
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=data,
+            ContentType=static_files.content_type(path),
+            CacheControl=static_files.CACHE_FOREVER,
+        )
+        uploaded += 1
+    return uploaded
 
 
 def _current_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
@@ -254,11 +309,50 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--mail-domain", help="domaine d'envoi des courriels (identité SES)")
     parser.add_argument("--alarm-email", help="adresse abonnée aux alarmes")
+    parser.add_argument("--domain-name", help="nom de domaine public du portail")
+    parser.add_argument(
+        "--certificate-arn", help="certificat ACM du nom de domaine, dans la région us-east-1"
+    )
+    parser.add_argument(
+        "--api-id",
+        help="identifiant de l'API créée par chalice deploy (lu par défaut dans "
+        ".chalice/deployed/<étape>.json)",
+    )
     commands = parser.add_subparsers(dest="command")
     funder = commands.add_parser("funder-access", help="accès d'un financeur au bucket d'échange")
     funder.add_argument("--funder", required=True, type=_funder_code)
     funder.add_argument("--trusted-principal", required=True, help="ARN IAM du financeur")
     return parser.parse_args(argv)
+
+
+def distribution_domain(cloudformation: Any, cloudfront: Any, name: str) -> str | None:
+    """The CloudFront domain name of the stack's distribution, None before it exists."""
+    resources = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+    distribution_id = next(
+        (
+            r.get("PhysicalResourceId")
+            for r in resources
+            if r.get("LogicalResourceId") == "Distribution"
+        ),
+        None,
+    )
+    if not distribution_id:  # not created yet (no ApiId), or skipped by the emulator
+        return None
+    return str(cloudfront.get_distribution(Id=distribution_id)["Distribution"]["DomainName"])
+
+
+def print_public_address(distribution: str | None, parameters: Mapping[str, str]) -> None:
+    if not distribution:
+        print(
+            "Pas de distribution CloudFront : déployez l'application (chalice deploy), "
+            "puis relancez cette commande."
+        )
+        return
+    domain = parameters.get("DomainName")
+    if domain:
+        print(f"DNS : {domain} CNAME {distribution} (ou alias Route 53), puis https://{domain}/")
+    else:
+        print(f"Adresse publique : https://{distribution}/ (sans nom de domaine)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -286,10 +380,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             cloudformation,
             stack_name(args.stage),
             MAIN_TEMPLATE,
-            {"Stage": args.stage, "MailDomain": args.mail_domain, "AlarmEmail": args.alarm_email},
+            {
+                "Stage": args.stage,
+                "MailDomain": args.mail_domain,
+                "AlarmEmail": args.alarm_email,
+                "ApiId": args.api_id or deployed_api_id(args.stage),
+                "DomainName": args.domain_name,
+                "CertificateArn": args.certificate_arn,
+            },
             tags=tags,
         )
         write_chalice_files(args.stage, stack, CHALICE_CONFIG)
+        session = boto3.session.Session(region_name=args.region)
+        bucket = outputs_of(stack)["AssetsBucketName"]
+        uploaded = upload_static_assets(session.client("s3"), bucket)
+        print(f"Fichiers statiques : {uploaded} envoyés dans {bucket}.")
+        domain = distribution_domain(
+            cloudformation, session.client("cloudfront"), stack_name(args.stage)
+        )
+        print_public_address(domain, parameters_of(stack))
         return 0
     except (DeployError, ClientError) as error:
         print(f"Échec : {error}", file=sys.stderr)

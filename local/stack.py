@@ -3,7 +3,8 @@
 1. the AWS emulator (moto server) with the resources of infra/template.yaml;
 2. the fake FranceConnect provider (local/fake_franceconnect/), on its own port;
 3. the demo data, dropped as funder files into the exchange bucket;
-4. the Chalice app on http://localhost:8000;
+4. the Chalice app on http://localhost:8000, reached through the local front (local/front.py):
+   CloudFront's static files and API Gateway's proxy events, limits and binary rule, as in AWS;
 5. the S3 → SQS → handler leg, through a poller calling the same handler as AWS;
 6. every mail written to .local/outbox/ and summarised on the console; a mail to SES's mailbox
    simulator (bounce@, complaint@simulator.amazonses.com) gets SES's event, through the SNS topic
@@ -191,14 +192,13 @@ class LocalStack:
         )
 
     def _start_app(self, chalice_app: Any) -> None:
-        from chalice.config import Config
-        from chalice.local import LocalDevServer
+        # Not Chalice's dev server: it decodes base64 whatever the Accept header and ignores the
+        # stage prefix and the limits (architecture.md, D10).
+        from local.front import portal_front, serve
 
-        config = Config.create(chalice_stage="local", chalice_app=chalice_app, app_name="portail")
-        self._http = LocalDevServer(
-            chalice_app, config, host=self.addresses.host, port=self.addresses.app_port
-        )
-        thread = threading.Thread(target=self._http.server.serve_forever, daemon=True)
+        front = portal_front(chalice_app, self.addresses.app_url)
+        self._http = serve(front, self.addresses.host, self.addresses.app_port)
+        thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         thread.start()
         self._threads.append(thread)
 
@@ -226,6 +226,8 @@ def print_directions(stack: LocalStack) -> None:
                 "",
                 "Portail stagiaire — pile locale prête",
                 f"  Portail :            {stack.addresses.app_url}/",
+                f"  Adresse execute-api : http://{stack.addresses.host}:{stack.addresses.app_port}"
+                "/api/ (renvoie vers le portail, comme dans AWS)",
                 f"  Émulateur AWS :      {stack.addresses.endpoint_url}",
                 f"  FranceConnect test : {stack.addresses.franceconnect_url}/api/v2 "
                 "(identités : local/fake_franceconnect/README.md)",

@@ -87,12 +87,12 @@ def _seconds_until(moment: datetime) -> int:
 @api_view
 def issue_captcha() -> Response:
     _enforce_rate_limit("captcha", CAPTCHA_TOO_MANY)
-    captcha_id = get_container().issue_captcha()
+    captcha = get_container().issue_captcha()
     return json_response(
         {
-            "captcha_id": captcha_id,
-            "image_url": f"/captcha/{captcha_id}/image",
-            "audio_url": f"/captcha/{captcha_id}/audio",
+            "captcha_id": captcha.captcha_id,
+            "image_url": captcha.image_url,
+            "audio_url": captcha.audio_url,
             "expires_in": int(CHALLENGE_LIFETIME.total_seconds()),
         },
         201,

@@ -39,15 +39,12 @@ class Challenge:
     tries: int = 0
     subject: str | None = None
     data: dict[str, str] = field(default_factory=dict)
-    media: dict[str, bytes] = field(default_factory=dict)  # e.g. the captcha's image and sound
 
 
 class ChallengeRepository(Protocol):
     def create(self, challenge: Challenge) -> None: ...
 
     def get(self, challenge_id: str) -> Challenge | None: ...
-
-    def get_media(self, challenge_id: str, kind: str) -> bytes | None: ...
 
     def record_failed_try(self, challenge_id: str) -> int: ...
 
@@ -78,7 +75,6 @@ class Challenges:
         lifetime: timedelta = CHALLENGE_LIFETIME,
         subject: str | None = None,
         data: dict[str, str] | None = None,
-        media: dict[str, bytes] | None = None,
     ) -> str:
         challenge_id = secrets.token_hex(32)
         self._repository.create(
@@ -89,7 +85,6 @@ class Challenges:
                 expires_at=self._clock() + lifetime,
                 subject=subject,
                 data=data or {},
-                media=media or {},
             )
         )
         return challenge_id
@@ -120,8 +115,3 @@ class Challenges:
         if self._repository.record_failed_try(challenge_id) >= max_tries:
             self._repository.delete(challenge_id)
         return None
-
-    def media(self, challenge_id: str, kind: str) -> bytes | None:
-        if not challenge_id or self.peek(challenge_id, Purpose.CAPTCHA) is None:
-            return None
-        return self._repository.get_media(challenge_id, kind)

@@ -7,7 +7,6 @@ defines the same tables, keys, indexes and TTL attributes (a test checks they ag
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BinaryAttribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -235,8 +234,6 @@ class ChallengeItem(Model):
     tries = NumberAttribute(default=0)
     subject = UnicodeAttribute(null=True)  # e.g. the account a recovery code was sent for
     data = MapAttribute(null=True)
-    image = BinaryAttribute(null=True, legacy_encoding=False)
-    audio = BinaryAttribute(null=True, legacy_encoding=False)
     expires_at = TTLAttribute()
 
 

@@ -23,8 +23,6 @@ class DynamoChallengeRepository:
             tries=challenge.tries,
             subject=challenge.subject,
             data=challenge.data or None,
-            image=challenge.media.get("image"),
-            audio=challenge.media.get("audio"),
             expires_at=challenge.expires_at,
         ).save()
 
@@ -53,13 +51,6 @@ class DynamoChallengeRepository:
             subject=item.subject,
             data=item.data.as_dict() if item.data else {},
         )
-
-    def get_media(self, challenge_id: str, kind: str) -> bytes | None:
-        try:
-            item = ChallengeItem.get(challenge_id, attributes_to_get=["challenge_id", kind])
-        except DoesNotExist:
-            return None
-        return getattr(item, kind, None)
 
     def record_failed_try(self, challenge_id: str) -> int:
         try:

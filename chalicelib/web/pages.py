@@ -1,9 +1,10 @@
 """The public pages: the portal's home, each funder's home, the legal pages and the error pages.
 
-`/{funder_code}` sits beside literal first segments (/accessibilite, /static/...). API Gateway and
-Chalice both prefer a literal resource to a path parameter, and `is_valid_funder_code` refuses the
-reserved words, so a funder can never hide a page. Both also drop a trailing slash before matching
-(except for "/"), so `/<code>/`, the address printed on funding decisions, reaches `/{funder_code}`.
+`/{funder_code}` sits beside literal first segments (/accessibilite, /organisme...; /static/ is
+CloudFront's). API Gateway and Chalice both prefer a literal resource to a path parameter, and
+`is_valid_funder_code` refuses the reserved words, so a funder can never hide a page. Both also
+drop a trailing slash before matching (except for "/"), so `/<code>/`, the address printed on
+funding decisions, reaches `/{funder_code}`.
 """
 
 from __future__ import annotations

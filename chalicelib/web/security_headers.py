@@ -31,8 +31,7 @@ def security_headers(
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if hsts:
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if not request.path.startswith("/static/"):
-            headers.setdefault("Cache-Control", "no-store")
+        headers.setdefault("Cache-Control", "no-store")
         return response
 
     return middleware

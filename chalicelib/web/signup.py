@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from chalice import Blueprint, Response
 
-from chalicelib.container import get_container
+from chalicelib.container import IssuedCaptcha, get_container
 from chalicelib.services.funders import Funder
 from chalicelib.services.signup import SignupForm
 from chalicelib.web.http import (
@@ -19,7 +19,7 @@ from chalicelib.web.http import (
     redirect,
 )
 from chalicelib.web.pages import with_funder
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
@@ -51,10 +51,10 @@ def _signup_page(
 ) -> Response:
     request = blueprint.current_request
     container = get_container()
+    captcha: IssuedCaptcha | None = None
     if container.rate_limiter.allow("captcha", client_ip(request) or "inconnue"):
-        captcha_id = container.issue_captcha()
+        captcha = container.issue_captcha()
     else:  # no new image for this address for a while: the form says why
-        captcha_id = ""
         errors = {**errors, "captcha_answer": TOO_MANY}
         status_code = 429
     return anonymous_form_page(
@@ -65,7 +65,7 @@ def _signup_page(
         values=values,
         errors=errors,
         labels=LABELS,
-        captcha_id=captcha_id,
+        captcha=captcha,
         terms_label=_markup(TERMS_LABEL_HTML),
     )
 
@@ -130,24 +130,3 @@ def signup_done(funder_code: str) -> Response:
         "inscription/confirmation",
         lambda funder: html_page("signup_done.html", funder=funder),
     )
-
-
-def _captcha_media(challenge_id: str, kind: str, content_type: str) -> Response:
-    data = get_container().challenges.media(challenge_id, kind)
-    if data is None:
-        return not_found_page("Ce code de sécurité a expiré : rechargez le formulaire.")
-    return Response(
-        body=data,
-        status_code=200,
-        headers={"Content-Type": content_type, "Cache-Control": "no-store"},
-    )
-
-
-@blueprint.route("/captcha/{challenge_id}/image", methods=["GET"])
-def captcha_image(challenge_id: str) -> Response:
-    return _captcha_media(challenge_id, "image", "image/png")
-
-
-@blueprint.route("/captcha/{challenge_id}/audio", methods=["GET"])
-def captcha_audio(challenge_id: str) -> Response:
-    return _captcha_media(challenge_id, "audio", "audio/wav")

@@ -1,19 +1,17 @@
-"""Static files (the DSFR copied by `local.build_assets`, and app.css) served by the app itself.
+"""Static files (the DSFR copied by `local.build_assets`, and app.css): their URLs in the pages.
 
-Chalice has no greedy `{proxy+}` route, so one route per depth: four segments after /static are
-enough for the DSFR tree (dsfr/icons/arrows/arrow-up-line.svg). Only known extensions are
-served, and only files that really lie inside the static folder.
+The API never serves them (D9: nothing binary through API Gateway). In AWS, `infra.deploy`
+uploads this folder to the S3 assets bucket that CloudFront serves under `/static/`; locally the
+front (local/front.py) plays that part. Both take the content type and the cache header from here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from chalice import Blueprint, Chalice, Response
 
 STATIC_DIR = (Path(__file__).parent / "static").resolve()
 STATIC_PREFIX = "/static/"
@@ -28,11 +26,9 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".ico": "image/x-icon",
 }
-# Sent as bytes: Chalice base64-encodes them, and API Gateway must know them as binary.
-BINARY_TYPES = ("font/woff2", "font/woff", "image/png", "image/x-icon")
 
-# Every file name is versioned by the query string that `static_url` adds (and the DSFR is
-# pinned), so a browser may keep what it fetched.
+# Every URL carries the file's content hash (`static_url`), which the distribution's cache key
+# includes, and the DSFR is pinned: a browser and CloudFront may keep what they fetched.
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 # A segment is a plain file or folder name: no "..", no hidden file (such as dsfr/.built), no
@@ -40,33 +36,33 @@ CACHE_FOREVER = "public, max-age=31536000, immutable"
 SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
-def register_binary_types(app: Chalice) -> None:
-    for content_type in BINARY_TYPES:
-        if content_type not in app.api.binary_types:
-            app.api.binary_types.append(content_type)
-
-
-class StaticFilesBlueprint(Blueprint):
-    """Registering the blueprint also declares its binary types: app.py has nothing more to do."""
-
-    def register(self, app: Chalice, options: dict[str, Any]) -> None:
-        super().register(app, options)
-        register_binary_types(app)
-
-
-blueprint = StaticFilesBlueprint(__name__)
-
-
-def resolve(segments: tuple[str, ...]) -> Path | None:
+def resolve(segments: tuple[str, ...], static_dir: Path = STATIC_DIR) -> Path | None:
     """The file that `segments` name under the static folder, or None when there is none."""
-    if not all(SEGMENT.fullmatch(segment) for segment in segments):
+    # The segments' pattern is the guard against leaving the folder (no "..", no separator);
+    # the path is not resolved, so that a built folder may be a symbolic link.
+    if not segments or not all(SEGMENT.fullmatch(segment) for segment in segments):
         return None
-    path = STATIC_DIR.joinpath(*segments).resolve()
-    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+    path = static_dir.joinpath(*segments)
+    if not path.is_file():
         return None
     if path.suffix not in CONTENT_TYPES:
         return None
     return path
+
+
+def content_type(path: Path) -> str:
+    return CONTENT_TYPES[path.suffix]
+
+
+def published_files(static_dir: Path = STATIC_DIR) -> list[tuple[str, Path]]:
+    """(path under /static/, file) of every file the pages may link to: what gets uploaded."""
+    found = []
+    for folder, _, names in os.walk(static_dir, followlinks=True):
+        for name in names:
+            relative = (Path(folder) / name).relative_to(static_dir).parts
+            if resolve(relative, static_dir) is not None:
+                found.append(("/".join(relative), Path(folder) / name))
+    return sorted(found)
 
 
 @cache
@@ -83,42 +79,3 @@ def static_url(relative_path: str) -> str:
         return f"{STATIC_PREFIX}{relative_path}"
     stat = path.stat()
     return f"{STATIC_PREFIX}{relative_path}?v={_fingerprint(path, stat.st_mtime_ns, stat.st_size)}"
-
-
-def _serve(*segments: str) -> Response:
-    path = resolve(segments)
-    if path is None:
-        from chalicelib.web.rendering import not_found_page
-
-        response = not_found_page()
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    content_type = CONTENT_TYPES[path.suffix]
-    body: str | bytes = (
-        path.read_bytes() if content_type in BINARY_TYPES else path.read_text(encoding="utf-8")
-    )
-    return Response(
-        body=body,
-        status_code=200,
-        headers={"Content-Type": content_type, "Cache-Control": CACHE_FOREVER},
-    )
-
-
-@blueprint.route("/static/{a}")
-def static_1(a: str) -> Response:
-    return _serve(a)
-
-
-@blueprint.route("/static/{a}/{b}")
-def static_2(a: str, b: str) -> Response:
-    return _serve(a, b)
-
-
-@blueprint.route("/static/{a}/{b}/{c}")
-def static_3(a: str, b: str, c: str) -> Response:
-    return _serve(a, b, c)
-
-
-@blueprint.route("/static/{a}/{b}/{c}/{d}")
-def static_4(a: str, b: str, c: str, d: str) -> Response:
-    return _serve(a, b, c, d)

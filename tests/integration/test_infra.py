@@ -264,6 +264,40 @@ def test_deploy_script_creates_then_does_nothing_when_nothing_changed(capsys):
     assert "aucun changement" in capsys.readouterr().out
 
 
+# ---------------------------------------------------------------- the public address
+
+
+def test_the_distribution_serves_static_files_from_the_bucket_and_the_rest_from_the_stage():
+    resources = TEMPLATE["Resources"]
+    config = resources["Distribution"]["Properties"]["DistributionConfig"]
+    origins = {origin["Id"]: origin for origin in config["Origins"]}
+    assert origins["api"]["OriginPath"] == "/api"
+    assert origins["api"]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origins["assets"]["DomainName"] == {"Fn::GetAtt": ["AssetsBucket", "RegionalDomainName"]}
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "api"
+    assert config["DefaultCacheBehavior"]["Compress"] is True
+    [static] = config["CacheBehaviors"]
+    assert (static["PathPattern"], static["TargetOriginId"], static["Compress"]) == (
+        "/static/*",
+        "assets",
+        True,
+    )
+    # The ?v= content hash is part of the static files' cache key.
+    static_policy = resources["StaticCachePolicy"]["Properties"]["CachePolicyConfig"]
+    key = static_policy["ParametersInCacheKeyAndForwardedToOrigin"]["QueryStringsConfig"]
+    assert key == {"QueryStringBehavior": "whitelist", "QueryStrings": ["v"]}
+    # Pages are never kept, and the mobile API's bearer token reaches the origin.
+    api_policy = resources["ApiCachePolicy"]["Properties"]["CachePolicyConfig"]
+    assert (api_policy["MinTTL"], api_policy["DefaultTTL"]) == (0, 0)
+    headers = api_policy["ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]
+    assert headers["Headers"] == ["Authorization"]
+    # The certificate is a us-east-1 one, a parameter like the domain.
+    assert "us-east-1" in TEMPLATE["Parameters"]["CertificateArn"]["AllowedPattern"]
+    # The bucket is private: only this distribution reads it.
+    assets = resources["AssetsBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(assets.values())
+
+
 # ---------------------------------------------------------------- Lambda policies
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 
@@ -208,47 +209,16 @@ def test_pages_carry_the_security_headers(client, funders):
         assert headers["Cache-Control"] == "no-store"
 
 
-def test_static_css_is_served_with_a_long_cache(client):
-    response = client.http.get("/static/app.css")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "text/css; charset=utf-8"
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-
-
-def test_dsfr_files_are_served(client):
+def test_pages_link_static_files_by_their_content_hash(client):
+    """The files themselves come from CloudFront (S3), never from the API (D9); their URLs carry
+    the content hash that the distribution's cache key includes (test_local_front.py serves them).
+    """
     assert (STATIC_DIR / "dsfr" / ".built").is_file(), "DSFR not copied: run `make setup`"
-    css = client.http.get("/static/dsfr/dsfr.min.css")
-    assert css.status_code == 200
-    assert css.headers["Content-Type"] == "text/css; charset=utf-8"
-    icon = client.http.get("/static/dsfr/icons/arrows/arrow-right-line.svg")
-    assert icon.headers["Content-Type"] == "image/svg+xml"
-    # Binary files: Chalice only sends them when the Accept header allows it, as browsers do.
-    font = client.http.get("/static/dsfr/fonts/Marianne-Regular.woff2", headers={"Accept": "*/*"})
-    assert font.status_code == 200
-    assert font.headers["Content-Type"] == "font/woff2"
-    assert font.body == (STATIC_DIR / "dsfr" / "fonts" / "Marianne-Regular.woff2").read_bytes()
-    assert "font/woff2" in app.api.binary_types
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/static/../app.py",
-        "/static/..%2F..%2Fapp.py",
-        "/static/%2e%2e/%2e%2e/app.py",
-        "/static/dsfr/../../pages.py",
-        "/static/dsfr/.built",
-        "/static/absent.css",
-        "/static/dsfr/fonts",
-        "/static/dsfr/dsfr.min.css.map",
-    ],
-)
-def test_static_path_traversal_and_unknown_files_are_refused(client, path):
-    response = client.http.get(path)
-    assert response.status_code == 404
-    assert b"Page non trouv" in response.body
-    assert response.headers["Cache-Control"] == "no-store"
+    html = client.http.get("/").body.decode("utf-8")
+    for relative in ("dsfr/dsfr.min.css", "app.css", "dsfr/favicon/favicon.ico"):
+        digest = hashlib.sha256((STATIC_DIR / relative).read_bytes()).hexdigest()[:12]
+        assert f"/static/{relative}?v={digest}" in html, relative
+    assert client.http.get("/static/app.css").status_code == 403  # no route, as API Gateway
 
 
 def test_chalice_errors_become_french_pages_but_not_in_the_api():

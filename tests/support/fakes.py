@@ -276,11 +276,6 @@ class MemoryChallenges:
         self.calls["get"] += 1
         return self.items.get(challenge_id)
 
-    def get_media(self, challenge_id: str, kind: str) -> bytes | None:
-        self.calls["get_media"] += 1
-        challenge = self.items.get(challenge_id)
-        return challenge.media.get(kind) if challenge else None
-
     def record_failed_try(self, challenge_id: str) -> int:
         self.calls["record_failed_try"] += 1
         challenge = self.items.get(challenge_id)

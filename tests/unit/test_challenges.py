@@ -15,8 +15,6 @@ from chalicelib.services.challenges import (
 from tests.support.fakes import FakeClock, MemoryChallenges
 
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
-IMAGE = b"\x89PNG captcha"
-AUDIO = b"RIFF captcha"
 
 
 @pytest.fixture
@@ -35,7 +33,7 @@ def challenges(repository: MemoryChallenges, clock: FakeClock) -> Challenges:
 
 
 def captcha(challenges: Challenges, answer: str = "K7P2QX") -> str:
-    return challenges.issue(Purpose.CAPTCHA, answer, media={"image": IMAGE, "audio": AUDIO})
+    return challenges.issue(Purpose.CAPTCHA, answer)
 
 
 def test_the_rules_are_ten_minutes_and_three_tries():
@@ -224,21 +222,3 @@ def test_peek_refuses_another_purpose_and_an_expired_challenge(challenges, clock
     assert challenges.peek(challenge_id, Purpose.CAPTCHA) is None
     clock.advance(minutes=10)
     assert challenges.peek(challenge_id, Purpose.ARITHMETIC) is None
-
-
-def test_the_captcha_image_and_sound_are_served_while_it_lives(challenges, clock):
-    challenge_id = captcha(challenges)
-
-    assert challenges.media(challenge_id, "image") == IMAGE
-    assert challenges.media(challenge_id, "audio") == AUDIO
-
-    clock.advance(minutes=10)
-    assert challenges.media(challenge_id, "image") is None
-
-
-def test_media_are_served_only_for_captchas(challenges):
-    challenge_id = challenges.issue(Purpose.ARITHMETIC, "12", media={"image": IMAGE})
-
-    assert challenges.media(challenge_id, "image") is None
-    assert challenges.media("", "image") is None
-    assert challenges.media("unknown", "image") is None
