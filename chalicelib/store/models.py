@@ -142,6 +142,17 @@ class PaymentItem(Model):
     by_dossier = PaymentsByDossier()
 
 
+class AccountsByInactivityDue(GlobalSecondaryIndex["AccountItem"]):
+    """The accounts whose inactivity warning (or closure) is due on a day: the daily job queries
+    one day's partition instead of scanning the table (services/retention.py)."""
+
+    class Meta:
+        index_name = "by-inactivity-due"
+        projection = KeysOnlyProjection()
+
+    inactivity_due = UnicodeAttribute(hash_key=True)
+
+
 class AccountItem(Model):
     """A trainee's or an organisation staff member's account, keyed by a random id."""
 
@@ -168,6 +179,10 @@ class AccountItem(Model):
     franceconnect_sub = UnicodeAttribute(null=True)
     organisation_siret = UnicodeAttribute(null=True)
     organisation_name = UnicodeAttribute(null=True)
+    inactivity_due = UnicodeAttribute(null=True)  # ISO day; staff accounts have none
+    inactivity_warned = BooleanAttribute(null=True)
+
+    by_inactivity_due = AccountsByInactivityDue()
 
 
 class EmailClaimItem(Model):

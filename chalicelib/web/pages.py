@@ -56,6 +56,11 @@ HOME_NOTICES = {
         "financeur."
     ),
     "deconnecte": "Vous êtes déconnecté du portail. À bientôt !",
+    "compte-ferme": (
+        "Votre compte est fermé et un courriel vous le confirme. Vos dossiers et vos paiements "
+        "restent chez votre financeur : vous pourrez créer un nouveau compte avec votre numéro de "
+        "dossier."
+    ),
 }
 
 UNKNOWN_FUNDER_MESSAGE = (
