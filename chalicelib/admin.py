@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.services.funders import Funder
+from chalicelib.services.funders import DEFAULT_RETENTION_YEARS, Funder
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dead_letters import DeadLetterQueue
@@ -59,6 +59,9 @@ def funder_set(args: argparse.Namespace) -> int:
                 messages_enabled=_on_off(
                     args.messages, current.messages_enabled if current else False
                 ),
+                retention_years=args.retention_years
+                if args.retention_years is not None
+                else (current.retention_years if current else DEFAULT_RETENTION_YEARS),
             ),
         )
     except InvalidFunder as error:
@@ -72,7 +75,8 @@ def _describe(funder: Funder) -> str:
     return (
         f"{funder.code} — {funder.name} — FranceConnect : "
         f"{'oui' if funder.franceconnect_enabled else 'non'} — messages : "
-        f"{'oui' if funder.messages_enabled else 'non'}"
+        f"{'oui' if funder.messages_enabled else 'non'} — conservation : "
+        f"{funder.retention_years} ans après la fin de la formation"
     )
 
 
@@ -276,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     set_parser.add_argument("--name", help="nom affiché (obligatoire à la création)")
     set_parser.add_argument("--franceconnect", choices=("oui", "non"))
     set_parser.add_argument("--messages", choices=("oui", "non"))
+    set_parser.add_argument(
+        "--retention-years",
+        type=int,
+        metavar="N",
+        help="ans de conservation des dossiers après la fin de la formation (5 par défaut)",
+    )
     set_parser.set_defaults(run=funder_set)
     funder.add_parser("list", help="lister les financeurs").set_defaults(run=funder_list)
 

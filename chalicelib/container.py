@@ -31,7 +31,12 @@ if TYPE_CHECKING:
     from chalicelib.services.notifications import NewPaymentNotifier
     from chalicelib.services.personal_data import PersonalData
     from chalicelib.services.recovery import Recovery
-    from chalicelib.services.retention import AccountClosure, DossierWithdrawal, InactivityJob
+    from chalicelib.services.retention import (
+        AccountClosure,
+        DossierWithdrawal,
+        InactivityJob,
+        RetentionPurge,
+    )
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signup import Signup
     from chalicelib.services.terms import Terms
@@ -374,6 +379,14 @@ class Container:
             audit=self.audit,
             urls=self.urls,
             clock=now,
+        )
+
+    def retention_purge(self) -> RetentionPurge:
+        from chalicelib.services.retention import RetentionPurge
+        from chalicelib.store.erasure import DynamoErasureStore
+
+        return RetentionPurge(
+            self.funders, DynamoErasureStore(), self.documents_files, self.audit, now
         )
 
     @cached_property

@@ -29,6 +29,7 @@ from typing import Protocol
 
 from chalicelib.services.accounts import Account, AccountKind, AuditLog, PortalUrls
 from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funders import Funder
 from chalicelib.services.mails import (
     Mailer,
     MailNotSent,
@@ -104,6 +105,10 @@ class ErasureStore(Protocol):
 
     def delete_dossier(self, dossier: Dossier) -> None:
         """The dossier, its payments, its recorded changes and its message threads."""
+        ...
+
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        """The funder's dossiers whose training ended in `month` ("YYYY-MM"), by an index."""
         ...
 
 
@@ -315,4 +320,80 @@ class DossierWithdrawal:
                     dossier.training_title,
                     self._urls.login(dossier.funder_code),
                 )
+            )
+
+
+class FunderSettings(Protocol):
+    def list(self) -> list[Funder]: ...
+
+    def purged_through(self, code: str) -> str | None: ...
+
+    def mark_purged_through(self, code: str, month: str, previous: str | None) -> bool: ...
+
+
+# Before the portal's first dossiers: where a funder's first purge starts.
+FIRST_MONTH = "2000-01"
+
+
+def months_back(day: date, months: int) -> str:
+    """ "YYYY-MM" of the month `months` before `day`'s."""
+    index = day.year * 12 + day.month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every "YYYY-MM" from `first` to `last`, both included."""
+    start = int(first[:4]) * 12 + int(first[5:7]) - 1
+    end = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(start, end + 1)]
+
+
+def next_month(month: str) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7])
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+class RetentionPurge:
+    """Once a day: the dossiers whose training ended more than their funder's retention period
+    ago go, with their payments, documents and messages. A dossier whose training ended in month
+    M goes in the month after M + the period. Each funder keeps the last month purged, so a run
+    reads only the months since (one index query each), and a shorter period set later reaches
+    the months it newly covers."""
+
+    def __init__(
+        self,
+        funders: FunderSettings,
+        store: ErasureStore,
+        documents: DocumentEraser,
+        audit: AuditLog,
+        clock: Clock,
+    ) -> None:
+        self._funders = funders
+        self._store = store
+        self._documents = documents
+        self._audit = audit
+        self._clock = clock
+
+    def run(self) -> int:
+        today = self._clock().date()
+        purged = 0
+        for funder in self._funders.list():
+            last = months_back(today, funder.retention_years * 12 + 1)
+            previous = self._funders.purged_through(funder.code)
+            first = FIRST_MONTH if previous is None else next_month(previous)
+            for month in months_between(first, last):
+                for dossier in self._store.dossiers_ended_in(funder.code, month):
+                    self._purge(dossier)
+                    purged += 1
+            if first <= last:
+                # Lost to a concurrent run: it did the same months, both deletions are harmless.
+                self._funders.mark_purged_through(funder.code, last, previous)
+        return purged
+
+    def _purge(self, dossier: Dossier) -> None:
+        self._store.delete_dossier(dossier)
+        if dossier.account_id:
+            self._documents.delete_for_account(dossier.account_id)
+            self._audit.record(
+                dossier.account_id, "dossier-expired", None, {"funder": dossier.funder_code}
             )

@@ -61,6 +61,7 @@ def to_item(dossier: Dossier, source_file: str, now: datetime) -> DossierItem:
         account_id=dossier.account_id,
         updated_at=now,
         source_file=source_file,
+        end_month=dossier.end_date.strftime("%Y-%m"),
     )
 
 

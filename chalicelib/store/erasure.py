@@ -143,6 +143,16 @@ class DynamoErasureStore:
                 funder_code=dossier.funder_code, dossier_number=dossier.dossier_number
             ).delete()
 
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        """The funder's dossiers whose training ended in `month` ("YYYY-MM"), by the index."""
+        keys = [
+            (item.funder_code, item.dossier_number)
+            for item in DossierItem.by_end_month.query(
+                month, DossierItem.funder_code == funder_code
+            )
+        ]
+        return [to_dossier(item) for item in DossierItem.batch_get(keys)] if keys else []
+
     @staticmethod
     def _delete_thread(thread: ThreadItem) -> None:
         # Messages first: if the run stops here, the summary still leads a retry to the thread.

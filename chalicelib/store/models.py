@@ -35,6 +35,9 @@ class FunderItem(Model):
     name = UnicodeAttribute()
     franceconnect_enabled = BooleanAttribute(default=False)
     messages_enabled = BooleanAttribute(default=False)
+    retention_years = NumberAttribute(null=True)  # unset: DEFAULT_RETENTION_YEARS
+    # The last month of training ends whose dossiers the daily purge has deleted ("YYYY-MM").
+    purged_through = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 
 
@@ -52,6 +55,18 @@ class DossiersByAccount(GlobalSecondaryIndex["DossierItem"]):
         projection = AllProjection()
 
     account_id = UnicodeAttribute(hash_key=True)
+
+
+class DossiersByEndMonth(GlobalSecondaryIndex["DossierItem"]):
+    """A funder's dossiers whose training ended in a month: the daily purge of dossiers past
+    their funder's retention period queries one month, never scans (services/retention.py)."""
+
+    class Meta:
+        index_name = "by-end-month"
+        projection = KeysOnlyProjection()
+
+    end_month = UnicodeAttribute(hash_key=True)  # "YYYY-MM" of end_date
+    funder_code = UnicodeAttribute(range_key=True)
 
 
 class DossierItem(Model):
@@ -80,9 +95,11 @@ class DossierItem(Model):
     account_id = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     source_file = UnicodeAttribute()
+    end_month = UnicodeAttribute(null=True)
 
     by_identity = DossiersByIdentity()
     by_account = DossiersByAccount()
+    by_end_month = DossiersByEndMonth()
 
 
 class DossierChangeItem(Model):

@@ -301,3 +301,35 @@ def test_an_expired_pdf_is_made_again_on_the_next_request(demo_data: WebClient) 
     assert camille.get(PDF_PAGE).status == 303
     [made_again] = s3.list_objects_v2(Bucket=DOCUMENTS)["Contents"]
     assert made_again["Key"] == kept["Key"]
+
+
+# Dossiers past their funder's retention period ---------------------------------------------
+
+
+def test_the_daily_run_purges_the_dossiers_past_their_funders_period(demo_data: WebClient) -> None:
+    from chalicelib import admin
+
+    camille = demo_data
+    account_id = account_id_of(READY.email)
+    assert log_in(camille, READY.email, READY.password).location == "/formations"
+    make_pdf(camille)
+    # Camille's training of the guide ended in June 2018: kept while the period covers it…
+    assert (
+        admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "9"])
+        == 0
+    )
+    run_schedule(camille)
+    assert DossierItem.count("region-idf", DossierItem.dossier_number == CAMILLE_IDF) == 1
+
+    # …and gone once a shorter period no longer does, with its payments, PDFs and messages.
+    assert (
+        admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "8"])
+        == 0
+    )
+    run_schedule(camille)
+    assert personal_residue(CAMILLE_IDF, DOCUMENTS_MARK) == {
+        EXCHANGE: {CAMILLE_IDF}  # the funder's own files, kept 180 days by the bucket's rules
+    }
+    trainings = camille.get("/formations")
+    assert "Comptable assistant" in trainings.text and "Développeur web" not in trainings.text
+    assert get_container().accounts.get(account_id) is not None

@@ -3,7 +3,7 @@ accounts' warning then closure (and the login that keeps an account), a funder's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -12,6 +12,7 @@ from chalicelib.services.account_settings import WRONG_ANSWER, WRONG_PASSWORD, A
 from chalicelib.services.accounts import Account, PortalUrls
 from chalicelib.services.challenges import Challenges
 from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funders import Funder
 from chalicelib.services.login import Login
 from chalicelib.services.retention import (
     INACTIVITY_NOTICE,
@@ -20,6 +21,7 @@ from chalicelib.services.retention import (
     CloseOutcome,
     DossierWithdrawal,
     InactivityJob,
+    RetentionPurge,
     inactivity_due,
 )
 from chalicelib.services.sessions import Sessions
@@ -55,6 +57,7 @@ class MemoryErasure:
     detached: list[str] = field(default_factory=list)
     acceptances_deleted: list[str] = field(default_factory=list)
     deleted_dossiers: list[str] = field(default_factory=list)
+    months_read: list[str] = field(default_factory=list)
 
     def unlink_dossiers(self, account_id: str) -> list[Dossier]:
         mine = [d for d in self.dossiers if d.account_id == account_id]
@@ -83,6 +86,14 @@ class MemoryErasure:
     def delete_dossier(self, dossier: Dossier) -> None:
         self.deleted_dossiers.append(dossier.dossier_number)
         self.dossiers = [d for d in self.dossiers if d.dossier_number != dossier.dossier_number]
+
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        self.months_read.append(month)
+        return [
+            d
+            for d in self.dossiers
+            if d.funder_code == funder_code and d.end_date.strftime("%Y-%m") == month
+        ]
 
 
 @dataclass
@@ -304,3 +315,59 @@ def test_a_withdrawn_dossier_goes_and_its_account_is_told(world: World) -> None:
 def test_a_withdrawn_dossier_of_no_account_mails_nobody(world: World) -> None:
     world.withdrawal.withdraw(dossier("acc-1").with_account(None))
     assert world.mailer.sent == [] and world.audit.events == []
+
+
+# Dossiers past their funder's retention period -------------------------------------------------
+
+
+@dataclass
+class MemoryFunders:
+    funders: dict[str, Funder]
+    marks: dict[str, str] = field(default_factory=dict)
+
+    def list(self) -> list[Funder]:
+        return list(self.funders.values())
+
+    def purged_through(self, code: str) -> str | None:
+        return self.marks.get(code)
+
+    def mark_purged_through(self, code: str, month: str, previous: str | None) -> bool:
+        if self.marks.get(code) != previous:
+            return False
+        self.marks[code] = month
+        return True
+
+
+def ended(number: str, end: date, account_id: str | None = None) -> Dossier:
+    return replace(dossier("acc-1"), dossier_number=number, end_date=end, account_id=account_id)
+
+
+def test_dossiers_go_in_the_month_after_their_funders_period_and_a_shorter_one_catches_up(
+    world: World,
+) -> None:
+    world.store.dossiers = [
+        ended("OLD", date(2019, 3, 31), "acc-1"),
+        ended("DUE", date(2021, 6, 30)),
+        ended("NEXT", date(2021, 7, 1)),
+        ended("RECENT", date(2023, 2, 28)),
+    ]
+    funders = MemoryFunders({"region-idf": Funder("region-idf", "Région", retention_years=5)})
+    clock = FakeClock(datetime(2026, 7, 15, tzinfo=UTC))
+    purge = RetentionPurge(funders, world.store, world.documents, world.audit, clock)
+
+    assert purge.run() == 2
+    assert world.store.deleted_dossiers == ["OLD", "DUE"]
+    assert world.documents.owners == set()  # the linked account's PDFs
+    assert [e.details for e in world.audit.events] == [{"funder": "region-idf"}]
+    assert_nothing_personal_in_the_trail(world)
+    assert funders.marks == {"region-idf": "2021-06"}
+
+    world.store.months_read.clear()
+    assert purge.run() == 0 and world.store.months_read == []  # nothing new the same month
+    clock.set(datetime(2026, 8, 1, tzinfo=UTC))
+    assert purge.run() == 1 and world.store.months_read == ["2021-07"]
+
+    funders.funders["region-idf"] = Funder("region-idf", "Région", retention_years=3)
+    assert purge.run() == 1
+    assert world.store.deleted_dossiers[-1] == "RECENT"
+    assert funders.marks == {"region-idf": "2023-07"}
