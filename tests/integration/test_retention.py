@@ -333,3 +333,25 @@ def test_the_daily_run_purges_the_dossiers_past_their_funders_period(demo_data: 
     trainings = camille.get("/formations")
     assert "Comptable assistant" in trainings.text and "Développeur web" not in trainings.text
     assert get_container().accounts.get(account_id) is not None
+
+
+def test_the_personal_data_page_states_each_period_and_each_funders(portal: WebClient) -> None:
+    from chalicelib import admin
+
+    assert (
+        admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "7"])
+        == 0
+    )
+    get_container().trainings._funder_cache = None
+    text = portal.get("/donnees-personnelles").text
+    for stated in (
+        "après 3 ans sans connexion",
+        "dans les 30 jours qui suivent",
+        "Jusqu’à 5 ans après la fin de la formation",
+        "Région Île-de-France : 7 ans",
+        "30 jours après leur préparation",
+        "1 an",
+        "180 jours pour les fichiers",
+        "Fermer mon compte",
+    ):
+        assert stated in text, stated
