@@ -250,7 +250,11 @@ class InactivityJob:
 
     def _handle(self, account_id: str, day: date, today: date, result: InactivityRun) -> None:
         account = self._accounts.get(account_id)
-        if account is None or account.inactivity_due != day:
+        if (
+            account is None
+            or account.inactivity_due != day
+            or account.kind is not AccountKind.TRAINEE
+        ):
             result.kept += 1
             return
         if account.inactivity_warned:

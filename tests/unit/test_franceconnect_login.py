@@ -15,6 +15,7 @@ from chalicelib.services.franceconnect_identity import (
     Outcome,
     parse_birthdate,
 )
+from chalicelib.services.retention import inactivity_due
 from chalicelib.services.sessions import LoginMethod
 from tests.support.franceconnect_world import (
     ANGELA,
@@ -116,6 +117,14 @@ def test_the_next_use_logs_into_the_same_account(world):
     assert second.outcome is Outcome.SIGNED_IN
     assert second.session.account_id == first.session.account_id  # type: ignore[union-attr]
     assert len(world.accounts.items) == 1
+
+
+def test_a_franceconnect_login_pushes_the_inactivity_warning_back(world):
+    world.dossiers.add(dossier())
+    signed_in = world.callback()
+    [account] = world.accounts.items.values()
+    assert account.account_id == signed_in.session.account_id  # type: ignore[union-attr]
+    assert account.inactivity_due == inactivity_due(START.date())
 
 
 def test_names_compare_without_case_accents_apostrophes_or_hyphens(world):

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from chalicelib.services.account_settings import WRONG_ANSWER, WRONG_PASSWORD, AccountSettings
-from chalicelib.services.accounts import Account, PortalUrls
+from chalicelib.services.accounts import Account, AccountKind, PortalUrls
 from chalicelib.services.challenges import Challenges
 from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funders import Funder
@@ -371,3 +371,26 @@ def test_dossiers_go_in_the_month_after_their_funders_period_and_a_shorter_one_c
     assert purge.run() == 1
     assert world.store.deleted_dossiers[-1] == "RECENT"
     assert funders.marks == {"region-idf": "2023-07"}
+
+
+def test_a_staff_account_is_never_put_on_the_inactivity_path(world: World) -> None:
+    staff = Account(
+        account_id="staff-1",
+        email="claire.durand@ifn.example.fr",
+        family_name="Durand",
+        given_names="Claire",
+        birth_date=None,
+        created_at=START,
+        kind=AccountKind.STAFF,
+        password_hash=HASHER.hash(PASSWORD),
+        secret_question="Ville ?",
+        secret_answer_hash=HASHER.hash("lille"),
+        terms_version="v1",
+    )
+    world.accounts.add(staff)
+    assert world.login.log_in(staff.email, PASSWORD, IP).token is not None
+    assert world.accounts.items["staff-1"].inactivity_due is None
+    world.accounts.items["staff-1"] = staff.updated(inactivity_due=START.date())
+    world.clock.set(START)
+    assert world.job.run().warned == 0
+    assert world.closure.close_by_owner("staff-1", PASSWORD, IP).outcome is CloseOutcome.GONE
