@@ -67,7 +67,12 @@ class DynamoErasureStore:
                 thread.thread_id, MessageItem.message_key.startswith("message#")
             ):
                 if message.author_account_id == account_id:
-                    message.update(actions=[MessageItem.author_account_id.set(CLOSED_AUTHOR)])
+                    # Conditioned: a message deleted meanwhile must not come back as a stub.
+                    with suppress(UpdateError):
+                        message.update(
+                            actions=[MessageItem.author_account_id.set(CLOSED_AUTHOR)],
+                            condition=MessageItem.author_account_id == account_id,
+                        )
             with suppress(UpdateError):
                 ThreadItem(thread_id=thread.thread_id, message_key=SUMMARY_KEY).update(
                     actions=[
