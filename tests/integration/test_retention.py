@@ -355,3 +355,34 @@ def test_the_personal_data_page_states_each_period_and_each_funders(portal: WebC
         "Fermer mon compte",
     ):
         assert stated in text, stated
+
+
+def test_a_login_wins_over_a_job_that_read_the_account_before_it(portal: WebClient) -> None:
+    """The store's conditions, under moto: the warning and the closure apply only to the due day
+    the job read; a login in between moves it, and both give up."""
+    from datetime import date
+
+    from chalicelib.store.erasure import DynamoErasureStore
+
+    lucas = lucas_signed_up(portal)
+    accounts = get_container().accounts
+    account = accounts.find_by_email(LUCAS["email"])
+    assert account is not None and account.inactivity_due is not None
+    due = account.inactivity_due
+    closing_on = due + INACTIVITY_NOTICE
+
+    accounts.record_login(account.account_id, due + timedelta(days=1))  # a login, meanwhile
+    assert not accounts.mark_warned(account.account_id, due, closing_on)
+
+    accounts.record_login(account.account_id, due)
+    assert accounts.mark_warned(account.account_id, due, closing_on)
+    assert not accounts.mark_warned(account.account_id, due, closing_on)  # once only
+    warned = accounts.get(account.account_id)
+    assert warned is not None and warned.inactivity_warned
+    assert accounts.due_on(closing_on) == [account.account_id]
+    assert accounts.due_on(due) == []
+
+    accounts.record_login(account.account_id, date(2099, 1, 1))  # the person logs in again
+    assert not DynamoErasureStore().delete_account(warned, inactivity_due=closing_on)
+    assert accounts.get(account.account_id) is not None
+    assert log_in(lucas, LUCAS["email"], "Formation-Cuisine-2026").location == "/formations"
