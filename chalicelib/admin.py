@@ -216,6 +216,20 @@ def audit_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def retention_run(args: argparse.Namespace) -> int:
+    """What the daily schedule runs, now (a missed day, the local stack)."""
+    from chalicelib.container import get_container
+
+    container = get_container()
+    run = container.inactivity_job().run()
+    purged = container.retention_purge().run()
+    print(
+        f"Comptes inactifs avertis : {run.warned} ; fermés : {run.closed} ; gardés (connexion "
+        f"entre-temps) : {run.kept} ; dossiers supprimés (durée du financeur écoulée) : {purged}"
+    )
+    return 0
+
+
 def staff_create(args: argparse.Namespace) -> int:
     """An organisation staff account: the invitation mail carries a temporary password (72 h)."""
     from chalicelib.container import get_container, now
@@ -319,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser.add_argument("--version", required=True, help="ex. 2026-11")
     publish_parser.set_defaults(run=terms_publish)
     terms.add_parser("show", help="version en vigueur").set_defaults(run=terms_show)
+
+    retention = commands.add_parser(
+        "retention", help="durées de conservation des données personnelles"
+    ).add_subparsers(dest="action", required=True)
+    retention.add_parser(
+        "run", help="lancer maintenant la tâche quotidienne (comptes inactifs, dossiers échus)"
+    ).set_defaults(run=retention_run)
 
     audit = commands.add_parser("audit", help="journal de sécurité").add_subparsers(
         dest="action", required=True

@@ -183,3 +183,15 @@ def test_an_operator_sets_a_funders_retention_period(
     assert get_container().funders.get("region-x").retention_years == 8  # type: ignore[union-attr]
     assert run("funder", "set", "region-x", "--retention-years", "0") == 2
     assert "La durée de conservation doit être de 1 à 30 ans" in capsys.readouterr().err
+
+
+def test_an_operator_runs_the_retention_job_now(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("funder", "set", "region-x", "--name", "Région X", "--retention-years", "1") == 0
+    drop("region-x", "dossiers_1.csv", DOSSIERS)  # a training ended in June 2018
+    run_queue()
+    assert get_container().dossiers.get("region-x", "D-1") is not None
+    assert run("retention", "run") == 0
+    assert "dossiers supprimés (durée du financeur écoulée) : 1" in capsys.readouterr().out
+    assert get_container().dossiers.get("region-x", "D-1") is None
