@@ -58,6 +58,10 @@ CATEGORIES = {
     "new_message_for_organisation": MailCategory.NOTIFICATION,
     "new_message_for_trainee": MailCategory.NOTIFICATION,
     "new_payment": MailCategory.NOTIFICATION,
+    # Retention: closing an account (or announcing it) is a change of the account itself.
+    "account_closed": MailCategory.SECURITY,
+    "inactivity_warning": MailCategory.SECURITY,
+    "dossier_withdrawn": MailCategory.NOTIFICATION,
 }
 
 
