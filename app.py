@@ -1,6 +1,6 @@
 """Wires the Portail stagiaire: settings, middleware, blueprints, event handlers. Nothing else."""
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.adapters import unavailability
 from chalicelib.api import account as account_api
@@ -15,6 +15,7 @@ from chalicelib.events.notifications import (
     handle_notification_messages,
     handle_security_mail_messages,
 )
+from chalicelib.events.retention import handle_retention_schedule
 from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
 from chalicelib.web import franceconnect as franceconnect_web
@@ -86,3 +87,7 @@ handle_mail_event_messages = app.on_sqs_message(
     name="mail_events",
     maximum_concurrency=MAIL_EVENTS_CONCURRENCY,
 )(handle_mail_event_messages)
+# Once a day: inactive accounts warned, then closed 30 days later (services/retention.py).
+handle_retention_schedule = app.schedule(Rate(1, unit=Rate.DAYS), name="retention")(
+    handle_retention_schedule
+)

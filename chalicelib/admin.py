@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.services.funders import Funder
+from chalicelib.services.funders import DEFAULT_RETENTION_YEARS, Funder
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dead_letters import DeadLetterQueue
@@ -59,6 +59,9 @@ def funder_set(args: argparse.Namespace) -> int:
                 messages_enabled=_on_off(
                     args.messages, current.messages_enabled if current else False
                 ),
+                retention_years=args.retention_years
+                if args.retention_years is not None
+                else (current.retention_years if current else DEFAULT_RETENTION_YEARS),
             ),
         )
     except InvalidFunder as error:
@@ -72,7 +75,8 @@ def _describe(funder: Funder) -> str:
     return (
         f"{funder.code} — {funder.name} — FranceConnect : "
         f"{'oui' if funder.franceconnect_enabled else 'non'} — messages : "
-        f"{'oui' if funder.messages_enabled else 'non'}"
+        f"{'oui' if funder.messages_enabled else 'non'} — conservation : "
+        f"{funder.retention_years} ans après la fin de la formation"
     )
 
 
@@ -212,6 +216,20 @@ def audit_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def retention_run(args: argparse.Namespace) -> int:
+    """What the daily schedule runs, now (a missed day, the local stack)."""
+    from chalicelib.container import get_container
+
+    container = get_container()
+    run = container.inactivity_job().run()
+    purged = container.retention_purge().run()
+    print(
+        f"Comptes inactifs avertis : {run.warned} ; fermés : {run.closed} ; gardés (connexion "
+        f"entre-temps) : {run.kept} ; dossiers supprimés (durée du financeur écoulée) : {purged}"
+    )
+    return 0
+
+
 def staff_create(args: argparse.Namespace) -> int:
     """An organisation staff account: the invitation mail carries a temporary password (72 h)."""
     from chalicelib.container import get_container, now
@@ -276,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     set_parser.add_argument("--name", help="nom affiché (obligatoire à la création)")
     set_parser.add_argument("--franceconnect", choices=("oui", "non"))
     set_parser.add_argument("--messages", choices=("oui", "non"))
+    set_parser.add_argument(
+        "--retention-years",
+        type=int,
+        metavar="N",
+        help="ans de conservation des dossiers après la fin de la formation (5 par défaut)",
+    )
     set_parser.set_defaults(run=funder_set)
     funder.add_parser("list", help="lister les financeurs").set_defaults(run=funder_list)
 
@@ -309,6 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish_parser.add_argument("--version", required=True, help="ex. 2026-11")
     publish_parser.set_defaults(run=terms_publish)
     terms.add_parser("show", help="version en vigueur").set_defaults(run=terms_show)
+
+    retention = commands.add_parser(
+        "retention", help="durées de conservation des données personnelles"
+    ).add_subparsers(dest="action", required=True)
+    retention.add_parser(
+        "run", help="lancer maintenant la tâche quotidienne (comptes inactifs, dossiers échus)"
+    ).set_defaults(run=retention_run)
 
     audit = commands.add_parser("audit", help="journal de sécurité").add_subparsers(
         dest="action", required=True

@@ -15,6 +15,7 @@ from chalicelib.services.accounts import PortalUrls
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.documents_bucket import S3DocumentFiles
     from chalicelib.adapters.exchange import ExchangeBucket
     from chalicelib.adapters.franceconnect import FranceConnectClient
     from chalicelib.adapters.hashing import Argon2Hasher
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
     from chalicelib.services.notifications import NewPaymentNotifier
     from chalicelib.services.personal_data import PersonalData
     from chalicelib.services.recovery import Recovery
+    from chalicelib.services.retention import (
+        AccountClosure,
+        DossierWithdrawal,
+        InactivityJob,
+        RetentionPurge,
+    )
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signup import Signup
     from chalicelib.services.terms import Terms
@@ -139,6 +146,7 @@ class Container:
             clock=now,
             linker=AccountLinker(self.accounts, self.mailer, self.audit, self.urls),
             notifications=self.notification_queue,
+            withdrawal=self.dossier_withdrawal,
         )
 
     @cached_property
@@ -308,13 +316,12 @@ class Container:
 
     @cached_property
     def document_delivery(self) -> DocumentDelivery:
-        from chalicelib.adapters.documents_bucket import S3DocumentFiles
         from chalicelib.adapters.pdf import render_pdf
         from chalicelib.observability import count
         from chalicelib.services.document_delivery import DocumentDelivery
 
         return DocumentDelivery(
-            S3DocumentFiles(self.client("s3"), self.settings.documents_bucket),
+            self.documents_files,
             render_pdf,
             on_served=lambda: count("PdfServed"),
         )
@@ -374,6 +381,67 @@ class Container:
             sessions=self.sessions,
             throttle=self.login_throttle,
             hasher=self.hasher,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+        )
+
+    # Retention: closing an account, inactive accounts, a funder's withdrawal -----------------
+
+    @cached_property
+    def documents_files(self) -> S3DocumentFiles:
+        from chalicelib.adapters.documents_bucket import S3DocumentFiles
+
+        return S3DocumentFiles(self.client("s3"), self.settings.documents_bucket)
+
+    @cached_property
+    def account_closure(self) -> AccountClosure:
+        from chalicelib.services.retention import AccountClosure
+        from chalicelib.store.erasure import DynamoErasureStore
+        from chalicelib.store.sessions import DynamoSessionRepository
+
+        return AccountClosure(
+            accounts=self.accounts,
+            store=DynamoErasureStore(),
+            sessions=DynamoSessionRepository(),
+            login_counters=self.login_throttle,
+            documents=self.documents_files,
+            credentials=self.account_settings,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+        )
+
+    def inactivity_job(self) -> InactivityJob:
+        from chalicelib.services.retention import InactivityJob
+
+        return InactivityJob(
+            accounts=self.accounts,
+            index=self.accounts,
+            closure=self.account_closure,
+            mailer=self.mailer,
+            audit=self.audit,
+            urls=self.urls,
+            clock=now,
+        )
+
+    def retention_purge(self) -> RetentionPurge:
+        from chalicelib.services.retention import RetentionPurge
+        from chalicelib.store.erasure import DynamoErasureStore
+
+        return RetentionPurge(
+            self.funders, DynamoErasureStore(), self.documents_files, self.audit, now
+        )
+
+    @cached_property
+    def dossier_withdrawal(self) -> DossierWithdrawal:
+        from chalicelib.services.retention import DossierWithdrawal
+        from chalicelib.store.erasure import DynamoErasureStore
+
+        return DossierWithdrawal(
+            accounts=self.accounts,
+            store=DynamoErasureStore(),
+            documents=self.documents_files,
             mailer=self.mailer,
             audit=self.audit,
             urls=self.urls,

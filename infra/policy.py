@@ -33,10 +33,17 @@ TABLE_SUFFIXES = (
 )
 
 # The tables of the template that have global secondary indexes.
-INDEXED_TABLE_SUFFIXES = ("dossiers", "payments", "sessions", "messages")
+INDEXED_TABLE_SUFFIXES = ("dossiers", "payments", "accounts", "sessions", "messages")
 
 # Chalice's names: the functions of `lambda_functions` in .chalice/config.json, the API first.
-FUNCTIONS = ("api_handler", "funder_files", "notifications", "security_mails", "mail_events")
+FUNCTIONS = (
+    "api_handler",
+    "funder_files",
+    "notifications",
+    "security_mails",
+    "mail_events",
+    "retention",
+)
 
 # Who consumes which queue (the function's SQS event source), and who queues mails where.
 CONSUMED_QUEUE = {
@@ -54,10 +61,12 @@ QUEUES_WRITTEN = {
     "notifications": (),
     "security_mails": (),
     "mail_events": (),
+    "retention": (),
 }
 # Every function but mail_events sends mail itself: the mail functions; ingestion when a dossier
-# links an account that awaited it; the API for sign-up's temporary password and « Mes messages ».
-SENDS_MAIL = ("api_handler", "funder_files", "notifications", "security_mails")
+# links an account that awaited it; the API for sign-up's temporary password and « Mes messages »;
+# retention its warnings and closings.
+SENDS_MAIL = ("api_handler", "funder_files", "notifications", "security_mails", "retention")
 
 # What each function reads and writes in DynamoDB, from the services chalicelib/container.py
 # wires into its handler; tests/integration/test_permissions.py checks each function needs every
@@ -76,7 +85,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "messages",
     ),
     # Dossiers and payments, their change log, the accounts awaiting a dossier, the run's
-    # idempotency record.
+    # idempotency record; the messages of a dossier the funder withdraws.
     "funder_files": (
         "funders",
         "dossiers",
@@ -85,6 +94,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "accounts",
         "audit",
         "idempotency",
+        "messages",
     ),
     # A payment's notice is claimed, its dossier's owner found, the mail sent.
     "notifications": ("accounts", "dossiers", "payments"),
@@ -92,23 +102,61 @@ TABLES: dict[str, tuple[str, ...]] = {
     "security_mails": ("accounts", "audit", "challenges", "sessions"),
     # An address's claim is marked (one conditional update), the account's trail told.
     "mail_events": ("accounts", "audit"),
+    # The daily schedule (services/retention.py): inactive accounts warned then closed (with all
+    # that hangs from them), dossiers past their funder's period purged (with theirs).
+    "retention": (
+        "funders",
+        "dossiers",
+        "dossier-changes",
+        "payments",
+        "accounts",
+        "sessions",
+        "counters",
+        "audit",
+        "terms",
+        "messages",
+    ),
 }
 INDEXED_TABLES: dict[str, tuple[str, ...]] = {
-    "api_handler": INDEXED_TABLE_SUFFIXES,
-    "funder_files": (),
+    # The accounts' index is the retention job's alone.
+    "api_handler": ("dossiers", "payments", "sessions", "messages"),
+    "funder_files": ("payments", "messages"),
     "notifications": (),
     "security_mails": ("sessions",),
     "mail_events": (),
+    "retention": INDEXED_TABLE_SUFFIXES,
 }
 # No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
 # action of their own: each item is authorised as the PutItem, UpdateItem... it holds.
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "api_handler": ("DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
-    "funder_files": ("BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "UpdateItem"),
+    # BatchWriteItem: « Fermer mon compte » deletes sessions, CGU acceptances, unread counters.
+    "api_handler": ("BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+    # DeleteItem and Query: a withdrawn dossier goes with its payments, changes and messages.
+    "funder_files": (
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "UpdateItem",
+    ),
     "notifications": ("GetItem", "UpdateItem"),
     "security_mails": ("BatchWriteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
     "mail_events": ("PutItem", "UpdateItem"),
+    "retention": (
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "UpdateItem",
+    ),
 }
+# Who deletes generated PDFs: « Fermer mon compte » (API), a funder's withdrawal of a dossier
+# (funder files), inactive accounts and dossiers past their period (retention).
+DELETES_DOCUMENTS = ("api_handler", "funder_files", "retention")
 
 
 def function_name(stage: str, function: str) -> str:
@@ -187,6 +235,25 @@ def function_policy(
                 "Condition": own_account,
             }
         )
+    if function in DELETES_DOCUMENTS:
+        statements += [
+            {
+                # An account's PDFs share one prefix (services/document_delivery.py): listed,
+                # then deleted.
+                "Sid": "ListDocuments",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": documents,
+                "Condition": {**own_account, "StringLike": {"s3:prefix": "pdf/*"}},
+            },
+            {
+                "Sid": "DeleteDocuments",
+                "Effect": "Allow",
+                "Action": "s3:DeleteObject",
+                "Resource": f"{documents}/pdf/*",
+                "Condition": own_account,
+            },
+        ]
     if function in CONSUMED_QUEUE:
         queue = CONSUMED_QUEUE[function]
         statements.append(

@@ -35,3 +35,18 @@ class S3DocumentFiles:
             },
             ExpiresIn=expires_in,
         )
+
+    def delete_for_account(self, account_id: str) -> int:
+        """Every PDF made for the account (one prefix per account, see `document_key`)."""
+        from chalicelib.services.document_delivery import owner_prefix
+
+        deleted = 0
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=owner_prefix(account_id)):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:  # at most 1,000 per page, which DeleteObjects takes at once
+                self._s3.delete_objects(
+                    Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True}
+                )
+                deleted += len(keys)
+        return deleted

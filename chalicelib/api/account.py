@@ -269,3 +269,29 @@ def confirm_email_change() -> Response:
     if not result.ok:
         raise ApiError(400, "email_change_refused", result.errors["form"])
     return json_response({"message": EMAIL_CHANGED})
+
+
+ACCOUNT_CLOSED = (
+    "Votre compte est fermé. Vos dossiers et vos paiements restent chez votre financeur ; un "
+    "courriel vous le confirme."
+)
+
+
+@blueprint.route("/api/v1/me/close", methods=["POST"], content_types=JSON_CONTENT_TYPES)
+@api_view
+def close_account() -> Response:
+    """« Fermer mon compte »: the same proof as a change of address, then nothing is left."""
+    current = authenticate(blueprint.current_request)
+    fields = read_fields(
+        blueprint.current_request,
+        texts=("password", "secret_answer"),
+        defaults={"password": "", "secret_answer": ""},
+    )
+    result = get_container().account_closure.close_by_owner(
+        current.session.account_id, _proof(current, fields), _ip()
+    )
+    if not result.ok:
+        if not result.errors:  # gone meanwhile: the token is worth nothing
+            raise not_authenticated(token_sent=True)
+        raise _refused(result.errors, {"answer": "secret_answer"}, result.retry_after)
+    return json_response({"message": ACCOUNT_CLOSED})

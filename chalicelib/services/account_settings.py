@@ -300,6 +300,14 @@ class AccountSettings:
             self._audit.record(account.account_id, "lockout", client_ip)
         return SettingsResult({name: wrong})
 
+    def check_credential(
+        self, account: Account, secret: str, client_ip: str | None
+    ) -> tuple[dict[str, str], datetime | None]:
+        """The proof a sensitive step asks (« Fermer mon compte »): the password, or the secret
+        answer for an account without one; counted like a login failure when wrong."""
+        refused = self._reauthenticate(account, self.credential_for(account), secret, client_ip)
+        return ({}, None) if refused is None else (refused.errors, refused.retry_after)
+
     def _recovery_url(self, account_id: str) -> str | None:
         """The "Mot de passe oublié" page of one of the account's funders, for the mails."""
         dossiers = self._dossiers.list_for_account(account_id)

@@ -51,6 +51,10 @@ class Account:
     franceconnect_sub: str | None = None
     organisation_siret: str | None = None
     organisation_name: str | None = None
+    # Retention (services/retention.py): the day the inactivity warning is due, moved forward by
+    # every login; once warned, the day the account closes.
+    inactivity_due: date | None = None
+    inactivity_warned: bool = False
 
     @property
     def first_given_name(self) -> str:
@@ -81,6 +85,10 @@ class AccountRepository(Protocol):
         ...
 
     def save(self, account: Account) -> None: ...
+
+    def record_login(self, account_id: str, inactivity_due: date) -> None:
+        """A login moves the inactivity due day forward and cancels a warning, in one update."""
+        ...
 
 
 class AuditLog(Protocol):

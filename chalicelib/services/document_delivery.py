@@ -19,12 +19,17 @@ class DocumentFiles(Protocol):
     def download_url(self, key: str, filename: str, expires_in: int) -> str: ...
 
 
+def owner_prefix(account_id: str) -> str:
+    """All of an account's PDFs, so that closing it or withdrawing a dossier can delete them."""
+    return f"pdf/{hashlib.sha256(account_id.encode()).hexdigest()[:32]}/"
+
+
 def document_key(account_id: str, content: DocumentContent) -> str:
     """Named after what the document says: when the data changes, a new PDF is made; when it
-    does not, the kept one is served."""
-    owner = hashlib.sha256(account_id.encode()).hexdigest()[:32]
+    does not, the kept one is served. A PDF that the bucket's lifecycle rule expired (or that a
+    deletion took) is simply made again: `link` checks that it exists."""
     digest = hashlib.sha256(repr(content).encode()).hexdigest()
-    return f"pdf/{owner}/{digest}.pdf"
+    return f"{owner_prefix(account_id)}{digest}.pdf"
 
 
 class DocumentDelivery:

@@ -205,6 +205,7 @@ class FranceConnectLogin:
         self, account: Account, id_token: str, funder_code: str, ip: str | None
     ) -> CallbackResult:
         token, session = self._open(account, id_token)
+        self._login.record_activity(account)
         self._audit.record(account.account_id, "login-success", ip, {"method": "franceconnect"})
         return CallbackResult(Outcome.SIGNED_IN, funder_code, token=token, session=session)
 

@@ -27,12 +27,20 @@ RESERVED_CODES = frozenset(
 )
 
 
+# How long a funder's dossiers stay on the portal after the end of their training, with their
+# payments, documents and messages (services/retention.py purges them); `funder set
+# --retention-years` changes it per funder.
+DEFAULT_RETENTION_YEARS = 5
+MAX_RETENTION_YEARS = 30
+
+
 @dataclass(frozen=True)
 class Funder:
     code: str
     name: str
     franceconnect_enabled: bool = False
     messages_enabled: bool = False
+    retention_years: int = DEFAULT_RETENTION_YEARS
 
 
 class FunderRepository(Protocol):
@@ -60,11 +68,17 @@ def save_funder(repository: FunderRepository, funder: Funder) -> Funder:
         )
     if not funder.name.strip():
         raise InvalidFunder("Le nom du financeur est obligatoire.")
+    if not 1 <= funder.retention_years <= MAX_RETENTION_YEARS:
+        raise InvalidFunder(
+            f"La durée de conservation doit être de 1 à {MAX_RETENTION_YEARS} ans après la fin "
+            "de la formation."
+        )
     cleaned = Funder(
         code=funder.code,
         name=funder.name.strip(),
         franceconnect_enabled=funder.franceconnect_enabled,
         messages_enabled=funder.messages_enabled,
+        retention_years=funder.retention_years,
     )
     repository.save(cleaned)
     return cleaned

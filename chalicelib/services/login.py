@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts import (
     Account,
+    AccountKind,
     AccountRepository,
     AuditLog,
     Clock,
@@ -18,6 +19,7 @@ from chalicelib.services.accounts import (
 from chalicelib.services.identity import normalise_email
 from chalicelib.services.mails import Mailer, password_changed_mail
 from chalicelib.services.passwords import normalise_secret_answer, password_problems
+from chalicelib.services.retention import inactivity_due
 from chalicelib.services.sessions import LoginMethod, Session, Sessions
 from chalicelib.services.terms import Terms
 from chalicelib.services.throttling import LoginThrottle
@@ -101,6 +103,7 @@ class Login:
             self._spend_a_verification(password)
             return self._failed(email, account, client_ip)
         self._throttle.reset(email)
+        self.record_activity(account)
         if used_temporary:  # single use: only this first login accepts it
             account = account.updated(temporary_password_used=True)
             self.accounts.save(account)
@@ -109,6 +112,12 @@ class Login:
         )
         self._audit.record(account.account_id, "login-success", client_ip, {"method": "password"})
         return LoginResult(token=token, session=session)
+
+    def record_activity(self, account: Account) -> None:
+        """Every login pushes the inactive-account warning back (services/retention.py); staff
+        accounts are the operators' to end, not the inactivity rule's."""
+        if account.kind is AccountKind.TRAINEE:
+            self.accounts.record_login(account.account_id, inactivity_due(self._clock().date()))
 
     def _temporary_password_usable(self, account: Account) -> bool:
         return (

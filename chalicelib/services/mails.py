@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -59,6 +60,10 @@ CATEGORIES = {
     "new_message_for_organisation": MailCategory.NOTIFICATION,
     "new_message_for_trainee": MailCategory.NOTIFICATION,
     "new_payment": MailCategory.NOTIFICATION,
+    # Retention: closing an account (or announcing it) is a change of the account itself.
+    "account_closed": MailCategory.SECURITY,
+    "inactivity_warning": MailCategory.SECURITY,
+    "dossier_withdrawn": MailCategory.NOTIFICATION,
 }
 
 
@@ -247,6 +252,30 @@ def franceconnect_unlinked_mail(
 ) -> OutgoingMail:
     subject = "FranceConnect n'est plus relié à votre compte"
     return _compose("franceconnect_unlinked", subject, to, portal_url, given_name)
+
+
+def account_closed_mail(
+    to: str, given_name: str, inactive: bool, *, portal_url: str | None = None
+) -> OutgoingMail:
+    """The last mail to the address: the account is gone when it leaves."""
+    subject = "Votre compte du Portail stagiaire est fermé"
+    return _compose("account_closed", subject, to, portal_url, given_name, inactive=inactive)
+
+
+def inactivity_warning_mail(
+    to: str, given_name: str, closing_on: date, login_url: str, *, portal_url: str | None = None
+) -> OutgoingMail:
+    subject = "Votre compte du Portail stagiaire va être fermé"
+    context = {"closing_on": closing_on.strftime("%d/%m/%Y"), "login_url": login_url}
+    return _compose("inactivity_warning", subject, to, portal_url, given_name, **context)
+
+
+def dossier_withdrawn_mail(
+    to: str, given_name: str, training_title: str, login_url: str, *, portal_url: str | None = None
+) -> OutgoingMail:
+    subject = "Un dossier a été retiré de votre compte"
+    context = {"training_title": training_title, "login_url": login_url}
+    return _compose("dossier_withdrawn", subject, to, portal_url, given_name, **context)
 
 
 def new_message_for_trainee_mail(

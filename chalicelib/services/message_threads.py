@@ -55,6 +55,13 @@ class Thread:
     def unread_for(self, side: Side) -> int:
         return self.unread_for_trainee if side is Side.TRAINEE else self.unread_for_organisation
 
+    @property
+    def account_closed(self) -> bool:
+        """The trainee closed the account: the thread stays with the dossier, read-only."""
+        from chalicelib.services.retention import ORPHAN_THREAD_PREFIX
+
+        return self.account_id.startswith(ORPHAN_THREAD_PREFIX)
+
 
 @dataclass(frozen=True)
 class Message:

@@ -42,6 +42,7 @@ from chalicelib.services.message_threads import (
     subject_errors,
     text_errors,
 )
+from chalicelib.services.retention import CLOSED_ACCOUNT_REPLY
 from chalicelib.services.sessions import Session
 from chalicelib.services.unread import (
     UnreadSnapshot,
@@ -231,6 +232,8 @@ class Messages:
             dossier = self._dossiers.get(thread.funder_code, thread.dossier_number)
             if dossier is None or dossier.account_id != session.account_id:
                 return SendResult(found=False)
+        if thread.account_closed:
+            return SendResult(errors={"text": CLOSED_ACCOUNT_REPLY})
         text = clean_text(text)
         errors = text_errors(text)
         if errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 
 from pynamodb.attributes import UTCDateTimeAttribute
@@ -11,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
 from chalicelib.services.mail_delivery import DeliveryStatus
+from chalicelib.services.retention import inactivity_due
 from chalicelib.store.conditional_writes import refusals
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
@@ -40,7 +42,16 @@ def to_account(item: AccountItem) -> Account:
         franceconnect_sub=item.franceconnect_sub,
         organisation_siret=item.organisation_siret,
         organisation_name=item.organisation_name,
+        inactivity_due=date.fromisoformat(item.inactivity_due) if item.inactivity_due else None,
+        inactivity_warned=bool(item.inactivity_warned),
     )
+
+
+def _inactivity_due(account: Account) -> str | None:
+    """A trainee account is due from its creation on: one that never logs in is reached too."""
+    if account.kind is not AccountKind.TRAINEE:
+        return None
+    return (account.inactivity_due or inactivity_due(account.created_at.date())).isoformat()
 
 
 def to_item(account: Account) -> AccountItem:
@@ -64,6 +75,8 @@ def to_item(account: Account) -> AccountItem:
         franceconnect_sub=account.franceconnect_sub,
         organisation_siret=account.organisation_siret,
         organisation_name=account.organisation_name,
+        inactivity_due=_inactivity_due(account),
+        inactivity_warned=account.inactivity_warned or None,
     )
 
 
@@ -184,3 +197,34 @@ class DynamoAccountRepository:
                 return None
             raise
         return claim.owner_id
+
+    # Retention (services/retention.py) -----------------------------------------------------------
+
+    def record_login(self, account_id: str, inactivity_due: date) -> None:
+        """One UpdateItem: a login after the warning cancels it, whatever the job does at once
+        (the job's own updates are conditioned on the due day they read)."""
+        with suppress(UpdateError):  # closed meanwhile: nothing to move
+            AccountItem(account_id=account_id).update(
+                actions=[
+                    AccountItem.inactivity_due.set(inactivity_due.isoformat()),
+                    AccountItem.inactivity_warned.remove(),
+                ],
+                condition=AccountItem.account_id.exists(),
+            )
+
+    def due_on(self, day: date) -> list[str]:
+        return [item.account_id for item in AccountItem.by_inactivity_due.query(day.isoformat())]
+
+    def mark_warned(self, account_id: str, due: date, closing_on: date) -> bool:
+        try:
+            AccountItem(account_id=account_id).update(
+                actions=[
+                    AccountItem.inactivity_due.set(closing_on.isoformat()),
+                    AccountItem.inactivity_warned.set(True),
+                ],
+                condition=(AccountItem.inactivity_due == due.isoformat())
+                & AccountItem.inactivity_warned.does_not_exist(),
+            )
+        except UpdateError:
+            return False
+        return True

@@ -65,6 +65,7 @@ def to_item(dossier: Dossier, source_file: str, now: datetime) -> DossierItem:
         activation_code_hash=dossier.activation_code_hash,
         updated_at=now,
         source_file=source_file,
+        end_month=dossier.end_date.strftime("%Y-%m"),
     )
 
 

@@ -34,6 +34,9 @@ class FunderItem(Model):
     name = UnicodeAttribute()
     franceconnect_enabled = BooleanAttribute(default=False)
     messages_enabled = BooleanAttribute(default=False)
+    retention_years = NumberAttribute(null=True)  # unset: DEFAULT_RETENTION_YEARS
+    # The last month of training ends whose dossiers the daily purge has deleted ("YYYY-MM").
+    purged_through = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 
 
@@ -51,6 +54,18 @@ class DossiersByAccount(GlobalSecondaryIndex["DossierItem"]):
         projection = AllProjection()
 
     account_id = UnicodeAttribute(hash_key=True)
+
+
+class DossiersByEndMonth(GlobalSecondaryIndex["DossierItem"]):
+    """A funder's dossiers whose training ended in a month: the daily purge of dossiers past
+    their funder's retention period queries one month, never scans (services/retention.py)."""
+
+    class Meta:
+        index_name = "by-end-month"
+        projection = KeysOnlyProjection()
+
+    end_month = UnicodeAttribute(hash_key=True)  # "YYYY-MM" of end_date
+    funder_code = UnicodeAttribute(range_key=True)
 
 
 class DossierItem(Model):
@@ -80,9 +95,11 @@ class DossierItem(Model):
     activation_code_hash = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     source_file = UnicodeAttribute()
+    end_month = UnicodeAttribute(null=True)
 
     by_identity = DossiersByIdentity()
     by_account = DossiersByAccount()
+    by_end_month = DossiersByEndMonth()
 
 
 class DossierChangeItem(Model):
@@ -142,6 +159,17 @@ class PaymentItem(Model):
     by_dossier = PaymentsByDossier()
 
 
+class AccountsByInactivityDue(GlobalSecondaryIndex["AccountItem"]):
+    """The accounts whose inactivity warning (or closure) is due on a day: the daily job queries
+    one day's partition instead of scanning the table (services/retention.py)."""
+
+    class Meta:
+        index_name = "by-inactivity-due"
+        projection = KeysOnlyProjection()
+
+    inactivity_due = UnicodeAttribute(hash_key=True)
+
+
 class AccountItem(Model):
     """A trainee's or an organisation staff member's account, keyed by a random id."""
 
@@ -168,6 +196,10 @@ class AccountItem(Model):
     franceconnect_sub = UnicodeAttribute(null=True)
     organisation_siret = UnicodeAttribute(null=True)
     organisation_name = UnicodeAttribute(null=True)
+    inactivity_due = UnicodeAttribute(null=True)  # ISO day; staff accounts have none
+    inactivity_warned = BooleanAttribute(null=True)
+
+    by_inactivity_due = AccountsByInactivityDue()
 
 
 class EmailClaimItem(Model):

@@ -21,9 +21,11 @@ from chalicelib.web.http import (
     CurrentSession,
     anonymous_form_page,
     client_ip,
+    expired_cookie,
     form_data,
     pre_session_csrf_ok,
     redirect,
+    session_cookie_name,
     session_csrf_ok,
 )
 from chalicelib.web.login import signed_in
@@ -42,6 +44,7 @@ LABELS = {
     "new_answer": "Réponse à la nouvelle question",
     "new_email": "Nouvelle adresse mail",
     "email_confirmation": "Confirmation de la nouvelle adresse mail",
+    "closing": "Confirmation de la fermeture",
     "form": "Formulaire",
 }
 EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
@@ -65,7 +68,9 @@ FORM_TEMPLATES = {
     "mot-de-passe": "account_password.html",
     "question-secrete": "account_secret_question.html",
     "adresse-mail": "account_email.html",
+    "fermeture": "account_close.html",
 }
+CLOSING_UNCONFIRMED = "Cochez la case pour confirmer que vous voulez fermer votre compte."
 
 
 def _context(current: CurrentSession) -> dict[str, object]:
@@ -249,3 +254,38 @@ def email_confirmation_submit() -> Response:
     if not result.ok:
         return _confirmation_page(token, result.errors)
     return _confirmation_page("", done=True)
+
+
+# « Fermer mon compte » --------------------------------------------------------------------------
+
+
+@blueprint.route("/compte/fermeture", methods=["GET"])
+def close_form() -> Response:
+    return _show("fermeture")
+
+
+@blueprint.route("/compte/fermeture", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+def close_submit() -> Response:
+    def submit(current: CurrentSession) -> Response:
+        try:
+            fields = form_data(blueprint.current_request)
+        except BadForm:
+            return _form("fermeture", current, errors={"form": EXPIRED_FORM})
+        if not session_csrf_ok(current, fields):
+            return _form("fermeture", current, errors={"form": EXPIRED_FORM})
+        errors: dict[str, str] = {}
+        if fields.get("closing") != "oui":
+            errors["closing"] = CLOSING_UNCONFIRMED
+        secret = _proof(current, fields)
+        if not errors:
+            result = get_container().account_closure.close_by_owner(
+                current.session.account_id, secret, _ip()
+            )
+            if result.ok or not result.errors:  # closed, or gone meanwhile: the session is over
+                return redirect(
+                    "/?message=compte-ferme", cookies=[expired_cookie(session_cookie_name())]
+                )
+            errors = result.errors
+        return _form("fermeture", current, errors=errors)
+
+    return signed_in(blueprint.current_request, None, submit)

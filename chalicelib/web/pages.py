@@ -58,6 +58,11 @@ HOME_NOTICES = {
         "financeur."
     ),
     "deconnecte": "Vous êtes déconnecté du portail. À bientôt !",
+    "compte-ferme": (
+        "Votre compte est fermé et un courriel vous le confirme. Vos dossiers et vos paiements "
+        "restent chez votre financeur : vous pourrez créer un nouveau compte avec votre numéro de "
+        "dossier."
+    ),
 }
 
 UNKNOWN_FUNDER_MESSAGE = (
@@ -109,7 +114,19 @@ def legal_notice() -> Response:
 
 @blueprint.route("/donnees-personnelles")
 def personal_data() -> Response:
-    return _legal_page("personal_data.html")
+    from chalicelib.services.funders import DEFAULT_RETENTION_YEARS
+    from chalicelib.services.retention import INACTIVITY_NOTICE
+
+    # Each funder's period, from the five-minute cache of « Mes formations »: no request of its own.
+    funders = sorted(get_container().trainings.funders().values(), key=lambda f: f.name)
+    return html_page(
+        "personal_data.html",
+        site=SITE,
+        base_url=get_container().settings.public_base_url,
+        funders=funders,
+        default_retention_years=DEFAULT_RETENTION_YEARS,
+        notice_days=INACTIVITY_NOTICE.days,
+    )
 
 
 @blueprint.route("/gestion-des-cookies")

@@ -170,3 +170,28 @@ def test_every_admin_command_of_the_readme_is_one_the_command_line_takes() -> No
     assert len(commands) >= 10
     for arguments in commands:
         admin.build_parser().parse_args(arguments)  # exits with 2 on a command it does not take
+
+
+def test_an_operator_sets_a_funders_retention_period(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("funder", "set", "region-x", "--name", "Région X") == 0
+    assert get_container().funders.get("region-x").retention_years == 5  # type: ignore[union-attr]
+    assert run("funder", "set", "region-x", "--retention-years", "8") == 0
+    assert "conservation : 8 ans après la fin de la formation" in capsys.readouterr().out
+    assert run("funder", "set", "region-x", "--messages", "oui") == 0  # the period stays
+    assert get_container().funders.get("region-x").retention_years == 8  # type: ignore[union-attr]
+    assert run("funder", "set", "region-x", "--retention-years", "0") == 2
+    assert "La durée de conservation doit être de 1 à 30 ans" in capsys.readouterr().err
+
+
+def test_an_operator_runs_the_retention_job_now(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("funder", "set", "region-x", "--name", "Région X", "--retention-years", "1") == 0
+    drop("region-x", "dossiers_1.csv", DOSSIERS)  # a training ended in June 2018
+    run_queue()
+    assert get_container().dossiers.get("region-x", "D-1") is not None
+    assert run("retention", "run") == 0
+    assert "dossiers supprimés (durée du financeur écoulée) : 1" in capsys.readouterr().out
+    assert get_container().dossiers.get("region-x", "D-1") is None

@@ -372,6 +372,7 @@ def test_each_function_may_consume_its_own_queue_only(stage):
         "notifications": [f"{prefix}-notifications"],
         "security_mails": [f"{prefix}-security-mails"],
         "mail_events": [f"{prefix}-mail-events"],
+        "retention": [],  # run by its EventBridge schedule, no queue
     }
 
 

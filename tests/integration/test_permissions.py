@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+import chalicelib.container as container_module
 from chalicelib.container import get_container, reset_container
-from infra.policy import FUNCTIONS, function_policy
-from local.demo import DEMO_DIR
+from chalicelib.services.retention import INACTIVITY_NOTICE, INACTIVITY_PERIOD
+from infra.policy import CONSUMED_QUEUE, FUNCTIONS, function_policy
+from local.demo import DEMO_DIR, READY
 from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import (
     LUCAS,
@@ -77,6 +81,11 @@ LUCAS_DOSSIER_LATER = b"\n".join(
     ]
 )
 PAYMENT_PAGE = "/formations/paiement?financeur=region-idf&reference=IDF-P-LUCAS-1"
+CAMILLE_PDF = "/formations/paiement/pdf?financeur=region-idf&reference=IDF-P-2017-0001"
+CAMILLE_HDF_PDF = "/formations/paiement/pdf?financeur=region-hdf&reference=HDF-P-2026-0007"
+CAMILLE_WITHDRAWN = (DEMO_DIR / "dossiers_region-idf.csv").read_bytes().splitlines()[
+    0
+] + b"\nIDF-2017-000123;;;;;;;;;;;;;;supprime\n"
 
 
 # Grants used by AWS on the function's behalf rather than by our code, by function and (Sid,
@@ -87,7 +96,7 @@ def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
         ("WriteLogs", item): "the runtime ships what the function prints (logs and metrics)"
         for item in logs["Action"] + logs["Resource"]
     }
-    if function != "api_handler":
+    if function in CONSUMED_QUEUE:
         used[("ConsumeQueue", "sqs:GetQueueAttributes")] = (
             "the event source mapping reads the queue"
         )
@@ -116,7 +125,10 @@ def _journey(camille: WebClient, mail_events_topic: str) -> dict[str, list[Call]
     Mes messages on both sides, Mot de passe oublié, the FranceConnect secret, logout; and Sami,
     signed up before his funder knew him: his dossier file links his account (with a mail), and
     as he never finished his first login, Mot de passe oublié sends him a temporary password and
-    ends his sessions; then SES's bounce of Lucas's address, and a mail the portal keeps back."""
+    ends his sessions; then SES's bounce of Lucas's address, and a mail the portal keeps back.
+    Then retention: the funder withdraws Camille's guide dossier, Lucas closes his account, and
+    the daily job, three years and then three years and 30 days later, warns then closes the
+    accounts left and purges the dossiers past their funder's period."""
     lucas = WebClient(camille.client, source_ip="192.0.2.30")
     sami = WebClient(camille.client, source_ip="192.0.2.31")
     runners = {
@@ -185,6 +197,22 @@ def _journey(camille: WebClient, mail_events_topic: str) -> dict[str, list[Call]
             },
         )
         assert changed.status == 303
+        # Retention: each deleter has PDFs to delete.
+        assert camille.get(CAMILLE_PDF).status == 303
+        with journey.acting_as(FUNDER):
+            drop("region-idf", "dossiers_retrait.csv", CAMILLE_WITHDRAWN)
+        run("funder_files")
+        assert camille.get(CAMILLE_HDF_PDF).status == 303
+        form = lucas.get("/compte/fermeture")
+        closing = {"csrf": form.hidden("csrf"), "password": RESET_PASSWORD, "closing": "oui"}
+        assert lucas.post("/compte/fermeture", closing).location == "/?message=compte-ferme"
+        with journey.acting_as(FUNDER):  # the operator's `funder set --retention-years 1`
+            idf = get_container().funders.get("region-idf")
+            get_container().funders.save(replace(idf, retention_years=1))  # type: ignore[arg-type]
+        with journey.acting_as("retention"):
+            for later in (INACTIVITY_PERIOD, INACTIVITY_PERIOD + INACTIVITY_NOTICE):
+                _run_retention_schedule(camille, later)
+        assert get_container().accounts.find_by_email(READY.email) is None
     assert "Votre question secrète a été modifiée" not in [s for s, _ in mails_to(LUCAS["email"])]
     by_function = journey.by_function()
     by_function.pop(FUNDER)
@@ -192,11 +220,27 @@ def _journey(camille: WebClient, mail_events_topic: str) -> dict[str, list[Call]
     return by_function
 
 
+def _run_retention_schedule(web: WebClient, later: timedelta) -> None:
+    """The daily schedule's function, as EventBridge invokes it, on the day `later` from now."""
+    moment = datetime.now(UTC) + later
+    original = container_module.now
+    container_module.now = lambda: moment
+    reset_container()
+    try:
+        event = web.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        web.client.lambda_.invoke("retention", event)
+    finally:
+        container_module.now = original
+        reset_container()
+
+
 def _resource_name(permission: Permission) -> str:
     """The template-level name inside an ARN: table, bucket, queue, secret, SES identity or set."""
     patterns = (
         r"table/([^/]+)",
-        r"^arn:aws:s3:::([^/]+)/",
+        r"^arn:aws:s3:::([^/]+)(?:/|$)",
         r"^arn:aws:sqs:[^:]+:[^:]+:(.+)$",
         r"secret:(.+)-\w{6}$",
         r"configuration-set/(.+)$",
@@ -272,7 +316,7 @@ def test_no_function_could_do_what_another_one_did_with_a_queue(
         for p in permissions
         if p.action in ("sqs:ReceiveMessage", "sqs:DeleteMessage")
     }
-    assert {function for function, _ in consumed} == set(FUNCTIONS) - {"api_handler"}
+    assert {function for function, _ in consumed} == set(CONSUMED_QUEUE)
     also_allowed = sorted(
         f"{other} could {p.action} {p.resource}"
         for function, p in consumed

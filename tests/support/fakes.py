@@ -7,7 +7,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.services.accounts import Account, CreateOutcome
 from chalicelib.services.challenges import Challenge
@@ -186,6 +186,23 @@ class MemoryAccounts:
     def save(self, account: Account) -> None:
         self.calls["save"] += 1
         self.items[account.account_id] = account
+
+    def record_login(self, account_id: str, inactivity_due: date) -> None:
+        account = self.items.get(account_id)
+        if account is not None:
+            self.items[account_id] = account.updated(
+                inactivity_due=inactivity_due, inactivity_warned=False
+            )
+
+    def due_on(self, day: date) -> list[str]:
+        return [a.account_id for a in self.items.values() if a.inactivity_due == day]
+
+    def mark_warned(self, account_id: str, due: date, closing_on: date) -> bool:
+        account = self.items.get(account_id)
+        if account is None or account.inactivity_due != due or account.inactivity_warned:
+            return False
+        self.items[account_id] = account.updated(inactivity_due=closing_on, inactivity_warned=True)
+        return True
 
     def find_awaiting_by_emails(self, emails: list[str]) -> dict[str, Account]:
         self.calls["find_awaiting_by_emails"] += 1

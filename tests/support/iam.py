@@ -125,6 +125,17 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> list[Permission]:
 
 
 def _s3(operation: str, params: dict[str, Any]) -> list[Permission]:
+    bucket = f"arn:aws:s3:::{params['Bucket']}"
+    # Listing is authorised on the bucket itself, as s3:ListBucket (AWS S3 API reference,
+    # ListObjectsV2 "Permissions"); DeleteObjects is authorised key by key as s3:DeleteObject
+    # (DeleteObjects "Permissions").
+    if operation == "ListObjectsV2":
+        return [Permission("s3:ListBucket", bucket)]
+    if operation == "DeleteObjects":
+        return [
+            Permission("s3:DeleteObject", f"{bucket}/{item['Key']}")
+            for item in params["Delete"]["Objects"]
+        ]
     # HeadObject has no action of its own: it is authorised as the GetObject it describes.
     action = "GetObject" if operation == "HeadObject" else operation
     if action == "GetObject" and "VersionId" in params:

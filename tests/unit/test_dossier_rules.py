@@ -173,7 +173,7 @@ def test_each_known_status_is_accepted(text, status):
 def test_an_unknown_status_names_the_expected_values():
     (rejection,) = validate_dossier_row(2, valid_row(statut="terminée"))
     assert rejection.column == "statut"
-    assert "en_cours, terminee ou abandon" in rejection.reason
+    assert "en_cours, terminee, abandon ou supprime" in rejection.reason
 
 
 def test_an_implausible_organisation_email_is_refused():

@@ -15,6 +15,7 @@ from chalicelib.services.franceconnect_identity import (
     Outcome,
     parse_birthdate,
 )
+from chalicelib.services.retention import inactivity_due
 from chalicelib.services.sessions import LoginMethod
 from tests.support.franceconnect_world import (
     ANGELA,
@@ -132,6 +133,14 @@ def test_a_dossier_sent_later_is_linked_at_the_next_franceconnect_login(world):
     assert owners["IDF-2027-000002"] == "someone-else"  # never re-linked
     assert owners["IDF-2027-000003"] is None  # another identity
     assert world.audit.names(account_id).count("dossier-added") == 1
+
+
+def test_a_franceconnect_login_pushes_the_inactivity_warning_back(world):
+    world.dossiers.add(dossier())
+    signed_in = world.callback()
+    [account] = world.accounts.items.values()
+    assert account.account_id == signed_in.session.account_id  # type: ignore[union-attr]
+    assert account.inactivity_due == inactivity_due(START.date())
 
 
 def test_names_compare_without_case_accents_apostrophes_or_hyphens(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
@@ -32,6 +33,8 @@ SAMPLE = {
     "staff_url": f"{PORTAL}/organisme",
     "funder_name": "Région Sud",
     "dossier_pending": False,
+    "inactive": True,
+    "closing_on": date(2029, 3, 14),
 }
 CATALOG: dict[str, Callable[..., OutgoingMail]] = {
     name: function
@@ -81,6 +84,9 @@ def test_the_catalog_holds_every_mail_of_the_product():
         "email_changed_mail",
         "franceconnect_linked_mail",
         "franceconnect_unlinked_mail",
+        "account_closed_mail",
+        "inactivity_warning_mail",
+        "dossier_withdrawn_mail",
         "new_message_for_trainee_mail",
         "new_message_for_organisation_mail",
         "staff_invitation_mail",
@@ -324,3 +330,15 @@ def test_recording_mailer_keeps_what_it_is_asked_to_send():
     assert mailer.sent_to(SAMPLE["to"]) == [mail]
     with pytest.raises(mails.MailNotSent):
         RecordingMailer(failing=True).send(mail)
+
+
+@pytest.mark.parametrize("inactive", [True, False])
+def test_the_closing_mail_says_why_the_account_closed(inactive: bool) -> None:
+    text = render("account_closed_mail", inactive=inactive).text
+    assert ("depuis trois ans" in text) is inactive
+    assert ("Comme vous l'avez demandé" in text) is not inactive
+    assert "restent chez votre financeur" in text
+
+
+def test_the_inactivity_warning_gives_the_closing_day_in_french() -> None:
+    assert "sera fermé le 14/03/2029" in render("inactivity_warning_mail").text

@@ -135,7 +135,7 @@ def validate_dossier_row(line: int, row: Mapping[str, str]) -> DossierRecord | l
     if raw_status and status is None:
         reject(
             "statut",
-            f"statut inconnu « {raw_status} », attendu en_cours, terminee ou abandon",
+            f"statut inconnu « {raw_status} », attendu en_cours, terminee, abandon ou supprime",
         )
 
     emails: dict[str, str | None] = {}
@@ -176,3 +176,22 @@ def validate_dossier_row(line: int, row: Mapping[str, str]) -> DossierRecord | l
         status=status,
         activation_code=activation_code,
     )
+
+
+# A funder withdraws a dossier from the portal with this status: the line needs only its number
+# (the other columns may be empty), and the dossier goes with everything that hangs from it.
+WITHDRAWN_STATUS = "supprime"
+
+
+def withdrawal_number(line: int, row: Mapping[str, str]) -> str | list[Rejection] | None:
+    """The number of a withdrawal line, its rejections, or None when the line is no withdrawal."""
+    if row.get("statut", "").strip().lower() != WITHDRAWN_STATUS:
+        return None
+    structural = extra_fields_rejection(line, row)
+    if structural is not None:
+        return structural
+    number = row.get("numero_dossier", "")
+    if not number:
+        return [Rejection(line, "numero_dossier", MISSING_VALUE)]
+    problem = dossier_number_problem(number)
+    return [Rejection(line, "numero_dossier", problem)] if problem else number

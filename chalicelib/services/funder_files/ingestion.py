@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib.services.account_linking import AccountLinker
 from chalicelib.services.accounts import Account
@@ -26,6 +27,7 @@ from chalicelib.services.funder_files.dossier_rules import (
     DOSSIER_OPTIONAL_COLUMNS,
     DOSSIER_REQUIRED_COLUMNS,
     validate_dossier_row,
+    withdrawal_number,
 )
 from chalicelib.services.funder_files.payment_rules import (
     PAYMENT_OPTIONAL_COLUMNS,
@@ -43,6 +45,9 @@ from chalicelib.services.payments import (
     PaymentRepository,
     StoredPayment,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.retention import DossierWithdrawal
 
 ChunkSource = Callable[[], Iterable[bytes]]
 """Opens the file afresh at each call and yields its bytes; the same version every time."""
@@ -103,6 +108,7 @@ class FunderFileIngestion:
         batch_size: int = BATCH_SIZE,
         linker: AccountLinker | None = None,
         notifications: NotificationQueue | None = None,
+        withdrawal: DossierWithdrawal | None = None,
     ) -> None:
         self.funders = funders
         self.dossiers = dossiers
@@ -111,6 +117,7 @@ class FunderFileIngestion:
         self.batch_size = batch_size
         self.linker = linker
         self.notifications = notifications
+        self.withdrawal = withdrawal
 
     def ingest(self, incoming: IncomingFile, open_file: ChunkSource) -> FileReport:
         report = FileReport(file_key=incoming.key, processed_at=self.clock())
@@ -153,6 +160,14 @@ class _DossierRun:
         batch: list[Dossier] = []
         for line, row in content.rows:
             self._report.counts.lines_read += 1
+            withdrawn = withdrawal_number(line, row)
+            if withdrawn is not None:
+                # Applied after the batch before it: a file may create then withdraw a dossier.
+                if batch:
+                    self._apply(batch)
+                    batch = []
+                self._withdraw(line, withdrawn)
+                continue
             result = validate_dossier_row(line, row)
             if isinstance(result, list):
                 for rejection in result:
@@ -175,6 +190,37 @@ class _DossierRun:
                 batch = []
         if batch:
             self._apply(batch)
+
+    def _withdraw(self, line: int, number: str | list[Rejection]) -> None:
+        if isinstance(number, list):
+            for rejection in number:
+                self._report.reject(rejection)
+            return
+        first_line = self._first_seen.setdefault(number, line)
+        if first_line != line:
+            self._report.reject(
+                Rejection(
+                    line,
+                    "numero_dossier",
+                    f"dossier {number} déjà présent ligne {first_line} du fichier",
+                )
+            )
+            return
+        withdrawal = self._ingestion.withdrawal
+        found = self._ingestion.dossiers.get_many(self._incoming.funder_code, [number])
+        dossier = found.get(number)
+        if dossier is None or withdrawal is None:
+            # Also a retried run whose first try withdrew it: the report says so, nothing breaks.
+            self._report.reject(
+                Rejection(
+                    line,
+                    "numero_dossier",
+                    f"dossier {number} inconnu pour ce financeur (déjà retiré ?) : rien à retirer",
+                )
+            )
+            return
+        withdrawal.withdraw(dossier)
+        self._report.counts.dossiers_withdrawn += 1
 
     def _apply(self, batch: list[Dossier]) -> None:
         # Each write is conditioned on the version read; one changed meanwhile (a trainee linked

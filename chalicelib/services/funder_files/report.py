@@ -20,6 +20,7 @@ COUNT_LABELS = {
     "dossiers_created": "Dossiers créés",
     "dossiers_updated": "Dossiers mis à jour",
     "dossiers_unchanged": "Dossiers inchangés",
+    "dossiers_withdrawn": "Dossiers retirés du portail",
     "payments_stored": "Paiements enregistrés",
     "payments_skipped": "Paiements déjà enregistrés à l'identique",
     "payments_rejected": "Paiements rejetés",
@@ -33,6 +34,7 @@ class Counts:
     dossiers_created: int = 0
     dossiers_updated: int = 0
     dossiers_unchanged: int = 0
+    dossiers_withdrawn: int = 0
     payments_stored: int = 0
     payments_skipped: int = 0
     payments_rejected: int = 0

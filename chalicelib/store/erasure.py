@@ -1,0 +1,193 @@
+"""Deletions of personal data (services/retention.py) in DynamoDB.
+
+Every method reaches its items through a key or an index of the one person or dossier concerned:
+nothing here scans, and every step can run again after a failure halfway.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import date
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.services.accounts import Account
+from chalicelib.services.dossiers import Dossier, dossier_key
+from chalicelib.services.retention import ORPHAN_THREAD_PREFIX as ORPHAN_PREFIX
+from chalicelib.services.unread import organisation_owner, trainee_owner
+from chalicelib.store import accounts as account_claims
+from chalicelib.store import franceconnect as franceconnect_claims
+from chalicelib.store.dossiers import to_dossier
+from chalicelib.store.messages import COUNTER_PREFIX, SUMMARY_KEY
+from chalicelib.store.models import (
+    AccountItem,
+    DossierChangeItem,
+    DossierItem,
+    EmailClaimItem,
+    MessageItem,
+    MessagesTableItem,
+    PaymentItem,
+    TermsItem,
+    ThreadItem,
+    UnreadCounterItem,
+)
+
+# What a trainee's message names as its author once the account is closed: the message stays
+# with the dossier, the account it came from is gone.
+CLOSED_AUTHOR = "compte-ferme"
+
+
+def orphan_owner(funder_code: str, dossier_number: str) -> str:
+    """Where the threads of a closed account's dossier are filed in the by-account index: with
+    the dossier (a withdrawal finds them there), and under no account."""
+    return f"{ORPHAN_PREFIX}{dossier_key(funder_code, dossier_number)}"
+
+
+class DynamoErasureStore:
+    def unlink_dossiers(self, account_id: str) -> list[Dossier]:
+        unlinked: list[Dossier] = []
+        for item in DossierItem.by_account.query(account_id):
+            # Only where this account still holds it: never unlinks someone else's.
+            with suppress(UpdateError):
+                DossierItem(
+                    funder_code=item.funder_code, dossier_number=item.dossier_number
+                ).update(
+                    actions=[DossierItem.account_id.remove()],
+                    condition=DossierItem.account_id == account_id,
+                )
+                unlinked.append(to_dossier(item).with_account(None))
+        return unlinked
+
+    def detach_messages(self, account_id: str) -> int:
+        detached = 0
+        for thread in ThreadItem.by_account.query(account_id):
+            for message in MessageItem.query(
+                thread.thread_id, MessageItem.message_key.startswith("message#")
+            ):
+                if message.author_account_id == account_id:
+                    # Conditioned: a message deleted meanwhile must not come back as a stub.
+                    with suppress(UpdateError):
+                        message.update(
+                            actions=[MessageItem.author_account_id.set(CLOSED_AUTHOR)],
+                            condition=MessageItem.author_account_id == account_id,
+                        )
+            with suppress(UpdateError):
+                ThreadItem(thread_id=thread.thread_id, message_key=SUMMARY_KEY).update(
+                    actions=[
+                        ThreadItem.account_id.set(
+                            orphan_owner(thread.funder_code, thread.dossier_number)
+                        ),
+                        ThreadItem.unread_for_trainee.set(0),
+                    ],
+                    condition=ThreadItem.account_id == account_id,
+                )
+                detached += 1
+        with UnreadCounterItem.batch_write() as batch:
+            for counter in MessagesTableItem.query(
+                trainee_owner(account_id), MessagesTableItem.message_key.startswith(COUNTER_PREFIX)
+            ):
+                batch.delete(counter)
+        return detached
+
+    def delete_terms_acceptances(self, account_id: str) -> None:
+        with TermsItem.batch_write() as batch:
+            for item in TermsItem.query(f"acceptance#{account_id}"):
+                batch.delete(item)
+
+    def delete_account(self, account: Account, inactivity_due: date | None = None) -> bool:
+        condition = AccountItem.account_id.exists()
+        if inactivity_due is not None:
+            condition &= (AccountItem.inactivity_due == inactivity_due.isoformat()) & (
+                AccountItem.inactivity_warned == True  # noqa: E712 - a PynamoDB condition
+            )
+        try:
+            with TransactWrite(connection=Connection(region=AccountItem.Meta.region)) as write:
+                write.delete(AccountItem(account_id=account.account_id), condition=condition)
+                write.delete(
+                    EmailClaimItem(account_id=account_claims.claim_key(account.email)),
+                    condition=EmailClaimItem.account_id.does_not_exist()
+                    | (EmailClaimItem.owner_id == account.account_id),
+                )
+                if account.franceconnect_sub:
+                    write.delete(
+                        EmailClaimItem(
+                            account_id=franceconnect_claims.claim_key(account.franceconnect_sub)
+                        ),
+                        condition=EmailClaimItem.account_id.does_not_exist()
+                        | (EmailClaimItem.owner_id == account.account_id),
+                    )
+        except TransactWriteError:
+            return False
+        return True
+
+    def delete_dossier(self, dossier: Dossier) -> None:
+        key = dossier_key(dossier.funder_code, dossier.dossier_number)
+        with PaymentItem.batch_write() as batch:
+            for payment in PaymentItem.by_dossier.query(key):
+                batch.delete(
+                    PaymentItem(funder_code=payment.funder_code, reference=payment.reference)
+                )
+        with DossierChangeItem.batch_write() as batch:
+            for change in DossierChangeItem.query(key):
+                batch.delete(change)
+        owners = [orphan_owner(dossier.funder_code, dossier.dossier_number)]
+        if dossier.account_id:
+            owners.append(dossier.account_id)
+        for owner in owners:
+            for thread in ThreadItem.by_account.query(owner):
+                if (thread.funder_code, thread.dossier_number) == (
+                    dossier.funder_code,
+                    dossier.dossier_number,
+                ):
+                    self._delete_thread(thread)
+        # The dossier last: until it goes, a retry of a failed run finds it and does the rest.
+        with suppress(DeleteError):
+            DossierItem(
+                funder_code=dossier.funder_code, dossier_number=dossier.dossier_number
+            ).delete()
+
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        """The funder's dossiers whose training ended in `month` ("YYYY-MM"), by the index."""
+        keys = [
+            (item.funder_code, item.dossier_number)
+            for item in DossierItem.by_end_month.query(
+                month, DossierItem.funder_code == funder_code
+            )
+        ]
+        return [to_dossier(item) for item in DossierItem.batch_get(keys)] if keys else []
+
+    @staticmethod
+    def _delete_thread(thread: ThreadItem) -> None:
+        # Messages first: if the run stops here, the summary still leads a retry to the thread.
+        with MessageItem.batch_write() as batch:
+            for message in MessageItem.query(
+                thread.thread_id, MessageItem.message_key.startswith("message#")
+            ):
+                batch.delete(message)
+        try:
+            with TransactWrite(connection=Connection(region=ThreadItem.Meta.region)) as write:
+                write.delete(
+                    ThreadItem(thread_id=thread.thread_id, message_key=SUMMARY_KEY),
+                    condition=ThreadItem.thread_id.exists(),
+                )
+                # The counters lose what this thread held unread, in the same transaction.
+                unread = [
+                    (organisation_owner(thread.organisation_siret), thread.unread_for_organisation)
+                ]
+                if not thread.account_id.startswith(ORPHAN_PREFIX):  # a closed account has none
+                    unread.append((trainee_owner(thread.account_id), thread.unread_for_trainee))
+                for owner, count in unread:
+                    if int(count or 0) > 0:
+                        write.update(
+                            UnreadCounterItem(
+                                thread_id=owner, message_key=f"{COUNTER_PREFIX}{thread.funder_code}"
+                            ),
+                            actions=[
+                                UnreadCounterItem.count.add(-int(count)),
+                                UnreadCounterItem.version.add(1),
+                            ],
+                        )
+        except TransactWriteError:
+            return  # gone already: a retry of a finished deletion

@@ -1,0 +1,396 @@
+"""Retention with in-memory fakes and a controlled clock: « Fermer mon compte », the inactive
+accounts' warning then closure (and the login that keeps an account), a funder's withdrawal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chalicelib.services.account_settings import WRONG_ANSWER, WRONG_PASSWORD, AccountSettings
+from chalicelib.services.accounts import Account, AccountKind, PortalUrls
+from chalicelib.services.challenges import Challenges
+from chalicelib.services.dossiers import Dossier
+from chalicelib.services.funders import Funder
+from chalicelib.services.login import Login
+from chalicelib.services.retention import (
+    INACTIVITY_NOTICE,
+    INACTIVITY_PERIOD,
+    AccountClosure,
+    CloseOutcome,
+    DossierWithdrawal,
+    InactivityJob,
+    RetentionPurge,
+    inactivity_due,
+)
+from chalicelib.services.sessions import Sessions
+from chalicelib.services.terms import Terms
+from chalicelib.services.throttling import LoginThrottle
+from tests.support.fakes import (
+    FakeClock,
+    MemoryAudit,
+    MemoryChallenges,
+    MemoryCounters,
+    MemoryDossiersOfAccount,
+    MemorySessions,
+    MemorySettingsAccounts,
+    MemoryTerms,
+    PlainTestHasher,
+    RecordingMailer,
+)
+from tests.unit.test_account_settings import dossier
+
+START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+EMAIL = "camille.martin@example.fr"
+PASSWORD = "Pluie-Soleil-Nuage-42"
+IP = "192.0.2.1"
+HASHER = PlainTestHasher()
+
+
+@dataclass
+class MemoryErasure:
+    """The storage side, over the fakes: what a closure or a withdrawal deleted."""
+
+    accounts: MemorySettingsAccounts
+    dossiers: list[Dossier]
+    detached: list[str] = field(default_factory=list)
+    acceptances_deleted: list[str] = field(default_factory=list)
+    deleted_dossiers: list[str] = field(default_factory=list)
+    months_read: list[str] = field(default_factory=list)
+
+    def unlink_dossiers(self, account_id: str) -> list[Dossier]:
+        mine = [d for d in self.dossiers if d.account_id == account_id]
+        self.dossiers = [d.with_account(None) if d in mine else d for d in self.dossiers]
+        return mine
+
+    def detach_messages(self, account_id: str) -> int:
+        self.detached.append(account_id)
+        return 1
+
+    def delete_terms_acceptances(self, account_id: str) -> None:
+        self.acceptances_deleted.append(account_id)
+
+    def delete_account(self, account: Account, inactivity_due: date | None = None) -> bool:
+        stored = self.accounts.items.get(account.account_id)
+        if stored is None:
+            return False
+        if inactivity_due is not None and (
+            stored.inactivity_due != inactivity_due or not stored.inactivity_warned
+        ):
+            return False
+        del self.accounts.items[account.account_id]
+        self.accounts.claims.pop(stored.email, None)
+        return True
+
+    def delete_dossier(self, dossier: Dossier) -> None:
+        self.deleted_dossiers.append(dossier.dossier_number)
+        self.dossiers = [d for d in self.dossiers if d.dossier_number != dossier.dossier_number]
+
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        self.months_read.append(month)
+        return [
+            d
+            for d in self.dossiers
+            if d.funder_code == funder_code and d.end_date.strftime("%Y-%m") == month
+        ]
+
+
+@dataclass
+class MemoryDocuments:
+    owners: set[str] = field(default_factory=set)
+
+    def delete_for_account(self, account_id: str) -> int:
+        had = account_id in self.owners
+        self.owners.discard(account_id)
+        return int(had)
+
+
+@dataclass
+class World:
+    clock: FakeClock
+    accounts: MemorySettingsAccounts
+    store: MemoryErasure
+    sessions: MemorySessions
+    counters: MemoryCounters
+    documents: MemoryDocuments
+    mailer: RecordingMailer
+    audit: MemoryAudit
+    closure: AccountClosure
+    job: InactivityJob
+    login: Login
+    withdrawal: DossierWithdrawal
+
+    def account(self) -> Account | None:
+        return self.accounts.items.get("acc-1")
+
+
+def make_world(password: bool = True) -> World:
+    clock = FakeClock(START)
+    accounts = MemorySettingsAccounts()
+    accounts.add(
+        Account(
+            account_id="acc-1",
+            email=EMAIL,
+            family_name="Martin",
+            given_names="Camille",
+            birth_date=date(1990, 5, 14),
+            created_at=START,
+            password_hash=HASHER.hash(PASSWORD) if password else None,
+            franceconnect_sub=None if password else "sub-1",
+            secret_question="Ville de naissance ?",
+            secret_answer_hash=HASHER.hash("lille"),
+            terms_version="v1",
+            inactivity_due=inactivity_due(START.date()),
+        )
+    )
+    store = MemoryErasure(accounts, [dossier("acc-1")])
+    session_store = MemorySessions()
+    sessions = Sessions(session_store, clock)
+    counters = MemoryCounters(clock)
+    throttle = LoginThrottle(counters, clock)
+    mailer, audit, urls = RecordingMailer(), MemoryAudit(), PortalUrls("https://portail.example")
+    documents = MemoryDocuments({"acc-1"})
+    terms = Terms(MemoryTerms(), clock)
+    terms.publish("v1", "CGU")
+    settings = AccountSettings(
+        accounts=accounts,
+        dossiers=MemoryDossiersOfAccount(dossier("acc-1")),
+        challenges=Challenges(MemoryChallenges(), clock),
+        sessions=sessions,
+        throttle=throttle,
+        hasher=HASHER,
+        mailer=mailer,
+        audit=audit,
+        urls=urls,
+    )
+    closure = AccountClosure(
+        accounts, store, session_store, throttle, documents, settings, mailer, audit, urls
+    )
+    job = InactivityJob(accounts, accounts, closure, mailer, audit, urls, clock)
+    login = Login(accounts, sessions, throttle, HASHER, terms, audit, mailer, urls, clock)
+    withdrawal = DossierWithdrawal(accounts, store, documents, mailer, audit, urls)
+    return World(
+        clock,
+        accounts,
+        store,
+        session_store,
+        counters,
+        documents,
+        mailer,
+        audit,
+        closure,
+        job,
+        login,
+        withdrawal,
+    )
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+def assert_nothing_personal_in_the_trail(world: World) -> None:
+    for event in world.audit.events:
+        text = repr(event).lower()
+        assert "martin" not in text and "camille" not in text and "idf-1" not in text
+
+
+# « Fermer mon compte » ---------------------------------------------------------------------
+
+
+def test_a_wrong_password_closes_nothing_and_counts_as_a_failure(world: World) -> None:
+    result = world.closure.close_by_owner("acc-1", "pas le bon", IP)
+    assert result.outcome is CloseOutcome.REFUSED
+    assert result.errors == {"password": WRONG_PASSWORD}
+    assert world.account() is not None
+    assert world.store.dossiers[0].account_id == "acc-1"
+    assert "reauthentication-failure" in world.audit.names("acc-1")
+
+
+def test_the_owner_closes_the_account_and_everything_of_it_goes(world: World) -> None:
+    assert world.login.log_in(EMAIL, PASSWORD, IP).token is not None
+    world.login.log_in(EMAIL, "faux", IP)  # a failure counter keyed by the address
+    assert world.sessions.for_account("acc-1") and world.counters.items
+
+    result = world.closure.close_by_owner("acc-1", PASSWORD, IP)
+
+    assert result.ok
+    assert world.account() is None and EMAIL not in world.accounts.claims
+    assert world.sessions.for_account("acc-1") == []
+    assert world.counters.items == {}
+    assert [d.account_id for d in world.store.dossiers] == [None]  # kept, claimable again
+    assert world.store.detached == ["acc-1"] and world.store.acceptances_deleted == ["acc-1"]
+    assert world.documents.owners == set()
+    [closed] = [e for e in world.audit.events if e.event == "account-closed"]
+    assert closed.details == {"by": "owner"}
+    assert_nothing_personal_in_the_trail(world)
+    [mail] = [m for m in world.mailer.sent_to(EMAIL) if "fermé" in m.subject]
+    assert "Comme vous l'avez demandé" in mail.text
+
+
+def test_an_account_without_password_closes_with_its_secret_answer() -> None:
+    world = make_world(password=False)
+    refused = world.closure.close_by_owner("acc-1", "Paris", IP)
+    assert refused.errors == {"answer": WRONG_ANSWER}
+    assert world.closure.close_by_owner("acc-1", "Lille", IP).ok
+    assert world.account() is None
+
+
+def test_closing_twice_finds_nothing_the_second_time(world: World) -> None:
+    assert world.closure.close_by_owner("acc-1", PASSWORD, IP).ok
+    assert world.closure.close_by_owner("acc-1", PASSWORD, IP).outcome is CloseOutcome.GONE
+
+
+# Inactive accounts -------------------------------------------------------------------------
+
+
+def test_an_inactive_account_is_warned_then_closed_thirty_days_later(world: World) -> None:
+    world.clock.set(START + INACTIVITY_PERIOD - timedelta(days=1))
+    assert world.job.run().warned == 0
+
+    world.clock.set(START + INACTIVITY_PERIOD)
+    run = world.job.run()
+    assert (run.warned, run.closed) == (1, 0)
+    [warning] = [m for m in world.mailer.sent_to(EMAIL) if "va être fermé" in m.subject]
+    closing_on = (START + INACTIVITY_PERIOD + INACTIVITY_NOTICE).strftime("%d/%m/%Y")
+    assert f"sera fermé le {closing_on}" in warning.text
+    assert world.job.run().warned == 0  # the same day again: one warning only
+
+    world.clock.advance(days=29)
+    assert world.job.run().closed == 0
+    world.clock.advance(days=1)
+    assert world.job.run().closed == 1
+    assert world.account() is None
+    closed = [e for e in world.audit.events if e.event == "account-closed"]
+    assert [e.details for e in closed] == [{"by": "inactivity"}]
+    assert "depuis trois ans" in world.mailer.sent_to(EMAIL)[-1].text
+
+
+def test_a_login_after_the_warning_keeps_the_account(world: World) -> None:
+    world.clock.set(START + INACTIVITY_PERIOD)
+    assert world.job.run().warned == 1
+    world.clock.advance(days=10)
+    assert world.login.log_in(EMAIL, PASSWORD, IP).token is not None
+
+    world.clock.advance(days=20)
+    run = world.job.run()
+    assert run.closed == 0
+    account = world.account()
+    assert account is not None and not account.inactivity_warned
+    assert account.inactivity_due == inactivity_due((START + INACTIVITY_PERIOD).date()) + (
+        timedelta(days=10)
+    )
+
+
+def test_a_day_without_a_run_is_caught_up(world: World) -> None:
+    world.clock.set(START + INACTIVITY_PERIOD + timedelta(days=3))
+    assert world.job.run().warned == 1
+
+
+def test_a_login_between_reading_and_closing_wins(world: World) -> None:
+    world.clock.set(START + INACTIVITY_PERIOD)
+    world.job.run()
+    warned = world.account()
+    assert warned is not None
+    world.login.log_in(EMAIL, PASSWORD, IP)  # after the job read the account
+    assert world.closure.close_inactive(warned).outcome is CloseOutcome.GONE
+    assert world.account() is not None
+
+
+# A funder withdraws a dossier ----------------------------------------------------------------
+
+
+def test_a_withdrawn_dossier_goes_and_its_account_is_told(world: World) -> None:
+    world.withdrawal.withdraw(world.store.dossiers[0])
+    assert world.store.deleted_dossiers == ["IDF-1"] and world.store.dossiers == []
+    assert world.account() is not None  # keeps its other trainings
+    assert world.documents.owners == set()
+    [mail] = world.mailer.sent_to(EMAIL)
+    assert "Développeur" in mail.text and "Vos autres formations" in mail.text
+    assert [e.details for e in world.audit.events] == [{"funder": "region-idf"}]
+
+
+def test_a_withdrawn_dossier_of_no_account_mails_nobody(world: World) -> None:
+    world.withdrawal.withdraw(dossier("acc-1").with_account(None))
+    assert world.mailer.sent == [] and world.audit.events == []
+
+
+# Dossiers past their funder's retention period -------------------------------------------------
+
+
+@dataclass
+class MemoryFunders:
+    funders: dict[str, Funder]
+    marks: dict[str, str] = field(default_factory=dict)
+
+    def list(self) -> list[Funder]:
+        return list(self.funders.values())
+
+    def purged_through(self, code: str) -> str | None:
+        return self.marks.get(code)
+
+    def mark_purged_through(self, code: str, month: str, previous: str | None) -> bool:
+        if self.marks.get(code) != previous:
+            return False
+        self.marks[code] = month
+        return True
+
+
+def ended(number: str, end: date, account_id: str | None = None) -> Dossier:
+    return replace(dossier("acc-1"), dossier_number=number, end_date=end, account_id=account_id)
+
+
+def test_dossiers_go_in_the_month_after_their_funders_period_and_a_shorter_one_catches_up(
+    world: World,
+) -> None:
+    world.store.dossiers = [
+        ended("OLD", date(2019, 3, 31), "acc-1"),
+        ended("DUE", date(2021, 6, 30)),
+        ended("NEXT", date(2021, 7, 1)),
+        ended("RECENT", date(2023, 2, 28)),
+    ]
+    funders = MemoryFunders({"region-idf": Funder("region-idf", "Région", retention_years=5)})
+    clock = FakeClock(datetime(2026, 7, 15, tzinfo=UTC))
+    purge = RetentionPurge(funders, world.store, world.documents, world.audit, clock)
+
+    assert purge.run() == 2
+    assert world.store.deleted_dossiers == ["OLD", "DUE"]
+    assert world.documents.owners == set()  # the linked account's PDFs
+    assert [e.details for e in world.audit.events] == [{"funder": "region-idf"}]
+    assert_nothing_personal_in_the_trail(world)
+    assert funders.marks == {"region-idf": "2021-06"}
+
+    world.store.months_read.clear()
+    assert purge.run() == 0 and world.store.months_read == []  # nothing new the same month
+    clock.set(datetime(2026, 8, 1, tzinfo=UTC))
+    assert purge.run() == 1 and world.store.months_read == ["2021-07"]
+
+    funders.funders["region-idf"] = Funder("region-idf", "Région", retention_years=3)
+    assert purge.run() == 1
+    assert world.store.deleted_dossiers[-1] == "RECENT"
+    assert funders.marks == {"region-idf": "2023-07"}
+
+
+def test_a_staff_account_is_never_put_on_the_inactivity_path(world: World) -> None:
+    staff = Account(
+        account_id="staff-1",
+        email="claire.durand@ifn.example.fr",
+        family_name="Durand",
+        given_names="Claire",
+        birth_date=None,
+        created_at=START,
+        kind=AccountKind.STAFF,
+        password_hash=HASHER.hash(PASSWORD),
+        secret_question="Ville ?",
+        secret_answer_hash=HASHER.hash("lille"),
+        terms_version="v1",
+    )
+    world.accounts.add(staff)
+    assert world.login.log_in(staff.email, PASSWORD, IP).token is not None
+    assert world.accounts.items["staff-1"].inactivity_due is None
+    world.accounts.items["staff-1"] = staff.updated(inactivity_due=START.date())
+    world.clock.set(START)
+    assert world.job.run().warned == 0
+    assert world.closure.close_by_owner("staff-1", PASSWORD, IP).outcome is CloseOutcome.GONE
