@@ -204,12 +204,16 @@ def set_phone() -> Response:
 @api_view
 def change_password() -> Response:
     current = authenticate(blueprint.current_request)
+    # "password" may be left out only by an account without one (FranceConnect only).
     fields = read_fields(
-        blueprint.current_request, texts=("secret_answer", "new_password", "confirmation")
+        blueprint.current_request,
+        texts=("password", "secret_answer", "new_password", "confirmation"),
+        defaults={"password": ""},
     )
     result = get_container().account_settings.change_password(
         current.session.account_id,
         current.token,
+        fields.text("password"),
         fields.text("secret_answer"),
         fields.text("new_password"),
         fields.text("confirmation"),

@@ -168,6 +168,7 @@ def password_submit() -> Response:
         return get_container().account_settings.change_password(
             current.session.account_id,
             current.token,
+            fields.get("password", ""),
             fields.get("answer", ""),
             fields.get("new_password", ""),
             fields.get("confirmation", ""),

@@ -27,6 +27,7 @@ from chalicelib.services.message_threads import (
 from chalicelib.services.payments import Payment
 from chalicelib.services.sessions import Session
 from chalicelib.services.terms import Acceptance, TermsVersion
+from chalicelib.services.throttling import TryCount
 from chalicelib.services.unread import UnreadSnapshot
 
 
@@ -293,13 +294,17 @@ class MemoryChallenges:
         self.calls["get"] += 1
         return self.items.get(challenge_id)
 
-    def record_failed_try(self, challenge_id: str) -> int:
-        self.calls["record_failed_try"] += 1
+    def claim_try(self, challenge_id: str, max_tries: int) -> int | None:
+        self.calls["claim_try"] += 1
         challenge = self.items.get(challenge_id)
-        if challenge is None:
-            return 0
+        if challenge is None or challenge.tries >= max_tries:
+            return None
         self.items[challenge_id] = replace(challenge, tries=challenge.tries + 1)
         return challenge.tries + 1
+
+    def consume(self, challenge_id: str) -> bool:
+        self.calls["consume"] += 1
+        return self.items.pop(challenge_id, None) is not None
 
     def delete(self, challenge_id: str) -> None:
         self.calls["delete"] += 1
@@ -337,16 +342,20 @@ class MemoryCounters:
         item.expires_at = expires_at
         return item.count
 
-    def locked_until(self, key: str) -> datetime | None:
-        self.calls["locked_until"] += 1
-        item = self._live(key)
-        return item.locked_until if item else None
+    def read_tries(self, key: str) -> TryCount:
+        self.calls["read_tries"] += 1
+        item = self.items.get(key)  # like DynamoDB, an expired item may still be read
+        return TryCount(item.count, item.locked_until, item.expires_at) if item else TryCount()
 
-    def lock(self, key: str, until: datetime, expires_at: datetime) -> None:
-        self.calls["lock"] += 1
-        item = self._live(key) or self.items.setdefault(key, CounterItem())
-        item.locked_until = until
-        item.expires_at = expires_at
+    def write_tries(
+        self, key: str, seen: int, count: int, locked_until: datetime | None, expires_at: datetime
+    ) -> bool:
+        self.calls["write_tries"] += 1
+        item = self.items.get(key)
+        if (item.count if item else 0) != seen:
+            return False
+        self.items[key] = CounterItem(count, expires_at, locked_until)
+        return True
 
     def take_turn(
         self, key: str, seen: datetime | None, until: datetime, expires_at: datetime
@@ -387,7 +396,9 @@ class MemoryAudit:
     ) -> None:
         self.events.append(AuditEvent(account_id, event, client_ip, details))
 
-    def record_unattributed(self, event: str) -> None:
+    def record_unattributed(
+        self, event: str, subject: str | None = None, client_ip: str | None = None
+    ) -> None:
         self.unattributed.append(event)
 
     def names(self, account_id: str | None = None) -> list[str]:
