@@ -264,8 +264,11 @@ class AccountSettings:
         self._audit.record(account_id, "email-change-requested", client_ip)
         return SettingsResult()
 
-    def confirm_email_change(self, link_token: str, client_ip: str | None) -> SettingsResult:
-        """The link's token: single use, 24 hours. The old address is told the change is done."""
+    def confirm_email_change(
+        self, link_token: str, client_ip: str | None, keep_token: str | None = None
+    ) -> SettingsResult:
+        """The link's token: single use, 24 hours. The old address is told the change is done.
+        `keep_token`: the session of the browser that opened the link, if any, stays open."""
         challenge_id, _, secret = link_token.strip().partition(".")
         change = self._challenges.verify(
             challenge_id, Purpose.EMAIL_CHANGE, secret, EMAIL_CHANGE_TRIES
@@ -279,9 +282,9 @@ class AccountSettings:
             return SettingsResult()
         if not self._accounts.change_email(account, new_email):
             return SettingsResult({"form": ADDRESS_TAKEN})
-        # The identifier changed, as a credential does: every session of the account ends (the
-        # link is opened without one), like after a change of password.
-        self._sessions.close_all(account.account_id)
+        # The identifier changed, as a credential does: every other session of the account ends,
+        # as after a change of password (a token of another account keeps nothing open here).
+        self._sessions.close_all(account.account_id, keep_token=keep_token)
         self._audit.record(account.account_id, "email-changed", client_ip)
         for address in (old_email, new_email):
             self._mailer.send(email_changed_mail(address, account.first_given_name))

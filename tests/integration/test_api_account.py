@@ -123,7 +123,12 @@ def test_a_mobile_app_reads_and_changes_the_account(api: Api) -> None:
         "new_password": RESET_PASSWORD,
         "confirmation": RESET_PASSWORD,
     }
-    changed = api.call("POST", "/api/v1/me/password", change, token)
+    # ASVS 2.1.6: the secret answer alone no longer changes the password.
+    without = api.call("POST", "/api/v1/me/password", change, token)
+    assert without.error["fields"] == {"password": "Saisissez votre mot de passe actuel."}
+    wrong = api.call("POST", "/api/v1/me/password", {**change, "password": "faux"}, token)
+    assert wrong.error["fields"] == {"password": "Le mot de passe est incorrect."}
+    changed = api.call("POST", "/api/v1/me/password", {**change, "password": NEW_PASSWORD}, token)
     assert changed.status == 200, changed.body
     assert mails_to(LUCAS["email"])[-1][0] == "Votre mot de passe a été modifié"
 
@@ -133,7 +138,7 @@ def test_a_mobile_app_reads_and_changes_the_account(api: Api) -> None:
     email["password"] = RESET_PASSWORD
     assert api.call("POST", "/api/v1/me/email-change", email, token).status == 202
     link_token = mailed(NEW_EMAIL, r"jeton=(\S+)")
-    confirmed = api.call("POST", "/api/v1/email-change/confirmation", {"token": link_token})
+    confirmed = api.call("POST", "/api/v1/email-change/confirmation", {"token": link_token}, token)
     assert confirmed.status == 200
     assert api.call("GET", "/api/v1/me/account", token=token).json["email"] == NEW_EMAIL
     reused = api.call("POST", "/api/v1/email-change/confirmation", {"token": link_token})

@@ -610,6 +610,7 @@ class MemoryMessages:
         self.counters: dict[tuple[str, str], list[int]] = {}  # (owner, funder) -> [count, version]
         self.staff: dict[str, list[tuple[str, str, datetime]]] = {}
         self.sessions = sessions
+        self.submissions: dict[str, str] = {}  # submission key -> thread id
         self.calls: Counter[str] = Counter()
 
     def _bump(self, owner: str, funder_code: str, change: int) -> None:
@@ -617,18 +618,42 @@ class MemoryMessages:
         counter[0] += change
         counter[1] += 1
 
-    def create_thread(self, thread: Thread, message: Message, recipient_owner: str) -> None:
+    def create_thread(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
         self.calls["create_thread"] += 1
         assert thread.thread_id not in self.threads
+        if submission is not None:
+            if submission in self.submissions:
+                return False
+            self.submissions[submission] = thread.thread_id
         self.threads[thread.thread_id] = thread
         self.messages[thread.thread_id] = [message]
         self._bump(recipient_owner, thread.funder_code, 1)
+        return True
 
-    def add_message(self, thread: Thread, message: Message, recipient_owner: str) -> bool:
+    def submitted(self, submission: str) -> str | None:
+        return self.submissions.get(submission)
+
+    def add_message(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
         self.calls["add_message"] += 1
         stored = self.threads.get(thread.thread_id)
         if stored is None or stored.message_count >= MAX_MESSAGES_PER_THREAD:
             return False
+        if submission is not None:
+            if submission in self.submissions:
+                return False
+            self.submissions[submission] = thread.thread_id
         unread = {
             "unread_for_trainee": stored.unread_for_trainee + (message.side is Side.ORGANISATION),
             "unread_for_organisation": stored.unread_for_organisation
