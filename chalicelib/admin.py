@@ -189,13 +189,13 @@ def terms_show(args: argparse.Namespace) -> int:
 def audit_show(args: argparse.Namespace) -> int:
     """The security events of one account, newest first (kept one year)."""
     from chalicelib.container import get_container
-    from chalicelib.services.identity import normalise_email
+    from chalicelib.services.identity import normalise_typed_email
     from chalicelib.services.mails import mask_email
 
     container = get_container()
     wanted = args.account.strip()
     account = (
-        container.accounts.find_by_email(normalise_email(wanted))
+        container.accounts.find_by_email(normalise_typed_email(wanted))
         if "@" in wanted
         else container.accounts.get(wanted)
     )

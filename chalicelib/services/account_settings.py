@@ -29,7 +29,7 @@ from chalicelib.services.accounts import (
 )
 from chalicelib.services.challenges import Challenges, Purpose
 from chalicelib.services.dossiers import Dossier
-from chalicelib.services.identity import is_plausible_email, normalise_email
+from chalicelib.services.identity import normalise_typed_email, validated_email
 from chalicelib.services.login import (
     MAX_PASSWORD_FIELD,
     new_password_errors,
@@ -232,11 +232,12 @@ class AccountSettings:
         """Whether or not another account has the new address, the same thing happens here: the
         link is mailed to it, and only its confirmation can tell (to the owner of that box)."""
         account = self.account(account_id)
-        new_email = normalise_email(new_email)
+        valid = validated_email(new_email)
+        new_email = valid or normalise_typed_email(new_email)
         errors: dict[str, str] = {}
-        if not is_plausible_email(new_email):
+        if valid is None:
             errors["new_email"] = INVALID_EMAIL
-        elif normalise_email(confirmation) != new_email:
+        elif normalise_typed_email(confirmation) != new_email:
             errors["email_confirmation"] = EMAIL_CONFIRMATION_DIFFERS
         elif new_email == account.email:
             errors["new_email"] = SAME_EMAIL

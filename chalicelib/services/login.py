@@ -17,7 +17,7 @@ from chalicelib.services.accounts import (
     PortalUrls,
     Step,
 )
-from chalicelib.services.identity import normalise_email
+from chalicelib.services.identity import normalise_typed_email
 from chalicelib.services.mails import Mailer, password_changed_mail
 from chalicelib.services.passwords import normalise_secret_answer, password_problems
 from chalicelib.services.retention import inactivity_due
@@ -80,7 +80,7 @@ class Login:
         self._hasher.verify(self._dummy_hash, password)
 
     def log_in(self, identifier: str, password: str, client_ip: str | None) -> LoginResult:
-        email = normalise_email(identifier)
+        email = normalise_typed_email(identifier)
         # Counted before the password is checked: concurrent tries cannot outrun the delays.
         attempt = self._throttle.begin(email) if email else Attempt()
         if attempt.refused_until is not None:

@@ -29,7 +29,7 @@ from chalicelib.services.accounts import (
     PortalUrls,
 )
 from chalicelib.services.challenges import Challenges, Purpose, answer_hash
-from chalicelib.services.identity import is_plausible_email, normalise_email
+from chalicelib.services.identity import normalise_typed_email, validated_email
 from chalicelib.services.login import (
     MAX_PASSWORD_FIELD,
     new_password_errors,
@@ -162,8 +162,9 @@ class Recovery:
         client_ip: str | None,
     ) -> RecoveryResult:
         errors: dict[str, str] = {}
-        email = normalise_email(email)
-        if not is_plausible_email(email):
+        valid = validated_email(email)
+        email = valid or normalise_typed_email(email)
+        if valid is None:
             errors["email"] = INVALID_EMAIL
         if self._challenges.verify(arithmetic_id, Purpose.ARITHMETIC, arithmetic_answer) is None:
             errors["arithmetic_answer"] = WRONG_ARITHMETIC

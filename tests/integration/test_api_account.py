@@ -74,6 +74,19 @@ def test_a_mobile_app_recovers_a_password(api: Api) -> None:
     assert (again.status, again.error["code"]) == (410, "recovery_expired")
 
 
+def test_the_captcha_test_answer_is_no_recovery_code(api: Api) -> None:
+    # Issue 13, Low 5: CAPTCHA_TEST_ANSWER opened every challenge, the mailed code included.
+    complete_first_login(api)
+    started = ask(api, LUCAS["email"])
+    run_queue(queue="security-mails")
+    body = {"recovery_id": started["recovery_id"], "code": CAPTCHA}
+    refused = api.call("POST", "/api/v1/recovery/code", body)
+    assert refused.status == 400 and "code" in refused.error["fields"]
+    code = mailed(LUCAS["email"], r"Votre code : (\d{8})")
+    right = api.call("POST", "/api/v1/recovery/code", {**body, "code": code})
+    assert right.status == 200, right.body
+
+
 def test_answers_are_throttled_like_logins(api: Api) -> None:
     complete_first_login(api)
     started = ask(api, LUCAS["email"])
