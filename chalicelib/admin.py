@@ -94,7 +94,12 @@ def funder_list(args: argparse.Namespace) -> int:
 
 def drop(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
+    from chalicelib.services.funders import invalid_code_reason, is_valid_funder_code
 
+    # Checked as `funder set` does: "..", "" or "a/b" would put the file outside incoming/<code>/.
+    if not is_valid_funder_code(args.funder):
+        print(f"Refusé : {invalid_code_reason()}", file=sys.stderr)
+        return 2
     path = Path(args.file)
     key = f"incoming/{args.funder}/{path.name}"
     get_container().exchange.put(key, path.read_bytes())
