@@ -357,3 +357,25 @@ def test_without_a_password_the_secret_answer_proves_the_person(world):
     assert wrong.errors == {"answer": WRONG_ANSWER}
     assert world.settings.change_secret_question("acc-1", "Lille", "Mon chien ?", "Rex", IP).ok
     assert world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, "Rex", IP).ok
+
+
+def test_confirming_a_new_address_ends_the_other_sessions_like_a_password_change(world):
+    kept = world.sign_in()
+    other = world.sign_in()
+    assert world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP).ok
+
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP, keep_token=kept).ok
+
+    assert [session.token_hash for session in world.session_store.for_account("acc-1")] == [
+        hash_token(kept)
+    ]
+    assert hash_token(other) != hash_token(kept)
+
+
+def test_a_link_opened_without_a_session_ends_them_all(world):
+    world.sign_in()
+    world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP)
+
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP).ok
+
+    assert world.session_store.for_account("acc-1") == []
