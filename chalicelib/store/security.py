@@ -116,6 +116,17 @@ class DynamoCounterRepository:
         item.update(actions=[CounterItem.count.add(1), CounterItem.expires_at.set(expires_at)])
         return int(item.count)
 
+    def locked_until(self, key: str) -> datetime | None:
+        try:
+            return CounterItem.get(key).locked_until
+        except DoesNotExist:
+            return None
+
+    def lock(self, key: str, until: datetime, expires_at: datetime) -> None:
+        CounterItem(counter_key=key).update(
+            actions=[CounterItem.locked_until.set(until), CounterItem.expires_at.set(expires_at)]
+        )
+
     def read_tries(self, key: str) -> TryCount:
         # Strongly consistent: the count read is the one the conditional write compares.
         try:

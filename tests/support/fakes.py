@@ -342,6 +342,17 @@ class MemoryCounters:
         item.expires_at = expires_at
         return item.count
 
+    def locked_until(self, key: str) -> datetime | None:
+        self.calls["locked_until"] += 1
+        item = self._live(key)
+        return item.locked_until if item else None
+
+    def lock(self, key: str, until: datetime, expires_at: datetime) -> None:
+        self.calls["lock"] += 1
+        item = self._live(key) or self.items.setdefault(key, CounterItem())
+        item.locked_until = until
+        item.expires_at = expires_at
+
     def read_tries(self, key: str) -> TryCount:
         self.calls["read_tries"] += 1
         item = self.items.get(key)  # like DynamoDB, an expired item may still be read
