@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
@@ -31,11 +31,11 @@ from chalicelib.services.message_threads import (
 from chalicelib.services.unread import UnreadSnapshot, organisation_owner
 from chalicelib.store.conditional_writes import CONFLICT_ATTEMPTS, refusals
 from chalicelib.store.models import (
-    IdempotencyItem,
     MessageItem,
     MessagesTableItem,
     SessionItem,
     StaffMemberItem,
+    SubmissionItem,
     ThreadItem,
     UnreadCounterItem,
 )
@@ -91,24 +91,24 @@ def _message_item(message: Message) -> MessageItem:
     )
 
 
-# A retried submission (same form, same Idempotency-Key) finds its mark and writes nothing: the
-# mark lives in the idempotency table, in the same transaction as the message, for a day.
-SUBMISSION_MEMORY = timedelta(days=1)
+SUBMISSION_KEY = "submission"
 
 
 def _mark_submission(
     transaction: TransactWrite, submission: str | None, thread_id: str, sent_at: datetime
 ) -> None:
+    """A retried submission (same form, same Idempotency-Key) finds its mark and writes nothing:
+    the mark is written in the same transaction as the message, on condition it is new."""
     if submission is None:
         return
     transaction.save(
-        IdempotencyItem(
-            id=submission,
-            status="COMPLETED",
-            data=thread_id,
-            expiration=sent_at + SUBMISSION_MEMORY,
+        SubmissionItem(
+            thread_id=submission,
+            message_key=SUBMISSION_KEY,
+            written_thread_id=thread_id,
+            sent_at=sent_at,
         ),
-        condition=IdempotencyItem.id.does_not_exist(),
+        condition=SubmissionItem.thread_id.does_not_exist(),
     )
 
 
@@ -254,10 +254,10 @@ class DynamoMessageRepository:
 
     def submitted(self, submission: str) -> str | None:
         try:
-            item = IdempotencyItem.get(submission, consistent_read=True)
+            item = SubmissionItem.get(submission, SUBMISSION_KEY, consistent_read=True)
         except DoesNotExist:
             return None
-        return item.data
+        return item.written_thread_id
 
     def mark_read(
         self, thread: Thread, side: Side, owner: str, token_hash: str, snapshot: UnreadSnapshot
