@@ -124,7 +124,8 @@ class Challenges:
             return None
         tries = self._repository.claim_try(challenge_id, max_tries)
         if tries is None:
-            self._repository.delete(challenge_id)
+            # No try left, or taken by tries still being checked: not deleted here, or a right
+            # answer among those would find its challenge gone (the last wrong try deletes it).
             return None
         expected = challenge.answer_hash
         right = hmac.compare_digest(expected, answer_hash(challenge_id, answer)) or (

@@ -303,8 +303,7 @@ class Recovery:
                 retry_after=attempt.refused_until,
             )
         tries = self._store.claim_try(reset_id, ANSWER_TRIES)
-        if tries is None:
-            self._store.delete(reset_id)
+        if tries is None:  # not deleted: a right answer still being checked may use the step
             return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
         normalised = normalise_secret_answer(answer[:MAX_PASSWORD_FIELD])
         if not self._hasher.verify(account.secret_answer_hash, normalised):

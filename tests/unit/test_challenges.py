@@ -246,3 +246,17 @@ def test_the_test_answer_opens_nothing_that_was_mailed_or_bound_to_a_browser(
 
     assert challenges.verify(challenge_id, purpose, "123456") is None
     assert challenges.verify(challenge_id, purpose, "un secret que seul le destinataire connait")
+
+
+def test_a_try_refused_for_want_of_tries_leaves_the_tries_in_flight_their_chance(repository, clock):
+    # Seen under threads: 20 openings of one link at once, the 3 counted ones right, and the
+    # refused ones deleted the link before any counted one could use it: nobody got in.
+    challenges = Challenges(repository, clock)
+    link_id = challenges.issue(Purpose.EMAIL_CHANGE, "secret-du-lien")
+    for _ in range(MAX_TRIES):  # counted, still being checked elsewhere
+        repository.claim_try(link_id, MAX_TRIES)
+
+    assert challenges.verify(link_id, Purpose.EMAIL_CHANGE, "secret-du-lien") is None
+
+    assert repository.consume(link_id), "a counted right answer still opens it, once"
+    assert not repository.consume(link_id)
