@@ -134,7 +134,6 @@ def test_concurrent_wrong_codes_never_get_more_comparisons_than_the_code_tries(a
 
     with mock.patch.object(challenges_module, "answer_hash", counting):
         results = all_at_once(
-            CONCURRENT,
             lambda: challenges.verify(code_id, Purpose.RECOVERY_CODE, "00000000", CODE_TRIES),
         )
 
@@ -148,7 +147,7 @@ def test_a_link_opened_many_times_at_once_is_used_only_once(aws, concurrently):
     link_id = challenges.issue(Purpose.EMAIL_CHANGE, "secret-du-lien", subject="compte")
 
     results = all_at_once(
-        CONCURRENT, lambda: challenges.verify(link_id, Purpose.EMAIL_CHANGE, "secret-du-lien")
+        lambda: challenges.verify(link_id, Purpose.EMAIL_CHANGE, "secret-du-lien")
     )
 
     assert len([result for result in results if result is not None]) == 1

@@ -291,7 +291,8 @@ def test_a_dossier_linked_meanwhile_is_read_again_and_keeps_its_link() -> None:
     assert stored.account_id == "acc" and stored.status.value == "abandon"
     assert (report.counts.dossiers_updated, report.counts.dossiers_created) == (1, 0)
     assert dossiers.write_calls == 3, "one refused write, then the write of the version read again"
-=======
+
+
 def test_no_cell_of_the_report_can_start_a_formula() -> None:
     # OWASP CSV injection: the funder's own text comes back into a report opened in a
     # spreadsheet; a column named =HYPERLINK(...) was echoed at the start of a cell.
