@@ -94,7 +94,12 @@ def funder_list(args: argparse.Namespace) -> int:
 
 def drop(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
+    from chalicelib.services.funders import invalid_code_reason, is_valid_funder_code
 
+    # Checked as `funder set` does: "..", "" or "a/b" would put the file outside incoming/<code>/.
+    if not is_valid_funder_code(args.funder):
+        print(f"Refusé : {invalid_code_reason()}", file=sys.stderr)
+        return 2
     path = Path(args.file)
     key = f"incoming/{args.funder}/{path.name}"
     get_container().exchange.put(key, path.read_bytes())
@@ -189,13 +194,13 @@ def terms_show(args: argparse.Namespace) -> int:
 def audit_show(args: argparse.Namespace) -> int:
     """The security events of one account, newest first (kept one year)."""
     from chalicelib.container import get_container
-    from chalicelib.services.identity import normalise_email
+    from chalicelib.services.identity import normalise_typed_email
     from chalicelib.services.mails import mask_email
 
     container = get_container()
     wanted = args.account.strip()
     account = (
-        container.accounts.find_by_email(normalise_email(wanted))
+        container.accounts.find_by_email(normalise_typed_email(wanted))
         if "@" in wanted
         else container.accounts.get(wanted)
     )

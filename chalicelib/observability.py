@@ -43,8 +43,10 @@ class MeteredAuditLog:
         self._inner.record(account_id, event, client_ip, details)
         count(metric_name(event, (details or {}).get("method")))
 
-    def record_unattributed(self, event: str) -> None:
-        self._inner.record_unattributed(event)
+    def record_unattributed(
+        self, event: str, subject: str | None = None, client_ip: str | None = None
+    ) -> None:
+        self._inner.record_unattributed(event, subject, client_ip)
         count(metric_name(event))
 
     def __getattr__(self, name: str) -> Any:

@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 
 # The helpers of the accounts API read the request through the app, whichever blueprint routes it.
 from chalicelib.api.accounts import FIELDS_TO_FIX, _enforce_rate_limit, _funder, _seconds_until
-from chalicelib.api.auth import ApiSession, authenticate, not_authenticated
+from chalicelib.api.auth import ApiSession, authenticate, bearer_token, not_authenticated
 from chalicelib.api.bodies import Fields, read_fields
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.container import get_container
@@ -204,12 +204,16 @@ def set_phone() -> Response:
 @api_view
 def change_password() -> Response:
     current = authenticate(blueprint.current_request)
+    # "password" may be left out only by an account without one (FranceConnect only).
     fields = read_fields(
-        blueprint.current_request, texts=("secret_answer", "new_password", "confirmation")
+        blueprint.current_request,
+        texts=("password", "secret_answer", "new_password", "confirmation"),
+        defaults={"password": ""},
     )
     result = get_container().account_settings.change_password(
         current.session.account_id,
         current.token,
+        fields.text("password"),
         fields.text("secret_answer"),
         fields.text("new_password"),
         fields.text("confirmation"),
@@ -265,7 +269,10 @@ def request_email_change() -> Response:
 @api_view
 def confirm_email_change() -> Response:
     fields = read_fields(blueprint.current_request, texts=("token",))
-    result = get_container().account_settings.confirm_email_change(fields.text("token"), _ip())
+    # The app that opens the link keeps its own session; every other one ends.
+    result = get_container().account_settings.confirm_email_change(
+        fields.text("token"), _ip(), keep_token=bearer_token(blueprint.current_request)
+    )
     if not result.ok:
         raise ApiError(400, "email_change_refused", result.errors["form"])
     return json_response({"message": EMAIL_CHANGED})

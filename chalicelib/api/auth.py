@@ -10,7 +10,7 @@ from chalice.app import Request
 
 from chalicelib.api.responses import ApiError
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Step
+from chalicelib.services.accounts import AccountKind, Step
 from chalicelib.services.sessions import Session
 
 # Our tokens are 43 characters; anything much longer is not one of ours and is not looked up.
@@ -32,6 +32,10 @@ STEP_MESSAGES = {
         "Une étape reste à faire : acceptez les conditions générales d’utilisation en vigueur."
     ),
 }
+TRAINEES_ONLY = (
+    "Cette ressource est réservée aux comptes des stagiaires : un compte d’organisme de formation "
+    "utilise l’espace des organismes."
+)
 NO_STEP_PENDING = (
     "Cette étape est déjà faite : aucune étape de première connexion n’est en attente."
 )
@@ -79,7 +83,9 @@ def authenticate(request: Request, step: Step | Gate | None = None) -> ApiSessio
     itself (first-login steps done), one `Step` for that step's route, or `ANY_STEP`.
 
     Raises 401 without a live session, 403 `step_required` (naming the step to do) while another
-    step is pending, 409 `step_not_pending` when the route's step has nothing left to do."""
+    step is pending, 409 `step_not_pending` when the route's step has nothing left to do, and 403
+    `trainees_only` to an organisation's staff on the portal's routes (as the web pages refuse
+    them: a staff member has no dossier, « Mes données » nor « Mon compte » of a trainee)."""
     token = bearer_token(request)
     container = get_container()
     session = container.sessions.resolve(token)
@@ -90,4 +96,6 @@ def authenticate(request: Request, step: Step | Gate | None = None) -> ApiSessio
         if pending is not None:
             raise step_required(pending)
         raise ApiError(409, "step_not_pending", NO_STEP_PENDING, extra={"pending_step": None})
+    if step is None and session.kind is not AccountKind.TRAINEE:
+        raise ApiError(403, "trainees_only", TRAINEES_ONLY)
     return ApiSession(token, session, pending)

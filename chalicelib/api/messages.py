@@ -14,7 +14,15 @@ from chalicelib.api.bodies import invalid_request, read_fields
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.container import get_container
 from chalicelib.services.accounts import AccountKind
-from chalicelib.services.message_threads import Message, SendResult, Side, Thread, ThreadView
+from chalicelib.services.message_threads import (
+    BAD_SUBMISSION_ID,
+    SUBMISSION_ID,
+    Message,
+    SendResult,
+    Side,
+    Thread,
+    ThreadView,
+)
 from chalicelib.services.messages import KEY_SEPARATOR, training_key
 from chalicelib.web.messages import note_unsent_mail
 
@@ -76,6 +84,17 @@ def _view_json(view: ThreadView) -> dict[str, Any]:
     }
 
 
+def _idempotency_key() -> str | None:
+    """The optional `Idempotency-Key` header: a retry with the same key writes nothing more and
+    answers with the thread the first request wrote."""
+    key = blueprint.current_request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not SUBMISSION_ID.fullmatch(key):
+        raise invalid_request(BAD_SUBMISSION_ID, {"Idempotency-Key": BAD_SUBMISSION_ID})
+    return key
+
+
 def _sent(current: ApiSession, result: SendResult) -> Response:
     if not result.found:
         raise ApiError(404, "not_found", NO_THREAD)
@@ -129,7 +148,11 @@ def start_thread() -> Response:
     current = _trainee()
     fields = read_fields(blueprint.current_request, texts=("training", "subject", "text"))
     result = get_container().messages.start(
-        current.session, fields.text("training"), fields.text("subject"), fields.text("text")
+        current.session,
+        fields.text("training"),
+        fields.text("subject"),
+        fields.text("text"),
+        _idempotency_key(),
     )
     if not result.found:
         raise ApiError(404, "not_found", NO_MESSAGES)
@@ -157,6 +180,7 @@ def read_thread(thread_id: str) -> Response:
 def reply_in_thread(thread_id: str) -> Response:
     current = _trainee()
     fields = read_fields(blueprint.current_request, texts=("text",))
-    return _sent(
-        current, get_container().messages.reply(current.session, thread_id, fields.text("text"))
+    result = get_container().messages.reply(
+        current.session, thread_id, fields.text("text"), _idempotency_key()
     )
+    return _sent(current, result)

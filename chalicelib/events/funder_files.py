@@ -59,7 +59,8 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
         report.close()
     summary = report.summary()
     _publish_metrics(incoming.funder_code, summary)
-    logger.info("Funder file processed", extra={"report": incoming.report_key, **summary})
+    # Nested: a key of the summary could otherwise clash with a LogRecord attribute.
+    logger.info("Funder file processed", extra={"report": incoming.report_key, "summary": summary})
     return summary
 
 

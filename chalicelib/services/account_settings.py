@@ -2,7 +2,8 @@
 
 Name, first name and birth date come from the dossier and are only shown. The trainee changes:
 - the phone number (French formats, stored in E.164);
-- the password, by answering the secret question; every other session then ends;
+- the password, with the current password and the secret answer (an account without a password,
+  FranceConnect only, sets one with its secret answer); every other session then ends;
 - the secret question, with the password;
 - the mail address, with the password: a link valid 24 hours goes to the new address and the old
   one is told; the change applies only once the link is opened.
@@ -28,7 +29,7 @@ from chalicelib.services.accounts import (
 )
 from chalicelib.services.challenges import Challenges, Purpose
 from chalicelib.services.dossiers import Dossier
-from chalicelib.services.identity import is_plausible_email, normalise_email
+from chalicelib.services.identity import normalise_typed_email, validated_email
 from chalicelib.services.login import (
     MAX_PASSWORD_FIELD,
     new_password_errors,
@@ -138,19 +139,33 @@ class AccountSettings:
         self,
         account_id: str,
         token: str,
+        password: str,
         answer: str,
         new_password: str,
         confirmation: str,
         client_ip: str | None,
     ) -> SettingsResult:
-        """`token` is the session making the change: it stays open, every other one ends."""
+        """The current password (ASVS 2.1.6) and the secret answer (the guide) both prove the
+        person: a borrowed session alone changes nothing. An account without a password
+        (FranceConnect only) has none to give: it sets one with its secret answer.
+
+        `token` is the session making the change: it stays open, every other one ends."""
         account = self.account(account_id)
-        refused = self._reauthenticate(account, Credential.ANSWER, answer, client_ip)
+        has_password = account.password_hash is not None
+        errors: dict[str, str] = {}
+        if has_password and not password:
+            errors["password"] = MISSING_PASSWORD
+        if not normalise_secret_answer(answer[:MAX_PASSWORD_FIELD]):
+            errors["answer"] = MISSING_ANSWER
+        errors.update(new_password_errors(account, new_password[:MAX_PASSWORD_FIELD], confirmation))
+        if errors:  # nothing was guessed: nothing is counted
+            return SettingsResult(errors)
+        proofs = [(Credential.ANSWER, answer)]
+        if has_password:  # checked first: the answer is only ever tried with the right password
+            proofs.insert(0, (Credential.PASSWORD, password))
+        refused = self._reauthenticate_all(account, proofs, client_ip)
         if refused is not None:
             return refused
-        errors = new_password_errors(account, new_password[:MAX_PASSWORD_FIELD], confirmation)
-        if errors:
-            return SettingsResult(errors)
         account = account.updated(
             password_hash=self._hasher.hash(new_password),
             temporary_password_hash=None,
@@ -217,11 +232,12 @@ class AccountSettings:
         """Whether or not another account has the new address, the same thing happens here: the
         link is mailed to it, and only its confirmation can tell (to the owner of that box)."""
         account = self.account(account_id)
-        new_email = normalise_email(new_email)
+        valid = validated_email(new_email)
+        new_email = valid or normalise_typed_email(new_email)
         errors: dict[str, str] = {}
-        if not is_plausible_email(new_email):
+        if valid is None:
             errors["new_email"] = INVALID_EMAIL
-        elif normalise_email(confirmation) != new_email:
+        elif normalise_typed_email(confirmation) != new_email:
             errors["email_confirmation"] = EMAIL_CONFIRMATION_DIFFERS
         elif new_email == account.email:
             errors["new_email"] = SAME_EMAIL
@@ -249,8 +265,11 @@ class AccountSettings:
         self._audit.record(account_id, "email-change-requested", client_ip)
         return SettingsResult()
 
-    def confirm_email_change(self, link_token: str, client_ip: str | None) -> SettingsResult:
-        """The link's token: single use, 24 hours. The old address is told the change is done."""
+    def confirm_email_change(
+        self, link_token: str, client_ip: str | None, keep_token: str | None = None
+    ) -> SettingsResult:
+        """The link's token: single use, 24 hours. The old address is told the change is done.
+        `keep_token`: the session of the browser that opened the link, if any, stays open."""
         challenge_id, _, secret = link_token.strip().partition(".")
         change = self._challenges.verify(
             challenge_id, Purpose.EMAIL_CHANGE, secret, EMAIL_CHANGE_TRIES
@@ -264,6 +283,9 @@ class AccountSettings:
             return SettingsResult()
         if not self._accounts.change_email(account, new_email):
             return SettingsResult({"form": ADDRESS_TAKEN})
+        # The identifier changed, as a credential does: every other session of the account ends,
+        # as after a change of password (a token of another account keeps nothing open here).
+        self._sessions.close_all(account.account_id, keep_token=keep_token)
         self._audit.record(account.account_id, "email-changed", client_ip)
         for address in (old_email, new_email):
             self._mailer.send(email_changed_mail(address, account.first_given_name))
@@ -276,29 +298,43 @@ class AccountSettings:
     ) -> SettingsResult | None:
         """None when `secret` proves the person; else the refusal, counted like a login failure
         (a stolen session must not be a way to guess the password or the answer)."""
-        name = "password" if kind is Credential.PASSWORD else "answer"
-        retry_after = self._throttle.wait_until(account.email)
-        if retry_after is not None:
-            return SettingsResult({name: too_many_tries(retry_after)}, retry_after)
-        secret = secret[:MAX_PASSWORD_FIELD]
-        if kind is Credential.PASSWORD:
-            stored, given = account.password_hash, secret
-            wrong, missing = WRONG_PASSWORD, MISSING_PASSWORD
-        else:
-            stored, given = account.secret_answer_hash, normalise_secret_answer(secret)
-            wrong, missing = WRONG_ANSWER, MISSING_ANSWER
-        if not given:  # not a guess: nothing is counted
-            return SettingsResult({name: missing})
-        if stored and self._hasher.verify(stored, given):
-            self._throttle.reset(account.email)
-            return None
-        retry_after = self._throttle.record_failure(account.email)
-        self._audit.record(
-            account.account_id, "reauthentication-failure", client_ip, {"with": name}
-        )
-        if retry_after is not None:
-            self._audit.record(account.account_id, "lockout", client_ip)
-        return SettingsResult({name: wrong})
+        return self._reauthenticate_all(account, [(kind, secret)], client_ip)
+
+    def _reauthenticate_all(
+        self, account: Account, proofs: list[tuple[Credential, str]], client_ip: str | None
+    ) -> SettingsResult | None:
+        """Checks each proof in turn, stopping at the first wrong one (its field gets the error).
+        The whole submission is one try of the login throttle, counted before anything is
+        checked, so concurrent submissions cannot outrun the delays."""
+        first = "password" if proofs[0][0] is Credential.PASSWORD else "answer"
+        given: list[tuple[str, str | None, str, str]] = []
+        for kind, secret in proofs:
+            secret = secret[:MAX_PASSWORD_FIELD]
+            if kind is Credential.PASSWORD:
+                given.append(("password", account.password_hash, secret, WRONG_PASSWORD))
+            else:
+                normalised = normalise_secret_answer(secret)
+                given.append(("answer", account.secret_answer_hash, normalised, WRONG_ANSWER))
+        for name, _, value, _ in given:
+            if not value:  # not a guess: nothing is counted
+                return SettingsResult(
+                    {name: MISSING_PASSWORD if name == "password" else MISSING_ANSWER}
+                )
+        attempt = self._throttle.begin(account.email)
+        if attempt.refused_until is not None:
+            return SettingsResult(
+                {first: too_many_tries(attempt.refused_until)}, attempt.refused_until
+            )
+        for name, stored, value, wrong in given:
+            if not (stored and self._hasher.verify(stored, value)):
+                self._audit.record(
+                    account.account_id, "reauthentication-failure", client_ip, {"with": name}
+                )
+                if attempt.lock_if_wrong is not None:
+                    self._audit.record(account.account_id, "lockout", client_ip)
+                return SettingsResult({name: wrong})
+        self._throttle.reset(account.email)
+        return None
 
     def check_credential(
         self, account: Account, secret: str, client_ip: str | None

@@ -100,9 +100,12 @@ class AuditLog(Protocol):
         details: dict[str, str] | None = None,
     ) -> None: ...
 
-    def record_unattributed(self, event: str) -> None:
+    def record_unattributed(
+        self, event: str, subject: str | None = None, client_ip: str | None = None
+    ) -> None:
         """An event with no account to file it under (a login with an unknown address): it
-        counts in the metrics, and no trail keeps it."""
+        counts in the metrics; given a pseudonymous `subject`, it is also written, under that
+        subject, so that this path costs the same write as the one of a known account."""
         ...
 
 

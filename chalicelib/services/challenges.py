@@ -30,6 +30,12 @@ class Purpose(StrEnum):
     DOSSIER_CLAIM = "dossier-claim"
 
 
+# CAPTCHA_TEST_ANSWER (local and test stages) stands in for what a robot cannot read: the image
+# and the sum. Never for a secret that was mailed (recovery code, address-change link) nor for
+# the FranceConnect browser cookie, which would let a replayed callback in.
+TEST_ANSWER_PURPOSES = frozenset({Purpose.CAPTCHA, Purpose.ARITHMETIC})
+
+
 @dataclass(frozen=True)
 class Challenge:
     challenge_id: str
@@ -46,7 +52,14 @@ class ChallengeRepository(Protocol):
 
     def get(self, challenge_id: str) -> Challenge | None: ...
 
-    def record_failed_try(self, challenge_id: str) -> int: ...
+    def claim_try(self, challenge_id: str, max_tries: int) -> int | None:
+        """Counts one try atomically if fewer than `max_tries` were counted: the new count, or
+        None when the challenge is gone or has no try left."""
+        ...
+
+    def consume(self, challenge_id: str) -> bool:
+        """Deletes the challenge; True only for the one call that deleted it."""
+        ...
 
     def delete(self, challenge_id: str) -> None: ...
 
@@ -101,17 +114,27 @@ class Challenges:
     def verify(
         self, challenge_id: str, purpose: Purpose, answer: str, max_tries: int = MAX_TRIES
     ) -> Challenge | None:
-        """The challenge if the answer is right (it is then used up), else None."""
+        """The challenge if the answer is right (it is then used up), else None.
+
+        The try is counted before the answer is compared, by one conditional update: however
+        many answers arrive at once, at most `max_tries` are ever compared, and a right answer
+        opens the challenge once (the one request that deletes it)."""
         challenge = self.peek(challenge_id, purpose)
         if challenge is None:
             return None
+        tries = self._repository.claim_try(challenge_id, max_tries)
+        if tries is None:
+            # No try left, or taken by tries still being checked: not deleted here, or a right
+            # answer among those would find its challenge gone (the last wrong try deletes it).
+            return None
         expected = challenge.answer_hash
         right = hmac.compare_digest(expected, answer_hash(challenge_id, answer)) or (
-            self._test_answer is not None and _normalise(answer) == _normalise(self._test_answer)
+            self._test_answer is not None
+            and purpose in TEST_ANSWER_PURPOSES
+            and _normalise(answer) == _normalise(self._test_answer)
         )
         if right:
-            self._repository.delete(challenge_id)
-            return challenge
-        if self._repository.record_failed_try(challenge_id) >= max_tries:
+            return challenge if self._repository.consume(challenge_id) else None
+        if tries >= max_tries:
             self._repository.delete(challenge_id)
         return None

@@ -59,13 +59,17 @@ def is_valid_funder_code(code: str) -> bool:
     return bool(FUNDER_CODE_PATTERN.fullmatch(code)) and code not in RESERVED_CODES
 
 
+def invalid_code_reason() -> str:
+    return (
+        "Le code financeur doit faire 2 à 32 caractères parmi a-z, 0-9 et le tiret, "
+        "et ne pas être un mot réservé du portail (" + ", ".join(sorted(RESERVED_CODES)) + ")."
+    )
+
+
 def save_funder(repository: FunderRepository, funder: Funder) -> Funder:
     """Create or update a funder after checking what an operator typed."""
     if not is_valid_funder_code(funder.code):
-        raise InvalidFunder(
-            "Le code financeur doit faire 2 à 32 caractères parmi a-z, 0-9 et le tiret, "
-            "et ne pas être un mot réservé du portail (" + ", ".join(sorted(RESERVED_CODES)) + ")."
-        )
+        raise InvalidFunder(invalid_code_reason())
     if not funder.name.strip():
         raise InvalidFunder("Le nom du financeur est obligatoire.")
     if not 1 <= funder.retention_years <= MAX_RETENTION_YEARS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,13 +17,13 @@ from chalicelib.services.accounts import (
     PortalUrls,
     Step,
 )
-from chalicelib.services.identity import normalise_email
+from chalicelib.services.identity import normalise_typed_email
 from chalicelib.services.mails import Mailer, password_changed_mail
 from chalicelib.services.passwords import normalise_secret_answer, password_problems
 from chalicelib.services.retention import inactivity_due
 from chalicelib.services.sessions import LoginMethod, Session, Sessions
 from chalicelib.services.terms import Terms
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.throttling import Attempt, LoginThrottle
 
 WRONG_PAIR = "Adresse mail ou mot de passe incorrect."
 MAX_QUESTION_LENGTH = 200
@@ -79,29 +80,32 @@ class Login:
         self._hasher.verify(self._dummy_hash, password)
 
     def log_in(self, identifier: str, password: str, client_ip: str | None) -> LoginResult:
-        email = normalise_email(identifier)
-        retry_after = self._throttle.wait_until(email)
-        if retry_after is not None:
-            return LoginResult(error=too_many_tries(retry_after), retry_after=retry_after)
+        email = normalise_typed_email(identifier)
+        # Counted before the password is checked: concurrent tries cannot outrun the delays.
+        attempt = self._throttle.begin(email) if email else Attempt()
+        if attempt.refused_until is not None:
+            return LoginResult(
+                error=too_many_tries(attempt.refused_until), retry_after=attempt.refused_until
+            )
         account = self.accounts.find_by_email(email) if email and password else None
         if account is None or len(password) > MAX_PASSWORD_FIELD:
             self._spend_a_verification(password[:MAX_PASSWORD_FIELD])
-            return self._failed(email, account, client_ip)
+            return self._failed(email, account, attempt, client_ip)
         used_temporary = False
         if account.password_hash:
             if not self._hasher.verify(account.password_hash, password):
-                return self._failed(email, account, client_ip)
+                return self._failed(email, account, attempt, client_ip)
             if self._hasher.needs_rehash(account.password_hash):
                 account = account.updated(password_hash=self._hasher.hash(password))
                 self.accounts.save(account)
         elif self._temporary_password_usable(account):
             assert account.temporary_password_hash is not None
             if not self._hasher.verify(account.temporary_password_hash, password):
-                return self._failed(email, account, client_ip)
+                return self._failed(email, account, attempt, client_ip)
             used_temporary = True
         else:
             self._spend_a_verification(password)
-            return self._failed(email, account, client_ip)
+            return self._failed(email, account, attempt, client_ip)
         self._throttle.reset(email)
         self.record_activity(account)
         if used_temporary:  # single use: only this first login accepts it
@@ -127,14 +131,21 @@ class Login:
             and account.temporary_password_expires_at > self._clock()
         )
 
-    def _failed(self, email: str, account: Account | None, client_ip: str | None) -> LoginResult:
-        retry_after = self._throttle.record_failure(email) if email else None
+    def _failed(
+        self, email: str, account: Account | None, attempt: Attempt, client_ip: str | None
+    ) -> LoginResult:
+        """The same writes whether or not the address has an account (one audit item, two when
+        the delays start), so that neither the answer nor its time tells them apart."""
+        locked = attempt.lock_if_wrong is not None
         if account is not None:
             self._audit.record(account.account_id, "login-failure", client_ip)
-            if retry_after is not None:
+            if locked:
                 self._audit.record(account.account_id, "lockout", client_ip)
         else:  # counted all the same: a wave of unknown addresses is what stuffing looks like
-            self._audit.record_unattributed("login-failure-unknown-account")
+            subject = unknown_subject(email)
+            self._audit.record_unattributed("login-failure-unknown-account", subject, client_ip)
+            if locked:
+                self._audit.record_unattributed("lockout-unknown-account", subject, client_ip)
         return LoginResult(error=WRONG_PAIR)
 
     def log_out(self, token: str, session: Session, client_ip: str | None) -> None:
@@ -254,6 +265,12 @@ def secret_question_errors(question: str, answer: str) -> dict[str, str]:
     elif normalised.rstrip(" ?") == normalise_secret_answer(question).rstrip(" ?"):
         errors["answer"] = "La réponse ne doit pas être identique à la question."
     return errors
+
+
+def unknown_subject(email: str) -> str:
+    """A pseudonym for an address without an account: the audit trail groups the tries made on
+    it without keeping the address."""
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 def too_many_tries(retry_after: datetime) -> str:

@@ -3,6 +3,7 @@ the services need of the store. The use cases themselves are in `messages.py`.""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -125,12 +126,31 @@ class SendResult:
 
 
 class MessageRepository(Protocol):
-    def create_thread(self, thread: Thread, message: Message, recipient_owner: str) -> None:
-        """The summary, its first message and the recipient's counter, all at once."""
+    def create_thread(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
+        """The summary, its first message and the recipient's counter, all at once; with a
+        `submission` key, also the mark of that submission, so that the same key never writes
+        twice. False when that key was used already."""
         ...
 
-    def add_message(self, thread: Thread, message: Message, recipient_owner: str) -> bool:
-        """False when the thread is gone or already holds MAX_MESSAGES_PER_THREAD messages."""
+    def add_message(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
+        """False when the thread is gone, already holds MAX_MESSAGES_PER_THREAD messages, or the
+        `submission` key was used already."""
+        ...
+
+    def submitted(self, submission: str) -> str | None:
+        """The thread written by that submission key, if one was."""
         ...
 
     def mark_read(
@@ -160,6 +180,20 @@ class UnreadSessions(Protocol):
 def stamp(moment: datetime) -> str:
     """A UTC time that sorts as text: the indexes' sort key and the messages' keys."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{16,100}")
+BAD_SUBMISSION_ID = (
+    "L’identifiant d’envoi doit faire de 16 à 100 caractères parmi les lettres non accentuées, "
+    "les chiffres, « - » et « _ »."
+)
+
+
+def submission_key(account_id: str, submission_id: str) -> str:
+    """One sender's submission: the id a form or an app chose, scoped to the account so that
+    nobody else's id can collide with (or reveal) it."""
+    digest = hashlib.sha256(f"{account_id}:{submission_id}".encode()).hexdigest()
+    return f"message-submission#{digest}"
 
 
 def new_message_key(sent_at: datetime) -> str:

@@ -40,6 +40,7 @@ from chalicelib.services.message_threads import (
     last,
     new_message_key,
     subject_errors,
+    submission_key,
     text_errors,
 )
 from chalicelib.services.retention import CLOSED_ACCOUNT_REPLY
@@ -52,6 +53,10 @@ from chalicelib.services.unread import (
 )
 
 KEY_SEPARATOR = "~"  # as in « Mes formations »: never in a funder code nor a dossier number
+SUBMISSION_UNDER_WAY = (
+    "Votre message est en cours d’envoi. Patientez quelques secondes, puis ouvrez « Mes messages » "
+    "pour le retrouver."
+)
 THREAD_FULL = (
     f"Cette conversation compte déjà {MAX_MESSAGES_PER_THREAD} messages : pour continuer, "
     "commencez-en une nouvelle depuis « Mes messages »."
@@ -178,8 +183,18 @@ class Messages:
 
     # What may be written -----------------------------------------------------------------
 
-    def start(self, session: Session, training: str, subject: str, text: str) -> SendResult:
-        """A trainee's new conversation with the organisation of one of their trainings."""
+    def start(
+        self,
+        session: Session,
+        training: str,
+        subject: str,
+        text: str,
+        submission_id: str | None = None,
+    ) -> SendResult:
+        """A trainee's new conversation with the organisation of one of their trainings.
+
+        `submission_id` (the form's, or the app's Idempotency-Key) makes a retry harmless: the
+        same id answers with the thread it created, without a second thread nor a second mail."""
         if self._side(session) is not Side.TRAINEE:
             return SendResult(found=False)
         trainings = {training_key(d): d for d in self.trainings(session.account_id)}
@@ -214,12 +229,23 @@ class Messages:
             thread.thread_id, new_message_key(now), Side.TRAINEE, session.account_id, text, now
         )
         owner = organisation_owner(thread.organisation_siret)
-        self.repository.create_thread(thread, message, owner)
+        key = submission_key(session.account_id, submission_id) if submission_id else None
+        if not self.repository.create_thread(thread, message, owner, key):
+            return self._already_sent(key)
         self._publish(owner, thread)
         return SendResult(thread.thread_id, notified=self._tell_organisation(dossier))
 
-    def reply(self, session: Session, thread_id: str, text: str) -> SendResult:
-        """The next message of a thread, from whichever side the reader is on."""
+    def _already_sent(self, key: str | None) -> SendResult:
+        earlier = self.repository.submitted(key) if key else None
+        if earlier is None:  # the same id, another transaction still under way: try again
+            return SendResult(errors={"form": SUBMISSION_UNDER_WAY})
+        return SendResult(earlier)
+
+    def reply(
+        self, session: Session, thread_id: str, text: str, submission_id: str | None = None
+    ) -> SendResult:
+        """The next message of a thread, from whichever side the reader is on (`submission_id`:
+        as for `start`)."""
         found = self._load(session, thread_id)
         if found is None:
             return SendResult(found=False)
@@ -249,7 +275,11 @@ class Messages:
             if side is Side.TRAINEE
             else trainee_owner(thread.account_id)
         )
-        if not self.repository.add_message(thread, message, owner):
+        key = submission_key(session.account_id, submission_id) if submission_id else None
+        if not self.repository.add_message(thread, message, owner, key):
+            earlier = self.repository.submitted(key) if key else None
+            if earlier is not None:
+                return SendResult(earlier)
             return SendResult(errors={"text": THREAD_FULL})
         self._publish(owner, thread)
         notified = (

@@ -29,7 +29,7 @@ from chalicelib.services.accounts import (
     PortalUrls,
 )
 from chalicelib.services.challenges import Challenges, Purpose, answer_hash
-from chalicelib.services.identity import is_plausible_email, normalise_email
+from chalicelib.services.identity import normalise_typed_email, validated_email
 from chalicelib.services.login import (
     MAX_PASSWORD_FIELD,
     new_password_errors,
@@ -48,7 +48,7 @@ from chalicelib.services.passwords import (
 )
 from chalicelib.services.sessions import Sessions
 from chalicelib.services.signup import TEMPORARY_PASSWORD_LIFETIME
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.throttling import Attempt, LoginThrottle
 
 CODE_LIFETIME = timedelta(minutes=30)
 CODE_TRIES = 5
@@ -88,7 +88,9 @@ class ChallengeStore(Protocol):
 
     def disarm(self, challenge_id: str) -> None: ...
 
-    def record_failed_try(self, challenge_id: str) -> int: ...
+    def claim_try(self, challenge_id: str, max_tries: int) -> int | None: ...
+
+    def consume(self, challenge_id: str) -> bool: ...
 
     def delete(self, challenge_id: str) -> None: ...
 
@@ -160,8 +162,9 @@ class Recovery:
         client_ip: str | None,
     ) -> RecoveryResult:
         errors: dict[str, str] = {}
-        email = normalise_email(email)
-        if not is_plausible_email(email):
+        valid = validated_email(email)
+        email = valid or normalise_typed_email(email)
+        if valid is None:
             errors["email"] = INVALID_EMAIL
         if self._challenges.verify(arithmetic_id, Purpose.ARITHMETIC, arithmetic_answer) is None:
             errors["arithmetic_answer"] = WRONG_ARITHMETIC
@@ -285,29 +288,36 @@ class Recovery:
         if step is None or account is None or account.secret_answer_hash is None:
             return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
         question = step.data.get("question", "")
-        retry_after = self._throttle.wait_until(account.email)
-        if retry_after is not None:
-            return RecoveryResult(
-                {"answer": too_many_tries(retry_after)},
-                ticket=reset_id,
-                secret_question=question,
-                retry_after=retry_after,
-            )
-        normalised = normalise_secret_answer(answer[:MAX_PASSWORD_FIELD])
-        if not self._hasher.verify(account.secret_answer_hash, normalised):
-            return self._wrong_answer(
-                reset_id, account.account_id, account.email, question, client_ip
-            )
+        # The new password's rules first: a password refused for its form wastes no try.
         errors = new_password_errors(account, new_password[:MAX_PASSWORD_FIELD], confirmation)
         if errors:
             return RecoveryResult(errors, ticket=reset_id, secret_question=question)
+        # Both counts are taken before the answer is checked: concurrent answers cannot outrun
+        # the login delays nor the step's 5 tries.
+        attempt = self._throttle.begin(account.email)
+        if attempt.refused_until is not None:
+            return RecoveryResult(
+                {"answer": too_many_tries(attempt.refused_until)},
+                ticket=reset_id,
+                secret_question=question,
+                retry_after=attempt.refused_until,
+            )
+        tries = self._store.claim_try(reset_id, ANSWER_TRIES)
+        if tries is None:  # not deleted: a right answer still being checked may use the step
+            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+        normalised = normalise_secret_answer(answer[:MAX_PASSWORD_FIELD])
+        if not self._hasher.verify(account.secret_answer_hash, normalised):
+            return self._wrong_answer(
+                reset_id, account.account_id, attempt, tries, question, client_ip
+            )
+        if not self._store.consume(reset_id):  # a concurrent right answer used the step
+            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
         account = account.updated(
             password_hash=self._hasher.hash(new_password),
             temporary_password_hash=None,
             temporary_password_expires_at=None,
         )
         self._accounts.save(account)
-        self._store.delete(reset_id)
         self._sessions.close_all(account.account_id)
         self._throttle.reset(account.email)
         funder_code = step.data.get("funder", "")
@@ -322,13 +332,18 @@ class Recovery:
         return RecoveryResult()
 
     def _wrong_answer(
-        self, reset_id: str, account_id: str, email: str, question: str, client_ip: str | None
+        self,
+        reset_id: str,
+        account_id: str,
+        attempt: Attempt,
+        tries: int,
+        question: str,
+        client_ip: str | None,
     ) -> RecoveryResult:
-        retry_after = self._throttle.record_failure(email)
         self._audit.record(account_id, "recovery-answer-failure", client_ip)
-        if retry_after is not None:
+        if attempt.lock_if_wrong is not None:
             self._audit.record(account_id, "lockout", client_ip)
-        if self._store.record_failed_try(reset_id) >= ANSWER_TRIES:
+        if tries >= ANSWER_TRIES:
             self._store.delete(reset_id)
             return RecoveryResult({"answer": WRONG_ANSWER, "form": RESET_EXPIRED}, expired=True)
         return RecoveryResult({"answer": WRONG_ANSWER}, ticket=reset_id, secret_question=question)

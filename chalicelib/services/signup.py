@@ -22,9 +22,10 @@ from chalicelib.services.dossier_claims import proven_by_address
 from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funder_files.values import parse_date
 from chalicelib.services.funders import Funder
-from chalicelib.services.identity import identity_key, is_plausible_email, normalise_email
+from chalicelib.services.identity import identity_key, normalise_typed_email, validated_email
 from chalicelib.services.mails import (
     Mailer,
+    MailNotSent,
     address_already_registered_mail,
     dossier_already_linked_mail,
     temporary_password_mail,
@@ -37,6 +38,13 @@ MAX_NAME_LENGTH = 100
 NO_MATCHING_DOSSIER = (
     "Nous ne trouvons pas ce numéro de dossier avec ces nom, prénom et date de naissance. "
     "Vérifiez-les sur votre décision de prise en charge : ils doivent être identiques."
+)
+
+
+MAIL_NOT_SENT = (
+    "Le courriel n’a pas pu être envoyé à cette adresse. Vérifiez-la. Si elle est juste, "
+    "réessayez dans quelques minutes avec « Mot de passe oublié » sur la page de connexion : "
+    "vous recevrez un nouveau mot de passe provisoire."
 )
 
 
@@ -114,10 +122,10 @@ class Signup:
                 "Saisissez le numéro de dossier indiqué sur votre décision de prise en charge, "
                 "ou cochez « Je ne possède pas encore de dossier »."
             )
-        email = normalise_email(form.email)
-        if not is_plausible_email(email):
+        email = validated_email(form.email)
+        if email is None:
             errors["email"] = "Saisissez une adresse mail valide, par exemple nom@exemple.fr."
-        elif normalise_email(form.email_confirmation) != email:
+        elif normalise_typed_email(form.email_confirmation) != email:
             errors["email_confirmation"] = "La confirmation doit être identique à l'adresse mail."
         if not form.terms_accepted:
             errors["terms_accepted"] = (
@@ -134,7 +142,7 @@ class Signup:
         if errors:
             return SignupResult(errors)
         birth_date = parse_date(form.birth_date.strip())
-        email = normalise_email(form.email)
+        email = normalise_typed_email(form.email)  # valid: checked above
         link: tuple[str, str] | None = None
         dossier: Dossier | None = None
         if not form.no_dossier:
@@ -196,5 +204,12 @@ class Signup:
                 dossier_number=dossier.dossier_number if dossier else "",
                 recovery_url=self._urls.recovery(funder.code),
             )
-        self._mailer.send(mail)
+        try:
+            self._mailer.send(mail)
+        except MailNotSent:
+            # Whatever happened above (an account created, an address or a dossier already
+            # known), the same answer: the page tells no more than the mail would have. A new
+            # account is not lost: « Mot de passe oublié » mails a never-used account a new
+            # temporary password (recovery.py), once the address receives mail.
+            return SignupResult({"email": MAIL_NOT_SENT})
         return SignupResult()

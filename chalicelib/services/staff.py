@@ -20,7 +20,7 @@ from chalicelib.services.accounts import (
     Hasher,
     PortalUrls,
 )
-from chalicelib.services.identity import is_plausible_email, normalise_email
+from chalicelib.services.identity import normalise_typed_email, validated_email
 from chalicelib.services.mails import Mailer, staff_invitation_mail
 from chalicelib.services.passwords import generate_temporary_password
 from chalicelib.services.signup import TEMPORARY_PASSWORD_LIFETIME
@@ -64,10 +64,10 @@ def create_staff_account(
 ) -> Account:
     """Creates the account and mails the invitation; raises InvalidStaff (in French) when the
     operator's input is wrong or the address already has an account."""
-    email = normalise_email(request.email)
+    email = normalise_typed_email(request.email)
     siret = clean_siret(request.siret)
     organisation_name = " ".join(request.organisation_name.split())
-    if not is_plausible_email(email):
+    if validated_email(email) is None:
         raise InvalidStaff("L'adresse mail n'est pas valide.")
     if not SIRET.fullmatch(siret):
         raise InvalidStaff("Le SIRET doit compter 14 chiffres.")

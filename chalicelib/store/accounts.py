@@ -80,6 +80,9 @@ def to_item(account: Account) -> AccountItem:
     )
 
 
+NO_ACCOUNT_ID = "aucun-compte"
+
+
 class DynamoAccountRepository:
     def get(self, account_id: str) -> Account | None:
         if account_id.startswith("email#"):
@@ -93,6 +96,9 @@ class DynamoAccountRepository:
         try:
             claim = EmailClaimItem.get(claim_key(email))
         except DoesNotExist:
+            # The second read a known address makes, made all the same: a login or a sign-up
+            # must not tell by its time whether an address has an account (no id has this form).
+            self.get(NO_ACCOUNT_ID)
             return None
         return self.get(claim.owner_id)
 

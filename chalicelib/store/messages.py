@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.message_threads import (
@@ -35,6 +35,7 @@ from chalicelib.store.models import (
     MessagesTableItem,
     SessionItem,
     StaffMemberItem,
+    SubmissionItem,
     ThreadItem,
     UnreadCounterItem,
 )
@@ -87,6 +88,27 @@ def _message_item(message: Message) -> MessageItem:
         author_account_id=message.author_account_id,
         text=message.text,
         sent_at=message.sent_at,
+    )
+
+
+SUBMISSION_KEY = "submission"
+
+
+def _mark_submission(
+    transaction: TransactWrite, submission: str | None, thread_id: str, sent_at: datetime
+) -> None:
+    """A retried submission (same form, same Idempotency-Key) finds its mark and writes nothing:
+    the mark is written in the same transaction as the message, on condition it is new."""
+    if submission is None:
+        return
+    transaction.save(
+        SubmissionItem(
+            thread_id=submission,
+            message_key=SUBMISSION_KEY,
+            written_thread_id=thread_id,
+            sent_at=sent_at,
+        ),
+        condition=SubmissionItem.thread_id.does_not_exist(),
     )
 
 
@@ -143,41 +165,62 @@ class DynamoMessageRepository:
     def _transaction(self) -> TransactWrite:
         return TransactWrite(connection=Connection(region=MessagesTableItem.Meta.region))
 
-    def create_thread(self, thread: Thread, message: Message, recipient_owner: str) -> None:
-        with self._transaction() as transaction:
-            transaction.save(
-                ThreadItem(
-                    thread_id=thread.thread_id,
-                    message_key=SUMMARY_KEY,
-                    account_id=thread.account_id,
-                    organisation_siret=thread.organisation_siret,
-                    organisation_name=thread.organisation_name,
-                    funder_code=thread.funder_code,
-                    dossier_number=thread.dossier_number,
-                    training_title=thread.training_title,
-                    trainee_name=thread.trainee_name,
-                    subject=thread.subject,
-                    created_at=thread.created_at,
-                    updated_at=stamp(thread.updated_at),
-                    message_count=thread.message_count,
-                    unread_for_trainee=thread.unread_for_trainee,
-                    unread_for_organisation=thread.unread_for_organisation,
-                    last_side=thread.last_side.value,
-                ),
-                condition=ThreadItem.thread_id.does_not_exist(),
-            )
-            transaction.save(_message_item(message))
-            transaction.update(
-                _counter(recipient_owner, thread.funder_code), actions=_counter_actions(1)
-            )
+    def create_thread(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
+        try:
+            with self._transaction() as transaction:
+                transaction.save(
+                    ThreadItem(
+                        thread_id=thread.thread_id,
+                        message_key=SUMMARY_KEY,
+                        account_id=thread.account_id,
+                        organisation_siret=thread.organisation_siret,
+                        organisation_name=thread.organisation_name,
+                        funder_code=thread.funder_code,
+                        dossier_number=thread.dossier_number,
+                        training_title=thread.training_title,
+                        trainee_name=thread.trainee_name,
+                        subject=thread.subject,
+                        created_at=thread.created_at,
+                        updated_at=stamp(thread.updated_at),
+                        message_count=thread.message_count,
+                        unread_for_trainee=thread.unread_for_trainee,
+                        unread_for_organisation=thread.unread_for_organisation,
+                        last_side=thread.last_side.value,
+                    ),
+                    condition=ThreadItem.thread_id.does_not_exist(),
+                )
+                transaction.save(_message_item(message))
+                transaction.update(
+                    _counter(recipient_owner, thread.funder_code), actions=_counter_actions(1)
+                )
+                _mark_submission(transaction, submission, thread.thread_id, message.sent_at)
+        except TransactWriteError as error:
+            # Refused by a condition, with a submission: that submission was written already.
+            if submission is None or "ConditionalCheckFailed" not in refusals(error):
+                raise
+            return False
+        return True
 
-    def add_message(self, thread: Thread, message: Message, recipient_owner: str) -> bool:
-        """False when the thread is full (or gone); a transaction that met a concurrent one on
-        the thread (the other side replying at the same instant) is simply sent again."""
+    def add_message(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
+        """False when the thread is full (or gone) or the `submission` was written already; a
+        transaction that met a concurrent one on the thread (the other side replying at the same
+        instant) is simply sent again."""
         attempts = 0
         while True:
             try:
-                self._add_message(thread, message, recipient_owner)
+                self._add_message(thread, message, recipient_owner, submission)
                 return True
             except TransactWriteError as error:
                 reasons = refusals(error)
@@ -188,7 +231,9 @@ class DynamoMessageRepository:
                     raise  # throttled or failing: an error page, not « conversation full »
                 time.sleep(0.02 * 2**attempts)
 
-    def _add_message(self, thread: Thread, message: Message, recipient_owner: str) -> None:
+    def _add_message(
+        self, thread: Thread, message: Message, recipient_owner: str, submission: str | None
+    ) -> None:
         with self._transaction() as transaction:
             transaction.save(_message_item(message))
             transaction.update(
@@ -205,6 +250,14 @@ class DynamoMessageRepository:
             transaction.update(
                 _counter(recipient_owner, thread.funder_code), actions=_counter_actions(1)
             )
+            _mark_submission(transaction, submission, thread.thread_id, message.sent_at)
+
+    def submitted(self, submission: str) -> str | None:
+        try:
+            item = SubmissionItem.get(submission, SUBMISSION_KEY, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return item.written_thread_id
 
     def mark_read(
         self, thread: Thread, side: Side, owner: str, token_hash: str, snapshot: UnreadSnapshot

@@ -392,6 +392,15 @@ class UnreadCounterItem(MessagesTableItem, discriminator="unread"):
     version = NumberAttribute(default=0)  # +1 at every change: orders the sessions' snapshots
 
 
+class SubmissionItem(MessagesTableItem, discriminator="submission"):
+    """The mark of one message submission (a form's id, an app's Idempotency-Key), in its own
+    partition ("message-submission#<sha256>", "submission"): written with the message, it makes
+    a retried submission write nothing. No query reads these partitions."""
+
+    written_thread_id = UnicodeAttribute()
+    sent_at = UTCDateTimeAttribute()
+
+
 class StaffMemberItem(MessagesTableItem, discriminator="staff"):
     staff_account_id = UnicodeAttribute()
     email = UnicodeAttribute()
@@ -417,6 +426,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     MessageItem,
     UnreadCounterItem,
     StaffMemberItem,
+    SubmissionItem,
 )
 
 

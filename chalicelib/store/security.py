@@ -6,12 +6,14 @@ import contextlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib.services.challenges import Challenge, Purpose
+from chalicelib.services.throttling import TryCount
 from chalicelib.store.models import AuditItem, ChallengeItem, CounterItem
 
 AUDIT_RETENTION = timedelta(days=365)
+UNATTRIBUTED_PREFIX = "sans-compte#"
 
 
 class DynamoChallengeRepository:
@@ -52,16 +54,32 @@ class DynamoChallengeRepository:
             data=item.data.as_dict() if item.data else {},
         )
 
-    def record_failed_try(self, challenge_id: str) -> int:
+    def claim_try(self, challenge_id: str, max_tries: int) -> int | None:
+        """One try counted, if fewer than `max_tries` were: the update is atomic (UpdateItem on
+        one item), so concurrent tries each get their own number and the extra ones fail."""
+        item = ChallengeItem(challenge_id=challenge_id)
         try:
-            item = ChallengeItem(challenge_id=challenge_id)
             item.update(
                 actions=[ChallengeItem.tries.add(1)],
-                condition=ChallengeItem.challenge_id.exists(),
+                condition=ChallengeItem.challenge_id.exists()
+                & (ChallengeItem.tries.does_not_exist() | (ChallengeItem.tries < max_tries)),
             )
-            return int(item.tries)
-        except UpdateError:
-            return 0
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return int(item.tries)
+
+    def consume(self, challenge_id: str) -> bool:
+        try:
+            ChallengeItem(challenge_id=challenge_id).delete(
+                condition=ChallengeItem.challenge_id.exists()
+            )
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def delete(self, challenge_id: str) -> None:
         ChallengeItem(challenge_id=challenge_id).delete()
@@ -109,6 +127,44 @@ class DynamoCounterRepository:
             actions=[CounterItem.locked_until.set(until), CounterItem.expires_at.set(expires_at)]
         )
 
+    def read_tries(self, key: str) -> TryCount:
+        # Strongly consistent: the count read is the one the conditional write compares.
+        try:
+            item = CounterItem.get(key, consistent_read=True)
+        except DoesNotExist:
+            return TryCount()
+        return TryCount(int(item.count or 0), item.locked_until, item.expires_at)
+
+    def write_tries(
+        self, key: str, seen: int, count: int, locked_until: datetime | None, expires_at: datetime
+    ) -> bool:
+        """Sets the count to `count` only if it is still `seen` (optimistic locking): False when
+        another writer got there first."""
+        unchanged = (
+            CounterItem.count.does_not_exist() | (CounterItem.count == 0)
+            if seen == 0
+            else CounterItem.count == seen
+        )
+        lock_action = (
+            CounterItem.locked_until.set(locked_until)
+            if locked_until is not None
+            else CounterItem.locked_until.remove()
+        )
+        try:
+            CounterItem(counter_key=key).update(
+                actions=[
+                    CounterItem.count.set(count),
+                    lock_action,
+                    CounterItem.expires_at.set(expires_at),
+                ],
+                condition=unchanged,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def take_turn(
         self, key: str, seen: datetime | None, until: datetime, expires_at: datetime
     ) -> bool:
@@ -136,8 +192,13 @@ class DynamoCounterRepository:
 
 
 class DynamoAuditLog:
-    def record_unattributed(self, event: str) -> None:
-        """The trail is per account: an event of no account has no place in it."""
+    def record_unattributed(
+        self, event: str, subject: str | None = None, client_ip: str | None = None
+    ) -> None:
+        """Filed under a partition no account id can take (account ids are hex): written like an
+        account's event, so an unknown address costs the same request as a known one."""
+        if subject is not None:
+            self.record(f"{UNATTRIBUTED_PREFIX}{subject}", event, client_ip)
 
     def record(
         self,

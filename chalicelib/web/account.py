@@ -24,6 +24,7 @@ from chalicelib.web.http import (
     expired_cookie,
     form_data,
     pre_session_csrf_ok,
+    read_cookie,
     redirect,
     session_cookie_name,
     session_csrf_ok,
@@ -168,6 +169,7 @@ def password_submit() -> Response:
         return get_container().account_settings.change_password(
             current.session.account_id,
             current.token,
+            fields.get("password", ""),
             fields.get("answer", ""),
             fields.get("new_password", ""),
             fields.get("confirmation", ""),
@@ -250,7 +252,9 @@ def email_confirmation_submit() -> Response:
     token = fields.get("token", "")[:200]
     if not pre_session_csrf_ok(request, fields):
         return _confirmation_page(token, {"form": EXPIRED_FORM}, status_code=403)
-    result = get_container().account_settings.confirm_email_change(token, client_ip(request))
+    result = get_container().account_settings.confirm_email_change(
+        token, client_ip(request), keep_token=read_cookie(request, session_cookie_name())
+    )
     if not result.ok:
         return _confirmation_page(token, result.errors)
     return _confirmation_page("", done=True)

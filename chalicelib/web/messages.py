@@ -6,6 +6,7 @@ The helpers below the trainee routes serve the organisations' space too (organis
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -16,6 +17,7 @@ from chalicelib.services.accounts import AccountKind
 from chalicelib.services.message_threads import (
     MAX_SUBJECT_LENGTH,
     MAX_TEXT_LENGTH,
+    SUBMISSION_ID,
     SendResult,
     Side,
     ThreadView,
@@ -59,13 +61,30 @@ def _funder_names() -> dict[str, str]:
 
 
 def _text_limits() -> dict[str, Any]:
-    return {"max_text": MAX_TEXT_LENGTH, "max_text_text": f"{MAX_TEXT_LENGTH:,}".replace(",", " ")}
+    return {
+        "max_text": MAX_TEXT_LENGTH,
+        "max_text_text": f"{MAX_TEXT_LENGTH:,}".replace(",", " "),
+        "submission_id": new_submission_id(),
+    }
+
+
+def new_submission_id() -> str:
+    """Put in each message form: the same form sent twice (a retry after an error, a double
+    click) writes one message."""
+    return secrets.token_urlsafe(24)
+
+
+def _submission_id(fields: dict[str, str]) -> str | None:
+    """The form's submission id; a missing or forged one only loses the protection."""
+    typed = fields.get("envoi", "")
+    return typed if SUBMISSION_ID.fullmatch(typed) else None
 
 
 def note_unsent_mail(result: SendResult) -> None:
     """The message is kept and shows at the next visit; the operators learn the mail failed."""
     if result.ok and not result.notified:
-        logger.warning("New message mail not sent", extra={"thread": result.thread_id})
+        # "thread" would clash with LogRecord's own attribute (logging raises KeyError).
+        logger.warning("New message mail not sent", extra={"thread_id": result.thread_id})
 
 
 # Pages shared with the organisations' space -------------------------------------------------
@@ -134,7 +153,9 @@ def reply(current: CurrentSession, template: str, urls: dict[str, str]) -> Respo
     if fields is None or not session_csrf_ok(current, fields):
         return thread_page(current, template, urls, thread_id, {"form": EXPIRED_FORM}, None, 403)
     text = fields.get("text", "")
-    result: SendResult = get_container().messages.reply(current.session, thread_id, text)
+    result: SendResult = get_container().messages.reply(
+        current.session, thread_id, text, _submission_id(fields)
+    )
     if not result.found:
         return not_found_page(NOT_FOUND)
     if not result.ok:
@@ -200,6 +221,7 @@ def new_message_submit() -> Response:
             fields.get("training", ""),
             fields.get("subject", ""),
             fields.get("text", ""),
+            _submission_id(fields),
         )
         if not result.found:
             return not_found_page()

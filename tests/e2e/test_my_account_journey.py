@@ -7,7 +7,11 @@ import re
 
 import pytest
 
-from tests.e2e.test_recovery_journey import ANSWER, sign_up_and_finish_first_login
+from tests.e2e.test_recovery_journey import (
+    ANSWER,
+    FIRST_PASSWORD,
+    sign_up_and_finish_first_login,
+)
 from tests.support.browser import assert_accessible
 from tests.support.journeys import main_text, wait_for_mail_with, window
 
@@ -68,10 +72,20 @@ def test_a_trainee_manages_the_account_from_mon_compte(page, stack) -> None:
     page.get_by_role("link", name="Modifier le mot de passe").click()
     page.wait_for_url("**/compte/mot-de-passe")
     assert_accessible(page)
-    page.get_by_label("Réponse à votre question secrète").fill(ANSWER.upper())
-    page.get_by_label(re.compile("^Nouveau mot de passe")).fill(CHANGED_PASSWORD)
-    page.get_by_label("Confirmation du nouveau mot de passe").fill(CHANGED_PASSWORD)
-    save(page, "Modifier le mot de passe")
+
+    def change_password(current: str) -> None:
+        # ASVS 2.1.6: the current password, and the secret answer the guide asks for.
+        page.get_by_label("Mot de passe actuel").fill(current)
+        page.get_by_label("Réponse à votre question secrète").fill(ANSWER.upper())
+        page.get_by_label(re.compile("^Nouveau mot de passe")).fill(CHANGED_PASSWORD)
+        page.get_by_label("Confirmation du nouveau mot de passe").fill(CHANGED_PASSWORD)
+        save(page, "Modifier le mot de passe")
+
+    change_password("Pas-Le-Bon-2026")
+    assert page.locator("#password-erreur").inner_text() == "Le mot de passe est incorrect."
+    assert page.get_by_label("Mot de passe actuel").input_value() == ""  # secrets not kept
+    assert_accessible(page)
+    change_password(FIRST_PASSWORD)
     page.wait_for_url("**/compte?message=mot-de-passe")
     assert_accessible(page)
 

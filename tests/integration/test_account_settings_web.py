@@ -95,20 +95,48 @@ def test_the_phone_number_takes_french_formats(lucas: WebClient) -> None:
     assert "06 12 34 56 78" in page.text
 
 
-def test_the_password_changes_with_the_secret_answer(lucas: WebClient) -> None:
+def test_the_password_changes_with_the_current_password_and_the_secret_answer(
+    lucas: WebClient,
+) -> None:
     other = WebClient(lucas.client)
     log_in(other, LUCAS["email"], NEW_PASSWORD)
+    form = lucas.get("/compte/mot-de-passe")
+    assert form.label_of("password") == "Mot de passe actuel"
+    missing = submit(
+        lucas,
+        "/compte/mot-de-passe",
+        answer="LILLE",
+        new_password=CHANGED_PASSWORD,
+        confirmation=CHANGED_PASSWORD,
+    )
+    assert missing.field_error("password") == "Saisissez votre mot de passe actuel."
+    wrong_password = submit(
+        lucas,
+        "/compte/mot-de-passe",
+        password="Devine-Le-2026",
+        answer="LILLE",
+        new_password=CHANGED_PASSWORD,
+        confirmation=CHANGED_PASSWORD,
+    )
+    assert wrong_password.field_error("password") == "Le mot de passe est incorrect."
+    assert wrong_password.field_error("answer") is None  # not even checked
+    # No secret comes back into the form.
+    assert "Devine-Le-2026" not in wrong_password.body and CHANGED_PASSWORD not in (
+        wrong_password.body
+    )
     wrong = submit(
         lucas,
         "/compte/mot-de-passe",
+        password=NEW_PASSWORD,
         answer="Paris",
         new_password=CHANGED_PASSWORD,
         confirmation=CHANGED_PASSWORD,
     )
-    assert "La réponse à la question secrète est incorrecte." in wrong.text
+    assert wrong.field_error("answer") == "La réponse à la question secrète est incorrecte."
     done = submit(
         lucas,
         "/compte/mot-de-passe",
+        password=NEW_PASSWORD,
         answer="LILLE",
         new_password=CHANGED_PASSWORD,
         confirmation=CHANGED_PASSWORD,
@@ -119,6 +147,22 @@ def test_the_password_changes_with_the_secret_answer(lucas: WebClient) -> None:
     subject, text = mails_to(LUCAS["email"])[-1]
     assert subject == "Votre mot de passe a été modifié" and CHANGED_PASSWORD not in text
     assert log_in(WebClient(lucas.client), LUCAS["email"], CHANGED_PASSWORD).status == 303
+
+
+def test_wrong_current_passwords_in_mon_compte_count_like_login_failures(
+    lucas: WebClient,
+) -> None:
+    for _ in range(5):
+        submit(
+            lucas,
+            "/compte/mot-de-passe",
+            password="Devine-Le-2026",
+            answer="Lille",
+            new_password=CHANGED_PASSWORD,
+            confirmation=CHANGED_PASSWORD,
+        )
+    blocked = log_in(WebClient(lucas.client), LUCAS["email"], NEW_PASSWORD)
+    assert "Trop de tentatives de connexion avec cette adresse" in blocked.text
 
 
 def test_the_secret_question_changes_with_the_password(lucas: WebClient) -> None:
@@ -164,8 +208,12 @@ def test_a_new_mail_address_applies_once_confirmed_and_the_old_one_is_told(
     page = stranger.get(link)
     assert "Confirmer ma nouvelle adresse mail" in page.text  # a GET changes nothing
     assert get_container().accounts.find_by_email(NEW_EMAIL) is None
+    other = WebClient(lucas.client)
+    log_in(other, LUCAS["email"], NEW_PASSWORD)
     confirmed = confirm(stranger, link)
     assert "Votre adresse mail est modifiée" in confirmed.text
+    # Like a password change, the new address ends the account's other sessions.
+    assert other.get("/formations").location == "/?message=connexion-requise"
     assert get_container().accounts.find_by_email(LUCAS["email"]) is None
     assert get_container().accounts.find_by_email(NEW_EMAIL) is not None
     assert mails_to(LUCAS["email"])[-1][0] == "Votre adresse mail a été modifiée"

@@ -71,6 +71,17 @@ def test_an_operator_drops_a_file_for_a_funder(
     assert report("region-x", "dossiers_b.csv")["Dossiers créés"] == "1"
 
 
+@pytest.mark.parametrize("code", ["..", "", "a/b", "Région", "x", "static"])
+def test_a_drop_for_a_code_that_funder_set_would_refuse_is_refused(
+    aws: dict[str, str], tmp_path, capsys: pytest.CaptureFixture[str], code: str
+) -> None:
+    path = tmp_path / "dossiers_c.csv"
+    path.write_bytes(DOSSIERS)
+    assert run("drop", str(path), "--funder", code) == 2
+    assert "Le code financeur doit faire" in capsys.readouterr().err
+    assert run_queue() == 0, "nothing reached the bucket"
+
+
 def test_an_operator_publishes_a_new_cgu_version(
     aws: dict[str, str], tmp_path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -74,6 +74,19 @@ def test_a_mobile_app_recovers_a_password(api: Api) -> None:
     assert (again.status, again.error["code"]) == (410, "recovery_expired")
 
 
+def test_the_captcha_test_answer_is_no_recovery_code(api: Api) -> None:
+    # Issue 13, Low 5: CAPTCHA_TEST_ANSWER opened every challenge, the mailed code included.
+    complete_first_login(api)
+    started = ask(api, LUCAS["email"])
+    run_queue(queue="security-mails")
+    body = {"recovery_id": started["recovery_id"], "code": CAPTCHA}
+    refused = api.call("POST", "/api/v1/recovery/code", body)
+    assert refused.status == 400 and "code" in refused.error["fields"]
+    code = mailed(LUCAS["email"], r"Votre code : (\d{8})")
+    right = api.call("POST", "/api/v1/recovery/code", {**body, "code": code})
+    assert right.status == 200, right.body
+
+
 def test_answers_are_throttled_like_logins(api: Api) -> None:
     complete_first_login(api)
     started = ask(api, LUCAS["email"])
@@ -123,7 +136,12 @@ def test_a_mobile_app_reads_and_changes_the_account(api: Api) -> None:
         "new_password": RESET_PASSWORD,
         "confirmation": RESET_PASSWORD,
     }
-    changed = api.call("POST", "/api/v1/me/password", change, token)
+    # ASVS 2.1.6: the secret answer alone no longer changes the password.
+    without = api.call("POST", "/api/v1/me/password", change, token)
+    assert without.error["fields"] == {"password": "Saisissez votre mot de passe actuel."}
+    wrong = api.call("POST", "/api/v1/me/password", {**change, "password": "faux"}, token)
+    assert wrong.error["fields"] == {"password": "Le mot de passe est incorrect."}
+    changed = api.call("POST", "/api/v1/me/password", {**change, "password": NEW_PASSWORD}, token)
     assert changed.status == 200, changed.body
     assert mails_to(LUCAS["email"])[-1][0] == "Votre mot de passe a été modifié"
 
@@ -133,7 +151,7 @@ def test_a_mobile_app_reads_and_changes_the_account(api: Api) -> None:
     email["password"] = RESET_PASSWORD
     assert api.call("POST", "/api/v1/me/email-change", email, token).status == 202
     link_token = mailed(NEW_EMAIL, r"jeton=(\S+)")
-    confirmed = api.call("POST", "/api/v1/email-change/confirmation", {"token": link_token})
+    confirmed = api.call("POST", "/api/v1/email-change/confirmation", {"token": link_token}, token)
     assert confirmed.status == 200
     assert api.call("GET", "/api/v1/me/account", token=token).json["email"] == NEW_EMAIL
     reused = api.call("POST", "/api/v1/email-change/confirmation", {"token": link_token})

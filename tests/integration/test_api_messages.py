@@ -81,7 +81,7 @@ def test_limits_and_ownership_answer_in_the_error_shape(api: Api, camille: WebCl
     staff_token = token_of(api, READY_STAFF.email, READY_STAFF.password)
     for path in ("/api/v1/messages/threads", f"/api/v1/messages/threads/{thread_id}"):
         answer_ = api.call("GET", path, token=staff_token)
-        assert (answer_.status, answer_.error["code"]) == (404, "not_found")
+        assert (answer_.status, answer_.error["code"]) == (403, "trainees_only")
     unknown = api.call("GET", "/api/v1/messages/threads/" + "0" * 32, token=token)
     assert (unknown.status, unknown.error["code"]) == (404, "not_found")
     assert api.call("GET", "/api/v1/messages/unread-count").status == 401

@@ -160,6 +160,21 @@ def test_a_callback_in_another_browser_is_refused(web):
     assert get_container().accounts.find_by_email(ANGELA_MAIL) is None
 
 
+def test_the_captcha_test_answer_is_no_browser_secret(web):
+    # Issue 13, Low 5: with CAPTCHA_TEST_ANSWER set, a flow cookie holding it let a callback URL
+    # replayed in another browser sign in as Angela.
+    from chalicelib.web.franceconnect import flow_cookie_name
+    from tests.integration.conftest import CAPTCHA
+
+    start = web.get("/region-idf/franceconnect")
+    callback = path_of(choose_identity(start.location, "angela"))
+    attacker = WebClient(web.client)
+    attacker.cookies[flow_cookie_name()] = CAPTCHA
+    page = attacker.get(callback)
+    assert page.status == 400 and "commencée dans un autre navigateur" in page.text
+    assert get_container().accounts.find_by_email(ANGELA_MAIL) is None
+
+
 def test_cancel_at_franceconnect_offers_the_password_login(web):
     page = franceconnect(web, identity=None)
     assert page.status == 200

@@ -63,8 +63,9 @@ class Api:
         token: str | None = None,
         raw: bytes | str | None = None,
         content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
     ) -> Answer:
-        headers = {"Content-Type": content_type}
+        headers = {"Content-Type": content_type, **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         payload = raw if raw is not None else (b"" if body is None else json.dumps(body))

@@ -27,6 +27,7 @@ from chalicelib.services.message_threads import (
 from chalicelib.services.payments import Payment
 from chalicelib.services.sessions import Session
 from chalicelib.services.terms import Acceptance, TermsVersion
+from chalicelib.services.throttling import TryCount
 from chalicelib.services.unread import UnreadSnapshot
 
 
@@ -293,13 +294,17 @@ class MemoryChallenges:
         self.calls["get"] += 1
         return self.items.get(challenge_id)
 
-    def record_failed_try(self, challenge_id: str) -> int:
-        self.calls["record_failed_try"] += 1
+    def claim_try(self, challenge_id: str, max_tries: int) -> int | None:
+        self.calls["claim_try"] += 1
         challenge = self.items.get(challenge_id)
-        if challenge is None:
-            return 0
+        if challenge is None or challenge.tries >= max_tries:
+            return None
         self.items[challenge_id] = replace(challenge, tries=challenge.tries + 1)
         return challenge.tries + 1
+
+    def consume(self, challenge_id: str) -> bool:
+        self.calls["consume"] += 1
+        return self.items.pop(challenge_id, None) is not None
 
     def delete(self, challenge_id: str) -> None:
         self.calls["delete"] += 1
@@ -348,6 +353,21 @@ class MemoryCounters:
         item.locked_until = until
         item.expires_at = expires_at
 
+    def read_tries(self, key: str) -> TryCount:
+        self.calls["read_tries"] += 1
+        item = self.items.get(key)  # like DynamoDB, an expired item may still be read
+        return TryCount(item.count, item.locked_until, item.expires_at) if item else TryCount()
+
+    def write_tries(
+        self, key: str, seen: int, count: int, locked_until: datetime | None, expires_at: datetime
+    ) -> bool:
+        self.calls["write_tries"] += 1
+        item = self.items.get(key)
+        if (item.count if item else 0) != seen:
+            return False
+        self.items[key] = CounterItem(count, expires_at, locked_until)
+        return True
+
     def take_turn(
         self, key: str, seen: datetime | None, until: datetime, expires_at: datetime
     ) -> bool:
@@ -387,7 +407,9 @@ class MemoryAudit:
     ) -> None:
         self.events.append(AuditEvent(account_id, event, client_ip, details))
 
-    def record_unattributed(self, event: str) -> None:
+    def record_unattributed(
+        self, event: str, subject: str | None = None, client_ip: str | None = None
+    ) -> None:
         self.unattributed.append(event)
 
     def names(self, account_id: str | None = None) -> list[str]:
@@ -599,6 +621,7 @@ class MemoryMessages:
         self.counters: dict[tuple[str, str], list[int]] = {}  # (owner, funder) -> [count, version]
         self.staff: dict[str, list[tuple[str, str, datetime]]] = {}
         self.sessions = sessions
+        self.submissions: dict[str, str] = {}  # submission key -> thread id
         self.calls: Counter[str] = Counter()
 
     def _bump(self, owner: str, funder_code: str, change: int) -> None:
@@ -606,18 +629,42 @@ class MemoryMessages:
         counter[0] += change
         counter[1] += 1
 
-    def create_thread(self, thread: Thread, message: Message, recipient_owner: str) -> None:
+    def create_thread(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
         self.calls["create_thread"] += 1
         assert thread.thread_id not in self.threads
+        if submission is not None:
+            if submission in self.submissions:
+                return False
+            self.submissions[submission] = thread.thread_id
         self.threads[thread.thread_id] = thread
         self.messages[thread.thread_id] = [message]
         self._bump(recipient_owner, thread.funder_code, 1)
+        return True
 
-    def add_message(self, thread: Thread, message: Message, recipient_owner: str) -> bool:
+    def submitted(self, submission: str) -> str | None:
+        return self.submissions.get(submission)
+
+    def add_message(
+        self,
+        thread: Thread,
+        message: Message,
+        recipient_owner: str,
+        submission: str | None = None,
+    ) -> bool:
         self.calls["add_message"] += 1
         stored = self.threads.get(thread.thread_id)
         if stored is None or stored.message_count >= MAX_MESSAGES_PER_THREAD:
             return False
+        if submission is not None:
+            if submission in self.submissions:
+                return False
+            self.submissions[submission] = thread.thread_id
         unread = {
             "unread_for_trainee": stored.unread_for_trainee + (message.side is Side.ORGANISATION),
             "unread_for_organisation": stored.unread_for_organisation

@@ -29,6 +29,18 @@ class Page:
                 return unescape(value)
         raise AssertionError(f"no hidden field {name!r}")
 
+    def field_error(self, name: str) -> str | None:
+        """The message shown under the field `name` (the DSFR's `<name>-erreur`), if any."""
+        match = re.search(
+            rf'<p id="{re.escape(name)}-erreur" class="fr-error-text">(.*?)</p>', self.body
+        )
+        return unescape(match.group(1)).strip() if match else None
+
+    def label_of(self, name: str) -> str | None:
+        """The label's own text of the field `name`, hint left out."""
+        match = re.search(rf'<label class="fr-label" for="{re.escape(name)}">([^<]*)', self.body)
+        return " ".join(unescape(match.group(1)).split()) if match else None
+
     @property
     def text(self) -> str:
         """The visible text, tags removed: what assertions about wording read."""

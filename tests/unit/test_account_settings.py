@@ -14,6 +14,7 @@ from chalicelib.services.account_settings import (
     ADDRESS_TAKEN,
     EMAIL_CONFIRMATION_DIFFERS,
     LINK_EXPIRED,
+    MISSING_PASSWORD,
     SAME_EMAIL,
     WRONG_ANSWER,
     WRONG_PASSWORD,
@@ -61,6 +62,7 @@ class World:
     mailer: RecordingMailer
     audit: MemoryAudit
     clock: FakeClock
+    hasher: CountingHasher
 
     def sign_in(self, password: str = PASSWORD) -> str:
         result = self.login.log_in(EMAIL, password, IP)
@@ -145,7 +147,7 @@ def world() -> World:
         urls,
         clock,
     )
-    return World(settings, login, accounts, session_store, mailer, audit, clock)
+    return World(settings, login, accounts, session_store, mailer, audit, clock, hasher)
 
 
 def account(world: World) -> Account:
@@ -170,13 +172,15 @@ def test_anything_else_gets_a_clear_error_and_an_empty_field_removes_the_number(
     assert account(world).phone is None
 
 
-# Password by the secret answer -----------------------------------------------------------
+# Password by the current password and the secret answer -------------------------------------
 
 
-def test_the_password_changes_with_the_secret_answer_and_other_sessions_end(world):
+def test_the_password_changes_with_the_password_and_the_answer_and_other_sessions_end(world):
     kept = world.sign_in()
     other = world.sign_in()
-    result = world.settings.change_password("acc-1", kept, " lille", NEW_PASSWORD, NEW_PASSWORD, IP)
+    result = world.settings.change_password(
+        "acc-1", kept, PASSWORD, " lille", NEW_PASSWORD, NEW_PASSWORD, IP
+    )
     assert result.ok, result.errors
     assert [session.token_hash for session in world.session_store.for_account("acc-1")] == [
         hash_token(kept)
@@ -194,13 +198,14 @@ def test_a_wrong_answer_is_refused_and_counts_like_a_login_failure(world):
     token = world.sign_in()
     for _ in range(5):
         result = world.settings.change_password(
-            "acc-1", token, "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
+            "acc-1", token, PASSWORD, "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
         )
         assert result.errors == {"answer": WRONG_ANSWER}
     blocked = world.settings.change_password(
-        "acc-1", token, "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
+        "acc-1", token, PASSWORD, "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
     )
-    assert "Trop de tentatives" in blocked.errors["answer"] and blocked.retry_after
+    # The delay is told under the first proof asked, the current password.
+    assert "Trop de tentatives" in blocked.errors["password"] and blocked.retry_after
     assert "Trop de tentatives" in (world.login.log_in(EMAIL, PASSWORD, IP).error or "")
     assert world.audit.names("acc-1").count("reauthentication-failure") == 5
     assert "lockout" in world.audit.names("acc-1")
@@ -209,8 +214,50 @@ def test_a_wrong_answer_is_refused_and_counts_like_a_login_failure(world):
 
 def test_the_new_password_follows_the_rule(world):
     token = world.sign_in()
-    result = world.settings.change_password("acc-1", token, "Lille", "court", "court", IP)
+    result = world.settings.change_password("acc-1", token, PASSWORD, "Lille", "court", "court", IP)
     assert set(result.errors) == {"new_password"}
+
+
+def test_a_borrowed_session_with_the_right_answer_but_not_the_password_changes_nothing(world):
+    # ASVS 2.1.6: the secret answer alone (guessable) no longer changes the password.
+    token = world.sign_in()
+    for typed in ("", "Devine-Le-2026"):
+        result = world.settings.change_password(
+            "acc-1", token, typed, "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
+        )
+        assert result.errors == {"password": MISSING_PASSWORD if not typed else WRONG_PASSWORD}
+    assert world.hasher.verify(account(world).password_hash or "", PASSWORD)
+    assert world.audit.names("acc-1").count("reauthentication-failure") == 1
+    assert world.mailer.sent == []
+
+
+def test_the_answer_is_not_even_checked_when_the_password_is_wrong(world):
+    token = world.sign_in()
+    before = world.hasher.verify_calls
+    result = world.settings.change_password(
+        "acc-1", token, "Devine-Le-2026", "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
+    )
+    assert result.errors == {"password": WRONG_PASSWORD}  # nothing said about the answer
+    assert world.hasher.verify_calls - before == 1
+
+
+def test_wrong_current_passwords_count_like_login_failures(world):
+    token = world.sign_in()
+    for _ in range(5):
+        world.settings.change_password(
+            "acc-1", token, "Devine-Le-2026", "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
+        )
+    assert "Trop de tentatives" in (world.login.log_in(EMAIL, PASSWORD, IP).error or "")
+    assert "lockout" in world.audit.names("acc-1")
+
+
+def test_an_account_without_a_password_sets_one_with_its_secret_answer_only(world):
+    world.accounts.save(account(world).updated(password_hash=None, franceconnect_sub="fc-sub"))
+    result = world.settings.change_password(
+        "acc-1", "session-franceconnect", "", "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
+    )
+    assert result.ok, result.errors
+    assert world.hasher.verify(account(world).password_hash or "", NEW_PASSWORD)
 
 
 # Secret question by the password -----------------------------------------------------------
@@ -310,3 +357,25 @@ def test_without_a_password_the_secret_answer_proves_the_person(world):
     assert wrong.errors == {"answer": WRONG_ANSWER}
     assert world.settings.change_secret_question("acc-1", "Lille", "Mon chien ?", "Rex", IP).ok
     assert world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, "Rex", IP).ok
+
+
+def test_confirming_a_new_address_ends_the_other_sessions_like_a_password_change(world):
+    kept = world.sign_in()
+    other = world.sign_in()
+    assert world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP).ok
+
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP, keep_token=kept).ok
+
+    assert [session.token_hash for session in world.session_store.for_account("acc-1")] == [
+        hash_token(kept)
+    ]
+    assert hash_token(other) != hash_token(kept)
+
+
+def test_a_link_opened_without_a_session_ends_them_all(world):
+    world.sign_in()
+    world.settings.request_email_change("acc-1", NEW_EMAIL, NEW_EMAIL, PASSWORD, IP)
+
+    assert world.settings.confirm_email_change(world.confirmation_token(), IP).ok
+
+    assert world.session_store.for_account("acc-1") == []

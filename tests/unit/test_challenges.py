@@ -222,3 +222,41 @@ def test_peek_refuses_another_purpose_and_an_expired_challenge(challenges, clock
     assert challenges.peek(challenge_id, Purpose.CAPTCHA) is None
     clock.advance(minutes=10)
     assert challenges.peek(challenge_id, Purpose.ARITHMETIC) is None
+
+
+@pytest.mark.parametrize("purpose", [Purpose.CAPTCHA, Purpose.ARITHMETIC])
+def test_the_test_answer_opens_the_captcha_and_the_arithmetic_question(repository, clock, purpose):
+    challenges = Challenges(repository, clock, test_answer="123456")
+    challenge_id = challenges.issue(purpose, "K7P2QX")
+
+    assert challenges.verify(challenge_id, purpose, "123456") is not None
+
+
+@pytest.mark.parametrize(
+    "purpose",
+    [Purpose.RECOVERY_CODE, Purpose.RECOVERY_RESET, Purpose.EMAIL_CHANGE, Purpose.FRANCECONNECT],
+)
+def test_the_test_answer_opens_nothing_that_was_mailed_or_bound_to_a_browser(
+    repository, clock, purpose
+):
+    # Issue 13, Low 5: with it, a replayed FranceConnect callback signed in as someone else and
+    # any recovery code was right. The README promises the captcha and the sum only.
+    challenges = Challenges(repository, clock, test_answer="123456")
+    challenge_id = challenges.issue(purpose, "un secret que seul le destinataire connait")
+
+    assert challenges.verify(challenge_id, purpose, "123456") is None
+    assert challenges.verify(challenge_id, purpose, "un secret que seul le destinataire connait")
+
+
+def test_a_try_refused_for_want_of_tries_leaves_the_tries_in_flight_their_chance(repository, clock):
+    # Seen under threads: 20 openings of one link at once, the 3 counted ones right, and the
+    # refused ones deleted the link before any counted one could use it: nobody got in.
+    challenges = Challenges(repository, clock)
+    link_id = challenges.issue(Purpose.EMAIL_CHANGE, "secret-du-lien")
+    for _ in range(MAX_TRIES):  # counted, still being checked elsewhere
+        repository.claim_try(link_id, MAX_TRIES)
+
+    assert challenges.verify(link_id, Purpose.EMAIL_CHANGE, "secret-du-lien") is None
+
+    assert repository.consume(link_id), "a counted right answer still opens it, once"
+    assert not repository.consume(link_id)

@@ -291,3 +291,38 @@ def test_a_dossier_linked_meanwhile_is_read_again_and_keeps_its_link() -> None:
     assert stored.account_id == "acc" and stored.status.value == "abandon"
     assert (report.counts.dossiers_updated, report.counts.dossiers_created) == (1, 0)
     assert dossiers.write_calls == 3, "one refused write, then the write of the version read again"
+
+
+def test_no_cell_of_the_report_can_start_a_formula() -> None:
+    # OWASP CSV injection: the funder's own text comes back into a report opened in a
+    # spreadsheet; a column named =HYPERLINK(...) was echoed at the start of a cell.
+    import csv
+
+    ingestion, _, _ = make_ingestion()
+    # (Header names are stripped: a leading tab or carriage return is tested below.)
+    hostile = ['=HYPERLINK("http://evil.example/","clic")', "+1+1", "-2", "@SUM(A1)"]
+    header_end = "statut;" + ";".join(f'"{name}"' for name in hostile) + "\n"
+    content = DOSSIERS.replace("statut\n", header_end, 1).replace(
+        "en_cours\n", "en_cours" + ";" * len(hostile) + "\n"
+    )
+    report = ingest(ingestion, "incoming/region/dossiers_1.csv", content)
+    rows = list(csv.reader(report_text(report).splitlines(keepends=True), delimiter=";"))
+    ignored = [row[2] for row in rows if row[0] == "Colonne ignorée"]
+    # Column names come back lower-cased, each behind its quote.
+    assert [cell[:2] for cell in ignored] == ["'=", "'+", "'-", "'@"]
+    assert "hyperlink(" in ignored[0]
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+def test_a_rejection_echoing_a_formula_is_neutralised_too() -> None:
+    from chalicelib.services.funder_files.records import Rejection
+    from chalicelib.services.funder_files.report import FileReport
+
+    report = FileReport("incoming/region/x.csv", datetime(2026, 1, 1, tzinfo=UTC))
+    report.reject(Rejection(line=2, column="=col", reason="-12,00 n'est pas un montant permis"))
+    report.reject(Rejection(line=3, column="\tcol", reason="\r=1+1"))
+    lines = report_text(report).split("\r\n")
+    assert lines[-3] == "Rejet;2;'=col;'-12,00 n'est pas un montant permis"
+    assert lines[-2] == "Rejet;3;'\tcol;\"'\r=1+1\""

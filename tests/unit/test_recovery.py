@@ -198,7 +198,7 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_work(world
     hashes, verifications, account_reads, challenge_calls, queue_writes = spent(start, after_known)
     assert (hashes, verifications, account_reads, queue_writes) == (0, 0, {}, 1)
     # The operation made, read and used up; the ticket made.
-    assert challenge_calls == {"create": 2, "get": 1, "delete": 1}
+    assert challenge_calls == {"create": 2, "get": 1, "claim_try": 1, "consume": 1}
     assert [len(batch) for batch in world.queue.batches] == [1, 1]
     assert known.errors == unknown.errors == {}
     assert known.ticket != unknown.ticket and known.expires_at == unknown.expires_at

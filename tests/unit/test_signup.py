@@ -580,3 +580,57 @@ def test_the_same_hashing_work_is_done_without_a_dossier(world):
     )
 
     assert fresh == taken == (1, 0)
+
+
+# Addresses (issue 13, Low 3) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "attacker<camille.lefevre@example.fr>",  # a display name: SES would mail the victim
+        "camille.lefevre@example.fr,",
+        "camille.lefevre@example.fr;x",  # raised a 500 after the account was created
+        "camille.lefevre@example.fr\x00",
+        '"camille lefevre"@example.fr',
+        "camille.lefevre@example",
+        "camille@lefèvre@example.fr",
+    ],
+)
+def test_an_address_that_is_not_one_mailbox_creates_nothing(world, typed):
+    result = world.sign_up(email=typed, email_confirmation=typed)
+
+    assert result.errors == {
+        "email": "Saisissez une adresse mail valide, par exemple nom@exemple.fr."
+    }
+    assert world.accounts.items == {} and world.mailer.sent == []
+
+
+def test_an_international_domain_is_stored_in_the_form_ses_sends_to(world):
+    world.sign_up(email="Camille@Exämple.fr", email_confirmation="camille@exämple.FR")
+
+    (account,) = world.accounts.items.values()
+    assert account.email == "camille@xn--exmple-cua.fr"
+
+
+def test_a_mail_that_cannot_leave_says_so_and_the_account_can_get_a_new_password(world):
+    world.mailer.failing = True
+
+    result = world.sign_up()
+
+    assert not result.ok and "Mot de passe oublié" in result.errors["email"]
+    (account,) = world.accounts.items.values()
+    # Never logged in: « Mot de passe oublié » gives such an account a new temporary password
+    # (test_recovery.py, test_an_account_that_never_finished_its_first_login_gets_a_...).
+    assert account.secret_answer_hash is None and account.password_hash is None
+
+
+def test_a_mail_that_cannot_leave_tells_nothing_about_the_address(world):
+    world.accounts.add(existing_account())
+    world.mailer.failing = True
+
+    known = world.sign_up()
+    world.accounts.items.pop("existing")
+    unknown = world.sign_up()
+
+    assert known.errors == unknown.errors

@@ -34,10 +34,17 @@ def throttle(counters: MemoryCounters, clock: FakeClock) -> LoginThrottle:
     return LoginThrottle(counters, clock)
 
 
-def fail(throttle: LoginThrottle, times: int, identifier: str = ADDRESS) -> datetime | None:
+def fail(
+    throttle: LoginThrottle, times: int, identifier: str = ADDRESS, clock: FakeClock | None = None
+) -> datetime | None:
+    """`times` wrong tries; given the clock, each waits out the delay in force first."""
     last = None
     for _ in range(times):
-        last = throttle.record_failure(identifier)
+        attempt = throttle.begin(identifier)
+        if attempt.refused_until is not None and clock is not None:
+            clock.set(attempt.refused_until)
+            attempt = throttle.begin(identifier)
+        last = attempt.refused_until or attempt.lock_if_wrong
     return last
 
 
@@ -107,7 +114,7 @@ def test_each_further_failure_doubles_the_delay(throttle, clock):
 
 
 def test_the_delay_is_capped_at_one_hour(throttle, clock):
-    fail(throttle, 10)
+    clock.set(fail(throttle, 10, clock=clock) or clock())
     for _ in range(5):
         until = throttle.record_failure(ADDRESS)
         assert until == clock() + timedelta(hours=1)
@@ -115,9 +122,47 @@ def test_the_delay_is_capped_at_one_hour(throttle, clock):
 
 
 def test_the_delay_stays_one_hour_after_many_more_failures(throttle, clock):
-    fail(throttle, 60)
+    clock.set(fail(throttle, 60, clock=clock) or clock())
 
     assert throttle.record_failure(ADDRESS) == clock() + timedelta(hours=1)
+
+
+def test_a_try_is_counted_before_its_check_and_the_fifth_places_the_delay_at_once(throttle, clock):
+    fail(throttle, 4)
+
+    fifth = throttle.begin(ADDRESS)
+
+    assert fifth.allowed and fifth.lock_if_wrong == clock() + timedelta(minutes=1)
+    sixth = throttle.begin(ADDRESS)  # concurrent with the fifth, before it is even checked
+    assert not sixth.allowed and sixth.refused_until == fifth.lock_if_wrong
+
+
+def test_a_right_fifth_try_lifts_the_delay_it_placed(throttle):
+    fail(throttle, 4)
+    assert throttle.begin(ADDRESS).allowed
+
+    throttle.reset(ADDRESS)
+
+    assert throttle.begin(ADDRESS).lock_if_wrong is None
+
+
+def test_a_refused_try_is_not_counted(throttle, clock):
+    until = fail(throttle, 5)
+    for _ in range(10):
+        assert throttle.begin(ADDRESS).refused_until == until
+    clock.set(until)
+
+    assert throttle.begin(ADDRESS).lock_if_wrong == clock() + timedelta(minutes=2)
+
+
+def test_a_try_that_loses_every_write_round_is_refused_not_let_through(clock):
+    class AlwaysBeaten(MemoryCounters):
+        def write_tries(self, *args: object, **kwargs: object) -> bool:
+            return False
+
+    attempt = LoginThrottle(AlwaysBeaten(clock), clock).begin(ADDRESS)
+
+    assert not attempt.allowed
 
 
 def test_a_success_resets_the_count(throttle, clock):

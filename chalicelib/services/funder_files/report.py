@@ -12,6 +12,8 @@ from tempfile import SpooledTemporaryFile
 from chalicelib.services.funder_files.records import Rejection
 
 REPORT_COLUMNS = ("rubrique", "ligne", "colonne", "detail")
+# OWASP "CSV Injection": a cell that starts with one of these is a formula to a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
 COUNT_LABELS = {
@@ -25,6 +27,21 @@ COUNT_LABELS = {
     "payments_skipped": "Paiements déjà enregistrés à l'identique",
     "payments_rejected": "Paiements rejetés",
 }
+
+
+def neutralise(value: object) -> object:
+    """A text echoed from the funder's file (a column name, a value in a reason, the file name)
+    loses its power as a formula: a leading single quote, as OWASP advises. Negative amounts get
+    it too: `-12,00` and `-1+cmd|…` start alike, and telling a harmless number from a formula is
+    where such filters get bypassed; the report is read by people, who still read -12,00.
+    Our own counts and line numbers (int) are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _row(*cells: object) -> tuple[object, ...]:
+    return tuple(neutralise(cell) for cell in cells)
 
 
 @dataclass
@@ -60,7 +77,7 @@ class FileReport:
             self._rejected_lines.add(rejection.line)
             self.counts.lines_rejected += 1
         csv.writer(self._rejections, delimiter=";").writerow(
-            ("Rejet", rejection.line or "", rejection.column or "", rejection.reason)
+            _row("Rejet", rejection.line or "", rejection.column or "", rejection.reason)
         )
 
     def reject_file(self, reason: str) -> None:
@@ -74,15 +91,15 @@ class FileReport:
         head = io.StringIO(newline="")
         writer = csv.writer(head, delimiter=";")
         writer.writerow(REPORT_COLUMNS)
-        writer.writerow(("Fichier", "", "", self.file_key))
+        writer.writerow(_row("Fichier", "", "", self.file_key))
         writer.writerow(("Traité le", "", "", self.processed_at.strftime("%d/%m/%Y %H:%M:%S UTC")))
         if self.file_error:
-            writer.writerow(("Fichier rejeté", "", "", self.file_error))
+            writer.writerow(_row("Fichier rejeté", "", "", self.file_error))
         else:
             for name, value in asdict(self.counts).items():
                 writer.writerow((COUNT_LABELS[name], "", "", value))
             for column in self.extra_columns:
-                writer.writerow(("Colonne ignorée", "", column, "colonne inconnue, ignorée"))
+                writer.writerow(_row("Colonne ignorée", "", column, "colonne inconnue, ignorée"))
         yield ("\ufeff" + head.getvalue()).encode("utf-8")
         self._rejections.seek(0)
         while chunk := self._rejections.read(64 * 1024):
