@@ -8,8 +8,9 @@ Only what the pages use is shipped (a phone on a weak connection pays for every 
 
 - one stylesheet, `dsfr/dsfr.min.css`: the DSFR's core, the components of COMPONENTS (each from
   its own file under dist/component/, in the DSFR bundle's order so the cascade is the same), and
-  the rules of the `fr-icon-*` classes the templates name; tests/unit/test_assets.py fails when a
-  template uses a DSFR class that this stylesheet does not define;
+  the rules of the `fr-icon-*` classes the templates name; then every selector that names a DSFR
+  class no template uses is dropped (the pages run no script that could add one).
+  tests/unit/test_assets.py fails when a DSFR rule that could match the templates is missing;
 - the files that stylesheet points to (icons, fonts), and nothing else from icons/ and fonts/;
 - the Marianne faces of FACES, subset to the characters French text needs (fontTools, woff2);
   the other faces' @font-face rules are dropped;
@@ -25,12 +26,13 @@ The IE 11 rules (`*.legacy.css`) are left out; the print rules are kept.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import posixpath
 import re
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import brotli
@@ -115,6 +117,8 @@ URL = re.compile(r"url\((['\"]?)([^)'\"]+)\1\)")
 FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 ICON_CLASS = re.compile(r"fr-icon-[a-z0-9-]+[a-z0-9]")
 CLASS_ATTRIBUTE = re.compile(r'class="([^"]*)"')
+CLASS_NAME = re.compile(r"\.(fr-[A-Za-z0-9_-]+)")
+COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 JINJA_TAG = re.compile(r"\{[{%#].*?[}%#]\}", re.DOTALL)
 
 
@@ -146,11 +150,6 @@ def template_classes(templates: Path = TEMPLATES) -> tuple[set[str], set[str]]:
     return classes - prefixes, prefixes
 
 
-def icon_classes(templates: Path = TEMPLATES) -> list[str]:
-    classes, _ = template_classes(templates)
-    return sorted(name for name in classes if ICON_CLASS.fullmatch(name))
-
-
 # The stylesheet --------------------------------------------------------------------------------
 
 
@@ -177,9 +176,9 @@ def _bundle_order(dist: Path, components: Iterable[str]) -> list[str]:
     return sorted(positions, key=positions.__getitem__)
 
 
-def _rebase(css: str, source: Path, dist: Path, references: set[str]) -> str:
-    """url()s of `source` rewritten relative to the built stylesheet (top of the target), and
-    collected into `references` (paths relative to dist/)."""
+def _rebase(css: str, source: Path, dist: Path) -> str:
+    """url()s of `source` rewritten relative to the built stylesheet (top of the target, so
+    relative to dist/ too)."""
 
     def rewrite(match: re.Match[str]) -> str:
         url = match.group(2)
@@ -190,7 +189,6 @@ def _rebase(css: str, source: Path, dist: Path, references: set[str]) -> str:
         )
         if relative.startswith(".."):
             raise AssetsError(f"{source.name} points outside the DSFR: {url}")
-        references.add(relative)
         return f"url({relative})"
 
     return URL.sub(rewrite, css)
@@ -230,30 +228,133 @@ def _icon_rules(dist: Path, icons: Iterable[str]) -> list[tuple[Path, str]]:
 def build_stylesheet(
     dist: Path = DSFR_DIST,
     components: Iterable[str] = COMPONENTS,
-    icons: Iterable[str] | None = None,
+    templates: Path = TEMPLATES,
     faces: Iterable[str] = FACES,
 ) -> tuple[str, set[str]]:
     """The stylesheet's text, and the files it points to (relative to dist/)."""
-    icons = icon_classes() if icons is None else list(icons)
+    classes, prefixes = template_classes(templates)
+    icons = sorted(name for name in classes if ICON_CLASS.fullmatch(name))
     ordered = _bundle_order(dist, components)
-    references: set[str] = set()
     main_parts = [dist / "core" / "core.main.min.css"]
     main_parts += [_component_file(dist, name, "main") for name in ordered]
     print_parts = [dist / "core" / "core.print.min.css"]
     print_parts += [_component_file(dist, name, "print") for name in ordered]
-    banner = BANNER.match((dist / "core" / "core.main.min.css").read_text(encoding="utf-8"))
-    css = [banner.group(0) if banner else ""]
+    css: list[str] = []
     for part in main_parts:
         body = _body(part)
         if part.name == "core.main.min.css":
             body = _keep_faces(body, faces)
-        css.append(_rebase(body, part, dist, references))
+        css.append(_rebase(body, part, dist))
     for sheet, rule in _icon_rules(dist, icons):
-        css.append(_rebase(rule, sheet, dist, references))
-    for part in print_parts:
-        if part.is_file():
-            css.append(_rebase(_body(part), part, dist, references))
-    return "\n".join(css) + "\n", references
+        css.append(_rebase(rule, sheet, dist))
+    css += [_rebase(_body(part), part, dist) for part in print_parts if part.is_file()]
+
+    def used(name: str) -> bool:  # fr-alert--{{ kind }} may become any fr-alert--*
+        return name in classes or name.startswith(tuple(prefixes))
+
+    pruned = prune("\n".join(css), used)
+    references = {url for _, url in URL.findall(pruned) if not url.startswith("data:")}
+    banner = BANNER.match((dist / "core" / "core.main.min.css").read_text(encoding="utf-8"))
+    return (banner.group(0) if banner else "") + "\n" + pruned + "\n", references
+
+
+def _block_end(css: str, start: int) -> int:
+    """The index just past the `}` that closes the block opened at `css[start] == "{"`
+    (strings skipped: a data: URI may hold anything)."""
+    depth, index, quote = 0, start, ""
+    while index < len(css):
+        char = css[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    raise AssetsError("unbalanced braces in the DSFR stylesheet")
+
+
+def _split_selectors(selectors: str) -> list[str]:
+    """A selector list split at its top-level commas (not those inside :is(...), :not(...))."""
+    parts, depth, current = [], 0, ""
+    for char in selectors:
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += (char in "([") - (char in ")]")
+        current += char
+    return [*parts, current]
+
+
+def required_classes(selector: str) -> list[str]:
+    """The DSFR classes an element must carry for `selector` to match it: those outside any
+    parentheses. A class inside `:not(...)` must be absent instead, and one inside `:is(...)`
+    or `:where(...)` is one option among others."""
+    outside, depth = "", 0
+    for char in selector:
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and char != ")":
+            outside += char
+    return CLASS_NAME.findall(outside)
+
+
+def prune(css: str, used: Callable[[str], bool]) -> str:
+    """`css` without the selectors that name a DSFR class the pages never use (such a selector
+    cannot match them: the pages run no script that would add the class), and without the rules
+    and @media blocks left empty. Comments go too."""
+    css = COMMENT.sub("", css)
+    kept: list[str] = []
+    index = 0
+    while index < len(css):
+        opening = css.find("{", index)
+        if opening < 0:
+            break
+        prelude = css[index:opening].strip()
+        end = _block_end(css, opening)
+        body = css[opening + 1 : end - 1]
+        if prelude.startswith(("@media", "@supports", "@-moz-document")):
+            inner = prune(body, used)
+            if inner:
+                kept.append(f"{prelude}{{{inner}}}")
+        elif prelude.startswith("@"):  # @font-face, @keyframes...: kept whole
+            kept.append(f"{prelude}{{{body}}}")
+        else:
+            selectors = [
+                selector
+                for selector in _split_selectors(prelude)
+                if all(used(name) for name in required_classes(selector))
+            ]
+            if selectors:
+                kept.append(f"{','.join(selectors)}{{{body}}}")
+        index = end
+    return "".join(kept)
+
+
+def fingerprint(data: bytes) -> str:
+    """The version that `chalicelib.web.static_files.static_url` puts in a file's address."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def versioned(css: str, target: Path) -> str:
+    """Each url() of the built stylesheet with its file's `?v=<content hash>`: a changed font or
+    icon gets a new address despite `immutable` caching, and a font's address is the very one
+    that `static_url` gives the page's preload link (else the browser fetches it twice)."""
+
+    def add_version(match: re.Match[str]) -> str:
+        url = match.group(2)
+        if url.startswith(("data:", "#", "http:", "https:")):
+            return match.group(0)
+        return f"url({url}?v={fingerprint((target / url).read_bytes())})"
+
+    return URL.sub(add_version, css)
 
 
 # Fonts and compression -------------------------------------------------------------------------
@@ -262,7 +363,10 @@ def build_stylesheet(
 def subset_font(source: Path, destination: Path) -> None:
     options = subset.Options()
     options.flavor = "woff2"
-    options.layout_features = ["*"]  # kerning and ligatures, as the full font has them
+    # fontTools' default layout features are those browsers apply by themselves (kerning,
+    # ligatures, contextual forms...); the others (case, tnum, ss01...) only apply when a
+    # stylesheet asks for them through font-feature-settings, which the DSFR's never does.
+    # The hinting stays: Windows uses it to draw small text.
     options.name_IDs = ["*"]  # the licence and the font's names stay in the file
     options.notdef_outline = True
     font = subset.load_font(str(source), options)
@@ -302,8 +406,6 @@ def build(dist: Path = DSFR_DIST, target: Path = TARGET) -> list[Path]:
     target.mkdir(parents=True)
     written: list[Path] = []
     css, references = build_stylesheet(dist)
-    (target / STYLESHEET).write_text(css, encoding="utf-8")
-    written.append(target / STYLESHEET)
     for reference in sorted(references):
         source, destination = dist / reference, target / reference
         if not source.is_file():
@@ -313,6 +415,8 @@ def build(dist: Path = DSFR_DIST, target: Path = TARGET) -> list[Path]:
         else:
             _copy(source, destination)
         written.append(destination)
+    (target / STYLESHEET).write_text(versioned(css, target), encoding="utf-8")
+    written.append(target / STYLESHEET)
     for source_name, target_name in COPIED.items():
         _copy(dist / source_name, target / target_name)
         written.append(target / target_name)

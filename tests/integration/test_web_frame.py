@@ -228,6 +228,16 @@ def test_pages_link_static_files_by_their_content_hash(client):
     assert client.http.get("/static/app.css").status_code == 403  # no route, as API Gateway
 
 
+def test_a_preloaded_font_has_the_address_the_stylesheet_asks_for(client, funders):
+    """Else the browser fetches it twice: once for the preload, once for the @font-face."""
+    html = client.http.get("/region-sud/").body.decode("utf-8")
+    preloads = re.findall(r'<link rel="preload" href="/static/dsfr/(fonts/[^"]+)" as="font"', html)
+    assert preloads
+    css = (STATIC_DIR / "dsfr" / "dsfr.min.css").read_text(encoding="utf-8")
+    for address in preloads:
+        assert f"url({address})" in css
+
+
 def test_chalice_errors_become_french_pages_but_not_in_the_api():
     error_app = Chalice(app_name="error-pages")
     error_app.register_middleware(observe, "all")

@@ -23,6 +23,8 @@ from local.build_assets import (
     TEMPLATES,
     build_stylesheet,
     compress,
+    prune,
+    required_classes,
     subset_font,
     template_classes,
 )
@@ -71,7 +73,7 @@ def test_every_dsfr_rule_that_can_match_the_templates_is_in_the_built_stylesheet
     missing = sorted(
         selector
         for selector in selectors(full_dsfr())
-        if (names := CLASS_SELECTOR.findall(selector))
+        if (names := required_classes(selector))
         and all(used(name) for name in names)
         and selector not in built_selectors
     )
@@ -166,3 +168,30 @@ def test_text_files_get_gzip_and_brotli_variants_beside_them(tmp_path: Path, siz
     assert compress(path) == written and written[0].read_bytes() == gzip.compress(
         text, compresslevel=9, mtime=0
     )
+
+
+def test_prune_drops_selectors_naming_unused_classes_and_what_is_left_empty() -> None:
+    css = (
+        "/*! licence */:root{--a:1}.fr-btn,.fr-modal .fr-btn{color:red}"
+        ".fr-modal{display:none}"
+        "@media (min-width:48em){.fr-modal{top:0}.fr-btn:not(.fr-btn--sm,.fr-btn--lg){a:0}"
+        '.fr-btn--sm{b:url("data:x{}")}.fr-btn--lg .fr-btn{c:0}}'
+        "@media print{.fr-nav{display:none}}"
+        "@font-face{font-family:M}"
+        '[class*=" fr-icon-"]:before{content:""}'
+    )
+    assert prune(css, lambda name: name in {"fr-btn", "fr-btn--sm"}) == (
+        ":root{--a:1}.fr-btn{color:red}"
+        "@media (min-width:48em){.fr-btn:not(.fr-btn--sm,.fr-btn--lg){a:0}"
+        '.fr-btn--sm{b:url("data:x{}")}}'
+        "@font-face{font-family:M}"
+        '[class*=" fr-icon-"]:before{content:""}'
+    )
+
+
+def test_a_class_inside_not_or_is_is_not_required() -> None:
+    assert required_classes(".fr-btns-group:not(.fr-btns-group--sm) .fr-btn:not(.fr-btn--lg)") == [
+        "fr-btns-group",
+        "fr-btn",
+    ]
+    assert required_classes(":is(.fr-a,.fr-b)>.fr-c") == ["fr-c"]
