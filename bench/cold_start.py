@@ -243,23 +243,42 @@ def _timed(environment: dict[str, str], code: str, *arguments: str) -> float:
     return time.perf_counter() - started
 
 
+def stack_environment(app_url: str, aws_url: str) -> dict[str, str]:
+    """The environment of a fresh process of the app against a running local stack, without
+    changing this one's (`configure_environment` writes into os.environ, and the benchmarks
+    that follow must keep the test stage's)."""
+    import os
+
+    from local.background import child_environment
+    from local.stack import StackAddresses, configure_environment
+
+    addresses = StackAddresses(
+        host="127.0.0.1",
+        aws_port=int(aws_url.rsplit(":", 1)[1]),
+        app_port=int(app_url.rsplit(":", 1)[1]),
+    )
+    saved = dict(os.environ)
+    try:
+        environment = child_environment(configure_environment(addresses))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    environment["PYTHONPATH"] = str(REPOSITORY)
+    return environment
+
+
 def lived_figures() -> Iterator[Line]:
     import json
     import tempfile
 
     from bench.phone import _sign_in
-    from local.background import background_stack, child_environment
-    from local.stack import StackAddresses, configure_environment
+    from local.background import background_stack
 
     with tempfile.TemporaryDirectory(prefix="portail-cold-") as scratch:
         scratch_dir = Path(scratch)
         with background_stack(scratch_dir / "outbox", scratch_dir / "stack.log") as stack:
             visit = _sign_in(stack.url)
-            aws_port = int(stack.aws_url.rsplit(":", 1)[1])
-            app_port = int(stack.url.rsplit(":", 1)[1])
-            addresses = StackAddresses(host="127.0.0.1", aws_port=aws_port, app_port=app_port)
-            environment = child_environment(configure_environment(addresses))
-            environment["PYTHONPATH"] = str(REPOSITORY)
+            environment = stack_environment(stack.url, stack.aws_url)
             identification = proxy_event(f"/{FUNDER}/", "/{funder_code}", funder_code=FUNDER)
             trainings = proxy_event("/formations", "/formations", visit.cookie)
             pages = {
