@@ -108,13 +108,13 @@ class Unit:
     bytes: int = 0
 
 
-def _memory_mb(function: str | None = None) -> int:
+def _memory_mb(function: str = "api_handler") -> int:
     config = json.loads((REPOSITORY / ".chalice" / "config.json").read_text())
     prod = config.get("stages", {}).get("prod", {})
     for scope in (
-        prod.get("lambda_functions", {}).get(function or "", {}),
+        prod.get("lambda_functions", {}).get(function, {}),
         prod,
-        config.get("lambda_functions", {}).get(function or "", {}),
+        config.get("lambda_functions", {}).get(function, {}),
         config,
     ):
         if "lambda_memory_size" in scope:

@@ -65,6 +65,7 @@ COMPONENTS = (
     "tile",
     "table",
     "header",
+    "notice",
 )
 # Marianne faces the pages paint, as file stems under dist/fonts/. Light, the italics and
 # Spectral are never used by the pages' styles.
