@@ -21,7 +21,8 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(ASSETS_STAMP): $(NODE_STAMP) $(PY_STAMP) local/build_assets.py
+# The build scans the templates for the icons they name: a template change may need a rebuild.
+$(ASSETS_STAMP): $(NODE_STAMP) $(PY_STAMP) local/build_assets.py $(wildcard chalicelib/web/templates/*.html)
 	$(PY) -m local.build_assets
 
 run: setup

@@ -30,6 +30,8 @@ MODULES = (
     "pdf",
     "lambda_sizing",
     "load",
+    "phone",
+    "cost",
 )
 
 

@@ -119,3 +119,212 @@ def figures() -> Iterator[Line]:
     yield _breakdown(
         "the floor", floor_modules, app_modules, "modules `import app` does not load (yet)"
     )
+    yield from lived_figures()
+
+
+# Cold start as lived: import app + its first request, against the local emulator --------------
+
+LIVED_BUDGET = Budget("≤", 1.3, decimals=2)
+WARM_BUDGET_MS = Budget("≤", 30)
+WARM_REQUESTS = 15
+FUNDER = "region-idf"
+
+# A fresh interpreter that does what a cold Lambda does: import the handler's module, then answer
+# one API Gateway proxy event. Prints nothing on success; a page that is not a 200 fails.
+FIRST_REQUEST = """
+import json, sys
+import app
+from bench.cold_start import LambdaContext
+response = app.app(json.loads(sys.argv[1]), LambdaContext())
+if response["statusCode"] != 200:
+    raise SystemExit(f"status {response['statusCode']}")
+"""
+# The floor: the three big imports and one DynamoDB GetItem, the least any page does.
+FLOOR_REQUEST = """
+import sys
+import boto3, chalice, pynamodb
+boto3.client("dynamodb").get_item(
+    TableName=sys.argv[1], Key={"kind": {"S": "funder"}, "funder_code": {"S": sys.argv[2]}}
+)
+"""
+# One process, each page served once to warm it, then WARM_REQUESTS times: median CPU time.
+WARM_REQUESTS_CODE = """
+import json, statistics, sys, time
+import app
+from bench.cold_start import LambdaContext
+events = json.loads(sys.argv[1])
+medians = {}
+for name, event in events.items():
+    app.app(event, LambdaContext())
+    times = []
+    for _ in range(int(sys.argv[2])):
+        started = time.process_time()
+        response = app.app(event, LambdaContext())
+        times.append(time.process_time() - started)
+        if response["statusCode"] != 200:
+            raise SystemExit(f"{name}: status {response['statusCode']}")
+    medians[name] = statistics.median(times)
+print(json.dumps(medians))
+"""
+
+
+class LambdaContext:
+    """What Chalice and Powertools read of Lambda's context object."""
+
+    function_name = "portail-stagiaire-local"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-3:123456789012:function:portail-stagiaire-local"
+    aws_request_id = "bench"
+    log_group_name = log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def proxy_event(
+    address: str, resource: str, cookie: str | None = None, **path_parameters: str
+) -> dict[str, object]:
+    """The API Gateway REST proxy event of a browser's GET of `address` (path?query)."""
+    from urllib.parse import parse_qs
+
+    path, _, query = address.partition("?")
+    multi_query = parse_qs(query) if query else None
+    headers = {
+        "Host": "localhost",
+        "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+        "Accept-Encoding": "gzip, deflate, br",
+        "User-Agent": "Mozilla/5.0 (bench)",
+    }
+    if cookie:
+        headers["Cookie"] = cookie
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()}
+        if multi_query
+        else None,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": "GET",
+            "path": path,
+            "stage": "api",
+            "requestId": "bench",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "Mozilla/5.0 (bench)"},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def _run_against(environment: dict[str, str], code: str, *arguments: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"a fresh process failed: {result.stderr.strip().splitlines()[-3:]}")
+    return result.stdout
+
+
+def _timed(environment: dict[str, str], code: str, *arguments: str) -> float:
+    started = time.perf_counter()
+    _run_against(environment, code, *arguments)
+    return time.perf_counter() - started
+
+
+def stack_environment(app_url: str, aws_url: str) -> dict[str, str]:
+    """The environment of a fresh process of the app against a running local stack, without
+    changing this one's (`configure_environment` writes into os.environ, and the benchmarks
+    that follow must keep the test stage's)."""
+    import os
+
+    from local.background import child_environment
+    from local.stack import StackAddresses, configure_environment
+
+    addresses = StackAddresses(
+        host="127.0.0.1",
+        aws_port=int(aws_url.rsplit(":", 1)[1]),
+        app_port=int(app_url.rsplit(":", 1)[1]),
+    )
+    saved = dict(os.environ)
+    try:
+        environment = child_environment(configure_environment(addresses))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    environment["PYTHONPATH"] = str(REPOSITORY)
+    return environment
+
+
+def lived_figures() -> Iterator[Line]:
+    import json
+    import tempfile
+
+    from bench.phone import _sign_in
+    from local.background import background_stack
+
+    with tempfile.TemporaryDirectory(prefix="portail-cold-") as scratch:
+        scratch_dir = Path(scratch)
+        with background_stack(scratch_dir / "outbox", scratch_dir / "stack.log") as stack:
+            visit = _sign_in(stack.url)
+            environment = stack_environment(stack.url, stack.aws_url)
+            identification = proxy_event(f"/{FUNDER}/", "/{funder_code}", funder_code=FUNDER)
+            trainings = proxy_event("/formations", "/formations", visit.cookie)
+            pages = {
+                "Identification": identification,
+                "S'inscrire": proxy_event(
+                    f"/{FUNDER}/inscription", "/{funder_code}/inscription", funder_code=FUNDER
+                ),
+                "Mes formations": trainings,
+                "Payment detail": proxy_event(
+                    visit.payment_path, "/formations/paiement", visit.cookie
+                ),
+                "Mes messages": proxy_event("/messages", "/messages", visit.cookie),
+            }
+            funders_table = f"{environment['TABLE_PREFIX']}-funders"
+            runs = {
+                "import app + Identification": (FIRST_REQUEST, json.dumps(identification)),
+                "import app + Mes formations (signed in)": (FIRST_REQUEST, json.dumps(trainings)),
+                "floor + one GetItem": (FLOOR_REQUEST, funders_table, FUNDER),
+            }
+            for code, *arguments in runs.values():  # warms the file cache, checks each runs
+                _timed(environment, code, *arguments)
+            times: dict[str, list[float]] = {name: [] for name in runs}
+            for _ in range(PROCESSES):
+                for name, (code, *arguments) in runs.items():
+                    times[name].append(_timed(environment, code, *arguments))
+            medians = {name: statistics.median(values) for name, values in times.items()}
+            floor = medians["floor + one GetItem"]
+            yield Figure(f"cold start as lived: floor ({FLOOR} + GetItem)", floor * 1000, "ms")
+            for name in list(runs)[:2]:
+                yield Figure(
+                    f"cold start as lived: {name}",
+                    medians[name] / floor,
+                    "×",
+                    LIVED_BUDGET,
+                    decimals=2,
+                    note=f"{format_number(medians[name] * 1000)} ms, medians of {PROCESSES}",
+                )
+            warm = json.loads(
+                _run_against(environment, WARM_REQUESTS_CODE, json.dumps(pages), str(WARM_REQUESTS))
+            )
+            for name, seconds in warm.items():
+                yield Figure(
+                    f"warm request, CPU time: {name}",
+                    seconds * 1000,
+                    "ms",
+                    WARM_BUDGET_MS if name == "Mes formations" else None,
+                    decimals=1,
+                    note=f"median of {WARM_REQUESTS}",
+                )

@@ -437,9 +437,14 @@ class Front:
         data = path.read_bytes()
         content_type = static_files.content_type(path)
         headers = {"Content-Type": content_type, "Cache-Control": static_files.CACHE_FOREVER}
-        if _compressible(content_type, len(data)) and "gzip" in request.headers.get(
-            "Accept-Encoding", ""
-        ):
+        accepted = request.headers.get("Accept-Encoding", "")
+        # CloudFront answers with brotli when the browser takes it; the build wrote that variant
+        # beside the file (local/build_assets.py), so it is not compressed at each request here.
+        brotli_variant = path.with_name(path.name + ".br")
+        if _compressible(content_type, len(data)) and "br" in accepted and brotli_variant.is_file():
+            data = brotli_variant.read_bytes()
+            headers["Content-Encoding"] = "br"
+        elif _compressible(content_type, len(data)) and "gzip" in accepted:
             data = gzip.compress(data)
             headers["Content-Encoding"] = "gzip"
         return Response(data, status=200, headers=headers)

@@ -72,14 +72,20 @@ class Login:
         self._mailer = mailer
         self._urls = urls
         self._clock = clock
-        # Made now, not on the first unknown address: that request would take one hash longer.
-        self._dummy_hash = hasher.hash("mot de passe inexistant")
+        self._dummy_hash: str | None = None
 
     def _spend_a_verification(self, password: str) -> None:
         """Unknown address: verify against a throwaway hash so the answer takes as long."""
+        assert self._dummy_hash is not None  # made by log_in before anything else
         self._hasher.verify(self._dummy_hash, password)
 
     def log_in(self, identifier: str, password: str, client_ip: str | None) -> LoginResult:
+        # The throwaway hash is made on the first login attempt, whatever its outcome: made only
+        # for an unknown address, that answer would take one hash longer than for a known one.
+        # Not when this service is built: every signed-in page builds it (pending steps), and
+        # the first of them in a new Lambda would pay a hash for nothing.
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hasher.hash("mot de passe inexistant")
         email = normalise_typed_email(identifier)
         # Counted before the password is checked: concurrent tries cannot outrun the delays.
         attempt = self._throttle.begin(email) if email else Attempt()

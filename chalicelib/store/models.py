@@ -6,6 +6,9 @@ defines the same tables, keys, indexes and TTL attributes (a test checks they ag
 
 from __future__ import annotations
 
+import threading
+
+import botocore.session
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -16,6 +19,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import base as pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -428,6 +432,24 @@ ALL_MODELS: tuple[type[Model], ...] = (
     StaffMemberItem,
     SubmissionItem,
 )
+
+
+_thread_sessions = threading.local()
+
+
+def one_botocore_session_per_thread() -> botocore.session.Session:
+    """PynamoDB gives each model's connection a botocore session of its own, and a new session
+    reads and parses DynamoDB's service description again (about 0.3 s each on a cold Lambda):
+    a first request touching five tables paid it five times. One session per thread (a session
+    is not thread-safe) shares that work; each connection still makes its own client."""
+    session = getattr(_thread_sessions, "session", None)
+    if session is None:
+        session = _thread_sessions.session = botocore.session.get_session()
+    return session
+
+
+# PynamoDB calls the module's `get_session` each time a connection needs a session.
+pynamodb_connection.get_session = one_botocore_session_per_thread  # type: ignore[assignment]
 
 
 def bind_tables(table_prefix: str, region: str) -> None:

@@ -195,7 +195,14 @@ def test_every_page_is_french_and_has_no_inline_script_or_style(client, funders)
         assert 'class="fr-logo">République<br>Française' in html, path
         assert not INLINE_SCRIPT.search(html), path
         assert not STYLE_ATTRIBUTE_OR_ELEMENT.search(html), path
-        assert '<script type="module" src="/static/dsfr/dsfr.module.min.js?v=' in html, path
+        # No DSFR JavaScript (no page uses a component that needs it); the first screen's
+        # faces are preloaded, in CORS mode as fonts are always fetched.
+        assert "<script" not in html, path
+        assert re.search(
+            r'<link rel="preload" href="/static/dsfr/fonts/Marianne-Regular.woff2\?v=\w+" '
+            r'as="font" type="font/woff2" crossorigin>',
+            html,
+        ), path
         titles.add(re.search(r"<title>(.*?)</title>", html).group(1))
     assert len(titles) == len(paths)  # page titles are unique
 
@@ -219,6 +226,16 @@ def test_pages_link_static_files_by_their_content_hash(client):
         digest = hashlib.sha256((STATIC_DIR / relative).read_bytes()).hexdigest()[:12]
         assert f"/static/{relative}?v={digest}" in html, relative
     assert client.http.get("/static/app.css").status_code == 403  # no route, as API Gateway
+
+
+def test_a_preloaded_font_has_the_address_the_stylesheet_asks_for(client, funders):
+    """Else the browser fetches it twice: once for the preload, once for the @font-face."""
+    html = client.http.get("/region-sud/").body.decode("utf-8")
+    preloads = re.findall(r'<link rel="preload" href="/static/dsfr/(fonts/[^"]+)" as="font"', html)
+    assert preloads
+    css = (STATIC_DIR / "dsfr" / "dsfr.min.css").read_text(encoding="utf-8")
+    for address in preloads:
+        assert f"url({address})" in css
 
 
 def test_chalice_errors_become_french_pages_but_not_in_the_api():

@@ -235,3 +235,20 @@ def test_command_line_refuses_a_funder_code_that_is_not_a_prefix(code, capsys):
             ["--stage", "dev", "funder-access", "--funder", code, "--trusted-principal", "x"]
         )
     assert "--funder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_api_gateway_compresses_pages_and_json_above_one_kib(stage):
+    """API Gateway compresses a REST API's responses of at least `minimumCompressionSize` bytes
+    for a client that sends Accept-Encoding (gzip or deflate; AWS, « Payload compression for
+    REST APIs in API Gateway »); Chalice sets it from `minimum_compression_size`. Smaller bodies
+    (redirects, short JSON) would gain less than the compression costs."""
+    from pathlib import Path
+
+    from chalice.config import Config
+    from chalice.deploy.validate import validate_minimum_compression_size
+
+    config_file = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
+    config = Config(chalice_stage=stage, config_from_disk=json.loads(config_file.read_text()))
+    assert config.minimum_compression_size == 1024
+    validate_minimum_compression_size(config)  # within API Gateway's 0 to 10 MiB

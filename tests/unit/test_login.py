@@ -207,6 +207,24 @@ def test_a_password_is_verified_even_for_an_unknown_address(world):
     assert unknown == wrong == 1
 
 
+@pytest.mark.parametrize("first_address", ["quelquun@example.fr", None])
+def test_the_throwaway_hash_is_made_by_the_first_login_not_by_building_the_service(
+    first_address,
+):
+    """Every signed-in page builds this service: it must not cost a hash. The first login pays
+    it whether the address is known or not, so that cannot tell them apart."""
+    world = make_world()
+    world.accounts.add(complete_account())
+    assert world.hasher.hash_calls == 0
+    if first_address:
+        world.log_in(first_address)
+    else:
+        world.log_in(password="Mauvais-Mot-De-Passe-1")
+    assert world.hasher.hash_calls == 1
+    world.log_in("autre@example.fr")
+    assert world.hasher.hash_calls == 1
+
+
 @pytest.mark.parametrize("password", ["", "x" * 1025])
 def test_an_empty_or_absurdly_long_password_is_a_wrong_pair(world, password):
     world.accounts.add(complete_account())
