@@ -36,13 +36,17 @@ def test_the_simulator_addresses_are_recognised(address: str, mailbox: str | Non
     assert simulated_mailbox(address) == mailbox
 
 
-def change_address(api: Api, token: str, new_email: str) -> None:
+def change_address(api: Api, token: str, new_email: str) -> str:
+    """Changes the account's address; the token of the new session (a confirmed address ends
+    the account's other sessions)."""
     change = {"new_email": new_email, "email_confirmation": new_email, "password": NEW_PASSWORD}
     assert api.call("POST", "/api/v1/me/email-change", change, token).status == 202
     link = re.search(r"jeton=(\S+)", mails_to(new_email)[-1][1])
     assert link
     answer = api.call("POST", "/api/v1/email-change/confirmation", {"token": link.group(1)})
     assert answer.status == 200
+    assert api.call("GET", "/api/v1/me/account", token=token).status == 401
+    return api.log_in(new_email, NEW_PASSWORD).json["token"]
 
 
 def test_a_mail_to_the_bounce_simulator_flags_the_account_through_topic_queue_and_handler(
@@ -56,7 +60,7 @@ def test_a_mail_to_the_bounce_simulator_flags_the_account_through_topic_queue_an
     assert events.published == []  # nothing went to the simulator yet
 
     # Confirmation link, then « adresse modifiée »: both to the simulator, both bounce.
-    change_address(api, token, BOUNCE)
+    token = change_address(api, token, BOUNCE)
     outbox.flush()
     assert [event["eventType"] for event in events.published] == ["Bounce", "Bounce"]
     assert events.published[0]["mail"]["tags"] == {
@@ -76,7 +80,7 @@ def test_a_mail_to_the_complaint_simulator_stops_the_notices(
     events = LocalSesEvents.from_template(boto3.client("sns"), load_template(), aws)
     outbox = OutboxWriter(tmp_path, "eu-west-3", "123456789012", lambda _: None, events.publish_for)
 
-    change_address(api, token, "complaint@simulator.amazonses.com")
+    token = change_address(api, token, "complaint@simulator.amazonses.com")
     outbox.flush()
     run_queue(queue="mail-events")
 

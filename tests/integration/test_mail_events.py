@@ -140,6 +140,8 @@ def test_bounce_flags_the_account_until_its_address_changes(
     assert link, mails_to(NEW_EMAIL)
     confirmed = api.call("POST", "/api/v1/email-change/confirmation", {"token": link.group(1)})
     assert confirmed.status == 200
+    # A confirmed address ends the account's other sessions: the app logs in again.
+    token = api.log_in(NEW_EMAIL, NEW_PASSWORD).json["token"]
     account = api.call("GET", "/api/v1/me/account", token=token).json
     assert account["email"] == NEW_EMAIL
     assert account["email_delivery"] == {
