@@ -50,6 +50,9 @@ class DocumentContent:
     closing: tuple[str, ...] = ()  # after the tables, in bold: the figure to remember
     notes: tuple[str, ...] = ()  # last, in plain text: what to do with the document
     filename: str = "document.pdf"
+    # An attestation's verification block: its code and the QR code of this address.
+    verification_code: str = ""
+    verification_url: str = ""
 
 
 def format_period(start: date, end: date) -> str:
