@@ -350,34 +350,40 @@ def build_statement(
     period: AttestationPeriod, trainings: list[Training], payments: PaymentsOfDossier
 ) -> Statement:
     lines: list[StatementLine] = []
+    paying: list[Training] = []
     for training in trainings:
         dossier = training.dossier
-        for payment in payments.list_for_dossier(dossier.funder_code, dossier.dossier_number):
-            if payment.dossier_number != dossier.dossier_number or not period.holds(
-                payment.payment_date
-            ):
-                continue
-            lines.append(
-                StatementLine(
-                    payment.payment_date,
-                    payment.reference,
-                    training.funder.name,
-                    dossier.training_title,
-                    payment.total,
-                )
+        found = [
+            payment
+            for payment in payments.list_for_dossier(dossier.funder_code, dossier.dossier_number)
+            if payment.dossier_number == dossier.dossier_number
+            and period.holds(payment.payment_date)
+        ]
+        if found:
+            paying.append(training)
+        lines.extend(
+            StatementLine(
+                payment.payment_date,
+                payment.reference,
+                training.funder.name,
+                dossier.training_title,
+                payment.total,
             )
+            for payment in found
+        )
     lines.sort(key=lambda line: (line.payment_date, line.reference))
-    # The name as the newest dossier writes it: the trainings are listed newest first.
-    newest = trainings[0].dossier if trainings else None
+    # The trainings and funders that paid in the period (all those chosen when none did), and the
+    # name as the newest of their dossiers writes it: trainings come newest first.
+    shown = paying or trainings
+    newest = shown[0].dossier if shown else None
     return Statement(
         period=period,
         trainee_name=f"{newest.given_names} {newest.family_name}" if newest else "",
         birth_date=newest.birth_date if newest else None,
-        funders=tuple(dict.fromkeys(t.funder.name for t in trainings)),
+        funders=tuple(dict.fromkeys(t.funder.name for t in shown)),
         trainings=tuple(
             dict.fromkeys(
-                f"{t.dossier.training_title} (dossier n° {t.dossier.dossier_number})"
-                for t in trainings
+                f"{t.dossier.training_title} (dossier n° {t.dossier.dossier_number})" for t in shown
             )
         ),
         lines=tuple(lines),

@@ -246,10 +246,11 @@ def test_the_pdf_content_carries_the_monthly_and_overall_totals_and_the_verifica
         paid("P-1", date(2018, 1, 15), "310.39"),
         paid("P-2", date(2018, 3, 20), "144.85"),
     )
-    issued, _ = attestations.issue(
-        CAMILLE, Selection("annee", year="2018", training="region-idf~IDF-2017-000123")
-    )
+    # All trainings chosen: only the one that paid in 2018 is named, with its dossier's name.
+    issued, _ = attestations.issue(CAMILLE, Selection("annee", year="2018"))
     assert issued is not None
+    assert issued.attestation.statement.funders == ("Région Île-de-France",)
+    assert issued.attestation.statement.trainee_name == "Camille Louise MARTIN"
     content = issued.content
     (table,) = content.tables
     assert table.rows == (
