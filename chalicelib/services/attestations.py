@@ -426,6 +426,7 @@ def attestation_content(attestation: Attestation, verification_url: str) -> Docu
             "Montant",
         )
         rows: list[tuple[str, ...]] = []
+        subtotals: set[int] = set()
         for month in months:
             for line in month.lines:
                 rows.append(
@@ -436,6 +437,7 @@ def attestation_content(attestation: Attestation, verification_url: str) -> Docu
                         format_number(line.amount),
                     )
                 )
+            subtotals.add(len(rows))
             rows.append(
                 (f"Total {month.label}", "", *(("",) if multi else ()), format_number(month.total))
             )
@@ -451,6 +453,9 @@ def attestation_content(attestation: Attestation, verification_url: str) -> Docu
                     format_number(statement.total),
                 ),
                 numeric_columns=frozenset({len(header) - 1}),
+                # A funder's name may need two lines; dates, references and amounts never do.
+                plain=not multi,
+                bold_rows=frozenset(subtotals),
             )
         )
         closing = (

@@ -37,6 +37,10 @@ class TableContent:
     totals: tuple[str, ...] | None = None
     # Columns holding amounts: right-aligned so that the cents line up.
     numeric_columns: frozenset[int] = frozenset()
+    # Cells short enough never to wrap (dates, references, amounts) are drawn as plain text: a
+    # wrapping paragraph per cell costs most of a long table's render time.
+    plain: bool = False
+    bold_rows: frozenset[int] = frozenset()  # indexes in `rows`: subtotals
 
 
 @dataclass(frozen=True)
