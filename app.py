@@ -5,6 +5,7 @@ from chalice import Chalice, Rate
 from chalicelib.adapters import unavailability
 from chalicelib.api import account as account_api
 from chalicelib.api import accounts as accounts_api
+from chalicelib.api import attestations as attestations_api
 from chalicelib.api import messages as messages_api
 from chalicelib.api import trainings as trainings_api
 from chalicelib.container import get_settings
@@ -18,6 +19,7 @@ from chalicelib.events.notifications import (
 from chalicelib.events.retention import handle_retention_schedule
 from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
+from chalicelib.web import attestations as attestations_web
 from chalicelib.web import franceconnect as franceconnect_web
 from chalicelib.web import login, pages, signup, trainings
 from chalicelib.web import messages as messages_web
@@ -52,6 +54,8 @@ app.register_blueprint(franceconnect_web.blueprint)
 app.register_blueprint(messages_web.blueprint)
 app.register_blueprint(organisation_web.blueprint)
 app.register_blueprint(messages_api.blueprint)
+app.register_blueprint(attestations_web.blueprint)
+app.register_blueprint(attestations_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 # Each event source invokes at most 2 copies of its function at once (the least SQS event
 # sources accept): the mail functions pace their sends to SES's rate over that many copies

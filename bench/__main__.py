@@ -28,6 +28,7 @@ MODULES = (
     "cold_start",
     "hashing",
     "pdf",
+    "attestation_pdf",
     "lambda_sizing",
     "load",
     "phone",

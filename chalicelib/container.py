@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.hashing import Argon2Hasher
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
     from chalicelib.services.account_settings import AccountSettings
+    from chalicelib.services.attestations import Attestations
     from chalicelib.services.challenges import Challenges
     from chalicelib.services.document_delivery import DocumentDelivery
     from chalicelib.services.dossier_claims import DossierClaims
@@ -312,6 +313,19 @@ class Container:
             mailer=self.mailer,
             audit=self.audit,
             urls=self.urls,
+        )
+
+    @cached_property
+    def attestations(self) -> Attestations:
+        from chalicelib.services.attestations import Attestations
+        from chalicelib.store.attestations import DynamoAttestationRepository
+
+        return Attestations(
+            self.trainings,
+            self.payments,
+            DynamoAttestationRepository(),
+            now,
+            self.urls.path("/verifier"),
         )
 
     @cached_property

@@ -125,6 +125,12 @@ class _Styles:
             "closing", base, fontName=BOLD_FONT, fontSize=11, leading=14, spaceBefore=10
         )
         self.note = ParagraphStyle("note", base, fontSize=10.5, leading=14, spaceBefore=10)
+        self.verification_heading = ParagraphStyle(
+            "verification_heading", self.heading, spaceBefore=0, keepWithNext=0
+        )
+        self.code = ParagraphStyle(
+            "code", base, fontName="Courier-Bold", fontSize=15, leading=20, spaceBefore=2
+        )
 
 
 @cache
@@ -158,6 +164,8 @@ def render_pdf(content: DocumentContent) -> bytes:
         story.append(_data_table(table, width))
     story.extend(Paragraph(_markup(line), styles.closing) for line in content.closing)
     story.extend(Paragraph(_markup(line), styles.note) for line in content.notes)
+    if content.verification_url:
+        story.append(_verification_block(content, width))
 
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -225,19 +233,133 @@ def _data_table(content: TableContent, width: float) -> Flowable:
             for index, cell in enumerate(cells)
         ]
 
-    data = [row(content.header, bold=True), *(row(cells, bold=False) for cells in content.rows)]
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.5, RULE_GREY),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_GREY),
     ]
+    data: list[list[Any]]
+    if content.plain:
+        rows = [content.header, *content.rows, *([content.totals] if content.totals else [])]
+        data = [[winansi_text(cell) for cell in cells] for cells in rows]
+        commands += [
+            ("FONT", (0, 0), (-1, -1), FONT, styles.cell.fontSize, styles.cell.leading),
+            ("FONT", (0, 0), (-1, 0), BOLD_FONT, styles.cell.fontSize, styles.cell.leading),
+            *(("ALIGN", (column, 0), (column, -1), "RIGHT") for column in numeric),
+            *(
+                ("FONT", (0, index + 1), (-1, index + 1), BOLD_FONT, styles.cell.fontSize)
+                for index in content.bold_rows
+            ),
+        ]
+    else:
+        data = [row(content.header, bold=True), *(row(cells, bold=False) for cells in content.rows)]
+        if content.totals is not None:
+            data.append(row(content.totals, bold=True))
     if content.totals is not None:
-        data.append(row(content.totals, bold=True))
+        if content.plain:
+            commands.append(
+                ("FONT", (0, -1), (-1, -1), BOLD_FONT, styles.cell.fontSize, styles.cell.leading)
+            )
         commands.append(("LINEABOVE", (0, -1), (-1, -1), 1.2, "#000000"))
     # repeatRows: a long statement split over pages keeps its column names on each page.
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(commands))
     return table
+
+
+QR_SIZE_MM = 32
+
+
+def _verification_block(content: DocumentContent, width: float) -> Flowable:
+    """The code in large letters beside a QR code of the verification page's address: the QR
+    code carries the same code, so whoever scans it needs to type nothing."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+    styles = _styles()
+    size = QR_SIZE_MM * mm
+    text = [
+        Paragraph(_markup("Vérifier cette attestation"), styles.verification_heading),
+        Paragraph(_markup("Code de vérification"), styles.cell),
+        Paragraph(_markup(content.verification_code), styles.code),
+        Paragraph(_markup(content.verification_url.split("?")[0]), styles.cell),
+    ]
+    table = Table(
+        [[text, _qr_code_class()(content.verification_url, size)]],
+        colWidths=[width - size - 8 * mm, size + 8 * mm],
+        hAlign="LEFT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BOX", (0, 0), (-1, -1), 1, BLUE_FRANCE),
+                ("LEFTPADDING", (0, 0), (0, 0), 8),
+            ]
+        )
+    )
+    return KeepTogether([Spacer(0, 12), table])
+
+
+def qr_modules(text: str) -> list[list[bool]]:
+    """The QR code's dark modules, row by row (error correction M).
+
+    reportlab's QrCodeWidget draws one shape per run of modules and tries the 8 masks, which cost
+    about 150 ms; any mask is valid for every reader (ISO/IEC 18004 only recommends the one with
+    the lowest penalty), so mask 0 is used and the modules are drawn as one path.
+    """
+    from reportlab.graphics.barcode import qrencoder
+
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.version = code.calculate_version()
+    code.makeImpl(False, 0)
+    return [[bool(module) for module in row] for row in code.modules]
+
+
+@cache
+def _qr_code_class() -> type:
+    from reportlab.platypus import Flowable
+
+    class QrCode(Flowable):
+        QUIET_ZONE = 4  # modules of white around the code, as the standard asks
+
+        def __init__(self, url: str, size: float) -> None:
+            super().__init__()
+            self.url = url
+            self.size = size
+
+        def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+            return self.size, self.size
+
+        def draw(self) -> None:
+            modules = qr_modules(self.url)
+            count = len(modules) + 2 * self.QUIET_ZONE
+            # One "re" per run of dark modules, in module units, written as literal PDF operators:
+            # reportlab's path API formats every number in Python, which doubled the render time.
+            runs: list[str] = []
+            for row_index, row in enumerate(modules):
+                y = count - self.QUIET_ZONE - row_index - 1
+                column = 0
+                while column < len(row):
+                    if not row[column]:
+                        column += 1
+                        continue
+                    run = column
+                    while run < len(row) and row[run]:
+                        run += 1
+                    runs.append(f"{column + self.QUIET_ZONE} {y} {run - column} 1 re")
+                    column = run
+            canvas = self.canv
+            canvas.saveState()
+            canvas.setFillColor("#000000")
+            canvas.scale(self.size / count, self.size / count)
+            canvas.addLiteral("\n".join(runs) + "\nf")
+            canvas.restoreState()
+            # The same address as a link: a reader of the PDF on a phone taps instead of scanning.
+            canvas.linkURL(self.url, (0, 0, self.size, self.size), relative=1)
+
+    return QrCode
 
 
 @cache

@@ -37,6 +37,10 @@ class TableContent:
     totals: tuple[str, ...] | None = None
     # Columns holding amounts: right-aligned so that the cents line up.
     numeric_columns: frozenset[int] = frozenset()
+    # Cells short enough never to wrap (dates, references, amounts) are drawn as plain text: a
+    # wrapping paragraph per cell costs most of a long table's render time.
+    plain: bool = False
+    bold_rows: frozenset[int] = frozenset()  # indexes in `rows`: subtotals
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class DocumentContent:
     closing: tuple[str, ...] = ()  # after the tables, in bold: the figure to remember
     notes: tuple[str, ...] = ()  # last, in plain text: what to do with the document
     filename: str = "document.pdf"
+    # An attestation's verification block: its code and the QR code of this address.
+    verification_code: str = ""
+    verification_url: str = ""
 
 
 def format_period(start: date, end: date) -> str:

@@ -314,6 +314,29 @@ class TermsItem(Model):
     accepted_at = UTCDateTimeAttribute(null=True)
 
 
+class AttestationItem(Model):
+    """« Mes attestations » share the terms table, under their own partitions: an attestation
+    (pk "attestations#<account>", sk "attestation#<id>") lives in its owner's partition, so that
+    listing them is one Query and no other account can name it; its look-up item
+    (pk "attestation-code#<sha256 of the code>", sk "code") leads `/verifier` to it."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "terms"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    attestation_id = UnicodeAttribute()
+    code = UnicodeAttribute(null=True)
+    statement = UnicodeAttribute(null=True)  # JSON: what the PDF states
+    issued_at = UTCDateTimeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute(null=True)
+    withdrawn_at = UTCDateTimeAttribute(null=True)
+    verification_count = NumberAttribute(null=True)
+    last_verified_at = UTCDateTimeAttribute(null=True)
+
+
 class IdempotencyItem(Model):
     """Written by Powertools Idempotency (its default attribute names)."""
 
@@ -423,6 +446,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CounterItem,
     AuditItem,
     TermsItem,
+    AttestationItem,
     IdempotencyItem,
     # The kinds of the messages table share its Meta; each keeps its own cached connection.
     MessagesTableItem,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.services.accounts import Account, CreateOutcome
+from chalicelib.services.attestations import Attestation
 from chalicelib.services.challenges import Challenge
 from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funders import Funder
@@ -731,3 +732,49 @@ class MemoryMessages:
 
     def message_metadata(self, thread_id: str) -> list[MessageMetadata]:
         return [MessageMetadata(m.side, m.sent_at) for m in self.messages.get(thread_id, [])]
+
+
+# « Mes attestations » ---------------------------------------------------------------------------
+
+
+class MemoryAttestations:
+    """DynamoAttestationRepository in memory: records keyed by owner, a look-up by code hash."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Attestation] = {}
+        self.by_hash: dict[str, tuple[str, str]] = {}
+
+    def create(self, attestation: Attestation, code_hash: str) -> None:
+        key = (attestation.account_id, attestation.attestation_id)
+        if key in self.items or code_hash in self.by_hash:
+            raise ValueError("attestation exists")
+        self.items[key] = attestation
+        self.by_hash[code_hash] = key
+
+    def list_for_account(self, account_id: str, limit: int) -> list[Attestation]:
+        owned = [a for (owner, _), a in self.items.items() if owner == account_id]
+        return sorted(owned, key=lambda a: a.attestation_id, reverse=True)[:limit]
+
+    def get(self, account_id: str, attestation_id: str) -> Attestation | None:
+        return self.items.get((account_id, attestation_id))
+
+    def withdraw(self, account_id: str, attestation_id: str, at: datetime) -> bool:
+        attestation = self.items.get((account_id, attestation_id))
+        if attestation is None:
+            return False
+        if attestation.withdrawn_at is None:
+            self.items[(account_id, attestation_id)] = replace(attestation, withdrawn_at=at)
+        return True
+
+    def count_verification(self, code_hash: str, at: datetime) -> Attestation | None:
+        key = self.by_hash.get(code_hash)
+        if key is None:
+            return None
+        attestation = self.items[key]
+        counted = replace(
+            attestation,
+            verification_count=attestation.verification_count + 1,
+            last_verified_at=at,
+        )
+        self.items[key] = counted
+        return counted
