@@ -23,10 +23,10 @@ PEOPLE = {
     },
     "phone": {
         "funder": "region-hdf",
-        "Nom": "BLANC",
-        "Prénom": "Théo",
+        "Nom": "MARCHAND",
+        "Prénom": "Sacha",
         "Date de naissance": "19/01/1997",
-        "email": "theo.blanc@example.fr",
+        "email": "sacha.marchand@example.fr",
     },
 }
 
