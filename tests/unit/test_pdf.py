@@ -156,3 +156,23 @@ def test_importing_the_adapter_does_not_import_reportlab() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_attestation_s_qr_code_is_read_back_by_a_qr_reader() -> None:
+    """Mask 0 is chosen without trying the others: a real reader must still find the address."""
+    import zxingcpp
+    from PIL import Image
+
+    from chalicelib.adapters.pdf import qr_modules
+
+    address = "https://portail-stagiaire.example.gouv.fr/verifier?code=ABCD-EFGH-JKLM-NPQR"
+    modules = qr_modules(address)
+    scale, quiet_zone = 6, 4
+    side = (len(modules) + 2 * quiet_zone) * scale
+    image = Image.new("L", (side, side), 255)
+    for row, line in enumerate(modules):
+        for column, dark in enumerate(line):
+            if dark:
+                left, top = (column + quiet_zone) * scale, (row + quiet_zone) * scale
+                image.paste(0, (left, top, left + scale, top + scale))
+    assert [code.text for code in zxingcpp.read_barcodes(image)] == [address]
