@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.figures import Budget, Figure, Line, Note, format_number
 
-USERS = 20
+USERS = 10
 SECONDS = 40
 MAX_REQUESTS = 6000
 PAYMENT_LINES = 2000

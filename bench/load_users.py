@@ -40,7 +40,7 @@ def _trainee_class() -> type:
     class Trainee(HttpUser):
         """Signs in once, then reads what a trainee reads on payment day."""
 
-        wait_time = between(0.2, 1.0)
+        wait_time = between(1.0, 3.0)  # a person reads a page before the next
         payment_path: str | None = None
 
         def on_start(self) -> None:
