@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,8 +27,30 @@ PAYMENT = (
 )
 
 
+@pytest.fixture
+def service_logs() -> Iterator[io.StringIO]:
+    """What the portal's Powertools logger writes at INFO, Lambda's level, formatted as in Lambda.
+    Read through a handler and a level of its own: the logger keeps the stream and the level it
+    was created with, and the admin command line (test_admin.py) asks for WARNING."""
+    from chalicelib.observability import SERVICE, logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    service_logger = logging.getLogger(SERVICE)
+    level = service_logger.level
+    service_logger.setLevel(logging.INFO)
+    service_logger.addHandler(handler)
+    yield stream
+    service_logger.removeHandler(handler)
+    service_logger.setLevel(level)
+
+
 def test_a_full_journey_logs_no_personal_data(
-    portal: WebClient, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    portal: WebClient,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    service_logs: io.StringIO,
 ) -> None:
     caplog.set_level(logging.INFO)  # what Lambda keeps; debug logs of botocore are off there
     sign_up(portal)
@@ -43,7 +67,12 @@ def test_a_full_journey_logs_no_personal_data(
     assert mails_to(LUCAS["email"])  # the journey did send mails
 
     out, err = capfd.readouterr()
-    logs = out + err + "\n".join(record.getMessage() for record in caplog.records)
+    logs = (
+        out
+        + err
+        + service_logs.getvalue()
+        + "\n".join(record.getMessage() for record in caplog.records)
+    )
     assert "Funder file processed" in logs  # the logs were captured
     secrets = [
         LUCAS["email"],
