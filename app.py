@@ -91,7 +91,7 @@ handle_mail_event_messages = app.on_sqs_message(
     name="mail_events",
     maximum_concurrency=MAIL_EVENTS_CONCURRENCY,
 )(handle_mail_event_messages)
-# Once a day: inactive accounts warned, then closed 30 days later (services/retention.py).
+# Once a day: inactive accounts warned, then closed 30 days later (services/accounts/retention.py).
 handle_retention_schedule = app.schedule(Rate(1, unit=Rate.DAYS), name="retention")(
     handle_retention_schedule
 )

@@ -23,7 +23,7 @@ def figures() -> Iterator[Line]:
     from decimal import Decimal
 
     from chalicelib.adapters.pdf import render_pdf
-    from chalicelib.services.attestations import (
+    from chalicelib.services.trainings.attestations import (
         Attestation,
         AttestationPeriod,
         Statement,

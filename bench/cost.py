@@ -188,7 +188,7 @@ def _line_units() -> Unit:
     from bench.dynamodb_writes import _ingest_from_s3
     from bench.funder_file_data import FUNDER_CODE, write_dossiers_file, write_payments_file
     from chalicelib.container import get_container, reset_container
-    from chalicelib.services.funders import Funder, save_funder
+    from chalicelib.services.funders.model import Funder, save_funder
     from local.resources import create_resources_in_process
 
     wru = rru = 0.0

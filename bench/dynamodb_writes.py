@@ -87,7 +87,7 @@ def figures() -> Iterator[Line]:
     from moto import mock_aws
 
     from chalicelib.container import get_container, reset_container
-    from chalicelib.services.funders import Funder, save_funder
+    from chalicelib.services.funders.model import Funder, save_funder
     from chalicelib.store.models import DossierItem, PaymentItem
     from local.resources import create_resources_in_process
 

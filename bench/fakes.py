@@ -6,9 +6,9 @@ memory: that is how the memory benchmark runs, so the fakes' own storage is not 
 
 from __future__ import annotations
 
-from chalicelib.services.dossiers import Dossier, DossierChange
-from chalicelib.services.funders import Funder
-from chalicelib.services.payments import Payment, StoredPayment
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.trainings.dossiers import Dossier, DossierChange
+from chalicelib.services.trainings.payments import Payment, StoredPayment
 
 
 class FakeFunderRepository:

@@ -36,7 +36,7 @@ from chalicelib.services.funder_files.payment_rules import (
     validate_payment_row,
 )
 from chalicelib.services.funder_files.report import FileReport
-from chalicelib.services.funders import Funder
+from chalicelib.services.funders.model import Funder
 
 LINES = 100_000
 REPEATS = 3  # throughput is the best of these: the machine's noise only ever slows a run down

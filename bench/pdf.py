@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from bench.figures import Budget, Figure, Line, Note
 
 if TYPE_CHECKING:
-    from chalicelib.services.dossiers import Dossier
-    from chalicelib.services.funders import Funder
-    from chalicelib.services.payments import Payment
+    from chalicelib.services.funders.model import Funder
+    from chalicelib.services.trainings.dossiers import Dossier
+    from chalicelib.services.trainings.payments import Payment
 
 RENDERS = 200
 TIME_BUDGET = Budget("≤", 15)
@@ -25,7 +25,7 @@ SIZE_BUDGET = Budget("≤", 40)
 
 
 def _guide_example() -> tuple[Payment, Dossier, Funder]:
-    from chalicelib.services.funders import Funder
+    from chalicelib.services.funders.model import Funder
     from local.guide_example import guide_dossier, guide_payment
 
     return guide_payment(), guide_dossier(), Funder("region-idf", "Région Île-de-France")
@@ -33,7 +33,7 @@ def _guide_example() -> tuple[Payment, Dossier, Funder]:
 
 def figures() -> Iterator[Line]:
     from chalicelib.adapters.pdf import render_pdf
-    from chalicelib.services.documents import payment_notice_content
+    from chalicelib.services.trainings.documents import payment_notice_content
 
     payment, dossier, funder = _guide_example()
 

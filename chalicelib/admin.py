@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.services.funders import DEFAULT_RETENTION_YEARS, Funder
+from chalicelib.services.funders.model import DEFAULT_RETENTION_YEARS, Funder
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dead_letters import DeadLetterQueue
@@ -42,7 +42,7 @@ def _on_off(value: str | None, current: bool) -> bool:
 
 def funder_set(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
-    from chalicelib.services.funders import InvalidFunder, save_funder
+    from chalicelib.services.funders.model import InvalidFunder, save_funder
 
     repository = get_container().funders
     current = repository.get(args.code)
@@ -82,7 +82,7 @@ def _describe(funder: Funder) -> str:
 
 def funder_list(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
-    from chalicelib.services.funders import list_funders
+    from chalicelib.services.funders.model import list_funders
 
     funders = list_funders(get_container().funders)
     for funder in funders:
@@ -94,7 +94,7 @@ def funder_list(args: argparse.Namespace) -> int:
 
 def drop(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
-    from chalicelib.services.funders import invalid_code_reason, is_valid_funder_code
+    from chalicelib.services.funders.model import invalid_code_reason, is_valid_funder_code
 
     # Checked as `funder set` does: "..", "" or "a/b" would put the file outside incoming/<code>/.
     if not is_valid_funder_code(args.funder):
@@ -168,7 +168,7 @@ def dead_letters_send_back(args: argparse.Namespace) -> int:
 def terms_publish(args: argparse.Namespace) -> int:
     """Every trainee will have to accept this version before going on."""
     from chalicelib.container import get_container
-    from chalicelib.services.terms import TermsAlreadyPublished
+    from chalicelib.services.accounts.terms import TermsAlreadyPublished
 
     text = Path(args.file).read_text(encoding="utf-8")
     try:
@@ -194,8 +194,8 @@ def terms_show(args: argparse.Namespace) -> int:
 def audit_show(args: argparse.Namespace) -> int:
     """The security events of one account, newest first (kept one year)."""
     from chalicelib.container import get_container
-    from chalicelib.services.identity import normalise_typed_email
-    from chalicelib.services.mails import mask_email
+    from chalicelib.services.accounts.identity import normalise_typed_email
+    from chalicelib.services.mail.mails import mask_email
 
     container = get_container()
     wanted = args.account.strip()
@@ -238,8 +238,8 @@ def retention_run(args: argparse.Namespace) -> int:
 def staff_create(args: argparse.Namespace) -> int:
     """An organisation staff account: the invitation mail carries a temporary password (72 h)."""
     from chalicelib.container import get_container, now
-    from chalicelib.services.mails import mask_email
-    from chalicelib.services.staff import InvalidStaff, StaffRequest, create_staff_account
+    from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
+    from chalicelib.services.mail.mails import mask_email
 
     container = get_container()
     request = StaffRequest(
@@ -273,8 +273,8 @@ def staff_create(args: argparse.Namespace) -> int:
 
 def staff_list(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
-    from chalicelib.services.mails import mask_email
-    from chalicelib.services.staff import clean_siret
+    from chalicelib.services.accounts.staff import clean_siret
+    from chalicelib.services.mail.mails import mask_email
 
     members = get_container().messages.repository.staff_members(clean_siret(args.siret))
     for account_id, email, added_at in members:

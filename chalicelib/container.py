@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.services.accounts import PortalUrls
+from chalicelib.services.accounts.model import PortalUrls
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,30 +20,30 @@ if TYPE_CHECKING:
     from chalicelib.adapters.franceconnect import FranceConnectClient
     from chalicelib.adapters.hashing import Argon2Hasher
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
-    from chalicelib.services.account_settings import AccountSettings
-    from chalicelib.services.attestations import Attestations
-    from chalicelib.services.challenges import Challenges
-    from chalicelib.services.document_delivery import DocumentDelivery
-    from chalicelib.services.dossier_claims import DossierClaims
-    from chalicelib.services.franceconnect_login import FranceConnectLogin
-    from chalicelib.services.funder_files.ingestion import FunderFileIngestion
-    from chalicelib.services.login import Login
-    from chalicelib.services.mail_delivery import DeliveryGuard, MailDelivery
-    from chalicelib.services.messages import Messages
-    from chalicelib.services.notifications import NewPaymentNotifier
-    from chalicelib.services.personal_data import PersonalData
-    from chalicelib.services.recovery import Recovery
-    from chalicelib.services.retention import (
+    from chalicelib.services.accounts.login import Login
+    from chalicelib.services.accounts.my_account import AccountSettings
+    from chalicelib.services.accounts.personal_data import PersonalData
+    from chalicelib.services.accounts.recovery import Recovery
+    from chalicelib.services.accounts.retention import (
         AccountClosure,
         DossierWithdrawal,
         InactivityJob,
         RetentionPurge,
     )
-    from chalicelib.services.sessions import Sessions
-    from chalicelib.services.signup import Signup
-    from chalicelib.services.terms import Terms
-    from chalicelib.services.throttling import LoginThrottle, RateLimiter
-    from chalicelib.services.trainings import Trainings
+    from chalicelib.services.accounts.sessions import Sessions
+    from chalicelib.services.accounts.signup import Signup
+    from chalicelib.services.accounts.terms import Terms
+    from chalicelib.services.franceconnect.login import FranceConnectLogin
+    from chalicelib.services.funder_files.ingestion import FunderFileIngestion
+    from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
+    from chalicelib.services.mail.notifications import NewPaymentNotifier
+    from chalicelib.services.messages.my_messages import Messages
+    from chalicelib.services.security.challenges import Challenges
+    from chalicelib.services.security.throttling import LoginThrottle, RateLimiter
+    from chalicelib.services.trainings.attestations import Attestations
+    from chalicelib.services.trainings.document_delivery import DocumentDelivery
+    from chalicelib.services.trainings.dossier_claims import DossierClaims
+    from chalicelib.services.trainings.my_trainings import Trainings
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
     from chalicelib.store.funders import DynamoFunderRepository
@@ -119,7 +119,7 @@ class Container:
         every service gets this one, so none can forget the check."""
         from chalicelib.adapters.mail import SesMailer
         from chalicelib.observability import count
-        from chalicelib.services.mail_delivery import DeliveryGuard
+        from chalicelib.services.mail.delivery import DeliveryGuard
 
         ses = SesMailer(
             self.client("ses"), self.settings.mail_sender, self.settings.mail_configuration_set
@@ -132,13 +132,13 @@ class Container:
 
     @cached_property
     def mail_delivery(self) -> MailDelivery:
-        from chalicelib.services.mail_delivery import MailDelivery
+        from chalicelib.services.mail.delivery import MailDelivery
 
         return MailDelivery(self.accounts, self.audit)
 
     def funder_file_ingestion(self) -> FunderFileIngestion:
-        from chalicelib.services.account_linking import AccountLinker
         from chalicelib.services.funder_files.ingestion import FunderFileIngestion
+        from chalicelib.services.trainings.account_linking import AccountLinker
 
         return FunderFileIngestion(
             funders=self.funders,
@@ -164,7 +164,7 @@ class Container:
 
     @cached_property
     def new_payment_notifier(self) -> NewPaymentNotifier:
-        from chalicelib.services.notifications import NewPaymentNotifier
+        from chalicelib.services.mail.notifications import NewPaymentNotifier
 
         return NewPaymentNotifier(
             self.payments, self.dossiers, self.accounts, self.mailer, self.urls
@@ -204,19 +204,19 @@ class Container:
     @cached_property
     def login_throttle(self) -> LoginThrottle:
         """One set of counters: wrong passwords and wrong secret answers delay alike."""
-        from chalicelib.services.throttling import LoginThrottle
+        from chalicelib.services.security.throttling import LoginThrottle
 
         return LoginThrottle(self.counters, now)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        from chalicelib.services.throttling import RateLimiter
+        from chalicelib.services.security.throttling import RateLimiter
 
         return RateLimiter(self.counters, now, self.settings.rate_limit_multiplier)
 
     @cached_property
     def challenges(self) -> Challenges:
-        from chalicelib.services.challenges import Challenges
+        from chalicelib.services.security.challenges import Challenges
         from chalicelib.store.security import DynamoChallengeRepository
 
         return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
@@ -225,7 +225,7 @@ class Container:
         """A new signup captcha, with its image and French audio as data: URLs to embed: nothing
         binary goes through API Gateway (D9), whatever the browser's Accept header."""
         from chalicelib.adapters.captcha import generate_code, render_audio, render_image
-        from chalicelib.services.challenges import Purpose
+        from chalicelib.services.security.challenges import Purpose
 
         code = generate_code()
         return IssuedCaptcha(
@@ -236,7 +236,7 @@ class Container:
 
     @cached_property
     def sessions(self) -> Sessions:
-        from chalicelib.services.sessions import Sessions
+        from chalicelib.services.accounts.sessions import Sessions
         from chalicelib.store.sessions import DynamoSessionRepository
 
         # The unread messages count rides on the session: taken at login, so no page pays for it.
@@ -246,14 +246,14 @@ class Container:
 
     @cached_property
     def terms(self) -> Terms:
-        from chalicelib.services.terms import Terms
+        from chalicelib.services.accounts.terms import Terms
         from chalicelib.store.terms import DynamoTermsRepository
 
         return Terms(DynamoTermsRepository(), now)
 
     @cached_property
     def signup(self) -> Signup:
-        from chalicelib.services.signup import Signup
+        from chalicelib.services.accounts.signup import Signup
 
         return Signup(
             accounts=self.accounts,
@@ -269,7 +269,7 @@ class Container:
 
     @cached_property
     def login(self) -> Login:
-        from chalicelib.services.login import Login
+        from chalicelib.services.accounts.login import Login
 
         return Login(
             accounts=self.accounts,
@@ -287,7 +287,7 @@ class Container:
 
     @cached_property
     def trainings(self) -> Trainings:
-        from chalicelib.services.trainings import Trainings
+        from chalicelib.services.trainings.my_trainings import Trainings
 
         return Trainings(self.dossiers, self.payments, self.funders, now)
 
@@ -295,7 +295,7 @@ class Container:
     def dossier_claims(self) -> DossierClaims:
         """« Ajouter un dossier » on a proof; the address's allowance widens with the stage's
         rate-limit multiplier (local and test journeys all come from one address)."""
-        from chalicelib.services.dossier_claims import (
+        from chalicelib.services.trainings.dossier_claims import (
             ADDRESS_FREE_ATTEMPTS,
             ClaimThrottle,
             DossierClaims,
@@ -317,7 +317,7 @@ class Container:
 
     @cached_property
     def attestations(self) -> Attestations:
-        from chalicelib.services.attestations import Attestations
+        from chalicelib.services.trainings.attestations import Attestations
         from chalicelib.store.attestations import DynamoAttestationRepository
 
         return Attestations(
@@ -332,7 +332,7 @@ class Container:
     def document_delivery(self) -> DocumentDelivery:
         from chalicelib.adapters.pdf import render_pdf
         from chalicelib.observability import count
-        from chalicelib.services.document_delivery import DocumentDelivery
+        from chalicelib.services.trainings.document_delivery import DocumentDelivery
 
         return DocumentDelivery(
             self.documents_files,
@@ -342,7 +342,7 @@ class Container:
 
     @cached_property
     def personal_data(self) -> PersonalData:
-        from chalicelib.services.personal_data import PersonalData
+        from chalicelib.services.accounts.personal_data import PersonalData
 
         return PersonalData(
             accounts=self.accounts,
@@ -366,7 +366,7 @@ class Container:
 
     @cached_property
     def recovery(self) -> Recovery:
-        from chalicelib.services.recovery import Recovery
+        from chalicelib.services.accounts.recovery import Recovery
         from chalicelib.store.security import DynamoChallengeRepository
 
         return Recovery(
@@ -386,7 +386,7 @@ class Container:
 
     @cached_property
     def account_settings(self) -> AccountSettings:
-        from chalicelib.services.account_settings import AccountSettings
+        from chalicelib.services.accounts.my_account import AccountSettings
 
         return AccountSettings(
             accounts=self.accounts,
@@ -410,7 +410,7 @@ class Container:
 
     @cached_property
     def account_closure(self) -> AccountClosure:
-        from chalicelib.services.retention import AccountClosure
+        from chalicelib.services.accounts.retention import AccountClosure
         from chalicelib.store.erasure import DynamoErasureStore
         from chalicelib.store.sessions import DynamoSessionRepository
 
@@ -427,7 +427,7 @@ class Container:
         )
 
     def inactivity_job(self) -> InactivityJob:
-        from chalicelib.services.retention import InactivityJob
+        from chalicelib.services.accounts.retention import InactivityJob
 
         return InactivityJob(
             accounts=self.accounts,
@@ -440,7 +440,7 @@ class Container:
         )
 
     def retention_purge(self) -> RetentionPurge:
-        from chalicelib.services.retention import RetentionPurge
+        from chalicelib.services.accounts.retention import RetentionPurge
         from chalicelib.store.erasure import DynamoErasureStore
 
         return RetentionPurge(
@@ -449,7 +449,7 @@ class Container:
 
     @cached_property
     def dossier_withdrawal(self) -> DossierWithdrawal:
-        from chalicelib.services.retention import DossierWithdrawal
+        from chalicelib.services.accounts.retention import DossierWithdrawal
         from chalicelib.store.erasure import DynamoErasureStore
 
         return DossierWithdrawal(
@@ -492,7 +492,7 @@ class Container:
 
     @cached_property
     def franceconnect_login(self) -> FranceConnectLogin:
-        from chalicelib.services.franceconnect_login import FranceConnectLogin
+        from chalicelib.services.franceconnect.login import FranceConnectLogin
         from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
 
         return FranceConnectLogin(
@@ -510,7 +510,7 @@ class Container:
 
     @cached_property
     def messages(self) -> Messages:
-        from chalicelib.services.messages import Messages
+        from chalicelib.services.messages.my_messages import Messages
         from chalicelib.store.messages import DynamoMessageRepository
         from chalicelib.store.sessions import DynamoSessionRepository
 

@@ -102,8 +102,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "security_mails": ("accounts", "audit", "challenges", "sessions"),
     # An address's claim is marked (one conditional update), the account's trail told.
     "mail_events": ("accounts", "audit"),
-    # The daily schedule (services/retention.py): inactive accounts warned then closed (with all
-    # that hangs from them), dossiers past their funder's period purged (with theirs).
+    # The daily schedule (services/accounts/retention.py): inactive accounts warned then closed
+    # (with all that hangs from them), dossiers past their funder's period purged (with theirs).
     "retention": (
         "funders",
         "dossiers",
@@ -238,8 +238,8 @@ def function_policy(
     if function in DELETES_DOCUMENTS:
         statements += [
             {
-                # An account's PDFs share one prefix (services/document_delivery.py): listed,
-                # then deleted.
+                # An account's PDFs share one prefix (services/trainings/document_delivery.py):
+                # listed, then deleted.
                 "Sid": "ListDocuments",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",

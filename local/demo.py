@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
-from chalicelib.services.funders import Funder, save_funder
-from chalicelib.services.passwords import normalise_secret_answer
+from chalicelib.services.accounts.model import Account, AccountKind, CreateOutcome
+from chalicelib.services.accounts.passwords import normalise_secret_answer
+from chalicelib.services.funders.model import Funder, save_funder
 
 DEMO_DIR = Path(__file__).parent / "demo"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.services.dossiers import Dossier
 from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
-from chalicelib.services.payments import Payment, PaymentLine
+from chalicelib.services.trainings.dossiers import Dossier
+from chalicelib.services.trainings.payments import Payment, PaymentLine
 
 
 def guide_dossier() -> Dossier:

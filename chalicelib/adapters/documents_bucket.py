@@ -38,7 +38,7 @@ class S3DocumentFiles:
 
     def delete_for_account(self, account_id: str) -> int:
         """Every PDF made for the account (one prefix per account, see `document_key`)."""
-        from chalicelib.services.document_delivery import owner_prefix
+        from chalicelib.services.trainings.document_delivery import owner_prefix
 
         deleted = 0
         paginator = self._s3.get_paginator("list_objects_v2")

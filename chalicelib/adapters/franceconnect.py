@@ -19,7 +19,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from chalicelib.services.franceconnect_identity import FranceConnectError, ProviderLogin
+from chalicelib.services.franceconnect.identity import FranceConnectError, ProviderLogin
 
 DISCOVERY_PATH = "/api/v2/.well-known/openid-configuration"
 SCOPES = "openid given_name family_name birthdate gender birthplace birthcountry email"

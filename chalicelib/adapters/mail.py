@@ -15,10 +15,10 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import logger
-from chalicelib.services.mails import MailNotSent, MailThrottled
+from chalicelib.services.mail.mails import MailNotSent, MailThrottled
 
 if TYPE_CHECKING:
-    from chalicelib.services.mails import OutgoingMail
+    from chalicelib.services.mail.mails import OutgoingMail
 
 SENDER_DISPLAY_NAME = "Portail stagiaire"
 # Over the account's sending rate or daily quota, SES refuses with "Throttling" (its query API)

@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.services.notifications import NewPayment
-from chalicelib.services.recovery import RecoveryRequest
+from chalicelib.services.accounts.recovery import RecoveryRequest
+from chalicelib.services.mail.notifications import NewPayment
 
 SQS_BATCH = 10
 

@@ -22,7 +22,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from chalicelib.services.documents import REPUBLIC, DocumentContent, KeyValueBlock, TableContent
+from chalicelib.services.trainings.documents import (
+    REPUBLIC,
+    DocumentContent,
+    KeyValueBlock,
+    TableContent,
+)
 
 if TYPE_CHECKING:
     from reportlab.platypus import Flowable

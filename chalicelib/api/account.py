@@ -14,10 +14,10 @@ from chalicelib.api.auth import ApiSession, authenticate, bearer_token, not_auth
 from chalicelib.api.bodies import Fields, read_fields
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.container import get_container
-from chalicelib.services.account_settings import Credential, SettingsResult
-from chalicelib.services.challenges import CHALLENGE_LIFETIME
+from chalicelib.services.accounts.my_account import Credential, SettingsResult
+from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
 from chalicelib.services.formatting import format_date, format_date_time
-from chalicelib.services.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
 from chalicelib.web.http import client_ip
 from chalicelib.web.recovery import TOO_MANY as RECOVERY_TOO_MANY
 

@@ -22,13 +22,13 @@ from chalicelib.api.responses import (
     json_response,
 )
 from chalicelib.container import get_container, now
-from chalicelib.services.accounts import Step
-from chalicelib.services.challenges import CHALLENGE_LIFETIME
+from chalicelib.services.accounts.login import WRONG_PAIR, StepResult
+from chalicelib.services.accounts.model import Step
+from chalicelib.services.accounts.sessions import IDLE_TIMEOUT
+from chalicelib.services.accounts.signup import SignupForm
 from chalicelib.services.formatting import format_date
-from chalicelib.services.funders import Funder, is_valid_funder_code
-from chalicelib.services.login import WRONG_PAIR, StepResult
-from chalicelib.services.sessions import IDLE_TIMEOUT
-from chalicelib.services.signup import SignupForm
+from chalicelib.services.funders.model import Funder, is_valid_funder_code
+from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
 from chalicelib.web.http import client_ip
 from chalicelib.web.login import TOO_MANY as LOGIN_TOO_MANY
 from chalicelib.web.pages import UNKNOWN_FUNDER_MESSAGE

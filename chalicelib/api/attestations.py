@@ -19,14 +19,14 @@ from chalicelib.api.bodies import read_fields, read_json_object
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.api.training_json import amount_json, link_json
 from chalicelib.container import get_container
-from chalicelib.services.attestations import (
+from chalicelib.services.formatting import format_date
+from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
     Attestation,
     Selection,
     Statement,
     Verification,
 )
-from chalicelib.services.formatting import format_date
 from chalicelib.web.attestations import NOT_YOURS, TOO_MANY, UNKNOWN_CODE
 from chalicelib.web.http import client_ip
 

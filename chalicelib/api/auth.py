@@ -10,8 +10,8 @@ from chalice.app import Request
 
 from chalicelib.api.responses import ApiError
 from chalicelib.container import get_container
-from chalicelib.services.accounts import AccountKind, Step
-from chalicelib.services.sessions import Session
+from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.sessions import Session
 
 # Our tokens are 43 characters; anything much longer is not one of ours and is not looked up.
 MAX_TOKEN_LENGTH = 256

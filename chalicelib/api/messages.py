@@ -13,8 +13,9 @@ from chalicelib.api.auth import ApiSession, authenticate
 from chalicelib.api.bodies import invalid_request, read_fields
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.container import get_container
-from chalicelib.services.accounts import AccountKind
-from chalicelib.services.message_threads import (
+from chalicelib.services.accounts.model import AccountKind
+from chalicelib.services.messages.my_messages import KEY_SEPARATOR, training_key
+from chalicelib.services.messages.threads import (
     BAD_SUBMISSION_ID,
     SUBMISSION_ID,
     Message,
@@ -23,7 +24,6 @@ from chalicelib.services.message_threads import (
     Thread,
     ThreadView,
 )
-from chalicelib.services.messages import KEY_SEPARATOR, training_key
 from chalicelib.web.messages import note_unsent_mail
 
 blueprint = Blueprint(__name__)

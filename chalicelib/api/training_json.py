@@ -6,7 +6,7 @@ Formats, for apps to compute with and to show as they are:
 - amounts are {"value": "144.85", "formatted": "144,85 €"}: a decimal string with two decimals
   (never a float) and the French text, with its no-break spaces;
 - the texts of a payment's lines ("Rémunération : 310,39 x 14 / 30") and its net sentence are the
-  payment notice's own, made by chalicelib/services/documents.py.
+  payment notice's own, made by chalicelib/services/trainings/documents.py.
 """
 
 from __future__ import annotations
@@ -15,11 +15,16 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from chalicelib.services.document_delivery import LINK_SECONDS
-from chalicelib.services.documents import element_text, format_period
 from chalicelib.services.formatting import CENT, format_euros
-from chalicelib.services.payments import Payment, PaymentLine
-from chalicelib.services.trainings import History, PaymentNotice, Training, payment_span
+from chalicelib.services.trainings.document_delivery import LINK_SECONDS
+from chalicelib.services.trainings.documents import element_text, format_period
+from chalicelib.services.trainings.my_trainings import (
+    History,
+    PaymentNotice,
+    Training,
+    payment_span,
+)
+from chalicelib.services.trainings.payments import Payment, PaymentLine
 
 ZERO = Decimal("0.00")
 

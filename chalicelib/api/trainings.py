@@ -20,11 +20,11 @@ from chalicelib.api.bodies import MISSING, WRONG_FIELDS, invalid_request, read_f
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.api.training_json import history_json, link_json, payment_json, training_json
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account
-from chalicelib.services.documents import DocumentContent
-from chalicelib.services.dossier_claims import CLAIM_LIFETIME, PENDING, ClaimResult
+from chalicelib.services.accounts.model import Account
 from chalicelib.services.formatting import format_date
-from chalicelib.services.trainings import Training
+from chalicelib.services.trainings.documents import DocumentContent
+from chalicelib.services.trainings.dossier_claims import CLAIM_LIFETIME, PENDING, ClaimResult
+from chalicelib.services.trainings.my_trainings import Training
 from chalicelib.web.http import client_ip
 from chalicelib.web.trainings import NOT_YOURS as DOCUMENT_NOT_YOURS
 

@@ -19,8 +19,8 @@ from chalice.app import SQSEvent
 
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
-from chalicelib.services.identity import normalise_email
-from chalicelib.services.mail_delivery import FeedbackKind, MailFeedback
+from chalicelib.services.accounts.identity import normalise_email
+from chalicelib.services.mail.delivery import FeedbackKind, MailFeedback
 
 
 class MalformedMailEvent(ValueError):

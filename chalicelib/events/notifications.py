@@ -11,9 +11,9 @@ from chalice.app import SQSEvent
 from chalicelib.adapters.notification_queue import from_message
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
-from chalicelib.services.mails import MailThrottled
-from chalicelib.services.pacing import Pacer
-from chalicelib.services.recovery import RecoveryRequest
+from chalicelib.services.accounts.recovery import RecoveryRequest
+from chalicelib.services.mail.mails import MailThrottled
+from chalicelib.services.mail.pacing import Pacer
 from chalicelib.settings import AUTOMATION_STAGES
 
 # SES's maximum sending rate for the account, in mails per second: 14 when production access is

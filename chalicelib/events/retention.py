@@ -1,6 +1,6 @@
 """The daily retention job (EventBridge schedule): warns the inactive accounts due today, closes
 those warned 30 days ago and not seen since, and purges the dossiers past their funder's
-retention period (services/retention.py)."""
+retention period (services/accounts/retention.py)."""
 
 from __future__ import annotations
 

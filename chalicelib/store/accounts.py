@@ -10,9 +10,9 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.services.accounts import Account, AccountKind, CreateOutcome
-from chalicelib.services.mail_delivery import DeliveryStatus
-from chalicelib.services.retention import inactivity_due
+from chalicelib.services.accounts.model import Account, AccountKind, CreateOutcome
+from chalicelib.services.accounts.retention import inactivity_due
+from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.store.conditional_writes import refusals
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
@@ -204,7 +204,7 @@ class DynamoAccountRepository:
             raise
         return claim.owner_id
 
-    # Retention (services/retention.py) -----------------------------------------------------------
+    # Retention (services/accounts/retention.py) ---------------------------------------------------
 
     def record_login(self, account_id: str, inactivity_due: date) -> None:
         """One UpdateItem: a login after the warning cancels it, whatever the job does at once

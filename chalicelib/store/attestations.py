@@ -11,7 +11,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.services.attestations import (
+from chalicelib.services.trainings.attestations import (
     Attestation,
     AttestationPeriod,
     Statement,

@@ -1,4 +1,4 @@
-"""Deletions of personal data (services/retention.py) in DynamoDB.
+"""Deletions of personal data (services/accounts/retention.py) in DynamoDB.
 
 Every method reaches its items through a key or an index of the one person or dossier concerned:
 nothing here scans, and every step can run again after a failure halfway.
@@ -13,10 +13,10 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.services.accounts import Account
-from chalicelib.services.dossiers import Dossier, dossier_key
-from chalicelib.services.retention import ORPHAN_THREAD_PREFIX as ORPHAN_PREFIX
-from chalicelib.services.unread import organisation_owner, trainee_owner
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.accounts.retention import ORPHAN_THREAD_PREFIX as ORPHAN_PREFIX
+from chalicelib.services.messages.unread import organisation_owner, trainee_owner
+from chalicelib.services.trainings.dossiers import Dossier, dossier_key
 from chalicelib.store import accounts as account_claims
 from chalicelib.store import franceconnect as franceconnect_claims
 from chalicelib.store.dossiers import to_dossier

@@ -12,7 +12,7 @@ from contextlib import suppress
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from chalicelib.services.dossiers import Dossier
+from chalicelib.services.trainings.dossiers import Dossier
 from chalicelib.store.dossiers import DynamoDossierRepository, to_dossier
 from chalicelib.store.models import DossierItem, EmailClaimItem
 

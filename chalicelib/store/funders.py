@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.services.funders import DEFAULT_RETENTION_YEARS, Funder
+from chalicelib.services.funders.model import DEFAULT_RETENTION_YEARS, Funder
 from chalicelib.store.models import FunderItem
 
 

@@ -18,7 +18,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.services.message_threads import (
+from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
     Message,
     MessageMetadata,
@@ -28,7 +28,7 @@ from chalicelib.services.message_threads import (
     ThreadPage,
     stamp,
 )
-from chalicelib.services.unread import UnreadSnapshot, organisation_owner
+from chalicelib.services.messages.unread import UnreadSnapshot, organisation_owner
 from chalicelib.store.conditional_writes import CONFLICT_ATTEMPTS, refusals
 from chalicelib.store.models import (
     MessageItem,

@@ -62,7 +62,8 @@ class DossiersByAccount(GlobalSecondaryIndex["DossierItem"]):
 
 class DossiersByEndMonth(GlobalSecondaryIndex["DossierItem"]):
     """A funder's dossiers whose training ended in a month: the daily purge of dossiers past
-    their funder's retention period queries one month, never scans (services/retention.py)."""
+    their funder's retention period queries one month, never scans
+    (services/accounts/retention.py)."""
 
     class Meta:
         index_name = "by-end-month"
@@ -165,7 +166,7 @@ class PaymentItem(Model):
 
 class AccountsByInactivityDue(GlobalSecondaryIndex["AccountItem"]):
     """The accounts whose inactivity warning (or closure) is due on a day: the daily job queries
-    one day's partition instead of scanning the table (services/retention.py)."""
+    one day's partition instead of scanning the table (services/accounts/retention.py)."""
 
     class Meta:
         index_name = "by-inactivity-due"
@@ -219,7 +220,7 @@ class EmailClaimItem(Model):
 
     account_id = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
-    # SES's feedback on this address (chalicelib/services/mail_delivery.py). Kept on the claim, not
+    # SES's feedback on this address (chalicelib/services/mail/delivery.py). Kept on the claim, not
     # the account: a change of address replaces the claim, which clears them in the same
     # transaction, and marking it is one conditional update that no save of the account undoes.
     bounced_at = UTCDateTimeAttribute(null=True)
@@ -250,7 +251,7 @@ class SessionItem(Model):
     terms_version = UnicodeAttribute(null=True)
     id_token = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
-    # The unread messages snapshot (chalicelib/services/unread.py): read with the session, so the
+    # The unread messages snapshot (services/messages/unread.py): read with the session, so the
     # count at the top right of every page costs no request of its own.
     messages_owner = UnicodeAttribute(null=True)
     unread_counts = MapAttribute(null=True)  # funder code -> unread messages

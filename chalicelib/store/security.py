@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from chalicelib.services.challenges import Challenge, Purpose
-from chalicelib.services.throttling import TryCount
+from chalicelib.services.security.challenges import Challenge, Purpose
+from chalicelib.services.security.throttling import TryCount
 from chalicelib.store.models import AuditItem, ChallengeItem, CounterItem
 
 AUDIT_RETENTION = timedelta(days=365)

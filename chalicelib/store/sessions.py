@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.services.accounts import AccountKind, Step
-from chalicelib.services.sessions import ABSOLUTE_TIMEOUT, Session
-from chalicelib.services.unread import UnreadSnapshot
+from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.sessions import ABSOLUTE_TIMEOUT, Session
+from chalicelib.services.messages.unread import UnreadSnapshot
 from chalicelib.store.models import SessionItem
 
 

@@ -6,7 +6,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.services.terms import Acceptance, TermsVersion
+from chalicelib.services.accounts.terms import Acceptance, TermsVersion
 from chalicelib.store.models import TermsItem
 
 TERMS = "terms"

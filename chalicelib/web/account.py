@@ -10,10 +10,10 @@ from typing import cast
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.account_settings import Credential, SettingsResult
-from chalicelib.services.accounts import Account
-from chalicelib.services.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.phones import format_french_phone
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.accounts.my_account import Credential, SettingsResult
+from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
+from chalicelib.services.accounts.phones import format_french_phone
 from chalicelib.web.franceconnect import NOTICES as FRANCECONNECT_NOTICES
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.attestations import (
+from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
     Selection,
     funders_text,

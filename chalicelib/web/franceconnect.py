@@ -8,9 +8,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.observability import logger
-from chalicelib.services.franceconnect_identity import FranceConnectError, Outcome
-from chalicelib.services.funders import Funder
-from chalicelib.services.sessions import Session
+from chalicelib.services.accounts.sessions import Session
+from chalicelib.services.franceconnect.identity import FranceConnectError, Outcome
+from chalicelib.services.funders.model import Funder
 from chalicelib.settings import FRANCECONNECT_CALLBACK_PATH, FRANCECONNECT_LOGOUT_RETURN_PATH
 from chalicelib.web.franceconnect_pages import MESSAGES, Message, message_page
 from chalicelib.web.http import (

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from chalice import Response
 
-from chalicelib.services.franceconnect_login import LINK_EXPIRED
-from chalicelib.services.funders import Funder
+from chalicelib.services.franceconnect.login import LINK_EXPIRED
+from chalicelib.services.funders.model import Funder
 from chalicelib.web.rendering import html_page
 
 

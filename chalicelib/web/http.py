@@ -12,8 +12,8 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import AccountKind, Step
-from chalicelib.services.sessions import IDLE_TIMEOUT, Session
+from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.sessions import IDLE_TIMEOUT, Session
 from chalicelib.web.rendering import html_page
 from chalicelib.web.unread import remember
 

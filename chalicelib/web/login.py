@@ -8,11 +8,11 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import AccountKind, Step
-from chalicelib.services.funders import Funder
-from chalicelib.services.login import StepResult
-from chalicelib.services.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.sessions import LoginMethod
+from chalicelib.services.accounts.login import StepResult
+from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
+from chalicelib.services.accounts.sessions import LoginMethod
+from chalicelib.services.funders.model import Funder
 from chalicelib.web.franceconnect import provider_logout
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,

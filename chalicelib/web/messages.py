@@ -13,8 +13,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.observability import logger
-from chalicelib.services.accounts import AccountKind
-from chalicelib.services.message_threads import (
+from chalicelib.services.accounts.model import AccountKind
+from chalicelib.services.messages.my_messages import training_key
+from chalicelib.services.messages.threads import (
     MAX_SUBJECT_LENGTH,
     MAX_TEXT_LENGTH,
     SUBMISSION_ID,
@@ -22,7 +23,6 @@ from chalicelib.services.message_threads import (
     Side,
     ThreadView,
 )
-from chalicelib.services.messages import training_key
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import AccountKind
+from chalicelib.services.accounts.model import AccountKind
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STAFF_HOME_PATH,

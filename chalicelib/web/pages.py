@@ -19,7 +19,7 @@ from chalice.app import Request, Response
 from chalicelib.adapters import unavailability
 from chalicelib.container import get_container
 from chalicelib.observability import logger
-from chalicelib.services.funders import Funder, is_valid_funder_code, list_funders
+from chalicelib.services.funders.model import Funder, is_valid_funder_code, list_funders
 from chalicelib.web.rendering import (
     HTML,
     error_page,
@@ -114,8 +114,8 @@ def legal_notice() -> Response:
 
 @blueprint.route("/donnees-personnelles")
 def personal_data() -> Response:
-    from chalicelib.services.funders import DEFAULT_RETENTION_YEARS
-    from chalicelib.services.retention import INACTIVITY_NOTICE
+    from chalicelib.services.accounts.retention import INACTIVITY_NOTICE
+    from chalicelib.services.funders.model import DEFAULT_RETENTION_YEARS
 
     # Each funder's period, from the five-minute cache of « Mes formations »: no request of its own.
     funders = sorted(get_container().trainings.funders().values(), key=lambda f: f.name)

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.funders import Funder
-from chalicelib.services.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
+from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.services.funders.model import Funder
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,

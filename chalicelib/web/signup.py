@@ -7,8 +7,8 @@ from dataclasses import asdict
 from chalice import Blueprint, Response
 
 from chalicelib.container import IssuedCaptcha, get_container
-from chalicelib.services.funders import Funder
-from chalicelib.services.signup import SignupForm
+from chalicelib.services.accounts.signup import SignupForm
+from chalicelib.services.funders.model import Funder
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,

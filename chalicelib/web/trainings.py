@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account
-from chalicelib.services.documents import DocumentContent
-from chalicelib.services.dossier_claims import PENDING, ClaimResult
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.trainings.documents import DocumentContent
+from chalicelib.services.trainings.dossier_claims import PENDING, ClaimResult
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,

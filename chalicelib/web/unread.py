@@ -4,7 +4,7 @@ notification des messages reçus sera affichée en haut à droite »).
 Pages are written by several blueprints that each render their own template; rather than make
 every one of them pass the count, the session that `current_session` resolved for this request is
 remembered here and the layout asks for the badge. The count comes from the session item itself
-(chalicelib/services/unread.py), so showing it costs no DynamoDB request.
+(chalicelib/services/messages/unread.py), so showing it costs no DynamoDB request.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from chalice.app import Request, Response
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import AccountKind
-from chalicelib.services.sessions import Session
+from chalicelib.services.accounts.model import AccountKind
+from chalicelib.services.accounts.sessions import Session
 
 TRAINEE_MESSAGES_PATH = "/messages"
 STAFF_MESSAGES_PATH = "/organisme/messages"

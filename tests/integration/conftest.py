@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.container import get_container
-from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.funders.model import Funder, save_funder
 from local.demo import DEMO_DIR, TERMS_VERSION, create_ready_account
 from local.outbox import body_text, sent_messages
 from tests.conftest import TEST_ENVIRONMENT

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.container import get_container
-from chalicelib.services.attestations import CODE_ALPHABET
-from chalicelib.services.throttling import RATE_LIMITS
+from chalicelib.services.security.throttling import RATE_LIMITS
+from chalicelib.services.trainings.attestations import CODE_ALPHABET
 from local.demo import READY
 from tests.integration.test_accounts_web import complete_first_login, log_in, sign_up
 from tests.integration.test_api_trainings import lucas

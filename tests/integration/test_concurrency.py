@@ -20,16 +20,16 @@ import pytest
 
 from chalicelib.container import get_container
 from chalicelib.events.funder_files import process_funder_file
-from chalicelib.services.accounts import Account, CreateOutcome
-from chalicelib.services.challenges import Purpose
-from chalicelib.services.franceconnect_identity import CallbackResult, Outcome
-from chalicelib.services.franceconnect_login import FranceConnectLogin
-from chalicelib.services.funders import Funder, save_funder
-from chalicelib.services.messages import training_key
-from chalicelib.services.notifications import NewPayment
-from chalicelib.services.sessions import LoginMethod, Session
-from chalicelib.services.signup import SignupForm, SignupResult
-from chalicelib.services.unread import organisation_owner, trainee_owner
+from chalicelib.services.accounts.model import Account, CreateOutcome
+from chalicelib.services.accounts.sessions import LoginMethod, Session
+from chalicelib.services.accounts.signup import SignupForm, SignupResult
+from chalicelib.services.franceconnect.identity import CallbackResult, Outcome
+from chalicelib.services.franceconnect.login import FranceConnectLogin
+from chalicelib.services.funders.model import Funder, save_funder
+from chalicelib.services.mail.notifications import NewPayment
+from chalicelib.services.messages.my_messages import training_key
+from chalicelib.services.messages.unread import organisation_owner, trainee_owner
+from chalicelib.services.security.challenges import Purpose
 from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
 from chalicelib.store.models import DossierItem, PaymentItem
 from tests.conftest import TEST_ENVIRONMENT

@@ -17,11 +17,11 @@ import pytest
 
 from chalicelib.adapters.hashing import Argon2Hasher
 from chalicelib.container import get_container
-from chalicelib.services import challenges as challenges_module
-from chalicelib.services.accounts import Account
-from chalicelib.services.challenges import Purpose
-from chalicelib.services.passwords import normalise_secret_answer
-from chalicelib.services.recovery import CODE_TRIES
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.accounts.passwords import normalise_secret_answer
+from chalicelib.services.accounts.recovery import CODE_TRIES
+from chalicelib.services.security import challenges as challenges_module
+from chalicelib.services.security.challenges import Purpose
 from tests.support.concurrency import atomic_requests, run_together
 
 EMAIL = "emma.roux@example.fr"

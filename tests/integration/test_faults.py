@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account
+from chalicelib.services.accounts.model import Account
 from chalicelib.store.models import DossierItem, PaymentItem
 from local.poller import QueuePoller
 from tests.integration.conftest import mails_to

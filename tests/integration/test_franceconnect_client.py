@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from chalicelib.adapters.franceconnect import ClientSettings, FranceConnectClient
-from chalicelib.services.franceconnect_identity import FranceConnectError, ProviderLogin
+from chalicelib.services.franceconnect.identity import FranceConnectError, ProviderLogin
 from local.fake_franceconnect import (
     LOCAL_CLIENT_ID,
     LOCAL_CLIENT_SECRET,

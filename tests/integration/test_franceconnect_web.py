@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account
-from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.funders.model import Funder, save_funder
 from chalicelib.store.models import DossierItem
 from chalicelib.web.rendering import render
 from local.fake_franceconnect import (

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from chalicelib.container import get_container
-from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.funders.model import Funder, save_funder
 from chalicelib.store.models import DossierChangeItem, DossierItem, PaymentItem
 from local.poller import QueuePoller
 from tests.support.aws import count_dynamodb_requests, drop, report, run_queue

@@ -12,8 +12,8 @@ from unittest import mock
 
 from chalicelib.adapters.hashing import Argon2Hasher
 from chalicelib.container import get_container
-from chalicelib.services.accounts import Account
-from chalicelib.services.passwords import normalise_secret_answer
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.accounts.passwords import normalise_secret_answer
 from tests.support.aws import count_dynamodb_requests
 
 KNOWN = "emma.roux@example.fr"

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from chalicelib.container import get_container, reset_container
-from chalicelib.services.mails import MailNotSent, OutgoingMail, password_changed_mail
+from chalicelib.services.mail.mails import MailNotSent, OutgoingMail, password_changed_mail
 from local.outbox import body_text, sent_messages
 from tests.conftest import TEST_ENVIRONMENT
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from chalicelib.container import get_container
-from chalicelib.services.mails import MailNotSent, MailThrottled, OutgoingMail
+from chalicelib.services.mail.mails import MailNotSent, MailThrottled, OutgoingMail
 from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import LUCAS
 from tests.integration.test_recovery_web import a_browser, ask_for_a_code, mailed_code

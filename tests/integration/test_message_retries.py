@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.adapters.mail import SesMailer
 from chalicelib.container import get_container
-from chalicelib.services.mails import MailNotSent
+from chalicelib.services.mail.mails import MailNotSent
 from local.demo import READY
 from tests.integration.conftest import mails_to
 from tests.support.api import Api

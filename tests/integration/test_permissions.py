@@ -18,7 +18,7 @@ import pytest
 
 import chalicelib.container as container_module
 from chalicelib.container import get_container, reset_container
-from chalicelib.services.retention import INACTIVITY_NOTICE, INACTIVITY_PERIOD
+from chalicelib.services.accounts.retention import INACTIVITY_NOTICE, INACTIVITY_PERIOD
 from infra.policy import CONSUMED_QUEUE, FUNCTIONS, function_policy
 from local.demo import DEMO_DIR, READY
 from tests.integration.conftest import mails_to

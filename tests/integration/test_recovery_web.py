@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.container import get_container
-from chalicelib.services.recovery import RecoveryRequest
+from chalicelib.services.accounts.recovery import RecoveryRequest
 from chalicelib.store.models import ChallengeItem
 from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import (

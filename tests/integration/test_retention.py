@@ -14,7 +14,7 @@ import pytest
 
 import chalicelib.container as container_module
 from chalicelib.container import get_container, reset_container
-from chalicelib.services.retention import (
+from chalicelib.services.accounts.retention import (
     INACTIVITY_NOTICE,
     INACTIVITY_PERIOD,
 )

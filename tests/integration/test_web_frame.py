@@ -13,7 +13,7 @@ from chalice.test import Client
 from app import app
 from chalicelib.container import get_container
 from chalicelib.observability_middleware import observe
-from chalicelib.services.funders import (
+from chalicelib.services.funders.model import (
     RESERVED_CODES,
     Funder,
     InvalidFunder,

@@ -9,14 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from chalicelib.services.accounts import Account, CreateOutcome
-from chalicelib.services.attestations import Attestation
-from chalicelib.services.challenges import Challenge
-from chalicelib.services.dossiers import Dossier
-from chalicelib.services.funders import Funder
-from chalicelib.services.mail_delivery import DeliveryStatus
-from chalicelib.services.mails import MailNotSent, OutgoingMail
-from chalicelib.services.message_threads import (
+from chalicelib.services.accounts.model import Account, CreateOutcome
+from chalicelib.services.accounts.sessions import Session
+from chalicelib.services.accounts.terms import Acceptance, TermsVersion
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.mail.delivery import DeliveryStatus
+from chalicelib.services.mail.mails import MailNotSent, OutgoingMail
+from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
     Message,
     MessageMetadata,
@@ -25,11 +24,12 @@ from chalicelib.services.message_threads import (
     Thread,
     ThreadPage,
 )
-from chalicelib.services.payments import Payment
-from chalicelib.services.sessions import Session
-from chalicelib.services.terms import Acceptance, TermsVersion
-from chalicelib.services.throttling import TryCount
-from chalicelib.services.unread import UnreadSnapshot
+from chalicelib.services.messages.unread import UnreadSnapshot
+from chalicelib.services.security.challenges import Challenge
+from chalicelib.services.security.throttling import TryCount
+from chalicelib.services.trainings.attestations import Attestation
+from chalicelib.services.trainings.dossiers import Dossier
+from chalicelib.services.trainings.payments import Payment
 
 
 class PlainTestHasher:

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from html import unescape
 from urllib.parse import urlencode, urlsplit
 
-from chalicelib.services.dossiers import Dossier
-from chalicelib.services.franceconnect_identity import FranceConnectError, ProviderLogin
+from chalicelib.services.franceconnect.identity import FranceConnectError, ProviderLogin
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import MemoryDossierLookup
 
 FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')

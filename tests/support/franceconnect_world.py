@@ -7,16 +7,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chalicelib.services.accounts import Account, PortalUrls
-from chalicelib.services.challenges import Challenges
-from chalicelib.services.dossiers import Dossier
-from chalicelib.services.franceconnect_identity import CallbackResult
-from chalicelib.services.franceconnect_login import FranceConnectLogin
+from chalicelib.services.accounts.login import Login
+from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.accounts.sessions import Sessions
+from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.franceconnect.identity import CallbackResult
+from chalicelib.services.franceconnect.login import FranceConnectLogin
 from chalicelib.services.funder_files.records import DossierStatus
-from chalicelib.services.login import Login
-from chalicelib.services.sessions import Sessions
-from chalicelib.services.terms import Terms
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.security.challenges import Challenges
+from chalicelib.services.security.throttling import LoginThrottle
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,

@@ -6,7 +6,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from chalicelib.container import get_container
-from chalicelib.services.funders import Funder, save_funder
+from chalicelib.services.funders.model import Funder, save_funder
 from local.demo import READY_STAFF
 from tests.support.web import Page, WebClient
 

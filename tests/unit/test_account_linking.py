@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.account_linking import AccountLinker
-from chalicelib.services.accounts import Account, PortalUrls
-from chalicelib.services.dossiers import Dossier
+from chalicelib.services.accounts.model import Account, PortalUrls
 from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.trainings.account_linking import AccountLinker
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import MemoryAccounts, MemoryAudit, RecordingMailer
 
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

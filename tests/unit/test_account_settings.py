@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.account_settings import (
+from chalicelib.services.accounts.login import Login
+from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.accounts.my_account import (
     ADDRESS_TAKEN,
     EMAIL_CONFIRMATION_DIFFERS,
     LINK_EXPIRED,
@@ -20,15 +22,13 @@ from chalicelib.services.account_settings import (
     WRONG_PASSWORD,
     AccountSettings,
 )
-from chalicelib.services.accounts import Account, PortalUrls
-from chalicelib.services.challenges import Challenges
-from chalicelib.services.dossiers import Dossier
+from chalicelib.services.accounts.phones import PHONE_FORMAT_ERROR
+from chalicelib.services.accounts.sessions import Sessions, hash_token
+from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.funder_files.records import DossierStatus
-from chalicelib.services.login import Login
-from chalicelib.services.phones import PHONE_FORMAT_ERROR
-from chalicelib.services.sessions import Sessions, hash_token
-from chalicelib.services.terms import Terms
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.security.challenges import Challenges
+from chalicelib.services.security.throttling import LoginThrottle
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.attestations import (
+from chalicelib.services.funder_files.records import PaymentElement
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.trainings.attestations import (
     CODE_ALPHABET,
     AttestationPeriod,
     Attestations,
@@ -18,10 +20,8 @@ from chalicelib.services.attestations import (
     normalise_code,
     period_of,
 )
-from chalicelib.services.funder_files.records import PaymentElement
-from chalicelib.services.funders import Funder
-from chalicelib.services.payments import Payment
-from chalicelib.services.trainings import Trainings
+from chalicelib.services.trainings.my_trainings import Trainings
+from chalicelib.services.trainings.payments import Payment
 from tests.support.fakes import (
     FakeClock,
     MemoryAttestations,

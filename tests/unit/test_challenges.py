@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.challenges import (
+from chalicelib.services.security.challenges import (
     CHALLENGE_LIFETIME,
     MAX_TRIES,
     Challenges,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.accounts import Account, PortalUrls
-from chalicelib.services.challenges import Challenges
-from chalicelib.services.dossier_claims import (
+from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.security.challenges import Challenges
+from chalicelib.services.trainings.dossier_claims import (
     ALREADY_YOURS,
     EXPIRED,
     WRONG_CODE,
@@ -18,7 +18,7 @@ from chalicelib.services.dossier_claims import (
     ClaimThrottle,
     DossierClaims,
 )
-from chalicelib.services.dossiers import Dossier, activation_code_hash
+from chalicelib.services.trainings.dossiers import Dossier, activation_code_hash
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,

@@ -7,14 +7,14 @@ from datetime import date
 
 import pytest
 
-from chalicelib.services.franceconnect_identity import Outcome
-from chalicelib.services.franceconnect_login import (
+from chalicelib.services.accounts.login import WRONG_PAIR
+from chalicelib.services.accounts.sessions import LoginMethod
+from chalicelib.services.franceconnect.identity import Outcome
+from chalicelib.services.franceconnect.login import (
     LINK_EXPIRED,
     NOT_THIS_ACCOUNT,
     PASSWORD_NEEDED,
 )
-from chalicelib.services.login import WRONG_PAIR
-from chalicelib.services.sessions import LoginMethod
 from tests.support.franceconnect_world import (
     FUNDER,
     IP,

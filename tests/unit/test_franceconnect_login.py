@@ -8,15 +8,15 @@ from datetime import date
 
 import pytest
 
-from chalicelib.services.accounts import Step
-from chalicelib.services.challenges import Purpose
-from chalicelib.services.franceconnect_identity import (
+from chalicelib.services.accounts.model import Step
+from chalicelib.services.accounts.retention import inactivity_due
+from chalicelib.services.accounts.sessions import LoginMethod
+from chalicelib.services.franceconnect.identity import (
     FranceConnectError,
     Outcome,
     parse_birthdate,
 )
-from chalicelib.services.retention import inactivity_due
-from chalicelib.services.sessions import LoginMethod
+from chalicelib.services.security.challenges import Purpose
 from tests.support.franceconnect_world import (
     ANGELA,
     FUNDER,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.services.identity import (
+from chalicelib.services.accounts.identity import (
     first_given_name,
     identity_key,
     is_plausible_email,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.services.dossiers import Dossier, DossierChange
 from chalicelib.services.funder_files.ingestion import FunderFileIngestion, locate
-from chalicelib.services.funders import Funder
-from chalicelib.services.payments import Payment, StoredPayment
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.trainings.dossiers import Dossier, DossierChange
+from chalicelib.services.trainings.payments import Payment, StoredPayment
 
 DOSSIERS = (
     "numero_dossier;nom;prenoms;date_naissance;courriel;code_formation;intitule_formation;"

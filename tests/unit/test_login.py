@@ -7,16 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.accounts import Account, PortalUrls, Step
-from chalicelib.services.login import WRONG_PAIR, Login, LoginResult, StepResult
-from chalicelib.services.passwords import (
+from chalicelib.services.accounts.login import WRONG_PAIR, Login, LoginResult, StepResult
+from chalicelib.services.accounts.model import Account, PortalUrls, Step
+from chalicelib.services.accounts.passwords import (
     MESSAGE_FAMILY_NAME,
     MESSAGE_TOO_SHORT,
     normalise_secret_answer,
 )
-from chalicelib.services.sessions import LoginMethod, Session, Sessions
-from chalicelib.services.terms import Terms
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
+from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.security.throttling import LoginThrottle
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,

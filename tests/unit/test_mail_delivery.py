@@ -7,15 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.accounts import Account
-from chalicelib.services.mail_delivery import (
+from chalicelib.services.accounts.model import Account
+from chalicelib.services.mail.delivery import (
     DeliveryGuard,
     DeliveryStatus,
     FeedbackKind,
     MailDelivery,
     MailFeedback,
 )
-from chalicelib.services.mails import (
+from chalicelib.services.mail.mails import (
     MailCategory,
     OutgoingMail,
     email_changed_mail,
@@ -175,7 +175,7 @@ def test_a_new_address_clears_the_marks_and_mails_resume(accounts):
 
 
 def test_a_mail_refused_by_ses_still_raises_through_the_guard(accounts):
-    from chalicelib.services.mails import MailNotSent
+    from chalicelib.services.mail.mails import MailNotSent
 
     guard = DeliveryGuard(RecordingMailer(failing=True), accounts)
 

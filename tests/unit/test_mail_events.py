@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.events.mail_events import MalformedMailEvent, parse_mail_event
-from chalicelib.services.mail_delivery import FeedbackKind
+from chalicelib.services.mail.delivery import FeedbackKind
 
 MAIL = {
     "timestamp": "2017-08-05T00:40:02.012Z",

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from chalicelib.services import mails
-from chalicelib.services.mails import SIGNATURE, OutgoingMail, mask_email
+from chalicelib.services.mail import mails
+from chalicelib.services.mail.mails import SIGNATURE, OutgoingMail, mask_email
 from tests.support.fakes import RecordingMailer
 
 PORTAL = "https://portail-stagiaire.example.gouv.fr"

@@ -9,19 +9,19 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.accounts import Account, AccountKind, PortalUrls
-from chalicelib.services.dossiers import Dossier
+from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
+from chalicelib.services.accounts.sessions import Session, Sessions
+from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
 from chalicelib.services.funder_files.records import DossierStatus
-from chalicelib.services.funders import Funder
-from chalicelib.services.message_threads import (
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.messages.my_messages import Messages
+from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
     clean_subject,
     clean_text,
 )
-from chalicelib.services.messages import Messages
-from chalicelib.services.sessions import Session, Sessions
-from chalicelib.services.staff import InvalidStaff, StaffRequest, create_staff_account
-from chalicelib.services.unread import UnreadSnapshot
+from chalicelib.services.messages.unread import UnreadSnapshot
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,

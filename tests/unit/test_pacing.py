@@ -8,7 +8,7 @@ from chalicelib.events.notifications import (
     SES_SENDING_RATE,
     _pacer,
 )
-from chalicelib.services.pacing import Pacer
+from chalicelib.services.mail.pacing import Pacer
 
 
 class FakeTime:

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.services import passwords
-from chalicelib.services.passwords import (
+from chalicelib.services.accounts import passwords
+from chalicelib.services.accounts.passwords import (
     MESSAGE_COMMON,
     MESSAGE_EMAIL,
     MESSAGE_EMPTY,

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from chalicelib.adapters.pdf import render_pdf, winansi_text
-from chalicelib.services.documents import (
+from chalicelib.services.trainings.documents import (
     DocumentContent,
     end_of_training_content,
     funding_decision_content,

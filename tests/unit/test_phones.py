@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services.phones import format_french_phone, normalise_french_phone
+from chalicelib.services.accounts.phones import format_french_phone, normalise_french_phone
 
 
 @pytest.mark.parametrize(

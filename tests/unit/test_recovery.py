@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.accounts import Account, PortalUrls
-from chalicelib.services.challenges import Challenges, Purpose
-from chalicelib.services.login import Login
-from chalicelib.services.recovery import (
+from chalicelib.services.accounts.login import Login
+from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.accounts.recovery import (
     RESET_EXPIRED,
     WRONG_ANSWER,
     WRONG_ARITHMETIC,
@@ -21,9 +20,10 @@ from chalicelib.services.recovery import (
     RecoveryRequest,
     RecoveryResult,
 )
-from chalicelib.services.sessions import LoginMethod, Sessions
-from chalicelib.services.terms import Terms
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.accounts.sessions import LoginMethod, Sessions
+from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.security.challenges import Challenges, Purpose
+from chalicelib.services.security.throttling import LoginThrottle
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,

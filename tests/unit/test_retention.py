@@ -8,13 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.account_settings import WRONG_ANSWER, WRONG_PASSWORD, AccountSettings
-from chalicelib.services.accounts import Account, AccountKind, PortalUrls
-from chalicelib.services.challenges import Challenges
-from chalicelib.services.dossiers import Dossier
-from chalicelib.services.funders import Funder
-from chalicelib.services.login import Login
-from chalicelib.services.retention import (
+from chalicelib.services.accounts.login import Login
+from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
+from chalicelib.services.accounts.my_account import WRONG_ANSWER, WRONG_PASSWORD, AccountSettings
+from chalicelib.services.accounts.retention import (
     INACTIVITY_NOTICE,
     INACTIVITY_PERIOD,
     AccountClosure,
@@ -24,9 +21,12 @@ from chalicelib.services.retention import (
     RetentionPurge,
     inactivity_due,
 )
-from chalicelib.services.sessions import Sessions
-from chalicelib.services.terms import Terms
-from chalicelib.services.throttling import LoginThrottle
+from chalicelib.services.accounts.sessions import Sessions
+from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.security.challenges import Challenges
+from chalicelib.services.security.throttling import LoginThrottle
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import (
     FakeClock,
     MemoryAudit,

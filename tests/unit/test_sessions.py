@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.services.accounts import Account, Step
-from chalicelib.services.sessions import (
+from chalicelib.services.accounts.model import Account, Step
+from chalicelib.services.accounts.sessions import (
     LoginMethod,
     Session,
     Sessions,

@@ -8,18 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.accounts import Account, PortalUrls
-from chalicelib.services.challenges import Challenges, Purpose
-from chalicelib.services.dossiers import Dossier
-from chalicelib.services.funder_files.records import DossierStatus
-from chalicelib.services.funders import Funder
-from chalicelib.services.signup import (
+from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.accounts.signup import (
     NO_MATCHING_DOSSIER,
     TEMPORARY_PASSWORD_LIFETIME,
     Signup,
     SignupForm,
     SignupResult,
 )
+from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.security.challenges import Challenges, Purpose
+from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.services import terms as terms_module
-from chalicelib.services.terms import (
+from chalicelib.services.accounts import terms as terms_module
+from chalicelib.services.accounts.terms import (
     CURRENT_VERSION_CACHE_SECONDS,
     Acceptance,
     Terms,

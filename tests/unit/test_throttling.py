@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.throttling import (
+from chalicelib.services.security.throttling import (
     RATE_LIMITS,
     LoginThrottle,
     RateLimiter,
@@ -294,7 +294,7 @@ def test_rate_counters_expire_with_their_window(limiter, counters, clock):
 
 
 def test_the_local_and_test_stages_may_widen_the_per_address_limits() -> None:
-    from chalicelib.services.throttling import RateLimiter
+    from chalicelib.services.security.throttling import RateLimiter
     from tests.support.fakes import FakeClock, MemoryCounters
 
     clock = FakeClock()

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.services import trainings as trainings_module
-from chalicelib.services.accounts import Account
-from chalicelib.services.dossiers import Dossier
+from chalicelib.services.accounts.model import Account
 from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
-from chalicelib.services.funders import Funder
-from chalicelib.services.payments import Payment
-from chalicelib.services.trainings import FUNDER_CACHE_SECONDS, Period, Trainings
+from chalicelib.services.funders.model import Funder
+from chalicelib.services.trainings import my_trainings as trainings_module
+from chalicelib.services.trainings.dossiers import Dossier
+from chalicelib.services.trainings.my_trainings import FUNDER_CACHE_SECONDS, Period, Trainings
+from chalicelib.services.trainings.payments import Payment
 from tests.support.fakes import FakeClock, MemoryFunders, MemoryPayments, MemoryTrainingDossiers
 from tests.unit.test_documents import (
     absence_payment,

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.services.dossiers import normalise_activation_code
+from chalicelib.services.accounts.identity import (
+    is_plausible_email,
+    normalise_email,
+    normalise_name,
+)
 from chalicelib.services.funder_files.csv_reading import EXTRA_FIELDS_KEY
 from chalicelib.services.funder_files.records import DossierRecord, DossierStatus, Rejection
 from chalicelib.services.funder_files.values import (
@@ -16,7 +20,7 @@ from chalicelib.services.funder_files.values import (
     parse_amount,
     parse_date,
 )
-from chalicelib.services.identity import is_plausible_email, normalise_email, normalise_name
+from chalicelib.services.trainings.dossiers import normalise_activation_code
 
 DOSSIER_REQUIRED_COLUMNS: tuple[str, ...] = (
     "numero_dossier",

@@ -13,15 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from chalicelib.services.account_linking import AccountLinker
-from chalicelib.services.accounts import Account
-from chalicelib.services.dossiers import (
-    Dossier,
-    DossierChange,
-    DossierRepository,
-    changed_fields,
-    dossier_from_record,
-)
+from chalicelib.services.accounts.model import Account
 from chalicelib.services.funder_files.csv_reading import CsvFileError, detect_encoding, read_csv
 from chalicelib.services.funder_files.dossier_rules import (
     DOSSIER_OPTIONAL_COLUMNS,
@@ -37,9 +29,17 @@ from chalicelib.services.funder_files.payment_rules import (
 )
 from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
 from chalicelib.services.funder_files.report import FileReport
-from chalicelib.services.funders import FunderRepository
-from chalicelib.services.notifications import NewPayment, NotificationQueue
-from chalicelib.services.payments import (
+from chalicelib.services.funders.model import FunderRepository
+from chalicelib.services.mail.notifications import NewPayment, NotificationQueue
+from chalicelib.services.trainings.account_linking import AccountLinker
+from chalicelib.services.trainings.dossiers import (
+    Dossier,
+    DossierChange,
+    DossierRepository,
+    changed_fields,
+    dossier_from_record,
+)
+from chalicelib.services.trainings.payments import (
     Payment,
     PaymentLine,
     PaymentRepository,
@@ -47,7 +47,7 @@ from chalicelib.services.payments import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.services.retention import DossierWithdrawal
+    from chalicelib.services.accounts.retention import DossierWithdrawal
 
 ChunkSource = Callable[[], Iterable[bytes]]
 """Opens the file afresh at each call and yields its bytes; the same version every time."""

@@ -1,0 +1,349 @@
+"""« Mot de passe oublié » (guide, step 3), hardened as security.md says.
+
+1. `request`: mail address + arithmetic challenge. Whatever the address, the same work is done
+   on the request path and the same answer comes back: a "ticket" (a code challenge, 30 minutes,
+   5 tries, not yet armed) and one message on the notifications queue. The address is not even
+   looked up here, so neither the screen nor a stopwatch can tell a known address.
+2. `deliver` (notifications worker, off the request path): when the address has an account, arms
+   the ticket with a fresh 8-digit code and mails it; an account that never finished its first
+   login gets a new temporary password instead. An unknown address gets nothing.
+3. `check_code`: the right code (single use) opens a reset step, which shows the secret question.
+4. `reset_password`: secret answer + new password. Wrong answers count like login failures. On
+   success every session of the account ends and a mail says the password changed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from chalicelib.services.accounts.identity import normalise_typed_email, validated_email
+from chalicelib.services.accounts.login import (
+    MAX_PASSWORD_FIELD,
+    new_password_errors,
+    too_many_tries,
+)
+from chalicelib.services.accounts.model import (
+    Account,
+    AccountRepository,
+    AuditLog,
+    Clock,
+    Hasher,
+    PortalUrls,
+)
+from chalicelib.services.accounts.passwords import (
+    arithmetic_challenge,
+    generate_temporary_password,
+    normalise_secret_answer,
+)
+from chalicelib.services.accounts.sessions import Sessions
+from chalicelib.services.accounts.signup import TEMPORARY_PASSWORD_LIFETIME
+from chalicelib.services.mail.mails import (
+    Mailer,
+    password_changed_mail,
+    recovery_code_mail,
+    recovery_temporary_password_mail,
+)
+from chalicelib.services.security.challenges import Challenges, Purpose, answer_hash
+from chalicelib.services.security.throttling import Attempt, LoginThrottle
+
+CODE_LIFETIME = timedelta(minutes=30)
+CODE_TRIES = 5
+CODE_DIGITS = 8
+ANSWER_TRIES = 5
+
+INVALID_EMAIL = "Saisissez votre adresse mail, par exemple nom@exemple.fr."
+WRONG_ARITHMETIC = "Le résultat de l'opération est incorrect. Calculez la nouvelle opération."
+WRONG_CODE = (
+    "Ce code est incorrect ou n'est plus valable. Vérifiez les 8 chiffres du dernier courriel "
+    "reçu ; après 5 essais ou 30 minutes, demandez un nouveau code."
+)
+WRONG_ANSWER = "La réponse à la question secrète est incorrecte."
+RESET_EXPIRED = (
+    "Cette demande n'est plus valable (30 minutes ou 5 essais au plus). "
+    "Recommencez « Mot de passe oublié »."
+)
+
+
+@dataclass(frozen=True)
+class RecoveryRequest:
+    """The queued message: it names the ticket, never the address nor a secret."""
+
+    ticket: str
+    funder_code: str
+    client_ip: str | None
+
+
+class RecoveryQueue(Protocol):
+    def enqueue(self, notifications: Sequence[RecoveryRequest]) -> None: ...
+
+
+class ChallengeStore(Protocol):
+    """What the recovery needs of the challenges' repository beyond `Challenges`."""
+
+    def arm(self, challenge_id: str, answer_hash: str, subject: str) -> bool: ...
+
+    def disarm(self, challenge_id: str) -> None: ...
+
+    def claim_try(self, challenge_id: str, max_tries: int) -> int | None: ...
+
+    def consume(self, challenge_id: str) -> bool: ...
+
+    def delete(self, challenge_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    challenge_id: str
+    question: str
+
+
+@dataclass
+class RecoveryResult:
+    errors: dict[str, str] = field(default_factory=dict)
+    ticket: str | None = None  # step 1: the code challenge; step 3: the reset step
+    secret_question: str | None = None
+    expires_at: datetime | None = None
+    retry_after: datetime | None = None
+    expired: bool = False  # the ticket or reset step is gone: start again
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+class Recovery:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        challenges: Challenges,
+        challenge_store: ChallengeStore,
+        queue: RecoveryQueue,
+        sessions: Sessions,
+        throttle: LoginThrottle,
+        hasher: Hasher,
+        mailer: Mailer,
+        audit: AuditLog,
+        urls: PortalUrls,
+        clock: Clock,
+    ) -> None:
+        self._accounts = accounts
+        self._challenges = challenges
+        self._store = challenge_store
+        self._queue = queue
+        self._sessions = sessions
+        self._throttle = throttle
+        self._hasher = hasher
+        self._mailer = mailer
+        self._audit = audit
+        self._urls = urls
+        self._clock = clock
+
+    def new_arithmetic(self) -> Arithmetic:
+        question, answer = arithmetic_challenge()
+        challenge_id = self._challenges.issue(Purpose.ARITHMETIC, answer)
+        return Arithmetic(challenge_id, question)
+
+    # 1. The request: identical work whatever the address ------------------------------------
+
+    def request(
+        self,
+        funder_code: str,
+        email: str,
+        arithmetic_id: str,
+        arithmetic_answer: str,
+        client_ip: str | None,
+    ) -> RecoveryResult:
+        errors: dict[str, str] = {}
+        valid = validated_email(email)
+        email = valid or normalise_typed_email(email)
+        if valid is None:
+            errors["email"] = INVALID_EMAIL
+        if self._challenges.verify(arithmetic_id, Purpose.ARITHMETIC, arithmetic_answer) is None:
+            errors["arithmetic_answer"] = WRONG_ARITHMETIC
+        if errors:
+            return RecoveryResult(errors)
+        # Unarmed until the worker finds the account: its answer is a secret nobody holds.
+        ticket = self._challenges.issue(
+            Purpose.RECOVERY_CODE,
+            secrets.token_hex(32),
+            lifetime=CODE_LIFETIME,
+            data={"email": email, "funder": funder_code},
+        )
+        self._queue.enqueue([RecoveryRequest(ticket, funder_code, client_ip)])
+        return RecoveryResult(ticket=ticket, expires_at=self._clock() + CODE_LIFETIME)
+
+    # 2. The worker: the mail, if the address has an account -----------------------------------
+
+    def deliver(self, request: RecoveryRequest) -> bool:
+        """Sends the code (or a temporary password) at most once per ticket; True if a mail went.
+        A mail that cannot be sent raises, after undoing, so that the queue tries again."""
+        ticket = self._challenges.peek(request.ticket, Purpose.RECOVERY_CODE)
+        if ticket is None or ticket.subject:
+            return False
+        account = self._accounts.find_by_email(ticket.data.get("email", ""))
+        if account is None:
+            return False
+        if account.secret_answer_hash is None:
+            return self._deliver_temporary_password(request, account)
+        code = new_code()
+        if not self._store.arm(
+            request.ticket, answer_hash(request.ticket, code), account.account_id
+        ):
+            return False
+        minutes = int(CODE_LIFETIME.total_seconds() // 60)
+        try:
+            self._mailer.send(recovery_code_mail(to=account.email, code=code, minutes=minutes))
+        except Exception:
+            self._store.disarm(request.ticket)
+            raise
+        self._audit.record(
+            account.account_id,
+            "recovery-code-sent",
+            request.client_ip,
+            {"funder": ticket.data.get("funder", "")},
+        )
+        return True
+
+    def _deliver_temporary_password(self, request: RecoveryRequest, account: Account) -> bool:
+        # Armed with an answer nothing hashes to: this ticket never opens the reset step.
+        if not self._store.arm(request.ticket, "", account.account_id):
+            return False
+        temporary = generate_temporary_password()
+        account = account.updated(
+            password_hash=None,
+            temporary_password_hash=self._hasher.hash(temporary),
+            temporary_password_expires_at=self._clock() + TEMPORARY_PASSWORD_LIFETIME,
+            temporary_password_used=False,
+        )
+        self._accounts.save(account)
+        self._sessions.close_all(account.account_id)
+        try:
+            self._mailer.send(
+                recovery_temporary_password_mail(
+                    to=account.email,
+                    given_name=account.first_given_name,
+                    temporary_password=temporary,
+                    login_url=self._urls.login(request.funder_code),
+                )
+            )
+        except Exception:
+            self._store.disarm(request.ticket)
+            raise
+        self._audit.record(account.account_id, "recovery-temporary-password", request.client_ip)
+        return True
+
+    # 3. The code ---------------------------------------------------------------------------
+
+    def check_code(self, ticket_id: str, code: str) -> RecoveryResult:
+        code = "".join(code.split())[:32]
+        ticket = self._challenges.verify(ticket_id, Purpose.RECOVERY_CODE, code, CODE_TRIES)
+        account = self._accounts.get(ticket.subject) if ticket and ticket.subject else None
+        if ticket is None or account is None or account.secret_answer_hash is None:
+            return RecoveryResult({"code": WRONG_CODE})
+        reset_id = self._challenges.issue(
+            Purpose.RECOVERY_RESET,
+            secrets.token_hex(32),
+            lifetime=max(ticket.expires_at - self._clock(), timedelta(minutes=1)),
+            subject=account.account_id,
+            data={
+                "funder": ticket.data.get("funder", ""),
+                "question": account.secret_question or "",
+            },
+        )
+        return RecoveryResult(
+            ticket=reset_id, secret_question=account.secret_question, expires_at=ticket.expires_at
+        )
+
+    def reset_step(self, reset_id: str) -> RecoveryResult:
+        """The open reset step (its question), or `expired`."""
+        step = self._challenges.peek(reset_id, Purpose.RECOVERY_RESET)
+        if step is None:
+            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+        return RecoveryResult(
+            ticket=reset_id,
+            secret_question=step.data.get("question", ""),
+            expires_at=step.expires_at,
+        )
+
+    # 4. The secret answer and the new password -------------------------------------------------
+
+    def reset_password(
+        self,
+        reset_id: str,
+        answer: str,
+        new_password: str,
+        confirmation: str,
+        client_ip: str | None,
+    ) -> RecoveryResult:
+        step = self._challenges.peek(reset_id, Purpose.RECOVERY_RESET)
+        account = self._accounts.get(step.subject) if step and step.subject else None
+        if step is None or account is None or account.secret_answer_hash is None:
+            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+        question = step.data.get("question", "")
+        # The new password's rules first: a password refused for its form wastes no try.
+        errors = new_password_errors(account, new_password[:MAX_PASSWORD_FIELD], confirmation)
+        if errors:
+            return RecoveryResult(errors, ticket=reset_id, secret_question=question)
+        # Both counts are taken before the answer is checked: concurrent answers cannot outrun
+        # the login delays nor the step's 5 tries.
+        attempt = self._throttle.begin(account.email)
+        if attempt.refused_until is not None:
+            return RecoveryResult(
+                {"answer": too_many_tries(attempt.refused_until)},
+                ticket=reset_id,
+                secret_question=question,
+                retry_after=attempt.refused_until,
+            )
+        tries = self._store.claim_try(reset_id, ANSWER_TRIES)
+        if tries is None:  # not deleted: a right answer still being checked may use the step
+            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+        normalised = normalise_secret_answer(answer[:MAX_PASSWORD_FIELD])
+        if not self._hasher.verify(account.secret_answer_hash, normalised):
+            return self._wrong_answer(
+                reset_id, account.account_id, attempt, tries, question, client_ip
+            )
+        if not self._store.consume(reset_id):  # a concurrent right answer used the step
+            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+        account = account.updated(
+            password_hash=self._hasher.hash(new_password),
+            temporary_password_hash=None,
+            temporary_password_expires_at=None,
+        )
+        self._accounts.save(account)
+        self._sessions.close_all(account.account_id)
+        self._throttle.reset(account.email)
+        funder_code = step.data.get("funder", "")
+        self._audit.record(account.account_id, "password-reset", client_ip, {"funder": funder_code})
+        self._mailer.send(
+            password_changed_mail(
+                to=account.email,
+                given_name=account.first_given_name,
+                recovery_url=self._urls.recovery(funder_code) if funder_code else None,
+            )
+        )
+        return RecoveryResult()
+
+    def _wrong_answer(
+        self,
+        reset_id: str,
+        account_id: str,
+        attempt: Attempt,
+        tries: int,
+        question: str,
+        client_ip: str | None,
+    ) -> RecoveryResult:
+        self._audit.record(account_id, "recovery-answer-failure", client_ip)
+        if attempt.lock_if_wrong is not None:
+            self._audit.record(account_id, "lockout", client_ip)
+        if tries >= ANSWER_TRIES:
+            self._store.delete(reset_id)
+            return RecoveryResult({"answer": WRONG_ANSWER, "form": RESET_EXPIRED}, expired=True)
+        return RecoveryResult({"answer": WRONG_ANSWER}, ticket=reset_id, secret_question=question)

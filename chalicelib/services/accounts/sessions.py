@@ -1,0 +1,147 @@
+"""Server-side sessions: opaque tokens, only their SHA-256 stored; idle and absolute timeouts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from chalicelib.services.accounts.model import Account, AccountKind, Clock, Step
+from chalicelib.services.messages.unread import UnreadSnapshot
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# Writing "last used" at every request would double the requests of a page: once a minute is
+# precise enough for a 30-minute idle timeout.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class LoginMethod:
+    PASSWORD = "password"
+    FRANCECONNECT = "franceconnect"
+
+
+@dataclass(frozen=True)
+class Session:
+    token_hash: str
+    account_id: str
+    kind: AccountKind
+    method: str
+    created_at: datetime
+    last_used_at: datetime
+    csrf_token: str
+    pending_step: Step | None
+    terms_version: str | None
+    id_token: str | None = None
+    unread: UnreadSnapshot = field(default_factory=UnreadSnapshot)
+
+    @property
+    def expires_at(self) -> datetime:
+        return min(self.last_used_at + IDLE_TIMEOUT, self.created_at + ABSOLUTE_TIMEOUT)
+
+
+class SessionRepository(Protocol):
+    def create(self, session: Session) -> None: ...
+
+    def get(self, token_hash: str) -> Session | None: ...
+
+    def touch(self, session: Session) -> None: ...
+
+    def save_progress(self, session: Session) -> None: ...
+
+    def delete(self, token_hash: str) -> None: ...
+
+    def delete_for_account(self, account_id: str, keep: str | None = None) -> int: ...
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+class Sessions:
+    def __init__(
+        self,
+        repository: SessionRepository,
+        clock: Clock,
+        unread_of: Callable[[Account], UnreadSnapshot] | None = None,
+    ) -> None:
+        self._repository = repository
+        self._clock = clock
+        # Read once at login, so that no page spends a request on the unread messages count.
+        self._unread_of = unread_of
+
+    def open(
+        self,
+        account: Account,
+        method: str,
+        current_terms_version: str | None,
+        id_token: str | None = None,
+    ) -> tuple[str, Session]:
+        token = new_secret()
+        now = self._clock()
+        session = Session(
+            token_hash=hash_token(token),
+            account_id=account.account_id,
+            kind=account.kind,
+            method=method,
+            created_at=now,
+            last_used_at=now,
+            csrf_token=new_secret(),
+            pending_step=account.pending_step(current_terms_version),
+            terms_version=current_terms_version,
+            id_token=id_token,
+            unread=self._unread_of(account) if self._unread_of else UnreadSnapshot(),
+        )
+        self._repository.create(session)
+        return token, session
+
+    def resolve(self, token: str | None) -> Session | None:
+        """The live session of that token, or None (unknown, expired or ended)."""
+        if not token:
+            return None
+        session = self._repository.get(hash_token(token))
+        if session is None:
+            return None
+        now = self._clock()
+        if now >= session.expires_at:
+            self._repository.delete(session.token_hash)
+            return None
+        if now - session.last_used_at >= TOUCH_INTERVAL:
+            session = replace(session, last_used_at=now)
+            self._repository.touch(session)
+        return session
+
+    def pending_step(self, session: Session, current_terms_version: str | None) -> Step | None:
+        """A new CGU version puts every open session back before the CGU page."""
+        if session.pending_step is not None:
+            return session.pending_step
+        if current_terms_version is not None and session.terms_version != current_terms_version:
+            return Step.TERMS
+        return None
+
+    def advance(
+        self, token: str, session: Session, account: Account, current_terms_version: str | None
+    ) -> tuple[str, Session]:
+        """After a first-login step: the next step, and a new token once the account is complete
+        (a privilege change)."""
+        step = account.pending_step(current_terms_version)
+        if step is None and session.pending_step is not None:
+            self.close(token)
+            return self.open(account, session.method, current_terms_version, session.id_token)
+        updated = replace(session, pending_step=step, terms_version=current_terms_version)
+        self._repository.save_progress(updated)
+        return token, updated
+
+    def close(self, token: str) -> None:
+        self._repository.delete(hash_token(token))
+
+    def close_all(self, account_id: str, keep_token: str | None = None) -> int:
+        keep = hash_token(keep_token) if keep_token else None
+        return self._repository.delete_for_account(account_id, keep=keep)

@@ -1,0 +1,1 @@
+"""Funders (financeurs) and the settings each one chooses."""

@@ -1,0 +1,1 @@
+"""The mails of the portal, their delivery (bounces, complaints) and the payment notifications."""

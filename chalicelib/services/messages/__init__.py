@@ -1,0 +1,1 @@
+"""« Mes messages »: conversations between trainees and their training organisation."""

@@ -1,0 +1,1 @@
+"""Anti-automation shared by every use case: challenges (captcha, codes) and throttling."""

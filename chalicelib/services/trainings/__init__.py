@@ -1,0 +1,2 @@
+"""« Mes formations »: dossiers, payments, their documents and attestations,
+« Ajouter un dossier »."""
