@@ -13,6 +13,13 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 os.environ.update(TEST_ENVIRONMENT)
 
+# As on Lambda, where `import app` runs before any AWS client exists: every botocore client the
+# tests create (PynamoDB's included, which outlive one test) reports AWS unavailability, whether or
+# not an earlier test imported the app first.
+from chalicelib.adapters import unavailability
+
+unavailability.install()
+
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
