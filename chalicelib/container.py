@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
+    from chalicelib.services.security.captcha import Captchas
     from chalicelib.services.security.challenges import Challenges
     from chalicelib.services.security.throttling import LoginThrottle, RateLimiter
     from chalicelib.services.trainings.attestations import Attestations
@@ -65,7 +66,7 @@ def data_url(media_type: str, data: bytes) -> str:
 class IssuedCaptcha:
     captcha_id: str
     image_url: str  # data:image/png;base64,...
-    audio_url: str  # data:audio/wav;base64,...
+    audio_url: str  # the portal's path that redirects to the sound (services/security/captcha.py)
 
 
 @cache
@@ -221,17 +222,27 @@ class Container:
 
         return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
 
-    def issue_captcha(self) -> IssuedCaptcha:
-        """A new signup captcha, with its image and French audio as data: URLs to embed: nothing
-        binary goes through API Gateway (D9), whatever the browser's Accept header."""
-        from chalicelib.adapters.captcha import generate_code, render_audio, render_image
-        from chalicelib.services.security.challenges import Purpose
+    @cached_property
+    def captchas(self) -> Captchas:
+        from chalicelib.adapters import captcha
+        from chalicelib.services.security.captcha import Captchas
 
-        code = generate_code()
+        return Captchas(
+            self.challenges,
+            self.documents_files,
+            captcha.generate_code,
+            captcha.render_image,
+            captcha.render_audio,
+        )
+
+    def issue_captcha(self) -> IssuedCaptcha:
+        """A new signup captcha: its image as a data: URL to embed, nothing binary goes through
+        API Gateway (D9); its sound, 110 KB, only behind a link, made when someone follows it."""
+        issued = self.captchas.issue()
         return IssuedCaptcha(
-            captcha_id=self.challenges.issue(Purpose.CAPTCHA, code),
-            image_url=data_url("image/png", render_image(code)),
-            audio_url=data_url("audio/wav", render_audio(code)),
+            captcha_id=issued.captcha_id,
+            image_url=data_url("image/png", issued.image_png),
+            audio_url=issued.audio_path,
         )
 
     @cached_property

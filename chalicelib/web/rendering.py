@@ -59,9 +59,12 @@ def not_found_page(message: str | None = None) -> Response:
     return html_page("not_found.html", status_code=404, error_code=404, message=message)
 
 
-def request_error_page(status_code: int) -> Response:
-    """The French page for a request the app cannot read: Chalice's own 405 and 415 answers."""
-    return html_page("request_error.html", status_code=status_code, error_code=status_code)
+def request_error_page(status_code: int, message: str | None = None) -> Response:
+    """The French page for a request the app cannot read (Chalice's own 405 and 415 answers)
+    or will not serve now (429, with `message` saying why)."""
+    return html_page(
+        "request_error.html", status_code=status_code, error_code=status_code, message=message
+    )
 
 
 def error_page(status_code: int = 500, reference: str | None = None) -> Response:
