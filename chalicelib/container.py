@@ -6,6 +6,7 @@ fakes to the services directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, cached_property
@@ -69,6 +70,19 @@ class IssuedCaptcha:
     audio_url: str  # the portal's path that redirects to the sound (services/security/captcha.py)
 
 
+class LazyClient:
+    """Stands for a boto3 client and makes it on the first attribute read."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:  # only for what the proxy itself lacks
+        if self._client is None:
+            self._client = self._make()
+        return getattr(self._client, name)
+
+
 @cache
 def get_settings() -> Settings:
     return Settings.from_environment()
@@ -80,15 +94,19 @@ class Container:
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
+        """One client per service and container, made when first used: building the login
+        service (every signed-in page) takes the mailer, and an SES client costs a cold start
+        60 ms that a page which sends nothing should not pay."""
         if service not in self._clients:
-            import boto3
-
-            from chalicelib.adapters import unavailability
-
-            self._clients[service] = unavailability.watch(
-                boto3.client(service, region_name=self.settings.aws_region)
-            )
+            self._clients[service] = LazyClient(lambda: self._make_client(service))
         return self._clients[service]
+
+    def _make_client(self, service: str) -> Any:
+        import boto3
+
+        from chalicelib.adapters import unavailability
+
+        return unavailability.watch(boto3.client(service, region_name=self.settings.aws_region))
 
     @cached_property
     def funders(self) -> DynamoFunderRepository:
