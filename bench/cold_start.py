@@ -86,11 +86,15 @@ def _breakdown(subject: str, loaded: dict[str, int], other: dict[str, int], what
 
 
 def _compile_the_app() -> None:
-    """The app's bytecode, as `make package` ships it (infra/package.py) and as pip wrote it for
-    the libraries of the floor: with PYTHONDONTWRITEBYTECODE set, importing would not write it,
-    and every run would compile the app's sources while the floor's come compiled."""
+    """The app's bytecode and compiled templates, as `make package` ships them (infra/package.py)
+    and as pip wrote it for the libraries of the floor: with PYTHONDONTWRITEBYTECODE set,
+    importing would not write it, and every run would compile the app's sources while the
+    floor's come compiled."""
     compileall.compile_dir(REPOSITORY / "chalicelib", quiet=2)
     compileall.compile_file(REPOSITORY / "app.py", quiet=2)
+    from chalicelib.web.rendering import compile_templates
+
+    compile_templates()  # the page templates too, as infra/package.py ships them
 
 
 def figures() -> Iterator[Line]:

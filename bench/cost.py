@@ -6,10 +6,12 @@ of each line of a payment file (ingested under moto), the Lambda duration of eac
 a warm request, at the memory .chalice/config.json gives the function), the bytes of each page
 (compressed as API Gateway sends them) and of the built assets. Assumptions are named constants.
 
-Prices: public list prices, dated, with their source. The stored copies of AWS's pricing pages
-reachable from this machine give the US East (N. Virginia) figures, not the Paris ones: the
-constants below are those, and must be replaced by the eu-west-3 figures of the same pages
-(Paris is dearer by a few percent to ~20 % depending on the service).
+Prices: the public list prices of Europe (Paris), eu-west-3, the region the portal is deployed
+in, in USD before tax, first pricing tier, no free tier. Each constant names its source and the
+date it was read; the README (« Performances ») repeats them. AWS's own pricing pages render
+their tables with JavaScript, so the stored copies reachable from this machine show no Paris
+figure: where a Paris figure was found, it comes from the AWS Price List API or an AWS bill as
+quoted by a public document, and where none was found the constant says so.
 """
 
 from __future__ import annotations
@@ -25,27 +27,44 @@ from pathlib import Path
 from bench.figures import Figure, Line, Note, format_number
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-PRICES_DATE = "2026-12-06"
-# (USD, source). Lambda x86, first tier: aws.amazon.com/lambda/pricing.
+PRICES_DATE = "2026-12-06"  # when these constants were last checked
+REGION = "eu-west-3"
+# Lambda, x86, first tier. Paris is not among the regions whose duration price differs from the
+# base one: the Price List API gives EUW3-Lambda-GB-Second-ARM = 0.0000133334 USD, the same as
+# US East, hence x86 at the base 0.0000166667 (AWS Price List API, usage types EUW3-Request and
+# EUW3-Lambda-GB-Second-ARM, as quoted in a public study of 2026-09-07;
+# aws.amazon.com/lambda/pricing).
 LAMBDA_PER_MILLION_REQUESTS = 0.20
 LAMBDA_PER_GB_SECOND = 0.0000166667
-# DynamoDB on demand, Standard table class: aws.amazon.com/dynamodb/pricing/on-demand
-# (us-east-1 as quoted by airbyte.com/data-engineering-resources/dynamodb-pricing).
-DYNAMODB_PER_MILLION_WRU = 0.625
-DYNAMODB_PER_MILLION_RRU = 0.125
-# API Gateway REST, first 333 million calls: docs.aws.amazon.com whitepaper « Best Practices
-# for Designing Amazon API Gateway Private APIs », cost optimization;
-# aws.amazon.com/api-gateway/pricing.
+# DynamoDB on demand, Standard table class, Paris: EUW3-WriteRequestUnits 0.7423 USD and
+# EUW3-ReadRequestUnits 0.1487 USD per million (AWS Price List API, read 2026-09-07, as quoted
+# in a public study; aws.amazon.com/dynamodb/pricing/on-demand). US East: 0.625 / 0.125.
+DYNAMODB_PER_MILLION_WRU = 0.7423
+DYNAMODB_PER_MILLION_RRU = 0.1487
+# API Gateway REST, first 333 million calls a month: 3.50 USD per million is the US East figure
+# (AWS whitepaper « Best Practices for Designing Amazon API Gateway Private APIs », cost
+# optimization, table 4; aws.amazon.com/api-gateway/pricing). NO PARIS FIGURE WAS FOUND from
+# this machine: Paris may be dearer by a few percent. To check before quoting the bill.
 API_GATEWAY_PER_MILLION = 3.50
-# CloudFront, Europe, first 10 TB out and HTTPS requests: aws.amazon.com/cloudfront/pricing.
+# CloudFront is priced by edge location, not by the API's region: Europe, first 10 TB out
+# 0.085 USD per GB, HTTPS 0.0120 USD per 10 000 requests (an AWS bill for a site in eu-west-3,
+# usage types EU-DataTransfer-Out-Bytes and EU-Requests-Tier2-HTTPS, published 2019-07-24;
+# aws.amazon.com/cloudfront/pricing). Not seen more recent: to check before quoting the bill.
 CLOUDFRONT_PER_GB = 0.085
 CLOUDFRONT_PER_10K_HTTPS = 0.012
-# S3 Standard: aws.amazon.com/s3/pricing (GET per 1 000, PUT per 1 000).
-S3_PER_1K_GET = 0.0004
-S3_PER_1K_PUT = 0.005
-# SES outbound: aws.amazon.com/ses/pricing, per 1 000 mails.
+# S3 Standard, Paris: EUW3-Requests-Tier1 0.0053 USD per 1 000 PUT, COPY, POST or LIST and
+# EUW3-Requests-Tier2 0.0042 USD per 10 000 GET (the same AWS bill, 2019-07-24;
+# aws.amazon.com/s3/pricing; not seen more recent). US East: 0.005 / 0.0004 per 1 000.
+S3_PER_1K_GET = 0.00042
+S3_PER_1K_PUT = 0.0053
+# SES, outbound mail à la carte: 0.10 USD per 1 000 (AWS Price List API for AmazonSES in US East,
+# publication of 2026-07-22, as quoted by a public catalogue; aws.amazon.com/ses/pricing). SES
+# has always shown one price for all its regions: to confirm for Paris. Since 2026-07-21 SES
+# also sells plans (Essentials, Pro, Enterprise): à la carte is kept here, the portal needs none
+# of their extras.
 SES_PER_1K = 0.10
-# SQS standard: aws.amazon.com/sqs/pricing, per million requests.
+# SQS standard queues, Paris: EUW3-Requests-Tier1 0.40 USD per million (AWS Price List API,
+# read 2026-09-07, as quoted in a public study; aws.amazon.com/sqs/pricing).
 SQS_PER_MILLION = 0.40
 
 TRAINEES = 100_000
@@ -296,5 +315,5 @@ def figures() -> Iterator[Line]:
         sum(bill.values()),
         "USD",
         decimals=0,
-        note=f"list prices of {PRICES_DATE}, us-east-1 figures (see bench/cost.py)",
+        note=f"{REGION} list prices checked {PRICES_DATE} (sources in bench/cost.py)",
     )

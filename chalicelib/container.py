@@ -6,6 +6,7 @@ fakes to the services directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, cached_property
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
+    from chalicelib.services.security.captcha import Captchas
     from chalicelib.services.security.challenges import Challenges
     from chalicelib.services.security.throttling import LoginThrottle, RateLimiter
     from chalicelib.services.trainings.attestations import Attestations
@@ -65,7 +67,20 @@ def data_url(media_type: str, data: bytes) -> str:
 class IssuedCaptcha:
     captcha_id: str
     image_url: str  # data:image/png;base64,...
-    audio_url: str  # data:audio/wav;base64,...
+    audio_url: str  # the portal's path that redirects to the sound (services/security/captcha.py)
+
+
+class LazyClient:
+    """Stands for a boto3 client and makes it on the first attribute read."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:  # only for what the proxy itself lacks
+        if self._client is None:
+            self._client = self._make()
+        return getattr(self._client, name)
 
 
 @cache
@@ -79,15 +94,19 @@ class Container:
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
+        """One client per service and container, made when first used: building the login
+        service (every signed-in page) takes the mailer, and an SES client costs a cold start
+        60 ms that a page which sends nothing should not pay."""
         if service not in self._clients:
-            import boto3
-
-            from chalicelib.adapters import unavailability
-
-            self._clients[service] = unavailability.watch(
-                boto3.client(service, region_name=self.settings.aws_region)
-            )
+            self._clients[service] = LazyClient(lambda: self._make_client(service))
         return self._clients[service]
+
+    def _make_client(self, service: str) -> Any:
+        import boto3
+
+        from chalicelib.adapters import unavailability
+
+        return unavailability.watch(boto3.client(service, region_name=self.settings.aws_region))
 
     @cached_property
     def funders(self) -> DynamoFunderRepository:
@@ -221,17 +240,27 @@ class Container:
 
         return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
 
-    def issue_captcha(self) -> IssuedCaptcha:
-        """A new signup captcha, with its image and French audio as data: URLs to embed: nothing
-        binary goes through API Gateway (D9), whatever the browser's Accept header."""
-        from chalicelib.adapters.captcha import generate_code, render_audio, render_image
-        from chalicelib.services.security.challenges import Purpose
+    @cached_property
+    def captchas(self) -> Captchas:
+        from chalicelib.adapters import captcha
+        from chalicelib.services.security.captcha import Captchas
 
-        code = generate_code()
+        return Captchas(
+            self.challenges,
+            self.documents_files,
+            captcha.generate_code,
+            captcha.render_image,
+            captcha.render_audio,
+        )
+
+    def issue_captcha(self) -> IssuedCaptcha:
+        """A new signup captcha: its image as a data: URL to embed, nothing binary goes through
+        API Gateway (D9); its sound, 110 KB, only behind a link, made when someone follows it."""
+        issued = self.captchas.issue()
         return IssuedCaptcha(
-            captcha_id=self.challenges.issue(Purpose.CAPTCHA, code),
-            image_url=data_url("image/png", render_image(code)),
-            audio_url=data_url("audio/wav", render_audio(code)),
+            captcha_id=issued.captcha_id,
+            image_url=data_url("image/png", issued.image_png),
+            audio_url=issued.audio_path,
         )
 
     @cached_property

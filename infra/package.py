@@ -78,7 +78,8 @@ def fix_log_group_references(template_path: Path) -> None:
 
 def without_unneeded_files(archive: Path) -> None:
     """Leaves out what Lambda provides, what the portal never loads, and any bytecode compiled
-    on this machine (chalice copies chalicelib/ as it is): `with_bytecode` adds its own."""
+    on this machine, templates included (chalice copies chalicelib/ as it is): `with_bytecode`
+    adds its own."""
     trimmed = archive.with_suffix(".trimmed.zip")
     with (
         zipfile.ZipFile(archive) as source,
@@ -87,6 +88,7 @@ def without_unneeded_files(archive: Path) -> None:
         for item in source.infolist():
             if (
                 "__pycache__/" in item.filename
+                or "/templates_bytecode/" in item.filename
                 or item.filename.startswith(PROVIDED_BY_LAMBDA + UNUSED)
                 or any(
                     item.filename.startswith(name.rstrip("/") + "-")
@@ -100,7 +102,8 @@ def without_unneeded_files(archive: Path) -> None:
 
 
 def with_bytecode(archive: Path) -> None:
-    """Adds `__pycache__/<module>.cpython-311.pyc` beside every module of the app's own code."""
+    """Adds `__pycache__/<module>.cpython-311.pyc` beside every module of the app's own code,
+    and the page templates compiled (chalicelib/web/rendering.py)."""
     if sys.version_info[:2] != LAMBDA_PYTHON:
         raise SystemExit(
             "Le paquet se construit avec Python 3.11, la version du runtime Lambda "
@@ -120,9 +123,16 @@ def with_bytecode(archive: Path) -> None:
         )
         if not compiled:
             raise SystemExit("Un module du paquet ne compile pas : voir ci-dessus.")
+        from chalicelib.web.rendering import compile_templates
+
+        web = unpacked / "chalicelib" / "web"
+        if (web / "templates").is_dir():
+            compile_templates(web / "templates", web / "templates_bytecode")
         with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as target:
             for pyc in sorted(unpacked.rglob("*.pyc")):
                 target.write(pyc, pyc.relative_to(unpacked).as_posix())
+            for compiled_template in sorted((web / "templates_bytecode").glob("*.cache")):
+                target.write(compiled_template, compiled_template.relative_to(unpacked).as_posix())
 
 
 def built_from_source(archive: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""The documents bucket: generated PDFs, private, reached only through presigned links."""
+"""The documents bucket: generated PDFs and captcha sounds, private, reached only through
+presigned links."""
 
 from __future__ import annotations
 
@@ -25,12 +26,21 @@ class S3DocumentFiles:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType="application/pdf")
 
     def download_url(self, key: str, filename: str, expires_in: int) -> str:
+        return self._presigned(key, "application/pdf", filename, expires_in)
+
+    def put_audio(self, key: str, data: bytes) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType="audio/wav")
+
+    def audio_url(self, key: str, filename: str, expires_in: int) -> str:
+        return self._presigned(key, "audio/wav", filename, expires_in)
+
+    def _presigned(self, key: str, content_type: str, filename: str, expires_in: int) -> str:
         return self._s3.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self._bucket,
                 "Key": key,
-                "ResponseContentType": "application/pdf",
+                "ResponseContentType": content_type,
                 "ResponseContentDisposition": f'attachment; filename="{filename}"',
             },
             ExpiresIn=expires_in,

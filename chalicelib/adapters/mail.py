@@ -8,10 +8,6 @@ Nothing here logs a body, a subject or an address: a mail may carry a temporary 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import logger
@@ -61,6 +57,12 @@ class SesMailer:
         Line ends stay "\n" (policy.default), as in AWS's own raw-mail examples: SES accepts them,
         and a reader of the raw bytes (the local outbox, the tests) gets the text back unchanged.
         """
+        # Imported here: every signed-in page builds the mailer, few send a mail (cold start).
+        from email import policy
+        from email.headerregistry import Address
+        from email.message import EmailMessage
+        from email.utils import format_datetime, make_msgid
+
         local_part, _, domain = self.sender.rpartition("@")
         message = EmailMessage(policy=policy.default)
         # The default policy refuses CR/LF in header values, so a crafted address or subject

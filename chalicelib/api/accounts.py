@@ -87,12 +87,14 @@ def _seconds_until(moment: datetime) -> int:
 @api_view
 def issue_captcha() -> Response:
     _enforce_rate_limit("captcha", CAPTCHA_TOO_MANY)
-    captcha = get_container().issue_captcha()
+    container = get_container()
+    captcha = container.issue_captcha()
     return json_response(
         {
             "captcha_id": captcha.captcha_id,
             "image_url": captcha.image_url,
-            "audio_url": captcha.audio_url,
+            # A page of the portal that redirects to the WAV, made on demand (D9).
+            "audio_url": container.urls.path(captcha.audio_url),
             "expires_in": int(CHALLENGE_LIFETIME.total_seconds()),
         },
         201,

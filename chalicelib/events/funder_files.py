@@ -13,7 +13,6 @@ from chalice.app import SQSEvent
 
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
-from chalicelib.services.funder_files.ingestion import locate
 
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600
 
@@ -43,6 +42,9 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
     if s3_object["bucket"] != container.exchange.name:
         logger.warning("Object from another bucket ignored", extra={"bucket": s3_object["bucket"]})
         return {"ignored": "bucket"}
+    # Imported here: the API function loads this module too (app.py) and never ingests a file.
+    from chalicelib.services.funder_files.ingestion import locate
+
     incoming = locate(s3_object["key"])
     if incoming is None:
         logger.warning("Object outside incoming/<funder>/ ignored", extra={"key": s3_object["key"]})

@@ -19,7 +19,7 @@ from chalicelib.web.http import (
     redirect,
 )
 from chalicelib.web.pages import with_funder
-from chalicelib.web.rendering import html_page
+from chalicelib.web.rendering import html_page, not_found_page, request_error_page
 
 blueprint = Blueprint(__name__)
 
@@ -37,6 +37,11 @@ LABELS = {
 }
 EXPIRED_FORM = "Le formulaire a expiré. Vérifiez vos informations puis validez à nouveau."
 TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
+AUDIO_GONE = (
+    "Ce code de sécurité n’est plus valable. Revenez au formulaire d’inscription et choisissez "
+    "« Afficher un autre code » pour en écouter un nouveau."
+)
+AUDIO_TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans dix minutes."
 TERMS_LABEL_HTML = (
     'J’accepte les <a href="/cgu" target="_blank" rel="noopener" '
     'title="conditions d’utilisation - nouvelle fenêtre">conditions d’utilisation</a>'
@@ -121,6 +126,20 @@ def _submit(funder: Funder) -> Response:
         kept["terms_accepted"] = "oui" if form.terms_accepted else ""
         return _signup_page(funder, kept, result.errors)
     return redirect(f"/{funder.code}/inscription/confirmation")
+
+
+@blueprint.route("/code-de-securite/{captcha_id}/{token}", methods=["GET"])
+def captcha_audio(captcha_id: str, token: str) -> Response:
+    """« Écouter le code »: a plain link, no JavaScript; the sound is made now and handed out by
+    a 5-minute presigned link to the documents bucket, as PDFs are (D9)."""
+    container = get_container()
+    address = client_ip(blueprint.current_request) or "inconnue"
+    if not container.rate_limiter.allow("captcha_audio", address):
+        return request_error_page(429, AUDIO_TOO_MANY)
+    link = container.captchas.audio_link(captcha_id, token)
+    if link is None:
+        return not_found_page(AUDIO_GONE)
+    return redirect(link)
 
 
 @blueprint.route("/{funder_code}/inscription/confirmation", methods=["GET"])

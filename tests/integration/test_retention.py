@@ -287,7 +287,9 @@ def test_a_funder_file_withdraws_a_dossier_and_the_account_keeps_its_other_train
 # Generated PDFs expire -----------------------------------------------------------------------
 
 
-def test_the_documents_bucket_expires_generated_pdfs() -> None:
+def test_the_documents_bucket_expires_generated_pdfs_and_captcha_sounds() -> None:
+    from chalicelib.services.security.captcha import AUDIO_PREFIX
+
     bucket = load_template()["Resources"]["DocumentsBucket"]["Properties"]
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-generated-pdfs"] == {
@@ -295,6 +297,13 @@ def test_the_documents_bucket_expires_generated_pdfs() -> None:
         "Status": "Enabled",
         "Prefix": "pdf/",
         "ExpirationInDays": 30,
+    }
+    # The spoken captcha codes (services/security/captcha.py): a day, the shortest a rule says.
+    assert rules["expire-captcha-sounds"] == {
+        "Id": "expire-captcha-sounds",
+        "Status": "Enabled",
+        "Prefix": AUDIO_PREFIX,
+        "ExpirationInDays": 1,
     }
 
 

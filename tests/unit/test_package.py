@@ -35,6 +35,7 @@ def test_runtime_libraries_avif_and_local_bytecode_are_left_out_and_nothing_else
             "PIL/_imaging.cpython-311-x86_64-linux-gnu.so": "",
             "pynamodb/__init__.py": "",
             "chalicelib/__pycache__/__init__.cpython-311.pyc": "stale",
+            "chalicelib/web/templates_bytecode/0a1b.cache": "stale",
             "botocore_stubs/__init__.py": "",
         },
     )
@@ -55,6 +56,7 @@ def test_the_apps_modules_get_their_unchecked_bytecode_beside_them(tmp_path: Pat
             "app.py": "x = 1\n",
             "chalicelib/__init__.py": "",
             "chalicelib/web/page.html": "<p>",
+            "chalicelib/web/templates/page.html": "<p>{{ name }}</p>",
             "jinja2/__init__.py": "",
         },
     )
@@ -66,7 +68,10 @@ def test_the_apps_modules_get_their_unchecked_bytecode_beside_them(tmp_path: Pat
         assert f"__pycache__/app.{tag}.pyc" in names
         assert f"chalicelib/__pycache__/__init__.{tag}.pyc" in names
         assert not any(name.startswith("jinja2/__pycache__") for name in names)
-        assert len(names) == len(set(names)) == 6
+        # The page template compiled, as chalicelib/web/rendering.py reads it on Lambda.
+        [compiled] = [name for name in names if name.endswith(".cache")]
+        assert compiled.startswith("chalicelib/web/templates_bytecode/")
+        assert len(names) == len(set(names)) == 8
         header = result.read(f"__pycache__/app.{tag}.pyc")[:8]
     assert header[:4] == importlib.util.MAGIC_NUMBER
     assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH_FLAGS

@@ -241,6 +241,7 @@ def test_the_limits_are_those_chosen_for_each_endpoint():
         "signup": (10, timedelta(hours=1)),
         "recovery": (10, timedelta(hours=1)),
         "captcha": (60, timedelta(minutes=10)),
+        "captcha_audio": (30, timedelta(minutes=10)),
         "verification": (20, timedelta(minutes=10)),
     }
 

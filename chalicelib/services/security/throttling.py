@@ -131,6 +131,8 @@ RATE_LIMITS: dict[str, Limit] = {
     "signup": Limit(10, timedelta(hours=1)),
     "recovery": Limit(10, timedelta(hours=1)),
     "captcha": Limit(60, timedelta(minutes=10)),
+    # « Écouter le code »: each listen renders a sound and writes it to S3.
+    "captcha_audio": Limit(30, timedelta(minutes=10)),
     # /verifier: a landlord checks one code or two; guessing 80-bit codes needs far more.
     "verification": Limit(20, timedelta(minutes=10)),
 }
