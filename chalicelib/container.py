@@ -504,6 +504,7 @@ class Container:
             audit=self.audit,
             mailer=self.mailer,
             clock=now,
+            urls=self.urls,
         )
 
     # « Mes messages » and the organisations' space --------------------------------------------

@@ -189,6 +189,7 @@ class Signup:
                 temporary_password=temporary_password,
                 login_url=self._urls.login(funder.code),
                 dossier_pending=dossier is not None and link is None,
+                portal_url=self._urls.base_url,
             )
         elif outcome is CreateOutcome.EMAIL_TAKEN:
             existing = self._accounts.find_by_email(email)
@@ -198,6 +199,7 @@ class Signup:
                 to=email,
                 login_url=self._urls.login(funder.code),
                 recovery_url=self._urls.recovery(funder.code),
+                portal_url=self._urls.base_url,
             )
         else:
             if dossier is not None and dossier.account_id:
@@ -207,6 +209,7 @@ class Signup:
                 to=email,
                 dossier_number=dossier.dossier_number if dossier else "",
                 recovery_url=self._urls.recovery(funder.code),
+                portal_url=self._urls.base_url,
             )
         try:
             self._mailer.send(mail)

@@ -69,5 +69,6 @@ class AccountLinker:
                     given_name=account.first_given_name,
                     training_title=dossier.training_title,
                     login_url=self._urls.funder_home(dossier.funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )

@@ -256,6 +256,7 @@ class DossierClaims:
                     minutes=int(CLAIM_LIFETIME.total_seconds() // 60),
                     dossier_number=number,
                     funder_name=self._funder_name(funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )
         # The same event whatever the case: the trail is in the person's « Mes données ».
@@ -329,6 +330,7 @@ class DossierClaims:
                 dossier_number=dossier.dossier_number,
                 funder_name=self._funder_name(dossier.funder_code),
                 login_url=self._urls.login(dossier.funder_code),
+                portal_url=self._urls.base_url,
             )
         )
 
