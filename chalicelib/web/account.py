@@ -15,6 +15,7 @@ from chalicelib.services.accounts.my_account import Credential, SettingsResult
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.phones import format_french_phone
 from chalicelib.web.franceconnect import NOTICES as FRANCECONNECT_NOTICES
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -29,7 +30,6 @@ from chalicelib.web.http import (
     session_cookie_name,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)

@@ -18,6 +18,7 @@ from chalicelib.services.trainings.attestations import (
     normalise_code,
     ready_made_choices,
 )
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -27,7 +28,6 @@ from chalicelib.web.http import (
     redirect,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page, not_found_page
 
 blueprint = Blueprint(__name__)

@@ -13,6 +13,7 @@ from chalicelib.services.franceconnect.identity import FranceConnectError, Outco
 from chalicelib.services.funders.model import Funder
 from chalicelib.settings import FRANCECONNECT_CALLBACK_PATH, FRANCECONNECT_LOGOUT_RETURN_PATH
 from chalicelib.web.franceconnect_pages import MESSAGES, Message, message_page
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
@@ -228,9 +229,6 @@ def logout_return() -> Response:
     "/compte/franceconnect/dissocier", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
 def unlink() -> Response:
-    # Imported here: the login pages import this module for the provider's logout.
-    from chalicelib.web.login import signed_in
-
     def submit(current: CurrentSession) -> Response:
         try:
             fields = form_data(blueprint.current_request)

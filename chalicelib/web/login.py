@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from chalice import Blueprint, Response
-from chalice.app import Request
 
 from chalicelib.container import get_container
 from chalicelib.services.accounts.login import StepResult
-from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.sessions import LoginMethod
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.franceconnect import provider_logout
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
@@ -34,7 +32,7 @@ from chalicelib.web.http import (
     session_csrf_ok,
 )
 from chalicelib.web.pages import with_funder
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
@@ -104,29 +102,6 @@ def _log_in(funder: Funder) -> Response:
 
 
 # Signed-in pages ---------------------------------------------------------------------------
-
-
-def signed_in(
-    request: Request,
-    step: Step | None,
-    page: Callable[[CurrentSession], Response],
-    staff_space: bool | None = False,
-) -> Response:
-    """Runs `page` for a live session that is at `step` (None: the first-login steps are done);
-    otherwise leads the person where they must go. Trainees' pages (`staff_space` False) and the
-    organisations' space (True) each refuse the other kind of account; None serves both."""
-    current = current_session(request)
-    if current is None:
-        return redirect(
-            "/?message=connexion-requise", cookies=[expired_cookie(session_cookie_name())]
-        )
-    pending = get_container().login.pending_step(current.session)
-    if pending != step:
-        return redirect(STEP_PATHS[pending] if pending else home_path(current.session))
-    is_staff = current.session.kind is AccountKind.STAFF
-    if step is None and staff_space is not None and is_staff != staff_space:
-        return not_found_page() if staff_space else redirect(home_path(current.session))
-    return page(current)
 
 
 def _step_page(template: str, current: CurrentSession, **context: object) -> Response:

@@ -23,6 +23,7 @@ from chalicelib.services.messages.threads import (
     Side,
     ThreadView,
 )
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -31,7 +32,6 @@ from chalicelib.web.http import (
     redirect,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page, not_found_page
 from chalicelib.web.unread import forget_between_requests, remember
 

@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.services.accounts.model import AccountKind
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STAFF_HOME_PATH,
@@ -24,7 +25,7 @@ from chalicelib.web.http import (
     redirect,
     session_cookies,
 )
-from chalicelib.web.login import EXPIRED_FORM, TOO_MANY, signed_in
+from chalicelib.web.login import EXPIRED_FORM, TOO_MANY
 from chalicelib.web.messages import inbox_page, reply, thread_page
 
 blueprint = Blueprint(__name__)

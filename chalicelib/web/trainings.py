@@ -11,6 +11,7 @@ from chalicelib.container import get_container
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.trainings.documents import DocumentContent
 from chalicelib.services.trainings.dossier_claims import PENDING, ClaimResult
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -20,7 +21,6 @@ from chalicelib.web.http import (
     redirect,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page, not_found_page
 
 blueprint = Blueprint(__name__)
