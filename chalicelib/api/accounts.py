@@ -17,7 +17,6 @@ from chalicelib.api.bodies import read_fields
 from chalicelib.api.responses import (
     JSON_CONTENT_TYPES,
     ApiError,
-    api_errors,
     api_view,
     json_response,
 )
@@ -35,8 +34,6 @@ from chalicelib.web.pages import UNKNOWN_FUNDER_MESSAGE
 from chalicelib.web.signup import TOO_MANY as SIGNUP_TOO_MANY
 
 blueprint = Blueprint(__name__)
-# Registered through the blueprint so that app.py stays one line per face; it only touches /api/.
-blueprint.register_middleware(api_errors, "http")
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 # Same words as the browser's confirmation page (signup_done.html), whatever the address.

@@ -33,11 +33,9 @@ from chalicelib.web.http import (
     session_csrf_ok,
 )
 from chalicelib.web.rendering import html_page, not_found_page
-from chalicelib.web.unread import forget_between_requests, remember
+from chalicelib.web.unread import remember
 
 blueprint = Blueprint(__name__)
-# Through the blueprint, so app.py keeps one line per area: it only resets a per-request value.
-blueprint.register_middleware(forget_between_requests, "http")
 
 NOT_FOUND = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."
 EXPIRED_FORM = "Le formulaire a expiré. Recommencez."
