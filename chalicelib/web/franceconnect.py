@@ -7,6 +7,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.observability import logger
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.franceconnect.identity import FranceConnectError, Outcome
@@ -21,7 +23,6 @@ from chalicelib.web.http import (
     BadForm,
     CurrentSession,
     anonymous_form_page,
-    client_ip,
     cookie,
     csrf_cookie_name,
     expired_cookie,
@@ -38,8 +39,6 @@ from chalicelib.web.rendering import not_found_page
 blueprint = Blueprint(__name__)
 
 FLOW_LIFETIME_SECONDS = 600  # the challenges' 10 minutes
-EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
-TOO_MANY = "Trop de tentatives depuis votre connexion. Réessayez dans quelques minutes."
 UNLINKED_NOTICE = "franceconnect-dissocie"
 # For « Mon compte »: /compte?message=franceconnect-dissocie after the link is removed.
 NOTICES = {
@@ -88,7 +87,7 @@ def start(funder_code: str) -> Response:
         if not funder.franceconnect_enabled:
             return not_found_page()
         container = get_container()
-        if not container.rate_limiter.allow("login", _ip() or "inconnue"):
+        if not container.rate_limiter.allow("login", rate_limit_key(blueprint.current_request)):
             return message_page(MESSAGES["too-many"], funder)
         try:
             redirection = container.franceconnect_login.start(funder.code)
@@ -181,8 +180,8 @@ def link_submit(funder_code: str) -> Response:
         if not pre_session_csrf_ok(request, fields):
             return _link_page(funder, values, EXPIRED_FORM, status_code=403)
         container = get_container()
-        if not container.rate_limiter.allow("login", _ip() or "inconnue"):
-            return _link_page(funder, values, TOO_MANY, status_code=429)
+        if not container.rate_limiter.allow("login", rate_limit_key(blueprint.current_request)):
+            return _link_page(funder, values, TOO_MANY_ATTEMPTS, status_code=429)
         link_id, secret = _pending_link_id()
         result = container.franceconnect_login.confirm_link(
             link_id, secret, fields.get("username", ""), fields.get("password", ""), _ip()

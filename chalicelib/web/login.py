@@ -5,6 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.login import StepResult
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
@@ -19,7 +21,6 @@ from chalicelib.web.http import (
     BadForm,
     CurrentSession,
     anonymous_form_page,
-    client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
@@ -36,8 +37,6 @@ from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
-EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
-TOO_MANY = "Trop de tentatives depuis votre connexion. Réessayez dans quelques minutes."
 STEP_LABELS = {
     "old_password": "Ancien mot de passe",
     "new_password": "Nouveau mot de passe",
@@ -87,8 +86,8 @@ def _log_in(funder: Funder) -> Response:
     if not pre_session_csrf_ok(request, fields):
         return login_page(funder, values, EXPIRED_FORM, status_code=403)
     container = get_container()
-    if not container.rate_limiter.allow("login", client_ip(request) or "inconnue"):
-        return login_page(funder, values, TOO_MANY, status_code=429)
+    if not container.rate_limiter.allow("login", rate_limit_key(request)):
+        return login_page(funder, values, TOO_MANY_ATTEMPTS, status_code=429)
     result = container.login.log_in(
         fields.get("username", ""), fields.get("password", ""), client_ip(request)
     )

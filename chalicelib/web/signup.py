@@ -7,13 +7,14 @@ from dataclasses import asdict
 from chalice import Blueprint, Response
 
 from chalicelib.container import IssuedCaptcha, get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_REQUESTS
 from chalicelib.services.accounts.signup import SignupForm
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
     anonymous_form_page,
-    client_ip,
     form_data,
     pre_session_csrf_ok,
     redirect,
@@ -35,8 +36,6 @@ LABELS = {
     "terms_accepted": "Conditions d’utilisation",
     "form": "Formulaire",
 }
-EXPIRED_FORM = "Le formulaire a expiré. Vérifiez vos informations puis validez à nouveau."
-TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
 TERMS_LABEL_HTML = (
     'J’accepte les <a href="/cgu" target="_blank" rel="noopener" '
     'title="conditions d’utilisation - nouvelle fenêtre">conditions d’utilisation</a>'
@@ -52,10 +51,10 @@ def _signup_page(
     request = blueprint.current_request
     container = get_container()
     captcha: IssuedCaptcha | None = None
-    if container.rate_limiter.allow("captcha", client_ip(request) or "inconnue"):
+    if container.rate_limiter.allow("captcha", rate_limit_key(request)):
         captcha = container.issue_captcha()
     else:  # no new image for this address for a while: the form says why
-        errors = {**errors, "captcha_answer": TOO_MANY}
+        errors = {**errors, "captcha_answer": TOO_MANY_REQUESTS}
         status_code = 429
     return anonymous_form_page(
         request,
@@ -99,9 +98,9 @@ def _submit(funder: Funder) -> Response:
     if fields.get("action") == "refresh":
         return _signup_page(funder, values, {})
     container = get_container()
-    ip = client_ip(request) or "inconnue"
+    ip = rate_limit_key(request)
     if not container.rate_limiter.allow("signup", ip):
-        return _signup_page(funder, values, {"form": TOO_MANY}, status_code=429)
+        return _signup_page(funder, values, {"form": TOO_MANY_REQUESTS}, status_code=429)
     form = SignupForm(
         family_name=fields.get("family_name", ""),
         given_names=fields.get("given_names", ""),
