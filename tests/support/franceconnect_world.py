@@ -13,7 +13,7 @@ from chalicelib.services.accounts.sessions import Sessions
 from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.franceconnect.identity import CallbackResult
 from chalicelib.services.franceconnect.login import FranceConnectLogin
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.security.challenges import Challenges
 from chalicelib.services.security.throttling import LoginThrottle
 from chalicelib.services.trainings.dossiers import Dossier

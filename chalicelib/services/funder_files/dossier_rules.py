@@ -13,7 +13,8 @@ from chalicelib.services.accounts.identity import (
     normalise_name,
 )
 from chalicelib.services.funder_files.csv_reading import EXTRA_FIELDS_KEY
-from chalicelib.services.funder_files.records import DossierRecord, DossierStatus, Rejection
+from chalicelib.services.funder_files.model import DossierStatus
+from chalicelib.services.funder_files.records import DossierRecord, Rejection
 from chalicelib.services.funder_files.values import (
     format_decimal_fr,
     is_valid_siret,
