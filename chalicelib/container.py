@@ -223,7 +223,8 @@ class Container:
 
     def issue_captcha(self) -> IssuedCaptcha:
         """A new signup captcha, with its image and French audio as data: URLs to embed: nothing
-        binary goes through API Gateway (D9), whatever the browser's Accept header."""
+        binary goes through API Gateway (docs/specs/architecture.md, D9), whatever the browser's
+        Accept header."""
         from chalicelib.adapters.captcha import generate_code, render_audio, render_image
         from chalicelib.services.security.challenges import Purpose
 

@@ -1,6 +1,7 @@
 """« S’identifier avec FranceConnect »: the start, the callback and its French pages, the one
-password login that links an existing account, the provider's logout, and the unlink of
-« Mon compte ». The OIDC client is imported only when one of these routes needs it (D8)."""
+password login that links an existing account, the provider's logout, and the unlink of « Mon
+compte ». The OIDC client is imported only when one of these routes needs it
+(docs/specs/architecture.md, D8)."""
 
 from __future__ import annotations
 

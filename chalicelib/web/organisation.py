@@ -1,5 +1,5 @@
-"""The training organisations' space (product.md, journey 7): their staff log in with the same
-« Identification » and the same first-login steps as trainees, then read and answer the
+"""The training organisations' space (docs/specs/product.md, journey 7): their staff log in with the
+same « Identification » and the same first-login steps as trainees, then read and answer the
 conversations of their organisation (its SIRET), for the funders that enable messages."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""« Mon compte » (guide, « Accès aux informations de son compte »; product.md, journey 5).
+"""« Mon compte » (guide, « Accès aux informations de son compte »; docs/specs/product.md,
+journey 5).
 
 Name, first name and birth date come from the dossier and are only shown. The trainee changes:
 - the phone number (French formats, stored in E.164);

@@ -1,4 +1,4 @@
-"""« Mot de passe oublié » (guide, step 3), hardened as security.md says.
+"""« Mot de passe oublié » (guide, step 3), hardened as docs/specs/security.md says.
 
 1. `request`: mail address + arithmetic challenge. Whatever the address, the same work is done
    on the request path and the same answer comes back: a "ticket" (a code challenge, 30 minutes,

@@ -154,12 +154,12 @@ class Signup:
             typed_identity = identity_key(form.family_name, form.given_names, birth_date)
             if dossier is None or dossier.identity_key != typed_identity:
                 return SignupResult({"dossier_number": NO_MATCHING_DOSSIER})
-            # The typed identity proves nothing (security.md): the dossier comes with the account
-            # only when the funder's courriel for it is the typed address. Linked now, at sign-up,
-            # because that address is as good as confirmed: the account's only credential, the
-            # temporary password, goes there, so whoever uses the account reads that mailbox.
-            # A dossier held by another account is named all the same, so that the conditional
-            # write refuses it (« Ce dossier a déjà un compte ») and its owner is told.
+            # The typed identity proves nothing (docs/specs/security.md): the dossier comes with the
+            # account only when the funder's courriel for it is the typed address. Linked now, at
+            # sign-up, because that address is as good as confirmed: the account's only credential,
+            # the temporary password, goes there, so whoever uses the account reads that mailbox. A
+            # dossier held by another account is named all the same, so that the conditional write
+            # refuses it (« Ce dossier a déjà un compte ») and its owner is told.
             if dossier.account_id is not None or proven_by_address(dossier, email):
                 link = (funder.code, dossier.dossier_number)
         temporary_password = generate_temporary_password()

@@ -1,4 +1,4 @@
-"""FranceConnect login and sign-up: the account rules of franceconnect.md.
+"""FranceConnect login and sign-up: the account rules of docs/specs/franceconnect.md.
 
 A FranceConnect identity is tied to one account by its `sub`. On first use the identity pivot
 finds the person's dossiers: an account holding one must confirm the link with one password

@@ -1,4 +1,5 @@
-"""Validation of one line of a `dossiers_*.csv` file (columns and rules of funder-files.md)."""
+"""Validation of one line of a `dossiers_*.csv` file (columns and rules of
+docs/specs/funder-files.md)."""
 
 from __future__ import annotations
 

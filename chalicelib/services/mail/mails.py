@@ -1,11 +1,11 @@
 """The mails of the portal: one function per mail, each building an `OutgoingMail` from templates.
 
 Plain Python: a `Mailer` (the SES adapter, or a fake in tests) sends what these functions build.
-Rules (security.md, product.md): French, short, no amount and no message text; only the two
-temporary-password mails, the recovery code and the staff invitation carry a secret. The plain
-text is the reference; the HTML version is derived from it, so both always say the same thing.
-Every function takes the keyword `portal_url` (the service's `PortalUrls.base_url`): the links of
-the mail, and the only addresses its HTML version makes clickable.
+Rules (docs/specs/security.md, docs/specs/product.md): French, short, no amount and no message text;
+only the two temporary-password mails, the recovery code and the staff invitation carry a secret.
+The plain text is the reference; the HTML version is derived from it, so both always say the same
+thing. Every function takes the keyword `portal_url` (the service's `PortalUrls.base_url`): the
+links of the mail, and the only addresses its HTML version makes clickable.
 """
 
 from __future__ import annotations

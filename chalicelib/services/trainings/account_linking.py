@@ -1,5 +1,5 @@
 """Links a dossier to the account created with « Je ne possède pas encore de dossier » once a
-funder file brings that person's identity and mail address (funder-files.md)."""
+funder file brings that person's identity and mail address (docs/specs/funder-files.md)."""
 
 from __future__ import annotations
 

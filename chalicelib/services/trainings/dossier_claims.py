@@ -1,5 +1,5 @@
-"""« Ajouter un dossier »: linking a dossier to an account only on a proof (security.md, "Linking a
-dossier to an account").
+"""« Ajouter un dossier »: linking a dossier to an account only on a proof (docs/specs/security.md,
+"Linking a dossier to an account").
 
 A name, a birth date and a dossier number are not secrets: they find a dossier, they never hand
 it over. The identity of an account made with « Je ne possède pas encore de dossier » is whatever
