@@ -88,3 +88,34 @@ def test_one_bad_import_breaks_the_contract_that_forbids_it(
     assert f"{contract} BROKEN" in report
     broken_section = report.partition("Broken contracts")[2]
     assert named in broken_section
+
+
+def test_app_py_registers_every_middleware_outermost_first():
+    import app as portal
+    from chalicelib.api.responses import api_errors
+    from chalicelib.observability_middleware import observe
+    from chalicelib.web.pages import html_error_pages
+    from chalicelib.web.unread import forget_between_requests
+
+    handlers = [handler for handler, _ in portal.app.middleware_handlers]
+    # The security headers' middleware is a closure over the settings: second, by its name.
+    assert [getattr(handler, "__qualname__", "") for handler in handlers][1].startswith(
+        "security_headers."
+    )
+    assert handlers[:1] + handlers[2:] == [
+        observe,
+        html_error_pages,
+        api_errors,
+        forget_between_requests,
+    ]
+
+
+def test_no_blueprint_registers_a_middleware_of_its_own():
+    # app.py does all the wiring: a middleware registered from a blueprint runs on every route of
+    # the app, but the reader of app.py would not see it.
+    registering = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "chalicelib").rglob("*.py")
+        if ".register_middleware(" in path.read_text(encoding="utf-8")
+    ]
+    assert registering == []
