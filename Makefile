@@ -31,11 +31,14 @@ run: setup
 test: setup lint
 	$(PY) -m pytest
 
-# The templates too: cfn-lint with the project's rules (infra/lint_rules) on infra/*.yaml and on
-# what `chalice package` generates, and the checks across the two (infra/lint.py).
+# The import rules (pyproject.toml, [tool.importlinter]): layers, the API apart from the pages,
+# services without the container, no import cycle. The templates too: cfn-lint with the project's
+# rules (infra/lint_rules) on infra/*.yaml and on what `chalice package` generates, and the checks
+# across the two (infra/lint.py).
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m infra.lint
 
 format: $(PY_STAMP)

@@ -8,6 +8,7 @@ from chalicelib.api import accounts as accounts_api
 from chalicelib.api import attestations as attestations_api
 from chalicelib.api import messages as messages_api
 from chalicelib.api import trainings as trainings_api
+from chalicelib.api.responses import api_errors
 from chalicelib.container import get_settings
 from chalicelib.events.funder_files import handle_funder_file_messages
 from chalicelib.events.mail_events import handle_mail_event_messages
@@ -26,6 +27,7 @@ from chalicelib.web import messages as messages_web
 from chalicelib.web import organisation as organisation_web
 from chalicelib.web import recovery as recovery_web
 from chalicelib.web.security_headers import security_headers
+from chalicelib.web.unread import forget_between_requests
 
 settings = get_settings()
 unavailability.install()  # before any AWS client exists: the error pages tell « indisponible »
@@ -41,6 +43,10 @@ app.register_middleware(
 # Registered after the headers: Chalice runs the first middleware outermost, so the French error
 # pages that this one substitutes still get the security headers.
 app.register_middleware(pages.html_error_pages, "http")
+# Under /api/ only: Chalice's own error answers take the API's JSON shape, never cached.
+app.register_middleware(api_errors, "http")
+# A warm Lambda reuses its context: the unread count of the last request's session is forgotten.
+app.register_middleware(forget_between_requests, "http")
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(login.blueprint)
 app.register_blueprint(signup.blueprint)

@@ -1,4 +1,4 @@
-"""`make bench`: every figure of performance.md beside its budget, one line each.
+"""`make bench`: every figure of docs/specs/performance.md beside its budget, one line each.
 
 Benchmarks are not tests: a figure over budget reads OVER and a benchmark that cannot run reads
 FAILED, but the exit status is always 0.

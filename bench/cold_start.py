@@ -1,9 +1,9 @@
 """Cold start: `import app` in a fresh interpreter, against the floor of its three big dependencies.
 
-Budget (performance.md): `import app` ≤ 1.3 × `import boto3, chalice, pynamodb`, median of 7 fresh
-processes each, same interpreter, same run. The two are alternated so they share the machine's
-noise, after one discarded pair that warms the file cache. A breakdown from `-X importtime` then
-names what `import app` loads beyond the floor, by top-level package.
+Budget (docs/specs/performance.md): `import app` ≤ 1.3 × `import boto3, chalice, pynamodb`, median
+of 7 fresh processes each, same interpreter, same run. The two are alternated so they share the
+machine's noise, after one discarded pair that warms the file cache. A breakdown from `-X
+importtime` then names what `import app` loads beyond the floor, by top-level package.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """DynamoDB requests of a real ingestion against moto: are writes batched?
 
-Budget (performance.md): ≥ 20 items per write request on average for a 100,000-line file. The
-real FunderFileIngestion runs with the real DynamoDB repositories and the real S3 streaming, in
-moto (`mock_aws`, the stack deployed from infra/template.yaml as the tests do); every call
-PynamoDB makes is counted by operation. The dossiers the payments name are ingested first, from a
-dossiers file, and counted too.
+Budget (docs/specs/performance.md): ≥ 20 items per write request on average for a 100,000-line file.
+The real FunderFileIngestion runs with the real DynamoDB repositories and the real S3 streaming, in
+moto (`mock_aws`, the stack deployed from infra/template.yaml as the tests do); every call PynamoDB
+makes is counted by operation. The dossiers the payments name are ingested first, from a dossiers
+file, and counted too.
 """
 
 from __future__ import annotations

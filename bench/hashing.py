@@ -1,6 +1,7 @@
-"""Password hashing: one Argon2id hash at the parameters of security.md (m = 19 MiB, t = 2, p = 1).
+"""Password hashing: one Argon2id hash at the parameters of docs/specs/security.md (m = 19 MiB,
+t = 2, p = 1).
 
-Budget (performance.md): report the time. Median of 7 hashes after one discarded.
+Budget (docs/specs/performance.md): report the time. Median of 7 hashes after one discarded.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Funder file ingestion in process, storage faked: throughput of parse + validation, memory.
 
-Budgets (performance.md): ≥ 20,000 lines/s of parse + validation on one core; peak memory grows
-by < 50 MB on a 100,000-line file. Two throughput figures per kind of file: the bare reader and
-validator (one pass), and the whole FunderFileIngestion with in-memory repositories (encoding
+Budgets (docs/specs/performance.md): ≥ 20,000 lines/s of parse + validation on one core; peak memory
+grows by < 50 MB on a 100,000-line file. Two throughput figures per kind of file: the bare reader
+and validator (one pass), and the whole FunderFileIngestion with in-memory repositories (encoding
 detection, the payments' grouping pass, content keys, batching: every pass over the file).
 """
 

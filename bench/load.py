@@ -1,11 +1,11 @@
 """Load: concurrent simulated trainees on the local stack while a payment file lands.
 
-Budget (performance.md): requests per second and p50/p95/p99 latency printed; zero errors. The
-local stack (local/background.py: the emulator, the app behind its front, the queue poller, on
-free loopback ports) serves the demo data; Locust (bench/load_users.py, in its own process)
-signs trainees in and has them read « Mes formations », a payment's detail, its PDF and
-« Mes messages », while a 2,000-line payment file for the demo dossiers is dropped into the
-exchange bucket and processed. Bounded in users, requests and seconds; stops by itself.
+Budget (docs/specs/performance.md): requests per second and p50/p95/p99 latency printed; zero
+errors. The local stack (local/background.py: the emulator, the app behind its front, the queue
+poller, on free loopback ports) serves the demo data; Locust (bench/load_users.py, in its own
+process) signs trainees in and has them read « Mes formations », a payment's detail, its PDF and
+« Mes messages », while a 2,000-line payment file for the demo dossiers is dropped into the exchange
+bucket and processed. Bounded in users, requests and seconds; stops by itself.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Payment PDF: render the guide's payment notice (IDF-P-2018-0003 of 20/03/2018), 200 times.
 
-Budget (performance.md): ≤ 15 ms median to render one payment notice, ≤ 40 KB. Each timed render
-builds the content and the PDF, as a request does; the first render, which imports reportlab and
-builds the styles, is reported apart and left out of the median.
+Budget (docs/specs/performance.md): ≤ 15 ms median to render one payment notice, ≤ 40 KB. Each timed
+render builds the content and the PDF, as a request does; the first render, which imports reportlab
+and builds the styles, is reported apart and left out of the median.
 """
 
 from __future__ import annotations

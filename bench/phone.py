@@ -1,8 +1,8 @@
 """On a phone: Lighthouse's mobile profile on the main pages, and the bytes of a visit.
 
-Budgets (performance.md, « Phone, first visit »): Lighthouse 12.2.3 mobile (simulated slow 4G,
-CPU slowed 4×) on every page below: performance ≥ 95, accessibility 100, best practices 100,
-LCP ≤ 2.0 s; Identification ≤ 200 KiB on the wire; a second page of the same visit ≤ 30 KiB.
+Budgets (docs/specs/performance.md, « Phone, first visit »): Lighthouse 12.2.3 mobile (simulated
+slow 4G, CPU slowed 4×) on every page below: performance ≥ 95, accessibility 100, best practices
+100, LCP ≤ 2.0 s; Identification ≤ 200 KiB on the wire; a second page of the same visit ≤ 30 KiB.
 
 A local stack of its own (demo data) on free ports, the pinned `lighthouse` from node_modules
 (`make setup` installs it) driving the installed Chromium. Signed-in pages get the demo trainee's

@@ -255,7 +255,8 @@ class Container:
 
     def issue_captcha(self) -> IssuedCaptcha:
         """A new signup captcha: its image as a data: URL to embed, nothing binary goes through
-        API Gateway (D9); its sound, 110 KB, only behind a link, made when someone follows it."""
+        API Gateway (docs/specs/architecture.md, D9); its sound, 110 KB, only behind a link, made
+        when someone follows it."""
         issued = self.captchas.issue()
         return IssuedCaptcha(
             captcha_id=issued.captcha_id,
@@ -533,6 +534,7 @@ class Container:
             audit=self.audit,
             mailer=self.mailer,
             clock=now,
+            urls=self.urls,
         )
 
     # « Mes messages » and the organisations' space --------------------------------------------

@@ -1,4 +1,5 @@
-"""Powertools Logger and Metrics, created once at module level (D8: no Tracer, it is costly)."""
+"""Powertools Logger and Metrics, created once at module level (docs/specs/architecture.md, D8: no
+Tracer, it is costly)."""
 
 from __future__ import annotations
 

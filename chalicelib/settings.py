@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 Stage = Literal["local", "test", "dev", "prod"]
 STAGES: tuple[Stage, ...] = ("local", "test", "dev", "prod")
 AUTOMATION_STAGES: tuple[Stage, ...] = ("local", "test")
-# FranceConnect's platforms (franceconnect.md); locally, FRANCECONNECT_BASE_URL names the fake one.
+# FranceConnect's platforms (docs/specs/franceconnect.md); locally, FRANCECONNECT_BASE_URL names the
+# fake one.
 FRANCECONNECT_HOSTS = {
     "sandbox": "fcp-low.sbx.dev-franceconnect.fr",
     "integration": "fcp-low.integ01.dev-franceconnect.fr",

@@ -2,8 +2,8 @@
 
 `chalice package` bundles every runtime dependency, botocore included (pynamodb needs it). The
 Lambda Python runtime already ships boto3 and botocore, so the package leaves them out: they are
-30 MB unzipped of the 50 MB budget (performance.md). It also leaves out Pillow's AVIF codec
-(8 MB): the portal only writes PNG captchas, and Pillow imports that codec only if present.
+30 MB unzipped of the 50 MB budget (docs/specs/performance.md). It also leaves out Pillow's AVIF
+codec (8 MB): the portal only writes PNG captchas, and Pillow imports that codec only if present.
 
 Every dependency must come as a manylinux wheel: one that chalice compiled here instead would be
 linked against this machine's libraries, not Lambda's, and the package is refused.

@@ -1,4 +1,5 @@
-"""The local front: the portal reached as a browser reaches it in AWS (architecture.md, D9 and D10).
+"""The local front: the portal reached as a browser reaches it in AWS (docs/specs/architecture.md,
+D9 and D10).
 
 Two hosts on one port, as in AWS two addresses lead to the same function:
 
@@ -345,7 +346,7 @@ class ApiGateway:
         ):
             data = base64.b64decode(body)
         else:
-            # Not decoded: the client gets the base64 text itself (D9).
+            # Not decoded: the client gets the base64 text itself (docs/specs/architecture.md, D9).
             data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         flat = [(name, value) for name, values in headers.items() for value in values]
         if not any(name.lower() == "content-type" for name, _ in flat):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
+from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 from chalicelib.services.trainings.dossiers import Dossier
 from chalicelib.services.trainings.payments import Payment, PaymentLine
 

@@ -1,4 +1,5 @@
-"""`make run`: the whole portal on one machine, in one process (architecture.md, "The local stack").
+"""`make run`: the whole portal on one machine, in one process (docs/specs/architecture.md, "The
+local stack").
 
 1. the AWS emulator (moto server) with the resources of infra/template.yaml;
 2. the fake FranceConnect provider (local/fake_franceconnect/), on its own port;
@@ -193,7 +194,7 @@ class LocalStack:
 
     def _start_app(self, chalice_app: Any) -> None:
         # Not Chalice's dev server: it decodes base64 whatever the Accept header and ignores the
-        # stage prefix and the limits (architecture.md, D10).
+        # stage prefix and the limits (docs/specs/architecture.md, D10).
         from local.front import portal_front, serve
 
         front = portal_front(chalice_app, self.addresses.app_url)

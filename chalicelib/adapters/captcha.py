@@ -6,7 +6,7 @@ and pauses 1 to 3 s between them, which is hard on the very people the alternati
 the digits come one by one with short pauses and a faint noise, so no two renderings of a code
 are the same bytes. The voices are recordings made once with espeak-ng (captcha_voices/README.md).
 
-Pillow and the captcha package are imported on first use (architecture D8).
+Pillow and the captcha package are imported on first use (docs/specs/architecture.md, D8).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Our OpenID Connect client of FranceConnect v2 (D1): endpoints and keys from discovery, the
-authorisation URL, the code exchange (client_secret_post), the id_token and the signed userinfo
-verified, the logout URL. urllib and joserfc only, imported only by the code that logs in (D8).
+"""Our OpenID Connect client of FranceConnect v2 (docs/specs/architecture.md, D1): endpoints and
+keys from discovery, the authorisation URL, the code exchange (client_secret_post), the id_token and
+the signed userinfo verified, the logout URL. urllib and joserfc only, imported only by the code
+that logs in (docs/specs/architecture.md, D8).
 """
 
 from __future__ import annotations

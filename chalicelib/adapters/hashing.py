@@ -1,6 +1,6 @@
-"""Argon2id hashing of passwords, secret answers and challenge answers (security.md).
+"""Argon2id hashing of passwords, secret answers and challenge answers (docs/specs/security.md).
 
-argon2 is imported on first use (architecture D8): most requests never hash anything.
+argon2 is imported on first use (docs/specs/architecture.md, D8): most requests never hash anything.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
-# OWASP's first Argon2id configuration and security.md's floor: 19 MiB, 2 passes, 1 lane.
+# OWASP's first Argon2id configuration and docs/specs/security.md's floor: 19 MiB, 2 passes, 1 lane.
 MEMORY_COST_KIB = 19456
 TIME_COST = 2
 PARALLELISM = 1

@@ -1,7 +1,8 @@
 """PDF rendering of a DocumentContent with reportlab: A4, real text, sober layout.
 
-reportlab is imported on first render, never at import (architecture D8): it costs cold-start
-time and most requests never render a PDF (D5: a document is rendered once, then kept in S3).
+reportlab is imported on first render, never at import (docs/specs/architecture.md, D8): it costs
+cold-start time and most requests never render a PDF (docs/specs/architecture.md, D5: a document is
+rendered once, then kept in S3).
 
 The font is Helvetica, one of the 14 standard PDF fonts: nothing is embedded, which keeps a notice
 far under 40 KB, and its WinAnsi encoding covers French (é è à ç œ « » ’ and the € sign). What

@@ -9,17 +9,23 @@ from typing import Any
 from chalice import Blueprint, Response
 
 # The helpers of the accounts API read the request through the app, whichever blueprint routes it.
-from chalicelib.api.accounts import FIELDS_TO_FIX, _enforce_rate_limit, _funder, _seconds_until
 from chalicelib.api.auth import ApiSession, authenticate, bearer_token, not_authenticated
 from chalicelib.api.bodies import Fields, read_fields
-from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.api.guards import enforce_rate_limit, known_funder, seconds_until
+from chalicelib.api.responses import (
+    FIELDS_TO_FIX,
+    JSON_CONTENT_TYPES,
+    ApiError,
+    api_view,
+    json_response,
+)
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import TOO_MANY_REQUESTS
 from chalicelib.services.accounts.my_account import Credential, SettingsResult
 from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
 from chalicelib.services.formatting import format_date, format_date_time
 from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
-from chalicelib.web.http import client_ip
-from chalicelib.web.recovery import TOO_MANY as RECOVERY_TOO_MANY
 
 blueprint = Blueprint(__name__)
 
@@ -53,7 +59,7 @@ def _refused(
     fields = {renamed.get(name, name): message for name, message in errors.items()}
     if retry_after is not None:
         message = next(iter(fields.values()))
-        retry = {"Retry-After": str(_seconds_until(retry_after))}
+        retry = {"Retry-After": str(seconds_until(retry_after))}
         return ApiError(429, "too_many_attempts", message, fields, headers=retry)
     return ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
 
@@ -64,7 +70,7 @@ def _refused(
 @blueprint.route("/api/v1/recovery/challenge", methods=["POST"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def issue_arithmetic() -> Response:
-    _enforce_rate_limit("captcha", ARITHMETIC_TOO_MANY)
+    enforce_rate_limit(blueprint.current_request, "captcha", ARITHMETIC_TOO_MANY)
     arithmetic = get_container().recovery.new_arithmetic()
     return json_response(
         {
@@ -81,9 +87,9 @@ def issue_arithmetic() -> Response:
 )
 @api_view
 def request_recovery(funder_code: str) -> Response:
-    funder = _funder(funder_code)
+    funder = known_funder(funder_code)
     fields = read_fields(blueprint.current_request, texts=("email", "challenge_id", "answer"))
-    _enforce_rate_limit("recovery", RECOVERY_TOO_MANY)
+    enforce_rate_limit(blueprint.current_request, "recovery", TOO_MANY_REQUESTS)
     result = get_container().recovery.request(
         funder.code, fields.text("email"), fields.text("challenge_id"), fields.text("answer"), _ip()
     )
@@ -116,7 +122,7 @@ def check_recovery_code() -> Response:
 
 
 def _expires_in(result: RecoveryResult) -> int:
-    return _seconds_until(result.expires_at) if result.expires_at else 0
+    return seconds_until(result.expires_at) if result.expires_at else 0
 
 
 @blueprint.route("/api/v1/recovery/password", methods=["POST"], content_types=JSON_CONTENT_TYPES)

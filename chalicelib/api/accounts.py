@@ -4,8 +4,6 @@ services as the HTML pages: this module only maps JSON onto them and their resul
 from __future__ import annotations
 
 import json
-import math
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,29 +12,25 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import ANY_STEP, REALM, ApiSession, authenticate, not_authenticated
 from chalicelib.api.bodies import read_fields
+from chalicelib.api.guards import enforce_rate_limit, known_funder, seconds_until
 from chalicelib.api.responses import (
+    FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
     ApiError,
-    api_errors,
     api_view,
     json_response,
 )
-from chalicelib.container import get_container, now
+from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import TOO_MANY_ATTEMPTS, TOO_MANY_REQUESTS
 from chalicelib.services.accounts.login import WRONG_PAIR, StepResult
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.sessions import IDLE_TIMEOUT
 from chalicelib.services.accounts.signup import SignupForm
 from chalicelib.services.formatting import format_date
-from chalicelib.services.funders.model import Funder, is_valid_funder_code
 from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
-from chalicelib.web.http import client_ip
-from chalicelib.web.login import TOO_MANY as LOGIN_TOO_MANY
-from chalicelib.web.pages import UNKNOWN_FUNDER_MESSAGE
-from chalicelib.web.signup import TOO_MANY as SIGNUP_TOO_MANY
 
 blueprint = Blueprint(__name__)
-# Registered through the blueprint so that app.py stays one line per face; it only touches /api/.
-blueprint.register_middleware(api_errors, "http")
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 # Same words as the browser's confirmation page (signup_done.html), whatever the address.
@@ -48,7 +42,6 @@ SIGNUP_DONE = (
 CAPTCHA_TOO_MANY = (
     "Trop de demandes de code depuis votre connexion. Réessayez dans quelques minutes."
 )
-FIELDS_TO_FIX = "Certaines informations sont à corriger : voyez le message de chaque champ."
 NO_TERMS = "Aucune version des conditions générales d’utilisation n’est publiée."
 SIGNUP_TEXTS = (
     "family_name",
@@ -62,22 +55,8 @@ SIGNUP_TEXTS = (
 )
 
 
-def _client_ip() -> str | None:
-    return client_ip(blueprint.current_request)
-
-
-def _enforce_rate_limit(action: str, message: str) -> None:
-    # Same fallback key as the browser: a missing address still shares one counter.
-    if not get_container().rate_limiter.allow(action, _client_ip() or "inconnue"):
-        raise ApiError(429, "rate_limited", message)
-
-
 def _step_value(step: Step | None) -> str | None:
     return step.value if step is not None else None
-
-
-def _seconds_until(moment: datetime) -> int:
-    return max(1, math.ceil((moment - now()).total_seconds()))
 
 
 # Captcha and sign-up -----------------------------------------------------------------------
@@ -86,14 +65,15 @@ def _seconds_until(moment: datetime) -> int:
 @blueprint.route("/api/v1/captcha", methods=["POST"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def issue_captcha() -> Response:
-    _enforce_rate_limit("captcha", CAPTCHA_TOO_MANY)
+    enforce_rate_limit(blueprint.current_request, "captcha", CAPTCHA_TOO_MANY)
     container = get_container()
     captcha = container.issue_captcha()
     return json_response(
         {
             "captcha_id": captcha.captcha_id,
             "image_url": captcha.image_url,
-            # A page of the portal that redirects to the WAV, made on demand (D9).
+            # A page of the portal that redirects to the WAV, made on demand
+            # (docs/specs/architecture.md, D9).
             "audio_url": container.urls.path(captcha.audio_url),
             "expires_in": int(CHALLENGE_LIFETIME.total_seconds()),
         },
@@ -101,32 +81,25 @@ def issue_captcha() -> Response:
     )
 
 
-def _funder(funder_code: str) -> Funder:
-    funder = get_container().funders.get(funder_code) if is_valid_funder_code(funder_code) else None
-    if funder is None:
-        raise ApiError(404, "funder_not_found", UNKNOWN_FUNDER_MESSAGE)
-    return funder
-
-
 @blueprint.route(
     "/api/v1/funders/{funder_code}/signup", methods=["POST"], content_types=JSON_CONTENT_TYPES
 )
 @api_view
 def sign_up(funder_code: str) -> Response:
-    funder = _funder(funder_code)
+    funder = known_funder(funder_code)
     fields = read_fields(
         blueprint.current_request,
         texts=SIGNUP_TEXTS,
         flags=("no_dossier", "terms_accepted"),
         defaults={"no_dossier": False, "dossier_number": ""},
     )
-    _enforce_rate_limit("signup", SIGNUP_TOO_MANY)
+    enforce_rate_limit(blueprint.current_request, "signup", TOO_MANY_REQUESTS)
     form = SignupForm(
         **{name: fields.text(name) for name in SIGNUP_TEXTS},
         no_dossier=fields.flag("no_dossier"),
         terms_accepted=fields.flag("terms_accepted"),
     )
-    result = get_container().signup.sign_up(funder, form, _client_ip())
+    result = get_container().signup.sign_up(funder, form, client_ip(blueprint.current_request))
     if not result.ok:
         raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
     # 202 and one sentence whatever happened to the address: the mail tells its owner the rest.
@@ -140,15 +113,17 @@ def sign_up(funder_code: str) -> Response:
 @api_view
 def open_session() -> Response:
     fields = read_fields(blueprint.current_request, texts=("username", "password"))
-    _enforce_rate_limit("login", LOGIN_TOO_MANY)
+    enforce_rate_limit(blueprint.current_request, "login", TOO_MANY_ATTEMPTS)
     container = get_container()
-    result = container.login.log_in(fields.text("username"), fields.text("password"), _client_ip())
+    result = container.login.log_in(
+        fields.text("username"), fields.text("password"), client_ip(blueprint.current_request)
+    )
     if result.retry_after is not None:
         raise ApiError(
             429,
             "too_many_attempts",
-            result.error or LOGIN_TOO_MANY,
-            headers={"Retry-After": str(_seconds_until(result.retry_after))},
+            result.error or TOO_MANY_ATTEMPTS,
+            headers={"Retry-After": str(seconds_until(result.retry_after))},
         )
     if result.token is None or result.session is None:
         raise ApiError(
@@ -172,7 +147,9 @@ def open_session() -> Response:
 @api_view
 def close_session() -> Response:
     current = authenticate(blueprint.current_request, ANY_STEP)
-    get_container().login.log_out(current.token, current.session, _client_ip())
+    get_container().login.log_out(
+        current.token, current.session, client_ip(blueprint.current_request)
+    )
     return json_response(None, 204)
 
 
@@ -224,7 +201,7 @@ def change_first_password() -> Response:
         fields.text("old_password"),
         fields.text("new_password"),
         fields.text("confirmation"),
-        _client_ip(),
+        client_ip(blueprint.current_request),
     )
     return _step_answer(result, current, {})
 
@@ -237,7 +214,11 @@ def set_secret_question() -> Response:
     current = authenticate(blueprint.current_request, Step.SECRET_QUESTION)
     fields = read_fields(blueprint.current_request, texts=("question", "answer"))
     result = get_container().login.set_secret_question(
-        current.token, current.session, fields.text("question"), fields.text("answer"), _client_ip()
+        current.token,
+        current.session,
+        fields.text("question"),
+        fields.text("answer"),
+        client_ip(blueprint.current_request),
     )
     return _step_answer(result, current, {})
 
@@ -263,7 +244,7 @@ def accept_terms() -> Response:
     current = authenticate(blueprint.current_request, Step.TERMS)
     fields = read_fields(blueprint.current_request, texts=("version",))
     result = get_container().login.accept_terms(
-        current.token, current.session, fields.text("version"), _client_ip()
+        current.token, current.session, fields.text("version"), client_ip(blueprint.current_request)
     )
     # The service names its error after the page ("terms"); the app sent a "version".
     return _step_answer(result, current, {"terms": "version"})

@@ -13,12 +13,19 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.accounts import FIELDS_TO_FIX
 from chalicelib.api.auth import authenticate
 from chalicelib.api.bodies import read_fields, read_json_object
-from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.api.responses import (
+    FIELDS_TO_FIX,
+    JSON_CONTENT_TYPES,
+    ApiError,
+    api_view,
+    json_response,
+)
 from chalicelib.api.training_json import amount_json, link_json
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import ATTESTATION_NOT_YOURS, TOO_MANY_CHECKS, UNKNOWN_ATTESTATION_CODE
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
@@ -27,8 +34,6 @@ from chalicelib.services.trainings.attestations import (
     Statement,
     Verification,
 )
-from chalicelib.web.attestations import NOT_YOURS, TOO_MANY, UNKNOWN_CODE
-from chalicelib.web.http import client_ip
 
 blueprint = Blueprint(__name__)
 
@@ -249,7 +254,7 @@ def withdraw_attestation(attestation_id: str) -> Response:
     if len(attestation_id) > MAX_LENGTH or not container.attestations.withdraw(
         account_id, attestation_id
     ):
-        raise ApiError(404, "not_found", NOT_YOURS)
+        raise ApiError(404, "not_found", ATTESTATION_NOT_YOURS)
     container.audit.record(
         account_id,
         "attestation-withdrawn",
@@ -265,10 +270,10 @@ def verify_attestation() -> Response:
     """Public: no account. The code travels in the body, out of URLs and their logs."""
     request = blueprint.current_request
     container = get_container()
-    if not container.rate_limiter.allow("verification", client_ip(request) or "inconnue"):
-        raise ApiError(429, "rate_limited", TOO_MANY)
+    if not container.rate_limiter.allow("verification", rate_limit_key(request)):
+        raise ApiError(429, "rate_limited", TOO_MANY_CHECKS)
     fields = read_fields(request, texts=("code",))
     verification = container.attestations.verify(fields.text("code")[:MAX_LENGTH])
     if verification is None:
-        raise ApiError(404, "not_found", UNKNOWN_CODE)
+        raise ApiError(404, "not_found", UNKNOWN_ATTESTATION_CODE)
     return json_response(verification_json(verification))

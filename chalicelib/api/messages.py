@@ -11,8 +11,16 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import ApiSession, authenticate
 from chalicelib.api.bodies import invalid_request, read_fields
-from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.api.responses import (
+    FIELDS_TO_FIX,
+    JSON_CONTENT_TYPES,
+    ApiError,
+    api_view,
+    json_response,
+)
 from chalicelib.container import get_container
+from chalicelib.faces.outcomes import note_unsent_mail
+from chalicelib.faces.texts import THREAD_NOT_FOUND
 from chalicelib.services.accounts.model import AccountKind
 from chalicelib.services.messages.my_messages import KEY_SEPARATOR, training_key
 from chalicelib.services.messages.threads import (
@@ -24,7 +32,6 @@ from chalicelib.services.messages.threads import (
     Thread,
     ThreadView,
 )
-from chalicelib.web.messages import note_unsent_mail
 
 blueprint = Blueprint(__name__)
 
@@ -33,8 +40,6 @@ MAX_CURSOR_LENGTH = 200
 BAD_CURSOR = "Ce curseur n’est pas valable : reprenez la liste depuis le début."
 
 NO_MESSAGES = "« Mes messages » n’est proposé pour aucune de vos formations."
-NO_THREAD = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."
-FIELDS_TO_FIX = "Certaines informations sont à corriger : voyez le message de chaque champ."
 
 
 def _trainee() -> ApiSession:
@@ -97,13 +102,13 @@ def _idempotency_key() -> str | None:
 
 def _sent(current: ApiSession, result: SendResult) -> Response:
     if not result.found:
-        raise ApiError(404, "not_found", NO_THREAD)
+        raise ApiError(404, "not_found", THREAD_NOT_FOUND)
     if not result.ok or result.thread_id is None:
         raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
     note_unsent_mail(result)
     view = get_container().messages.read(current.session, result.thread_id)
     if view is None:  # the funder switched messages off in between
-        raise ApiError(404, "not_found", NO_THREAD)
+        raise ApiError(404, "not_found", THREAD_NOT_FOUND)
     return json_response({"thread": _view_json(view)}, 201)
 
 
@@ -167,7 +172,7 @@ def read_thread(thread_id: str) -> Response:
     current = _trainee()
     view = get_container().messages.read(current.session, thread_id)
     if view is None:
-        raise ApiError(404, "not_found", NO_THREAD)
+        raise ApiError(404, "not_found", THREAD_NOT_FOUND)
     return json_response({"thread": _view_json(view)})
 
 

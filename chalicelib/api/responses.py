@@ -25,6 +25,8 @@ API_PREFIX = "/api/"
 
 INTERNAL_ERROR = "Une erreur inattendue est survenue. Réessayez dans quelques instants."
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
+# The message of every 400 `validation_failed`: the details are in `fields`.
+FIELDS_TO_FIX = "Certaines informations sont à corriger : voyez le message de chaque champ."
 # Chalice answers these itself, before or around our views, in its own shape: the middleware
 # below gives them ours, so that an app has a single error format to read.
 CHALICE_ERRORS: dict[int, tuple[str, str]] = {

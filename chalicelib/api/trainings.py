@@ -14,19 +14,25 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.accounts import FIELDS_TO_FIX, _seconds_until
 from chalicelib.api.auth import authenticate, not_authenticated
 from chalicelib.api.bodies import MISSING, WRONG_FIELDS, invalid_request, read_fields
-from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.api.guards import seconds_until
+from chalicelib.api.responses import (
+    FIELDS_TO_FIX,
+    JSON_CONTENT_TYPES,
+    ApiError,
+    api_view,
+    json_response,
+)
 from chalicelib.api.training_json import history_json, link_json, payment_json, training_json
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import DOCUMENT_NOT_YOURS
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings.documents import DocumentContent
 from chalicelib.services.trainings.dossier_claims import CLAIM_LIFETIME, PENDING, ClaimResult
 from chalicelib.services.trainings.my_trainings import Training
-from chalicelib.web.http import client_ip
-from chalicelib.web.trainings import NOT_YOURS as DOCUMENT_NOT_YOURS
 
 blueprint = Blueprint(__name__)
 
@@ -213,7 +219,7 @@ def _claim_answer(account_id: str, result: ClaimResult, names: dict[str, str]) -
     errors = _renamed(result.errors, names)
     if result.retry_after is not None:
         message = next(iter(errors.values()))
-        retry = {"Retry-After": str(_seconds_until(result.retry_after))}
+        retry = {"Retry-After": str(seconds_until(result.retry_after))}
         raise ApiError(429, "too_many_attempts", message, errors, headers=retry)
     if result.expired:
         raise ApiError(400, "claim_expired", next(iter(errors.values())), errors)

@@ -1,4 +1,5 @@
-"""Funder files: SQS messages carrying S3 "object created" events (D4), one file per run."""
+"""Funder files: SQS messages carrying S3 "object created" events (docs/specs/architecture.md, D4),
+one file per run."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.trainings.dossiers import Dossier, DossierChange, dossier_key
 from chalicelib.store.conditional_writes import put_if
 from chalicelib.store.models import DossierChangeItem, DossierItem

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.services.funder_files.records import PaymentElement
+from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.trainings.dossiers import dossier_key
 from chalicelib.services.trainings.payments import Payment, PaymentLine, StoredPayment
 from chalicelib.store.conditional_writes import put_if

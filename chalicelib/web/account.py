@@ -10,17 +10,19 @@ from typing import cast
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.accounts.my_account import Credential, SettingsResult
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.phones import format_french_phone
 from chalicelib.web.franceconnect import NOTICES as FRANCECONNECT_NOTICES
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
     CurrentSession,
     anonymous_form_page,
-    client_ip,
     expired_cookie,
     form_data,
     pre_session_csrf_ok,
@@ -29,7 +31,6 @@ from chalicelib.web.http import (
     session_cookie_name,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
@@ -48,7 +49,6 @@ LABELS = {
     "closing": "Confirmation de la fermeture",
     "form": "Formulaire",
 }
-EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
 # After a change, /compte?message=<key> says what happened.
 NOTICES = {
     "telephone": "Votre numéro de téléphone est enregistré.",

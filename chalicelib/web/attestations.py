@@ -11,6 +11,13 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import (
+    ATTESTATION_NOT_YOURS,
+    EXPIRED_FORM,
+    TOO_MANY_CHECKS,
+    UNKNOWN_ATTESTATION_CODE,
+)
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
     Selection,
@@ -18,30 +25,20 @@ from chalicelib.services.trainings.attestations import (
     normalise_code,
     ready_made_choices,
 )
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
     CurrentSession,
-    client_ip,
     form_data,
     redirect,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page, not_found_page
 
 blueprint = Blueprint(__name__)
 
 PATH = "/formations/attestations"
-NOT_YOURS = "Cette attestation n’existe pas, a été retirée ou n’est pas rattachée à votre compte."
-EXPIRED_FORM = "Le formulaire a expiré. Recommencez."
-TOO_MANY = (
-    "Trop de vérifications depuis votre adresse. Patientez quelques minutes avant de réessayer."
-)
-UNKNOWN_CODE = (
-    "Aucune attestation ne correspond à ce code. Vérifiez-le sur l’attestation : 16 lettres et "
-    "chiffres, par exemple ABCD-EFGH-JKLM-NPQR."
-)
 LABELS = {
     "periode": "Période",
     "annee": "Année",
@@ -143,7 +140,7 @@ def attestation_pdf() -> Response:
             current.session.account_id, _query().get("attestation", "")[:100]
         )
         if content is None:
-            return not_found_page(NOT_YOURS)
+            return not_found_page(ATTESTATION_NOT_YOURS)
         return redirect(container.document_delivery.link(current.session.account_id, content))
 
     return signed_in(blueprint.current_request, None, download)
@@ -158,7 +155,7 @@ def withdraw_attestation() -> Response:
         container = get_container()
         attestation_id = fields.get("attestation", "")[:100]
         if not container.attestations.withdraw(current.session.account_id, attestation_id):
-            return not_found_page(NOT_YOURS)
+            return not_found_page(ATTESTATION_NOT_YOURS)
         container.audit.record(
             current.session.account_id,
             "attestation-withdrawn",
@@ -177,12 +174,12 @@ def verify_page() -> Response:
     if not typed:
         return html_page("verify.html", code="", errors={}, labels=LABELS, verification=None)
     container = get_container()
-    if not container.rate_limiter.allow("verification", client_ip(request) or "inconnue"):
+    if not container.rate_limiter.allow("verification", rate_limit_key(request)):
         return html_page(
             "verify.html",
             status_code=429,
             code=typed,
-            errors={"code": TOO_MANY},
+            errors={"code": TOO_MANY_CHECKS},
             labels=LABELS,
             verification=None,
         )
@@ -192,7 +189,7 @@ def verify_page() -> Response:
             "verify.html",
             status_code=404,
             code=typed,
-            errors={"code": UNKNOWN_CODE},
+            errors={"code": UNKNOWN_ATTESTATION_CODE},
             labels=LABELS,
             verification=None,
         )

@@ -1,18 +1,22 @@
 """« S’identifier avec FranceConnect »: the start, the callback and its French pages, the one
-password login that links an existing account, the provider's logout, and the unlink of
-« Mon compte ». The OIDC client is imported only when one of these routes needs it (D8)."""
+password login that links an existing account, the provider's logout, and the unlink of « Mon
+compte ». The OIDC client is imported only when one of these routes needs it
+(docs/specs/architecture.md, D8)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.observability import logger
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.franceconnect.identity import FranceConnectError, Outcome
 from chalicelib.services.funders.model import Funder
 from chalicelib.settings import FRANCECONNECT_CALLBACK_PATH, FRANCECONNECT_LOGOUT_RETURN_PATH
 from chalicelib.web.franceconnect_pages import MESSAGES, Message, message_page
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
@@ -20,7 +24,6 @@ from chalicelib.web.http import (
     BadForm,
     CurrentSession,
     anonymous_form_page,
-    client_ip,
     cookie,
     csrf_cookie_name,
     expired_cookie,
@@ -37,8 +40,6 @@ from chalicelib.web.rendering import not_found_page
 blueprint = Blueprint(__name__)
 
 FLOW_LIFETIME_SECONDS = 600  # the challenges' 10 minutes
-EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
-TOO_MANY = "Trop de tentatives depuis votre connexion. Réessayez dans quelques minutes."
 UNLINKED_NOTICE = "franceconnect-dissocie"
 # For « Mon compte »: /compte?message=franceconnect-dissocie after the link is removed.
 NOTICES = {
@@ -87,7 +88,7 @@ def start(funder_code: str) -> Response:
         if not funder.franceconnect_enabled:
             return not_found_page()
         container = get_container()
-        if not container.rate_limiter.allow("login", _ip() or "inconnue"):
+        if not container.rate_limiter.allow("login", rate_limit_key(blueprint.current_request)):
             return message_page(MESSAGES["too-many"], funder)
         try:
             redirection = container.franceconnect_login.start(funder.code)
@@ -180,8 +181,8 @@ def link_submit(funder_code: str) -> Response:
         if not pre_session_csrf_ok(request, fields):
             return _link_page(funder, values, EXPIRED_FORM, status_code=403)
         container = get_container()
-        if not container.rate_limiter.allow("login", _ip() or "inconnue"):
-            return _link_page(funder, values, TOO_MANY, status_code=429)
+        if not container.rate_limiter.allow("login", rate_limit_key(blueprint.current_request)):
+            return _link_page(funder, values, TOO_MANY_ATTEMPTS, status_code=429)
         link_id, secret = _pending_link_id()
         result = container.franceconnect_login.confirm_link(
             link_id, secret, fields.get("username", ""), fields.get("password", ""), _ip()
@@ -228,9 +229,6 @@ def logout_return() -> Response:
     "/compte/franceconnect/dissocier", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
 def unlink() -> Response:
-    # Imported here: the login pages import this module for the provider's logout.
-    from chalicelib.web.login import signed_in
-
     def submit(current: CurrentSession) -> Response:
         try:
             fields = form_data(blueprint.current_request)

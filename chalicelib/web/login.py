@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from chalice import Blueprint, Response
-from chalice.app import Request
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.login import StepResult
-from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.sessions import LoginMethod
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.franceconnect import provider_logout
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
@@ -21,7 +21,6 @@ from chalicelib.web.http import (
     BadForm,
     CurrentSession,
     anonymous_form_page,
-    client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
@@ -34,12 +33,10 @@ from chalicelib.web.http import (
     session_csrf_ok,
 )
 from chalicelib.web.pages import with_funder
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
-EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
-TOO_MANY = "Trop de tentatives depuis votre connexion. Réessayez dans quelques minutes."
 STEP_LABELS = {
     "old_password": "Ancien mot de passe",
     "new_password": "Nouveau mot de passe",
@@ -89,8 +86,8 @@ def _log_in(funder: Funder) -> Response:
     if not pre_session_csrf_ok(request, fields):
         return login_page(funder, values, EXPIRED_FORM, status_code=403)
     container = get_container()
-    if not container.rate_limiter.allow("login", client_ip(request) or "inconnue"):
-        return login_page(funder, values, TOO_MANY, status_code=429)
+    if not container.rate_limiter.allow("login", rate_limit_key(request)):
+        return login_page(funder, values, TOO_MANY_ATTEMPTS, status_code=429)
     result = container.login.log_in(
         fields.get("username", ""), fields.get("password", ""), client_ip(request)
     )
@@ -104,29 +101,6 @@ def _log_in(funder: Funder) -> Response:
 
 
 # Signed-in pages ---------------------------------------------------------------------------
-
-
-def signed_in(
-    request: Request,
-    step: Step | None,
-    page: Callable[[CurrentSession], Response],
-    staff_space: bool | None = False,
-) -> Response:
-    """Runs `page` for a live session that is at `step` (None: the first-login steps are done);
-    otherwise leads the person where they must go. Trainees' pages (`staff_space` False) and the
-    organisations' space (True) each refuse the other kind of account; None serves both."""
-    current = current_session(request)
-    if current is None:
-        return redirect(
-            "/?message=connexion-requise", cookies=[expired_cookie(session_cookie_name())]
-        )
-    pending = get_container().login.pending_step(current.session)
-    if pending != step:
-        return redirect(STEP_PATHS[pending] if pending else home_path(current.session))
-    is_staff = current.session.kind is AccountKind.STAFF
-    if step is None and staff_space is not None and is_staff != staff_space:
-        return not_found_page() if staff_space else redirect(home_path(current.session))
-    return page(current)
 
 
 def _step_page(template: str, current: CurrentSession, **context: object) -> Response:

@@ -12,7 +12,8 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.observability import logger
+from chalicelib.faces.outcomes import note_unsent_mail
+from chalicelib.faces.texts import EXPIRED_FORM, THREAD_NOT_FOUND
 from chalicelib.services.accounts.model import AccountKind
 from chalicelib.services.messages.my_messages import training_key
 from chalicelib.services.messages.threads import (
@@ -23,6 +24,7 @@ from chalicelib.services.messages.threads import (
     Side,
     ThreadView,
 )
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -31,16 +33,11 @@ from chalicelib.web.http import (
     redirect,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page, not_found_page
-from chalicelib.web.unread import forget_between_requests, remember
+from chalicelib.web.unread import remember
 
 blueprint = Blueprint(__name__)
-# Through the blueprint, so app.py keeps one line per area: it only resets a per-request value.
-blueprint.register_middleware(forget_between_requests, "http")
 
-NOT_FOUND = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."
-EXPIRED_FORM = "Le formulaire a expiré. Recommencez."
 LABELS = {"training": "Formation", "subject": "Objet", "text": "Message", "form": "Formulaire"}
 TRAINEE_URLS = {"list_url": "/messages", "thread_url": "/messages/fil"}
 
@@ -78,13 +75,6 @@ def _submission_id(fields: dict[str, str]) -> str | None:
     """The form's submission id; a missing or forged one only loses the protection."""
     typed = fields.get("envoi", "")
     return typed if SUBMISSION_ID.fullmatch(typed) else None
-
-
-def note_unsent_mail(result: SendResult) -> None:
-    """The message is kept and shows at the next visit; the operators learn the mail failed."""
-    if result.ok and not result.notified:
-        # "thread" would clash with LogRecord's own attribute (logging raises KeyError).
-        logger.warning("New message mail not sent", extra={"thread_id": result.thread_id})
 
 
 # Pages shared with the organisations' space -------------------------------------------------
@@ -126,7 +116,7 @@ def thread_page(
     container = get_container()
     view: ThreadView | None = container.messages.read(current.session, thread_id)
     if view is None:
-        return not_found_page(NOT_FOUND)
+        return not_found_page(THREAD_NOT_FOUND)
     remember(view.session)  # read just now: the count at the top right already says so
     return html_page(
         template,
@@ -157,7 +147,7 @@ def reply(current: CurrentSession, template: str, urls: dict[str, str]) -> Respo
         current.session, thread_id, text, _submission_id(fields)
     )
     if not result.found:
-        return not_found_page(NOT_FOUND)
+        return not_found_page(THREAD_NOT_FOUND)
     if not result.ok:
         values = {"text": text[: MAX_TEXT_LENGTH * 2]}
         return thread_page(current, template, urls, thread_id, result.errors, values, 400)

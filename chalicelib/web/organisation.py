@@ -1,5 +1,5 @@
-"""The training organisations' space (product.md, journey 7): their staff log in with the same
-« Identification » and the same first-login steps as trainees, then read and answer the
+"""The training organisations' space (docs/specs/product.md, journey 7): their staff log in with the
+same « Identification » and the same first-login steps as trainees, then read and answer the
 conversations of their organisation (its SIRET), for the funders that enable messages."""
 
 from __future__ import annotations
@@ -7,14 +7,16 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.model import AccountKind
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STAFF_HOME_PATH,
     STEP_PATHS,
     BadForm,
     anonymous_form_page,
-    client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
@@ -24,7 +26,6 @@ from chalicelib.web.http import (
     redirect,
     session_cookies,
 )
-from chalicelib.web.login import EXPIRED_FORM, TOO_MANY, signed_in
 from chalicelib.web.messages import inbox_page, reply, thread_page
 
 blueprint = Blueprint(__name__)
@@ -64,8 +65,8 @@ def organisation_login() -> Response:
     if not pre_session_csrf_ok(request, fields):
         return _login_page(values, EXPIRED_FORM, status_code=403)
     container = get_container()
-    if not container.rate_limiter.allow("login", client_ip(request) or "inconnue"):
-        return _login_page(values, TOO_MANY, status_code=429)
+    if not container.rate_limiter.allow("login", rate_limit_key(request)):
+        return _login_page(values, TOO_MANY_ATTEMPTS, status_code=429)
     result = container.login.log_in(
         fields.get("username", ""), fields.get("password", ""), client_ip(request)
     )

@@ -18,6 +18,7 @@ from chalice.app import Request, Response
 
 from chalicelib.adapters import unavailability
 from chalicelib.container import get_container
+from chalicelib.faces.texts import UNKNOWN_FUNDER
 from chalicelib.observability import logger
 from chalicelib.services.funders.model import Funder, is_valid_funder_code, list_funders
 from chalicelib.web.rendering import (
@@ -65,11 +66,6 @@ HOME_NOTICES = {
     ),
 }
 
-UNKNOWN_FUNDER_MESSAGE = (
-    "Aucun portail ne correspond à cette adresse. Vérifiez l’adresse de connexion indiquée sur "
-    "votre décision de prise en charge."
-)
-
 
 def _redirect(location: str) -> Response:
     return Response(body="", status_code=301, headers={"Location": location})
@@ -83,10 +79,10 @@ def with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Respons
         lowered = funder_code.lower()
         if lowered != funder_code and is_valid_funder_code(lowered) and repository.get(lowered):
             return _redirect(f"/{lowered}/{subpath}")
-        return not_found_page(UNKNOWN_FUNDER_MESSAGE)
+        return not_found_page(UNKNOWN_FUNDER)
     funder = repository.get(funder_code)
     if funder is None:
-        return not_found_page(UNKNOWN_FUNDER_MESSAGE)
+        return not_found_page(UNKNOWN_FUNDER)
     return page(funder)
 
 

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import UNKNOWN_ADDRESS, client_ip
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_REQUESTS
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
-    client_ip,
     cookie,
     expired_cookie,
     form_data,
@@ -42,8 +43,6 @@ LABELS = {
     "confirmation": "Confirmation du nouveau mot de passe",
     "form": "Formulaire",
 }
-EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
-TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
 STEP_SECONDS = int(CODE_LIFETIME.total_seconds())
 
 
@@ -121,8 +120,8 @@ def _request(funder: Funder) -> Response:
     values = {"email": fields.get("email", "")[:254]}
     container = get_container()
     ip = client_ip(blueprint.current_request)
-    if not container.rate_limiter.allow("recovery", ip or "inconnue"):
-        return _request_page(funder, 429, values=values, errors={"form": TOO_MANY})
+    if not container.rate_limiter.allow("recovery", ip or UNKNOWN_ADDRESS):
+        return _request_page(funder, 429, values=values, errors={"form": TOO_MANY_REQUESTS})
     result = container.recovery.request(
         funder.code,
         fields.get("email", ""),

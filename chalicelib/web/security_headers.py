@@ -1,4 +1,4 @@
-"""Headers of security.md on every HTTP answer, set in one middleware."""
+"""Headers of docs/specs/security.md on every HTTP answer, set in one middleware."""
 
 from __future__ import annotations
 

@@ -7,13 +7,14 @@ from dataclasses import asdict
 from chalice import Blueprint, Response
 
 from chalicelib.container import IssuedCaptcha, get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_REQUESTS
 from chalicelib.services.accounts.signup import SignupForm
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
     anonymous_form_page,
-    client_ip,
     form_data,
     pre_session_csrf_ok,
     redirect,
@@ -35,8 +36,6 @@ LABELS = {
     "terms_accepted": "Conditions d’utilisation",
     "form": "Formulaire",
 }
-EXPIRED_FORM = "Le formulaire a expiré. Vérifiez vos informations puis validez à nouveau."
-TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
 AUDIO_GONE = (
     "Ce code de sécurité n’est plus valable. Revenez au formulaire d’inscription et choisissez "
     "« Afficher un autre code » pour en écouter un nouveau."
@@ -57,10 +56,10 @@ def _signup_page(
     request = blueprint.current_request
     container = get_container()
     captcha: IssuedCaptcha | None = None
-    if container.rate_limiter.allow("captcha", client_ip(request) or "inconnue"):
+    if container.rate_limiter.allow("captcha", rate_limit_key(request)):
         captcha = container.issue_captcha()
     else:  # no new image for this address for a while: the form says why
-        errors = {**errors, "captcha_answer": TOO_MANY}
+        errors = {**errors, "captcha_answer": TOO_MANY_REQUESTS}
         status_code = 429
     return anonymous_form_page(
         request,
@@ -104,9 +103,9 @@ def _submit(funder: Funder) -> Response:
     if fields.get("action") == "refresh":
         return _signup_page(funder, values, {})
     container = get_container()
-    ip = client_ip(request) or "inconnue"
+    ip = rate_limit_key(request)
     if not container.rate_limiter.allow("signup", ip):
-        return _signup_page(funder, values, {"form": TOO_MANY}, status_code=429)
+        return _signup_page(funder, values, {"form": TOO_MANY_REQUESTS}, status_code=429)
     form = SignupForm(
         family_name=fields.get("family_name", ""),
         given_names=fields.get("given_names", ""),
@@ -131,7 +130,8 @@ def _submit(funder: Funder) -> Response:
 @blueprint.route("/code-de-securite/{captcha_id}/{token}", methods=["GET"])
 def captcha_audio(captcha_id: str, token: str) -> Response:
     """« Écouter le code »: a plain link, no JavaScript; the sound is made now and handed out by
-    a 5-minute presigned link to the documents bucket, as PDFs are (D9)."""
+    a 5-minute presigned link to the documents bucket, as PDFs are
+    (docs/specs/architecture.md, D9)."""
     container = get_container()
     address = client_ip(blueprint.current_request) or "inconnue"
     if not container.rate_limiter.allow("captcha_audio", address):

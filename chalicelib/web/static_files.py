@@ -1,8 +1,9 @@
 """Static files (the DSFR copied by `local.build_assets`, and app.css): their URLs in the pages.
 
-The API never serves them (D9: nothing binary through API Gateway). In AWS, `infra.deploy`
-uploads this folder to the S3 assets bucket that CloudFront serves under `/static/`; locally the
-front (local/front.py) plays that part. Both take the content type and the cache header from here.
+The API never serves them (docs/specs/architecture.md, D9: nothing binary through API Gateway). In
+AWS, `infra.deploy` uploads this folder to the S3 assets bucket that CloudFront serves under
+`/static/`; locally the front (local/front.py) plays that part. Both take the content type and the
+cache header from here.
 """
 
 from __future__ import annotations

@@ -8,24 +8,24 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import DOCUMENT_NOT_YOURS
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.trainings.documents import DocumentContent
 from chalicelib.services.trainings.dossier_claims import PENDING, ClaimResult
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
     CurrentSession,
-    client_ip,
     form_data,
     redirect,
     session_csrf_ok,
 )
-from chalicelib.web.login import signed_in
 from chalicelib.web.rendering import html_page, not_found_page
 
 blueprint = Blueprint(__name__)
 
-NOT_YOURS = "Ce document n’existe pas ou n’est pas rattaché à votre compte."
 LABELS = {
     "du": "Du",
     "au": "Au",
@@ -155,7 +155,7 @@ def payment_detail() -> Response:
             current.session.account_id, query.get("financeur", ""), query.get("reference", "")
         )
         if notice is None:
-            return not_found_page(NOT_YOURS)
+            return not_found_page(DOCUMENT_NOT_YOURS)
         payment, dossier, content = notice.payment, notice.dossier, notice.content
         return html_page(
             "payment_detail.html",
@@ -173,7 +173,7 @@ def payment_detail() -> Response:
 
 def _download(current: CurrentSession, content: DocumentContent | None) -> Response:
     if content is None:
-        return not_found_page(NOT_YOURS)
+        return not_found_page(DOCUMENT_NOT_YOURS)
     url = get_container().document_delivery.link(current.session.account_id, content)
     return redirect(url)
 

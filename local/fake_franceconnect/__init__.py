@@ -1,4 +1,5 @@
-"""A faithful fake of FranceConnect v2 for the local stack and the tests (franceconnect.md)."""
+"""A faithful fake of FranceConnect v2 for the local stack and the tests
+(docs/specs/franceconnect.md)."""
 
 from local.fake_franceconnect.clients import LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, portal_client
 from local.fake_franceconnect.identities import IDENTITIES, TestIdentity, identity

@@ -1,5 +1,5 @@
-"""The test identities of the fake provider (franceconnect.md): FranceConnect's own sandbox person,
-then one edge case each. Claims are spelled the way FranceConnect v2 sends them."""
+"""The test identities of the fake provider (docs/specs/franceconnect.md): FranceConnect's own
+sandbox person, then one edge case each. Claims are spelled the way FranceConnect v2 sends them."""
 
 from __future__ import annotations
 

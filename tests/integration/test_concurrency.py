@@ -334,6 +334,7 @@ def franceconnect_first_login(person: Person) -> CallbackResult:
         audit=container.audit,
         mailer=container.mailer,
         clock=lambda: datetime.now(UTC),
+        urls=container.urls,
     )
     started = service.start("region-idf")
     assert started is not None

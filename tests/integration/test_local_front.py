@@ -432,7 +432,7 @@ def test_rate_limits_see_the_viewer_behind_cloudfront_not_the_edge(viewer_addres
     """API Gateway's sourceIp is CloudFront's edge: per-address limits would lump viewers."""
     from chalice.app import Request
 
-    from chalicelib.web.http import client_ip
+    from chalicelib.faces.requests import client_ip
 
     headers = {"CloudFront-Viewer-Address": viewer_address} if viewer_address else {}
     event = {

@@ -43,7 +43,10 @@ def send_requests(ses: Any) -> Iterator[list[dict[str, Any]]]:
 
 def a_mail() -> OutgoingMail:
     return password_changed_mail(
-        RECIPIENT, "Hélène", "http://localhost:8000/region-sud/mot-de-passe-oublie"
+        RECIPIENT,
+        "Hélène",
+        "http://localhost:8000/region-sud/mot-de-passe-oublie",
+        portal_url="http://localhost:8000",
     )
 
 

@@ -13,7 +13,7 @@ from chalicelib.services.accounts.sessions import Sessions
 from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.franceconnect.identity import CallbackResult
 from chalicelib.services.franceconnect.login import FranceConnectLogin
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.security.challenges import Challenges
 from chalicelib.services.security.throttling import LoginThrottle
 from chalicelib.services.trainings.dossiers import Dossier
@@ -127,6 +127,7 @@ def make_world() -> World:
     terms = Terms(MemoryTerms(), clock)
     terms.publish("v1", "CGU")
     audit, mailer, links = MemoryAudit(), RecordingMailer(), MemoryFranceConnectLinks()
+    urls = PortalUrls("https://portail.example.gouv.fr")
     login = Login(
         accounts=accounts,
         sessions=Sessions(sessions, clock),
@@ -135,7 +136,7 @@ def make_world() -> World:
         terms=terms,
         audit=audit,
         mailer=mailer,
-        urls=PortalUrls("https://portail.example.gouv.fr"),
+        urls=urls,
         clock=clock,
     )
     provider = FakeIdentityProvider()
@@ -148,5 +149,6 @@ def make_world() -> World:
         audit=audit,
         mailer=mailer,
         clock=clock,
+        urls=urls,
     )
     return World(service, provider, accounts, dossiers, links, challenges, sessions, audit, mailer)

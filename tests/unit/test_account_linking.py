@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.services.accounts.model import Account, PortalUrls
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.trainings.account_linking import AccountLinker
 from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.fakes import MemoryAccounts, MemoryAudit, RecordingMailer

@@ -25,7 +25,7 @@ from chalicelib.services.accounts.my_account import (
 from chalicelib.services.accounts.phones import PHONE_FORMAT_ERROR
 from chalicelib.services.accounts.sessions import Sessions, hash_token
 from chalicelib.services.accounts.terms import Terms
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.security.challenges import Challenges
 from chalicelib.services.security.throttling import LoginThrottle
 from chalicelib.services.trainings.dossiers import Dossier

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.funder_files.records import PaymentElement
+from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.attestations import (
     CODE_ALPHABET,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
+from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.documents import (
     DocumentContent,

@@ -9,7 +9,8 @@ from chalicelib.services.funder_files.dossier_rules import (
     DOSSIER_REQUIRED_COLUMNS,
     validate_dossier_row,
 )
-from chalicelib.services.funder_files.records import DossierRecord, DossierStatus, Rejection
+from chalicelib.services.funder_files.model import DossierStatus
+from chalicelib.services.funder_files.records import DossierRecord, Rejection
 
 
 def valid_row(**changes: str) -> dict[str, str]:

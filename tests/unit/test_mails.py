@@ -302,9 +302,11 @@ def test_html_turns_numbered_and_dashed_lines_into_lists():
     assert "<ol>\n<li>de choisir votre nouveau mot de passe personnel ;</li>" in html
 
 
-def test_without_portal_url_the_settings_public_base_url_is_used():
-    mail = mails.email_changed_mail("camille.martin@example.fr", "Camille")
-    assert "http://localhost:8000/mentions-legales" in mail.text
+def test_the_links_are_those_of_the_portal_url_given_by_the_service():
+    # The service passes its PortalUrls.base_url: the mails never read the settings themselves.
+    mail = mails.email_changed_mail("camille.martin@example.fr", "Camille", portal_url=PORTAL + "/")
+    assert f"{PORTAL}/mentions-legales" in mail.text
+    assert f'href="{PORTAL}/mentions-legales"' in (mail.html or "")
 
 
 @pytest.mark.parametrize(

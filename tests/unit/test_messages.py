@@ -12,7 +12,7 @@ import pytest
 from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
 from chalicelib.services.accounts.sessions import Session, Sessions
 from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.messages.my_messages import Messages
 from chalicelib.services.messages.threads import (

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.services.funder_files.csv_reading import EXTRA_FIELDS_KEY
+from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.funder_files.payment_rules import (
     DEFAULT_LABELS,
     PAYMENT_OPTIONAL_COLUMNS,
@@ -16,7 +17,7 @@ from chalicelib.services.funder_files.payment_rules import (
     payment_content_key,
     validate_payment_row,
 )
-from chalicelib.services.funder_files.records import PaymentElement, PaymentLineRecord, Rejection
+from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
 from chalicelib.services.funder_files.values import format_decimal_fr
 
 CENT = Decimal("0.01")

@@ -16,7 +16,7 @@ from chalicelib.services.accounts.signup import (
     SignupForm,
     SignupResult,
 )
-from chalicelib.services.funder_files.records import DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.security.challenges import Challenges, Purpose
 from chalicelib.services.trainings.dossiers import Dossier

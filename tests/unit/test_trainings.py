@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from chalicelib.services.accounts.model import Account
-from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
+from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings import my_trainings as trainings_module
 from chalicelib.services.trainings.dossiers import Dossier

@@ -192,6 +192,7 @@ class Login:
                 to=account.email,
                 given_name=account.first_given_name,
                 recovery_url=None,
+                portal_url=self._urls.base_url,
             )
         )
         return self._advance(token, session, account)

@@ -23,7 +23,7 @@ class CreateOutcome(StrEnum):
 
 
 class Step(StrEnum):
-    """What a session must do before reaching anything else (security.md, "Sessions")."""
+    """What a session must do before reaching anything else (docs/specs/security.md, "Sessions")."""
 
     PASSWORD = "password"
     SECRET_QUESTION = "secret-question"

@@ -1,4 +1,5 @@
-"""« Mon compte » (guide, « Accès aux informations de son compte »; product.md, journey 5).
+"""« Mon compte » (guide, « Accès aux informations de son compte »; docs/specs/product.md,
+journey 5).
 
 Name, first name and birth date come from the dossier and are only shown. The trainee changes:
 - the phone number (French formats, stored in E.164);
@@ -179,6 +180,7 @@ class AccountSettings:
                 to=account.email,
                 given_name=account.first_given_name,
                 recovery_url=self._recovery_url(account_id),
+                portal_url=self._urls.base_url,
             )
         )
         return SettingsResult()
@@ -210,6 +212,7 @@ class AccountSettings:
                 to=account.email,
                 given_name=account.first_given_name,
                 recovery_url=self._recovery_url(account_id) or self._urls.path("/"),
+                portal_url=self._urls.base_url,
             )
         )
         return SettingsResult()
@@ -258,9 +261,15 @@ class AccountSettings:
         hours = int(EMAIL_CHANGE_LIFETIME.total_seconds() // 3600)
         link = self._urls.path(f"{CONFIRMATION_PATH}?jeton={challenge_id}.{secret}")
         given_name = account.first_given_name
-        self._mailer.send(email_change_confirmation_mail(new_email, given_name, link, hours))
         self._mailer.send(
-            email_change_notice_mail(account.email, given_name, mask_email(new_email))
+            email_change_confirmation_mail(
+                new_email, given_name, link, hours, portal_url=self._urls.base_url
+            )
+        )
+        self._mailer.send(
+            email_change_notice_mail(
+                account.email, given_name, mask_email(new_email), portal_url=self._urls.base_url
+            )
         )
         self._audit.record(account_id, "email-change-requested", client_ip)
         return SettingsResult()
@@ -288,7 +297,11 @@ class AccountSettings:
         self._sessions.close_all(account.account_id, keep_token=keep_token)
         self._audit.record(account.account_id, "email-changed", client_ip)
         for address in (old_email, new_email):
-            self._mailer.send(email_changed_mail(address, account.first_given_name))
+            self._mailer.send(
+                email_changed_mail(
+                    address, account.first_given_name, portal_url=self._urls.base_url
+                )
+            )
         return SettingsResult()
 
     # Helpers ---------------------------------------------------------------------------------

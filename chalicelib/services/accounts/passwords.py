@@ -1,9 +1,9 @@
 """Password rule, temporary passwords, secret answers and the recovery challenge.
 
-The rule (security.md, CNIL 2022-100 with access restriction, NIST SP 800-63B): at least 12
-characters mixing 3 of the 4 classes, or at least 15 of any kind; at most 128; not one of the
-common passwords shipped in `data/common-passwords.txt`; not containing the account's names or
-mail address.
+The rule (docs/specs/security.md, CNIL 2022-100 with access restriction, NIST SP 800-63B): at least
+12 characters mixing 3 of the 4 classes, or at least 15 of any kind; at most 128; not one of the
+common passwords shipped in `data/common-passwords.txt`; not containing the account's names or mail
+address.
 """
 
 from __future__ import annotations

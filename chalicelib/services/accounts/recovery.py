@@ -1,4 +1,4 @@
-"""« Mot de passe oublié » (guide, step 3), hardened as security.md says.
+"""« Mot de passe oublié » (guide, step 3), hardened as docs/specs/security.md says.
 
 1. `request`: mail address + arithmetic challenge. Whatever the address, the same work is done
    on the request path and the same answer comes back: a "ticket" (a code challenge, 30 minutes,
@@ -200,7 +200,11 @@ class Recovery:
             return False
         minutes = int(CODE_LIFETIME.total_seconds() // 60)
         try:
-            self._mailer.send(recovery_code_mail(to=account.email, code=code, minutes=minutes))
+            self._mailer.send(
+                recovery_code_mail(
+                    to=account.email, code=code, minutes=minutes, portal_url=self._urls.base_url
+                )
+            )
         except Exception:
             self._store.disarm(request.ticket)
             raise
@@ -232,6 +236,7 @@ class Recovery:
                     given_name=account.first_given_name,
                     temporary_password=temporary,
                     login_url=self._urls.login(request.funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )
         except Exception:
@@ -327,6 +332,7 @@ class Recovery:
                 to=account.email,
                 given_name=account.first_given_name,
                 recovery_url=self._urls.recovery(funder_code) if funder_code else None,
+                portal_url=self._urls.base_url,
             )
         )
         return RecoveryResult()

@@ -204,7 +204,10 @@ class AccountClosure:
         with contextlib.suppress(MailNotSent):
             self._mailer.send(
                 account_closed_mail(
-                    account.email, account.first_given_name, by is ClosedBy.INACTIVITY
+                    account.email,
+                    account.first_given_name,
+                    by is ClosedBy.INACTIVITY,
+                    portal_url=self._urls.base_url,
                 )
             )
         return CloseResult(CloseOutcome.CLOSED, {})
@@ -277,6 +280,7 @@ class InactivityJob:
                     account.first_given_name,
                     closing_on,
                     self._urls.path("/"),
+                    portal_url=self._urls.base_url,
                 )
             )
         result.warned += 1
@@ -323,6 +327,7 @@ class DossierWithdrawal:
                     account.first_given_name,
                     dossier.training_title,
                     self._urls.login(dossier.funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )
 

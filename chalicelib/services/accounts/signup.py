@@ -154,12 +154,12 @@ class Signup:
             typed_identity = identity_key(form.family_name, form.given_names, birth_date)
             if dossier is None or dossier.identity_key != typed_identity:
                 return SignupResult({"dossier_number": NO_MATCHING_DOSSIER})
-            # The typed identity proves nothing (security.md): the dossier comes with the account
-            # only when the funder's courriel for it is the typed address. Linked now, at sign-up,
-            # because that address is as good as confirmed: the account's only credential, the
-            # temporary password, goes there, so whoever uses the account reads that mailbox.
-            # A dossier held by another account is named all the same, so that the conditional
-            # write refuses it (« Ce dossier a déjà un compte ») and its owner is told.
+            # The typed identity proves nothing (docs/specs/security.md): the dossier comes with the
+            # account only when the funder's courriel for it is the typed address. Linked now, at
+            # sign-up, because that address is as good as confirmed: the account's only credential,
+            # the temporary password, goes there, so whoever uses the account reads that mailbox. A
+            # dossier held by another account is named all the same, so that the conditional write
+            # refuses it (« Ce dossier a déjà un compte ») and its owner is told.
             if dossier.account_id is not None or proven_by_address(dossier, email):
                 link = (funder.code, dossier.dossier_number)
         temporary_password = generate_temporary_password()
@@ -189,6 +189,7 @@ class Signup:
                 temporary_password=temporary_password,
                 login_url=self._urls.login(funder.code),
                 dossier_pending=dossier is not None and link is None,
+                portal_url=self._urls.base_url,
             )
         elif outcome is CreateOutcome.EMAIL_TAKEN:
             existing = self._accounts.find_by_email(email)
@@ -198,6 +199,7 @@ class Signup:
                 to=email,
                 login_url=self._urls.login(funder.code),
                 recovery_url=self._urls.recovery(funder.code),
+                portal_url=self._urls.base_url,
             )
         else:
             if dossier is not None and dossier.account_id:
@@ -207,6 +209,7 @@ class Signup:
                 to=email,
                 dossier_number=dossier.dossier_number if dossier else "",
                 recovery_url=self._urls.recovery(funder.code),
+                portal_url=self._urls.base_url,
             )
         try:
             self._mailer.send(mail)

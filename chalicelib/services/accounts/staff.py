@@ -1,5 +1,5 @@
-"""Organisation staff accounts, created by operators (product.md: "staff accounts created by
-operators"): an invitation mail with a temporary password, then the very first-login steps and
+"""Organisation staff accounts, created by operators (docs/specs/product.md: "staff accounts created
+by operators"): an invitation mail with a temporary password, then the very first-login steps and
 rules of trainees (new password, secret question, CGU)."""
 
 from __future__ import annotations

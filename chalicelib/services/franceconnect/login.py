@@ -1,4 +1,4 @@
-"""FranceConnect login and sign-up: the account rules of franceconnect.md.
+"""FranceConnect login and sign-up: the account rules of docs/specs/franceconnect.md.
 
 A FranceConnect identity is tied to one account by its `sub`. On first use the identity pivot
 finds the person's dossiers: an account holding one must confirm the link with one password
@@ -15,7 +15,7 @@ import uuid
 
 from chalicelib.services.accounts.identity import is_plausible_email, normalise_email
 from chalicelib.services.accounts.login import Login
-from chalicelib.services.accounts.model import Account, AuditLog, Clock, CreateOutcome
+from chalicelib.services.accounts.model import Account, AuditLog, Clock, CreateOutcome, PortalUrls
 from chalicelib.services.accounts.sessions import LoginMethod, Session
 from chalicelib.services.franceconnect.identity import (
     CallbackResult,
@@ -68,6 +68,7 @@ class FranceConnectLogin:
         audit: AuditLog,
         mailer: Mailer,
         clock: Clock,
+        urls: PortalUrls,
     ) -> None:
         self._provider = provider  # None: FranceConnect is not configured for this stage
         self._challenges = challenges
@@ -78,6 +79,7 @@ class FranceConnectLogin:
         self._audit = audit
         self._mailer = mailer
         self._clock = clock
+        self._urls = urls
 
     @property
     def available(self) -> bool:
@@ -276,7 +278,11 @@ class FranceConnectLogin:
         self.accounts.save(account)
         self._link_free_dossiers(pending.identity, pending.funder_code, account, client_ip)
         self._audit.record(account.account_id, "franceconnect-linked", client_ip)
-        self._mailer.send(franceconnect_linked_mail(account.email, account.first_given_name))
+        self._mailer.send(
+            franceconnect_linked_mail(
+                account.email, account.first_given_name, portal_url=self._urls.base_url
+            )
+        )
         # From now on this is a FranceConnect session: logout ends the provider's session too.
         self._login.sessions.close(result.token)
         token, session = self._open(account, pending.id_token)
@@ -325,7 +331,11 @@ class FranceConnectLogin:
         self._links.release(account.franceconnect_sub, account_id)
         self.accounts.save(account.updated(franceconnect_sub=None))
         self._audit.record(account_id, "franceconnect-unlinked", client_ip)
-        self._mailer.send(franceconnect_unlinked_mail(account.email, account.first_given_name))
+        self._mailer.send(
+            franceconnect_unlinked_mail(
+                account.email, account.first_given_name, portal_url=self._urls.base_url
+            )
+        )
         return None
 
     def end_session(self, session: Session) -> Redirection | None:

@@ -1,4 +1,5 @@
-"""Validation of one line of a `dossiers_*.csv` file (columns and rules of funder-files.md)."""
+"""Validation of one line of a `dossiers_*.csv` file (columns and rules of
+docs/specs/funder-files.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from chalicelib.services.accounts.identity import (
     normalise_name,
 )
 from chalicelib.services.funder_files.csv_reading import EXTRA_FIELDS_KEY
-from chalicelib.services.funder_files.records import DossierRecord, DossierStatus, Rejection
+from chalicelib.services.funder_files.model import DossierStatus
+from chalicelib.services.funder_files.records import DossierRecord, Rejection
 from chalicelib.services.funder_files.values import (
     format_decimal_fr,
     is_valid_siret,

@@ -18,7 +18,8 @@ from chalicelib.services.funder_files.dossier_rules import (
     MISSING_VALUE,
     dossier_number_problem,
 )
-from chalicelib.services.funder_files.records import PaymentElement, PaymentLineRecord, Rejection
+from chalicelib.services.funder_files.model import PaymentElement
+from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
 from chalicelib.services.funder_files.values import (
     format_decimal_fr,
     parse_amount,

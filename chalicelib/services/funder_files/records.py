@@ -5,21 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 
-
-class DossierStatus(StrEnum):
-    IN_PROGRESS = "en_cours"
-    FINISHED = "terminee"
-    ABANDONED = "abandon"
-
-
-class PaymentElement(StrEnum):
-    REMUNERATION = "REMUNERATION"
-    PAID_LEAVE = "CONGES_PAYES"
-    ABSENCE_DEDUCTION = "RETENUE_ABSENCE"
-    OVERPAYMENT = "INDU"
-    ADJUSTMENT = "REGULARISATION"
+from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 
 
 @dataclass(frozen=True)

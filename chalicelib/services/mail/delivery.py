@@ -146,7 +146,7 @@ class MailDelivery:
             if account_id is None:
                 continue
             marked += 1
-            # The trail names the account, never the address (security.md, « Logs »).
+            # The trail names the account, never the address (docs/specs/security.md, « Logs »).
             details = {"detail": feedback.detail} if feedback.detail else None
             self._audit.record(account_id, event, None, details)
         return marked

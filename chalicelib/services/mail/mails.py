@@ -1,10 +1,11 @@
 """The mails of the portal: one function per mail, each building an `OutgoingMail` from templates.
 
 Plain Python: a `Mailer` (the SES adapter, or a fake in tests) sends what these functions build.
-Rules (security.md, product.md): French, short, no amount and no message text; only the two
-temporary-password mails, the recovery code and the staff invitation carry a secret. The plain
-text is the reference; the HTML version is derived from it, so both always say the same thing.
-Every function takes an optional keyword `portal_url`; without it, the settings' public_base_url.
+Rules (docs/specs/security.md, docs/specs/product.md): French, short, no amount and no message text;
+only the two temporary-password mails, the recovery code and the staff invitation carry a secret.
+The plain text is the reference; the HTML version is derived from it, so both always say the same
+thing. Every function takes the keyword `portal_url` (the service's `PortalUrls.base_url`): the
+links of the mail, and the only addresses its HTML version makes clickable.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def temporary_password_mail(
     login_url: str,
     dossier_pending: bool = False,
     *,
-    portal_url: str | None = None,
+    portal_url: str,
 ) -> OutgoingMail:
     """Sign-up succeeded: the only mail of the sign-up journey that carries a secret.
     `dossier_pending`: the dossier named at sign-up waits for its proof (dossier_claims.py)."""
@@ -110,7 +111,7 @@ def temporary_password_mail(
 
 
 def address_already_registered_mail(
-    to: str, login_url: str, recovery_url: str, *, portal_url: str | None = None
+    to: str, login_url: str, recovery_url: str, *, portal_url: str
 ) -> OutgoingMail:
     """A sign-up named an address that has an account: its owner is told, not the screen."""
     subject = "Demande d'inscription au Portail stagiaire"
@@ -119,7 +120,7 @@ def address_already_registered_mail(
 
 
 def dossier_already_linked_mail(
-    to: str, dossier_number: str, recovery_url: str, *, portal_url: str | None = None
+    to: str, dossier_number: str, recovery_url: str, *, portal_url: str
 ) -> OutgoingMail:
     subject = "Votre demande d'inscription au Portail stagiaire"
     context = {"dossier_number": dossier_number, "recovery_url": recovery_url}
@@ -127,7 +128,7 @@ def dossier_already_linked_mail(
 
 
 def dossier_linked_mail(
-    to: str, given_name: str, training_title: str, login_url: str, *, portal_url: str | None = None
+    to: str, given_name: str, training_title: str, login_url: str, *, portal_url: str
 ) -> OutgoingMail:
     subject = "Votre dossier est rattaché à votre compte"
     context = {"training_title": training_title, "login_url": login_url}
@@ -141,7 +142,7 @@ def dossier_claim_code_mail(
     dossier_number: str,
     funder_name: str,
     *,
-    portal_url: str | None = None,
+    portal_url: str,
 ) -> OutgoingMail:
     """« Ajouter un dossier » by an account whose address is not the funder's courriel for the
     dossier: the code goes to that courriel, the one proof a stranger cannot read."""
@@ -162,7 +163,7 @@ def dossier_claim_attempt_mail(
     funder_name: str,
     login_url: str,
     *,
-    portal_url: str | None = None,
+    portal_url: str,
 ) -> OutgoingMail:
     """Someone tried to link the owner's dossier: nothing about that someone is written here."""
     subject = "Tentative de rattachement de votre dossier"
@@ -170,16 +171,14 @@ def dossier_claim_attempt_mail(
     return _compose("dossier_claim_attempt", subject, to, portal_url, given_name, **context)
 
 
-def new_payment_mail(
-    to: str, given_name: str, login_url: str, *, portal_url: str | None = None
-) -> OutgoingMail:
+def new_payment_mail(to: str, given_name: str, login_url: str, *, portal_url: str) -> OutgoingMail:
     """Never the amount: a mail box is less protected than the portal."""
     subject = "Un nouveau paiement est disponible"
     return _compose("new_payment", subject, to, portal_url, given_name, login_url=login_url)
 
 
 def password_changed_mail(
-    to: str, given_name: str, recovery_url: str | None, *, portal_url: str | None = None
+    to: str, given_name: str, recovery_url: str | None, *, portal_url: str
 ) -> OutgoingMail:
     subject = "Votre mot de passe a été modifié"
     return _compose(
@@ -188,16 +187,14 @@ def password_changed_mail(
 
 
 def secret_question_changed_mail(
-    to: str, given_name: str, recovery_url: str, *, portal_url: str | None = None
+    to: str, given_name: str, recovery_url: str, *, portal_url: str
 ) -> OutgoingMail:
     subject = "Votre question secrète a été modifiée"
     context = {"recovery_url": recovery_url}
     return _compose("secret_question_changed", subject, to, portal_url, given_name, **context)
 
 
-def recovery_code_mail(
-    to: str, code: str, minutes: int, *, portal_url: str | None = None
-) -> OutgoingMail:
+def recovery_code_mail(to: str, code: str, minutes: int, *, portal_url: str) -> OutgoingMail:
     """The code stays out of the subject, which phones show on a locked screen."""
     subject = "Votre code pour choisir un nouveau mot de passe"
     return _compose("recovery_code", subject, to, portal_url, None, code=code, minutes=minutes)
@@ -209,7 +206,7 @@ def recovery_temporary_password_mail(
     temporary_password: str,
     login_url: str,
     *,
-    portal_url: str | None = None,
+    portal_url: str,
 ) -> OutgoingMail:
     """« Mot de passe oublié » for an account that never completed its first login."""
     subject = "Votre nouveau mot de passe provisoire"
@@ -218,7 +215,7 @@ def recovery_temporary_password_mail(
 
 
 def email_change_confirmation_mail(
-    to: str, given_name: str, confirm_url: str, hours: int, *, portal_url: str | None = None
+    to: str, given_name: str, confirm_url: str, hours: int, *, portal_url: str
 ) -> OutgoingMail:
     """Sent to the new address, which becomes the account's only once the link is opened."""
     subject = "Confirmez votre nouvelle adresse mail"
@@ -227,7 +224,7 @@ def email_change_confirmation_mail(
 
 
 def email_change_notice_mail(
-    to: str, given_name: str, new_address_masked: str, *, portal_url: str | None = None
+    to: str, given_name: str, new_address_masked: str, *, portal_url: str
 ) -> OutgoingMail:
     """Sent to the old address; the new one arrives masked (see `mask_email`)."""
     subject = "Changement de votre adresse mail demandé"
@@ -235,27 +232,23 @@ def email_change_notice_mail(
     return _compose("email_change_notice", subject, to, portal_url, given_name, **context)
 
 
-def email_changed_mail(to: str, given_name: str, *, portal_url: str | None = None) -> OutgoingMail:
+def email_changed_mail(to: str, given_name: str, *, portal_url: str) -> OutgoingMail:
     subject = "Votre adresse mail a été modifiée"
     return _compose("email_changed", subject, to, portal_url, given_name)
 
 
-def franceconnect_linked_mail(
-    to: str, given_name: str, *, portal_url: str | None = None
-) -> OutgoingMail:
+def franceconnect_linked_mail(to: str, given_name: str, *, portal_url: str) -> OutgoingMail:
     subject = "FranceConnect est relié à votre compte"
     return _compose("franceconnect_linked", subject, to, portal_url, given_name)
 
 
-def franceconnect_unlinked_mail(
-    to: str, given_name: str, *, portal_url: str | None = None
-) -> OutgoingMail:
+def franceconnect_unlinked_mail(to: str, given_name: str, *, portal_url: str) -> OutgoingMail:
     subject = "FranceConnect n'est plus relié à votre compte"
     return _compose("franceconnect_unlinked", subject, to, portal_url, given_name)
 
 
 def account_closed_mail(
-    to: str, given_name: str, inactive: bool, *, portal_url: str | None = None
+    to: str, given_name: str, inactive: bool, *, portal_url: str
 ) -> OutgoingMail:
     """The last mail to the address: the account is gone when it leaves."""
     subject = "Votre compte du Portail stagiaire est fermé"
@@ -263,7 +256,7 @@ def account_closed_mail(
 
 
 def inactivity_warning_mail(
-    to: str, given_name: str, closing_on: date, login_url: str, *, portal_url: str | None = None
+    to: str, given_name: str, closing_on: date, login_url: str, *, portal_url: str
 ) -> OutgoingMail:
     subject = "Votre compte du Portail stagiaire va être fermé"
     context = {"closing_on": closing_on.strftime("%d/%m/%Y"), "login_url": login_url}
@@ -271,7 +264,7 @@ def inactivity_warning_mail(
 
 
 def dossier_withdrawn_mail(
-    to: str, given_name: str, training_title: str, login_url: str, *, portal_url: str | None = None
+    to: str, given_name: str, training_title: str, login_url: str, *, portal_url: str
 ) -> OutgoingMail:
     subject = "Un dossier a été retiré de votre compte"
     context = {"training_title": training_title, "login_url": login_url}
@@ -279,7 +272,7 @@ def dossier_withdrawn_mail(
 
 
 def new_message_for_trainee_mail(
-    to: str, given_name: str, login_url: str, *, portal_url: str | None = None
+    to: str, given_name: str, login_url: str, *, portal_url: str
 ) -> OutgoingMail:
     """Never the message's text: it stays behind the login."""
     subject = "Vous avez un nouveau message"
@@ -289,7 +282,7 @@ def new_message_for_trainee_mail(
 
 
 def new_message_for_organisation_mail(
-    to: str, organisation_name: str, staff_url: str, *, portal_url: str | None = None
+    to: str, organisation_name: str, staff_url: str, *, portal_url: str
 ) -> OutgoingMail:
     """Neither the text nor the trainee's name: staff read both in their space."""
     subject = "Nouveau message d'un stagiaire"
@@ -303,7 +296,7 @@ def staff_invitation_mail(
     temporary_password: str,
     login_url: str,
     *,
-    portal_url: str | None = None,
+    portal_url: str,
 ) -> OutgoingMail:
     subject = "Votre accès à l'espace des organismes de formation"
     context = {
@@ -343,11 +336,11 @@ def _compose(
     template: str,
     subject: str,
     to: str,
-    portal_url: str | None,
+    portal_url: str,
     given_name: str | None,
     **context: Any,
 ) -> OutgoingMail:
-    base_url = (portal_url or _configured_portal_url()).rstrip("/")
+    base_url = portal_url.rstrip("/")
     context.setdefault("recovery_url", None)
     rendered = (
         environment()
@@ -362,13 +355,6 @@ def _compose(
         html=_html_version(subject, text, base_url),
         category=CATEGORIES[template],
     )
-
-
-def _configured_portal_url() -> str:
-    # Imported here: the composition root imports the services, not the other way round at load.
-    from chalicelib.container import get_settings
-
-    return get_settings().public_base_url
 
 
 def _greeting_name(given_name: str | None) -> str | None:

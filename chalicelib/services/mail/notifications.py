@@ -65,6 +65,7 @@ class NewPaymentNotifier:
                     to=account.email,
                     given_name=account.first_given_name,
                     login_url=self._urls.funder_home(notification.funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )
         except Exception:

@@ -17,7 +17,8 @@ from chalicelib.services.trainings.dossiers import Dossier
 
 MAX_SUBJECT_LENGTH = 150
 MAX_TEXT_LENGTH = 5000
-# A thread is read by one Query (performance.md): bounded, it stays one request under 1 MB.
+# A thread is read by one Query (docs/specs/performance.md): bounded, it stays one request under
+# 1 MB.
 MAX_MESSAGES_PER_THREAD = 50
 PAGE_SIZE = 20
 THREAD_ID = re.compile(r"[0-9a-f]{32}")

@@ -1,10 +1,10 @@
 """Unread messages counts as a session carries them.
 
 The count shows at the top right of every signed-in page, and a page may spend at most three
-DynamoDB requests, the session check included (performance.md). So the count travels on the
-session item, which every page reads anyway: a snapshot of the owner's unread counters, one per
-funder (a funder may switch messages off: its count must then stop showing), with the version it
-was taken at, so that an older snapshot never overwrites a newer one.
+DynamoDB requests, the session check included (docs/specs/performance.md). So the count travels on
+the session item, which every page reads anyway: a snapshot of the owner's unread counters, one per
+funder (a funder may switch messages off: its count must then stop showing), with the version it was
+taken at, so that an older snapshot never overwrites a newer one.
 """
 
 from __future__ import annotations

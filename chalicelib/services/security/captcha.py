@@ -6,9 +6,10 @@ listen. The page now links to `/code-de-securite/{captcha_id}/{token}`, which re
 writes it to the documents bucket and redirects to a short presigned link (nothing binary goes
 through API Gateway, D9), as PDFs are handed out.
 
-The answer stays hashed in the challenge (security.md). To speak the code later, the challenge
-also keeps it sealed under a one-time pad drawn from `token`, a random value only the page
-holds: the stored item alone does not give the code, and one captcha's token opens no other.
+The answer stays hashed in the challenge (docs/specs/security.md). To speak the code later,
+the challenge also keeps it sealed under a one-time pad drawn from `token`, a random value only
+the page holds: the stored item alone does not give the code,
+and one captcha's token opens no other.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Protocol
 
 from chalicelib.services.security.challenges import Challenges, Purpose
 
-AUDIO_LINK_SECONDS = 300  # security.md: presigned links expire within 5 minutes
+AUDIO_LINK_SECONDS = 300  # docs/specs/security.md: presigned links expire within 5 minutes
 AUDIO_FILENAME = "code-de-securite.wav"
 AUDIO_PREFIX = "captcha/"  # the bucket's lifecycle rule empties it after a day
 SEALED_CODE = "sealed_code"

@@ -1,5 +1,5 @@
 """Links a dossier to the account created with « Je ne possède pas encore de dossier » once a
-funder file brings that person's identity and mail address (funder-files.md)."""
+funder file brings that person's identity and mail address (docs/specs/funder-files.md)."""
 
 from __future__ import annotations
 
@@ -69,5 +69,6 @@ class AccountLinker:
                     given_name=account.first_given_name,
                     training_title=dossier.training_title,
                     login_url=self._urls.funder_home(dossier.funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )

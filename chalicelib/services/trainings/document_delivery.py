@@ -1,4 +1,5 @@
-"""PDFs made on first request, kept, and handed out by short-lived links (architecture.md, D5)."""
+"""PDFs made on first request, kept, and handed out by short-lived links
+(docs/specs/architecture.md, D5)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Protocol
 
 from chalicelib.services.trainings.documents import DocumentContent
 
-LINK_SECONDS = 300  # security.md: presigned links expire within 5 minutes
+LINK_SECONDS = 300  # docs/specs/security.md: presigned links expire within 5 minutes
 
 
 class DocumentFiles(Protocol):

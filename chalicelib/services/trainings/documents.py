@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from chalicelib.services.formatting import format_date, format_euros, format_number
+from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 from chalicelib.services.funder_files.payment_rules import computation_text
-from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.dossiers import Dossier
 from chalicelib.services.trainings.payments import Payment, PaymentLine

@@ -1,5 +1,5 @@
-"""« Ajouter un dossier »: linking a dossier to an account only on a proof (security.md, "Linking a
-dossier to an account").
+"""« Ajouter un dossier »: linking a dossier to an account only on a proof (docs/specs/security.md,
+"Linking a dossier to an account").
 
 A name, a birth date and a dossier number are not secrets: they find a dossier, they never hand
 it over. The identity of an account made with « Je ne possède pas encore de dossier » is whatever
@@ -256,6 +256,7 @@ class DossierClaims:
                     minutes=int(CLAIM_LIFETIME.total_seconds() // 60),
                     dossier_number=number,
                     funder_name=self._funder_name(funder_code),
+                    portal_url=self._urls.base_url,
                 )
             )
         # The same event whatever the case: the trail is in the person's « Mes données ».
@@ -329,6 +330,7 @@ class DossierClaims:
                 dossier_number=dossier.dossier_number,
                 funder_name=self._funder_name(dossier.funder_code),
                 login_url=self._urls.login(dossier.funder_code),
+                portal_url=self._urls.base_url,
             )
         )
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from chalicelib.services.accounts.identity import identity_key
-from chalicelib.services.funder_files.records import DossierRecord, DossierStatus
+from chalicelib.services.funder_files.model import DossierStatus
+from chalicelib.services.funder_files.records import DossierRecord
 
 
 @dataclass(frozen=True)

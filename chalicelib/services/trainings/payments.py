@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from chalicelib.services.funder_files.records import PaymentElement
+from chalicelib.services.funder_files.model import PaymentElement
 
 
 @dataclass(frozen=True)

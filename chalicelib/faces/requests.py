@@ -1,0 +1,25 @@
+"""What both faces read of an HTTP request beyond its body."""
+
+from __future__ import annotations
+
+from chalice.app import Request
+
+# The rate limiter's key when the address is missing: such requests still share one counter
+# rather than escaping the limit.
+UNKNOWN_ADDRESS = "inconnue"
+
+
+def client_ip(request: Request) -> str | None:
+    """The browser's address. Behind CloudFront, API Gateway's sourceIp is an edge server's, so
+    the viewer's comes from CloudFront-Viewer-Address ("ip:port"), which CloudFront sets itself;
+    the web ACL lets only the distribution reach the API (infra/template.yaml)."""
+    viewer = request.headers.get("cloudfront-viewer-address")
+    if viewer and ":" in viewer:
+        return viewer.rpartition(":")[0].strip("[]")
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("sourceIp")
+
+
+def rate_limit_key(request: Request) -> str:
+    """The address the rate limiter counts this request under."""
+    return client_ip(request) or UNKNOWN_ADDRESS
