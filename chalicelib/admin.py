@@ -92,6 +92,46 @@ def funder_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def funder_api_key(args: argparse.Namespace) -> int:
+    """Creates (default), lists or revokes the API keys of a funder's own systems. A new key is
+    printed once: only its SHA-256 is kept."""
+    from chalicelib.container import get_container
+    from chalicelib.services.funders.api_keys import UnknownFunder
+
+    keys = get_container().funder_api_keys
+    if args.revoke:
+        if not keys.revoke(args.funder, args.revoke):
+            print(
+                f"Refusé : aucune clé active {args.revoke} pour le financeur {args.funder}.",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"Clé {args.revoke} révoquée : elle est refusée dès maintenant.")
+        return 0
+    if args.list:
+        records = keys.list(args.funder)
+        for record in records:
+            state = (
+                f"révoquée le {record.revoked_at:%d/%m/%Y %H:%M}" if record.revoked_at else "active"
+            )
+            print(f"{record.key_id}  créée le {record.created_at:%d/%m/%Y %H:%M} UTC  {state}")
+        print(f"{len(records)} clé(s)." if records else "Aucune clé pour ce financeur.")
+        return 0
+    try:
+        issued = keys.issue(args.funder)
+    except UnknownFunder as error:
+        print(f"Refusé : {error}", file=sys.stderr)
+        return 2
+    print(f"Clé d'API du financeur {issued.funder_code} (identifiant {issued.key_id}) :")
+    print(issued.key)
+    print(
+        "Elle ne sera plus jamais affichée : transmettez-la au financeur par un canal sûr. "
+        "Révocation : funder api-key --funder "
+        f"{issued.funder_code} --revoke {issued.key_id}"
+    )
+    return 0
+
+
 def drop(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
     from chalicelib.services.funders.model import invalid_code_reason, is_valid_funder_code
@@ -307,6 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_parser.set_defaults(run=funder_set)
     funder.add_parser("list", help="lister les financeurs").set_defaults(run=funder_list)
+    key_parser = funder.add_parser(
+        "api-key", help="clé d'API d'un financeur : créer (affichée une fois), lister, révoquer"
+    )
+    key_parser.add_argument("--funder", required=True, help="code du financeur")
+    key_choice = key_parser.add_mutually_exclusive_group()
+    key_choice.add_argument("--list", action="store_true", help="lister ses clés")
+    key_choice.add_argument("--revoke", metavar="IDENTIFIANT", help="révoquer cette clé")
+    key_parser.set_defaults(run=funder_api_key)
 
     drop_parser = commands.add_parser("drop", help="déposer un fichier financeur")
     drop_parser.add_argument("file")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts.terms import Terms
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
+    from chalicelib.services.funders.api_keys import FunderApiKeys
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
@@ -219,6 +220,13 @@ class Container:
         from chalicelib.store.security import DynamoCounterRepository
 
         return DynamoCounterRepository()
+
+    @cached_property
+    def funder_api_keys(self) -> FunderApiKeys:
+        from chalicelib.services.funders.api_keys import FunderApiKeys
+        from chalicelib.store.funder_api_keys import DynamoApiKeyRepository
+
+        return FunderApiKeys(DynamoApiKeyRepository(), self.funders, self.counters, self.audit, now)
 
     @cached_property
     def login_throttle(self) -> LoginThrottle:

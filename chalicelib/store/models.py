@@ -44,6 +44,39 @@ class FunderItem(Model):
     updated_at = UTCDateTimeAttribute()
 
 
+class FunderTableItem(Model):
+    """The funders table's other partitions, under the same keys as `FunderItem` (`kind` and
+    `funder_code` are only the attribute names): a funder's API keys ("api-key", sk the key id),
+    its files ("files#<funder>", sk the file id), its dashboard counters ("dashboard#<funder>",
+    sk "total" or "month#YYYY-MM"), and the file-to-counters markers that keep a counter from
+    counting twice ("counted#<funder>", sk "<file id>#<what>")."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "funders"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="kind")
+    sk = UnicodeAttribute(range_key=True, attr_name="funder_code")
+    funder = UnicodeAttribute(null=True)
+    # API key
+    secret_hash = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
+    # File status record
+    file_key = UnicodeAttribute(null=True)
+    file_name = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    sender = UnicodeAttribute(null=True)
+    sender_ip = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    counts = MapAttribute(null=True)
+    rejected_lines = NumberAttribute(null=True)
+    report_key = UnicodeAttribute(null=True)
+    # Dashboard counters live as plain number attributes added to atomically (ADD).
+
+
 class DossiersByIdentity(GlobalSecondaryIndex["DossierItem"]):
     class Meta:
         index_name = "by-identity"
@@ -437,6 +470,7 @@ class StaffMemberItem(MessagesTableItem, discriminator="staff"):
 
 ALL_MODELS: tuple[type[Model], ...] = (
     FunderItem,
+    FunderTableItem,
     DossierItem,
     DossierChangeItem,
     PaymentItem,
