@@ -7,8 +7,8 @@ from chalice.app import Request
 
 from chalicelib.api.responses import ApiError
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
 from chalicelib.services.funders.api_keys import FunderClient, TooManyFailures
-from chalicelib.web.http import client_ip
 
 REALM = 'Bearer realm="portail-stagiaire-financeurs"'
 MAX_KEY_LENGTH = 256
