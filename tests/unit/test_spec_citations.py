@@ -15,6 +15,7 @@ BARE = re.compile(
     r"(?<![/\w-])(security|architecture|funder-files|franceconnect|product|performance)\.md"
 )
 # A decision of architecture.md cited without the file: « (D9) », « architecture D8 ».
+DECISION = re.compile(r"\bD(?:10|[1-9])\b")
 BARE_DECISION = re.compile(r"\((D\d+)[,:)]|\barchitecture (D\d+)\b", re.IGNORECASE)
 
 
@@ -37,6 +38,18 @@ def test_every_cited_spec_is_in_docs_specs():
     }
     assert {name for _, name in cited} >= {"security.md", "architecture.md", "performance.md"}
     assert [(path, name) for path, name in cited if not (SPECS / name).is_file()] == []
+
+
+def test_every_decision_cited_names_architecture_md():
+    # « D9 » alone sends the reader nowhere: the file is named next to it, before or after.
+    loose = []
+    for path in citing_files():
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        for decision in DECISION.finditer(text):
+            around = text[max(0, decision.start() - 60) : decision.end() + 45]
+            if "architecture.md" not in around and "docs/specs/" not in around:
+                loose.append(f"{path.relative_to(ROOT)}: …{around}…")
+    assert loose == []
 
 
 def test_specs_are_cited_by_their_path_in_the_repository():

@@ -4,7 +4,7 @@ The spoken code (RGAA 1.4/1.5) weighs 110 KB, 147 KB in base64: inlined, it trip
 that phones download, and rendering it cost 30 ms of CPU on every sign-up page for the few who
 listen. The page now links to `/code-de-securite/{captcha_id}/{token}`, which renders the WAV,
 writes it to the documents bucket and redirects to a short presigned link (nothing binary goes
-through API Gateway, D9), as PDFs are handed out.
+through API Gateway: docs/specs/architecture.md, D9), as PDFs are handed out.
 
 The answer stays hashed in the challenge (docs/specs/security.md). To speak the code later,
 the challenge also keeps it sealed under a one-time pad drawn from `token`, a random value only
