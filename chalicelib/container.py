@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts.sessions import Sessions
     from chalicelib.services.accounts.signup import Signup
     from chalicelib.services.accounts.terms import Terms
+    from chalicelib.services.accounts.totp import TotpService
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
+    from chalicelib.services.funders.settings import FunderSettings
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
@@ -281,6 +283,30 @@ class Container:
             mailer=self.mailer,
             urls=self.urls,
             clock=now,
+        )
+
+    @cached_property
+    def totp(self) -> TotpService:
+        """The second factor: its tries delay as the passwords' do (same counters, own key)."""
+        from chalicelib.services.accounts.totp import TotpService
+        from chalicelib.store.second_factor import DynamoSecondFactorRepository
+
+        return TotpService(
+            accounts=self.accounts,
+            store=DynamoSecondFactorRepository(),
+            sessions=self.sessions,
+            throttle=self.login_throttle,
+            audit=self.audit,
+            current_terms_version=self.terms.current_version,
+            clock=now,
+        )
+
+    @cached_property
+    def funder_settings(self) -> FunderSettings:
+        from chalicelib.services.funders.settings import FunderSettings
+
+        return FunderSettings(
+            self.funders, self.audit, franceconnect_on_stage=self.settings.franceconnect_configured
         )
 
     # Mes formations -------------------------------------------------------------------------
