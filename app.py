@@ -22,10 +22,12 @@ from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
 from chalicelib.web import attestations as attestations_web
 from chalicelib.web import franceconnect as franceconnect_web
+from chalicelib.web import funder_space as funder_space_web
 from chalicelib.web import login, pages, signup, trainings
 from chalicelib.web import messages as messages_web
 from chalicelib.web import organisation as organisation_web
 from chalicelib.web import recovery as recovery_web
+from chalicelib.web import second_factor as second_factor_web
 from chalicelib.web.security_headers import security_headers
 from chalicelib.web.unread import forget_between_requests
 
@@ -62,6 +64,8 @@ app.register_blueprint(organisation_web.blueprint)
 app.register_blueprint(messages_api.blueprint)
 app.register_blueprint(attestations_web.blueprint)
 app.register_blueprint(attestations_api.blueprint)
+app.register_blueprint(second_factor_web.blueprint)
+app.register_blueprint(funder_space_web.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 # Each event source invokes at most 2 copies of its function at once (the least SQS event
 # sources accept): the mail functions pace their sends to SES's rate over that many copies

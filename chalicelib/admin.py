@@ -311,6 +311,44 @@ def staff_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def staff_invite(args: argparse.Namespace) -> int:
+    """A funder staff account: the invitation mail carries a temporary password (72 h); TOTP is
+    enrolled at the first login."""
+    from chalicelib.container import get_container, now
+    from chalicelib.services.accounts.staff import InvalidStaff
+    from chalicelib.services.funders.staff import FunderStaffRequest, invite_funder_staff
+    from chalicelib.services.mail.mails import mask_email
+
+    container = get_container()
+    request = FunderStaffRequest(
+        email=args.email,
+        funder_code=args.funder,
+        role=args.role,
+        family_name=args.family_name or "",
+        given_names=args.given_names or "",
+    )
+    try:
+        account = invite_funder_staff(
+            request,
+            accounts=container.accounts,
+            funders=container.funders,
+            hasher=container.hasher,
+            mailer=container.mailer,
+            audit=container.audit,
+            urls=container.urls,
+            clock=now,
+        )
+    except InvalidStaff as error:
+        print(f"Refusé : {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Compte créé : {account.account_id} ({mask_email(account.email)}), financeur "
+        f"{account.funder_code}, rôle {account.staff_role.value if account.staff_role else ''}. "
+        "Invitation envoyée, mot de passe provisoire valable 72 heures."
+    )
+    return 0
+
+
 def staff_list(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
     from chalicelib.services.accounts.staff import clean_siret
@@ -402,9 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     show_parser.add_argument("--limit", type=int, default=200, help="nombre maximal d'événements")
     show_parser.set_defaults(run=audit_show)
 
-    staff = commands.add_parser("staff", help="comptes des organismes de formation").add_subparsers(
-        dest="action", required=True
-    )
+    staff = commands.add_parser(
+        "staff", help="comptes des organismes et des financeurs"
+    ).add_subparsers(dest="action", required=True)
     create_parser = staff.add_parser("create", help="créer un compte et envoyer l'invitation")
     create_parser.add_argument("--email", required=True, help="adresse mail de la personne")
     create_parser.add_argument("--siret", required=True, help="SIRET de l'organisme (14 chiffres)")
@@ -412,6 +450,20 @@ def build_parser() -> argparse.ArgumentParser:
     create_parser.add_argument("--family-name", help="nom de la personne (facultatif)")
     create_parser.add_argument("--given-names", help="prénom de la personne (facultatif)")
     create_parser.set_defaults(run=staff_create)
+    invite_parser = staff.add_parser(
+        "invite", help="inviter une personne d'un financeur dans l'espace financeur"
+    )
+    invite_parser.add_argument("--funder", required=True, help="code du financeur")
+    invite_parser.add_argument(
+        "--role",
+        required=True,
+        choices=("gestionnaire", "consultation"),
+        help="gestionnaire (tout) ou consultation (lecture seule)",
+    )
+    invite_parser.add_argument("--email", required=True, help="adresse mail de la personne")
+    invite_parser.add_argument("--family-name", help="nom de la personne (facultatif)")
+    invite_parser.add_argument("--given-names", help="prénom de la personne (facultatif)")
+    invite_parser.set_defaults(run=staff_invite)
     list_parser = staff.add_parser("list", help="comptes d'un organisme")
     list_parser.add_argument("--siret", required=True)
     list_parser.set_defaults(run=staff_list)

@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts.sessions import Sessions
     from chalicelib.services.accounts.signup import Signup
     from chalicelib.services.accounts.terms import Terms
+    from chalicelib.services.accounts.totp import TotpService
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import FunderApiKeys
+    from chalicelib.services.funders.settings import FunderSettings
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
@@ -261,6 +263,13 @@ class Container:
             captcha.render_audio,
         )
 
+    def qr_modules(self, text: str) -> list[list[bool]]:
+        """The dark and light modules of a QR code holding `text` (the attestations' QR code,
+        drawn by the PDF adapter), for pages that draw one themselves."""
+        from chalicelib.adapters.pdf import qr_modules
+
+        return qr_modules(text)
+
     def issue_captcha(self) -> IssuedCaptcha:
         """A new signup captcha: its image as a data: URL to embed, nothing binary goes through
         API Gateway (docs/specs/architecture.md, D9); its sound, 110 KB, only behind a link, made
@@ -319,6 +328,30 @@ class Container:
             mailer=self.mailer,
             urls=self.urls,
             clock=now,
+        )
+
+    @cached_property
+    def totp(self) -> TotpService:
+        """The second factor: its tries delay as the passwords' do (same counters, own key)."""
+        from chalicelib.services.accounts.totp import TotpService
+        from chalicelib.store.second_factor import DynamoSecondFactorRepository
+
+        return TotpService(
+            accounts=self.accounts,
+            store=DynamoSecondFactorRepository(),
+            sessions=self.sessions,
+            throttle=self.login_throttle,
+            audit=self.audit,
+            current_terms_version=self.terms.current_version,
+            clock=now,
+        )
+
+    @cached_property
+    def funder_settings(self) -> FunderSettings:
+        from chalicelib.services.funders.settings import FunderSettings
+
+        return FunderSettings(
+            self.funders, self.audit, franceconnect_on_stage=self.settings.franceconnect_configured
         )
 
     # Mes formations -------------------------------------------------------------------------

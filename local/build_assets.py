@@ -66,6 +66,7 @@ COMPONENTS = (
     "table",
     "header",
     "notice",
+    "toggle",
 )
 # Marianne faces the pages paint, as file stems under dist/fonts/. Light, the italics and
 # Spectral are never used by the pages' styles.

@@ -10,7 +10,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.services.accounts.model import Account, AccountKind, CreateOutcome
+from chalicelib.services.accounts.model import Account, AccountKind, CreateOutcome, StaffRole
 from chalicelib.services.accounts.retention import inactivity_due
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.store.conditional_writes import refusals
@@ -44,6 +44,9 @@ def to_account(item: AccountItem) -> Account:
         organisation_name=item.organisation_name,
         inactivity_due=date.fromisoformat(item.inactivity_due) if item.inactivity_due else None,
         inactivity_warned=bool(item.inactivity_warned),
+        funder_code=item.funder_code,
+        staff_role=StaffRole(item.staff_role) if item.staff_role else None,
+        totp_enabled=bool(item.totp_enabled),
     )
 
 
@@ -77,6 +80,9 @@ def to_item(account: Account) -> AccountItem:
         organisation_name=account.organisation_name,
         inactivity_due=_inactivity_due(account),
         inactivity_warned=account.inactivity_warned or None,
+        funder_code=account.funder_code,
+        staff_role=account.staff_role.value if account.staff_role else None,
+        totp_enabled=account.totp_enabled or None,
     )
 
 

@@ -17,6 +17,10 @@ def _to_funder(item: FunderItem) -> Funder:
         franceconnect_enabled=bool(item.franceconnect_enabled),
         messages_enabled=bool(item.messages_enabled),
         retention_years=int(item.retention_years or DEFAULT_RETENTION_YEARS),
+        franceconnect_allowed=bool(item.franceconnect_enabled)
+        if item.franceconnect_allowed is None
+        else bool(item.franceconnect_allowed),
+        home_text=item.home_text or "",
     )
 
 
@@ -31,15 +35,51 @@ class DynamoFunderRepository:
         return [_to_funder(item) for item in FunderItem.query("funder")]
 
     def save(self, funder: Funder) -> None:
-        FunderItem(
-            kind="funder",
-            funder_code=funder.code,
-            name=funder.name,
-            franceconnect_enabled=funder.franceconnect_enabled,
-            messages_enabled=funder.messages_enabled,
-            retention_years=funder.retention_years,
-            updated_at=datetime.now(UTC),
-        ).save()
+        """The operator's settings, in one UpdateItem (which creates the item if need be): what
+        the funder chose itself (home text) and the purge's mark are left as they are."""
+        FunderItem(kind="funder", funder_code=funder.code).update(
+            actions=[
+                FunderItem.name.set(funder.name),
+                FunderItem.franceconnect_enabled.set(funder.franceconnect_enabled),
+                FunderItem.franceconnect_allowed.set(funder.franceconnect_allowed),
+                FunderItem.messages_enabled.set(funder.messages_enabled),
+                FunderItem.retention_years.set(funder.retention_years),
+                FunderItem.updated_at.set(datetime.now(UTC)),
+            ]
+        )
+
+    def update_space_settings(
+        self,
+        code: str,
+        *,
+        messages_enabled: bool | None = None,
+        franceconnect_enabled: bool | None = None,
+        home_text: str | None = None,
+    ) -> bool:
+        """The funder's own settings, only those given, in one conditional UpdateItem: turning
+        FranceConnect on needs the operator's permission at the time of the write."""
+        actions = [FunderItem.updated_at.set(datetime.now(UTC))]
+        condition = FunderItem.funder_code.exists()
+        if messages_enabled is not None:
+            actions.append(FunderItem.messages_enabled.set(messages_enabled))
+        if franceconnect_enabled is not None:
+            actions.append(FunderItem.franceconnect_enabled.set(franceconnect_enabled))
+            if franceconnect_enabled:
+                condition &= (FunderItem.franceconnect_allowed == True) | (  # noqa: E712
+                    FunderItem.franceconnect_allowed.does_not_exist()
+                    & (FunderItem.franceconnect_enabled == True)  # noqa: E712
+                )
+        if home_text is not None:
+            actions.append(
+                FunderItem.home_text.set(home_text) if home_text else FunderItem.home_text.remove()
+            )
+        try:
+            FunderItem(kind="funder", funder_code=code).update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def purged_through(self, code: str) -> str | None:
         try:

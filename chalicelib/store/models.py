@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import base as pynamodb_connection
@@ -39,6 +40,9 @@ class FunderItem(Model):
     franceconnect_enabled = BooleanAttribute(default=False)
     messages_enabled = BooleanAttribute(default=False)
     retention_years = NumberAttribute(null=True)  # unset: DEFAULT_RETENTION_YEARS
+    # Unset on funders saved before the funders' space: the operator's franceconnect_enabled.
+    franceconnect_allowed = BooleanAttribute(null=True)
+    home_text = UnicodeAttribute(null=True)  # the funder's own, from « Paramètres »
     # The last month of training ends whose dossiers the daily purge has deleted ("YYYY-MM").
     purged_through = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
@@ -236,6 +240,9 @@ class AccountItem(Model):
     organisation_name = UnicodeAttribute(null=True)
     inactivity_due = UnicodeAttribute(null=True)  # ISO day; staff accounts have none
     inactivity_warned = BooleanAttribute(null=True)
+    funder_code = UnicodeAttribute(null=True)  # funder staff only
+    staff_role = UnicodeAttribute(null=True)
+    totp_enabled = BooleanAttribute(null=True)
 
     by_inactivity_due = AccountsByInactivityDue()
 
@@ -258,6 +265,24 @@ class EmailClaimItem(Model):
     # transaction, and marking it is one conditional update that no save of the account undoes.
     bounced_at = UTCDateTimeAttribute(null=True)
     complained_at = UTCDateTimeAttribute(null=True)
+
+
+class SecondFactorItem(Model):
+    """An account's TOTP second factor, under "second-factor#<account id>" in the accounts table.
+
+    Its own item: `DynamoAccountRepository.save` puts the whole account, and would otherwise put
+    back an older last used time step (a replayable code) or a spent recovery code."""
+
+    class Meta:
+        table_name = UNBOUND
+        table_suffix = "accounts"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    pending_secret = UnicodeAttribute(null=True)  # shown at enrolment, not yet confirmed
+    secret = UnicodeAttribute(null=True)
+    last_step = NumberAttribute(null=True)  # the last accepted TOTP time step: never again
+    recovery_codes = UnicodeSetAttribute(null=True)  # SHA-256 of the unused recovery codes
+    enabled_at = UTCDateTimeAttribute(null=True)
 
 
 class SessionsByAccount(GlobalSecondaryIndex["SessionItem"]):
@@ -476,6 +501,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     PaymentItem,
     AccountItem,
     EmailClaimItem,
+    SecondFactorItem,
     SessionItem,
     ChallengeItem,
     CounterItem,

@@ -23,14 +23,19 @@ STEP_PATHS = {
     Step.PASSWORD: "/premiere-connexion/mot-de-passe",
     Step.SECRET_QUESTION: "/premiere-connexion/question-secrete",
     Step.TERMS: "/cgu",
+    Step.TOTP_ENROL: "/double-authentification/activation",
+    Step.TOTP: "/double-authentification",
 }
 HOME_PATH = "/formations"
 STAFF_HOME_PATH = "/organisme/messages"
+FUNDER_HOME_PATH = "/financeur"
 
 
 def home_path(session: Session) -> str:
     """Where a session lands once its first-login steps are done: organisation staff have
     their own space, and no training of their own."""
+    if session.kind is AccountKind.FUNDER_STAFF:
+        return FUNDER_HOME_PATH
     return STAFF_HOME_PATH if session.kind is AccountKind.STAFF else HOME_PATH
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from chalicelib.services.accounts.model import Account, CreateOutcome
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.accounts.terms import Acceptance, TermsVersion
+from chalicelib.services.accounts.totp import SecondFactor
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.services.mail.mails import MailNotSent, OutgoingMail
@@ -562,6 +563,64 @@ class MemoryPayments:
         ]
 
 
+class MemorySecondFactors:
+    """The conditional writes of DynamoSecondFactorRepository, under a lock: each check and its
+    write happen as one, as DynamoDB's condition expressions do."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.items: dict[str, dict[str, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, account_id: str) -> SecondFactor | None:
+        item = self.items.get(account_id)
+        if item is None:
+            return None
+        return SecondFactor(
+            pending_secret=item.get("pending_secret"),  # type: ignore[arg-type]
+            secret=item.get("secret"),  # type: ignore[arg-type]
+            last_step=item.get("last_step"),  # type: ignore[arg-type]
+            recovery_codes_left=len(item.get("codes", set())),  # type: ignore[arg-type]
+        )
+
+    def set_pending(self, account_id: str, secret: str) -> bool:
+        with self._lock:
+            item = self.items.setdefault(account_id, {})
+            if item.get("secret"):
+                return False
+            item["pending_secret"] = secret
+            return True
+
+    def confirm(
+        self, account_id: str, pending_secret: str, step: int, code_hashes: list[str], at: datetime
+    ) -> bool:
+        with self._lock:
+            item = self.items.get(account_id, {})
+            if item.get("pending_secret") != pending_secret or item.get("secret"):
+                return False
+            item.update(secret=pending_secret, pending_secret=None, last_step=step)
+            item["codes"] = set(code_hashes)
+            return True
+
+    def use_step(self, account_id: str, step: int) -> bool:
+        with self._lock:
+            item = self.items.get(account_id, {})
+            last = item.get("last_step")
+            if not item.get("secret") or (last is not None and last >= step):  # type: ignore[operator]
+                return False
+            item["last_step"] = step
+            return True
+
+    def use_recovery_code(self, account_id: str, code_hash: str) -> bool:
+        with self._lock:
+            codes = self.items.get(account_id, {}).get("codes", set())
+            if code_hash not in codes:  # type: ignore[operator]
+                return False
+            codes.discard(code_hash)  # type: ignore[union-attr]
+            return True
+
+
 class MemoryFunders:
     def __init__(self, *funders: Funder) -> None:
         self.items: dict[str, Funder] = {funder.code: funder for funder in funders}
@@ -578,6 +637,29 @@ class MemoryFunders:
     def save(self, funder: Funder) -> None:
         self.calls["save"] += 1
         self.items[funder.code] = funder
+
+    def update_space_settings(
+        self,
+        code: str,
+        *,
+        messages_enabled: bool | None = None,
+        franceconnect_enabled: bool | None = None,
+        home_text: str | None = None,
+    ) -> bool:
+        """The conditions of DynamoFunderRepository.update_space_settings."""
+        self.calls["update_space_settings"] += 1
+        funder = self.items.get(code)
+        if funder is None or (franceconnect_enabled and not funder.may_use_franceconnect):
+            return False
+        changes: dict[str, object] = {}
+        if messages_enabled is not None:
+            changes["messages_enabled"] = messages_enabled
+        if franceconnect_enabled is not None:
+            changes["franceconnect_enabled"] = franceconnect_enabled
+        if home_text is not None:
+            changes["home_text"] = home_text
+        self.items[code] = replace(funder, **changes)  # type: ignore[arg-type]
+        return True
 
 
 # « Mes messages » -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ TEMPORARY_PASSWORD = "Tq7-Hx4-Rm9-Wd2"
 CODE = "48213067"
 SAMPLE = {
     "to": "camille.martin@example.fr",
+    "role": "gestionnaire",
     "given_name": "Camille",
     "temporary_password": TEMPORARY_PASSWORD,
     "login_url": f"{PORTAL}/region-sud/connexion",
@@ -45,6 +46,7 @@ WITH_TEMPORARY_PASSWORD = {
     "temporary_password_mail",
     "recovery_temporary_password_mail",
     "staff_invitation_mail",
+    "funder_staff_invitation_mail",
 }
 WITHOUT_GIVEN_NAME = {
     "address_already_registered_mail",
@@ -53,6 +55,7 @@ WITHOUT_GIVEN_NAME = {
     "recovery_code_mail",
     "new_message_for_organisation_mail",
     "staff_invitation_mail",
+    "funder_staff_invitation_mail",
 }
 AMOUNT = re.compile(r"€|\beuros?\b|\bmontant|\d+,\d{2}\b", re.IGNORECASE)
 
@@ -90,6 +93,7 @@ def test_the_catalog_holds_every_mail_of_the_product():
         "new_message_for_trainee_mail",
         "new_message_for_organisation_mail",
         "staff_invitation_mail",
+        "funder_staff_invitation_mail",
         "dossier_claim_code_mail",
         "dossier_claim_attempt_mail",
     }
@@ -136,7 +140,7 @@ def test_the_html_version_says_the_same_in_accessible_html(name):
     assert f'<a href="{PORTAL}">{PORTAL}</a>' in mail.html
 
 
-def test_the_temporary_password_is_only_in_the_two_temporary_password_mails_and_the_invitation():
+def test_the_temporary_password_is_only_in_the_two_temporary_password_mails_and_invitations():
     for name, mail in all_mails().items():
         carries_it = TEMPORARY_PASSWORD in mail.text
         assert carries_it == (name in WITH_TEMPORARY_PASSWORD), name

@@ -14,6 +14,14 @@ Clock = Callable[[], datetime]
 class AccountKind(StrEnum):
     TRAINEE = "trainee"
     STAFF = "staff"
+    FUNDER_STAFF = "funder-staff"
+
+
+class StaffRole(StrEnum):
+    """A funder staff member's role, chosen at the invitation."""
+
+    MANAGER = "gestionnaire"
+    VIEWER = "consultation"
 
 
 class CreateOutcome(StrEnum):
@@ -28,6 +36,11 @@ class Step(StrEnum):
     PASSWORD = "password"
     SECRET_QUESTION = "secret-question"
     TERMS = "terms"
+    # The second factor: enrolment is the last first-login step of funder staff (their accounts
+    # read many people's data); the code is asked at every login of an enrolled account, before
+    # any other step (services/accounts/totp.py).
+    TOTP_ENROL = "totp-enrol"
+    TOTP = "totp"
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,11 @@ class Account:
     # forward by every login; once warned, the day the account closes.
     inactivity_due: date | None = None
     inactivity_warned: bool = False
+    funder_code: str | None = None
+    staff_role: StaffRole | None = None
+    # Set once a TOTP application is confirmed; the secret, its last used time step and the
+    # recovery codes live in their own item (store/second_factor.py), which no save() rewrites.
+    totp_enabled: bool = False
 
     @property
     def first_given_name(self) -> str:
@@ -67,6 +85,8 @@ class Account:
             return Step.SECRET_QUESTION
         if current_terms_version is not None and self.terms_version != current_terms_version:
             return Step.TERMS
+        if self.kind is AccountKind.FUNDER_STAFF and not self.totp_enabled:
+            return Step.TOTP_ENROL
         return None
 
     def updated(self, **changes: object) -> Account:

@@ -83,6 +83,7 @@ class Sessions:
         method: str,
         current_terms_version: str | None,
         id_token: str | None = None,
+        second_factor_done: bool = False,
     ) -> tuple[str, Session]:
         token = new_secret()
         now = self._clock()
@@ -94,7 +95,11 @@ class Sessions:
             created_at=now,
             last_used_at=now,
             csrf_token=new_secret(),
-            pending_step=account.pending_step(current_terms_version),
+            # An enrolled account proves its second factor before anything else, whatever the way
+            # in (password, recovery): the session reaches nothing until then.
+            pending_step=Step.TOTP
+            if account.totp_enabled and not second_factor_done
+            else account.pending_step(current_terms_version),
             terms_version=current_terms_version,
             id_token=id_token,
             unread=self._unread_of(account) if self._unread_of else UnreadSnapshot(),
@@ -134,7 +139,15 @@ class Sessions:
         step = account.pending_step(current_terms_version)
         if step is None and session.pending_step is not None:
             self.close(token)
-            return self.open(account, session.method, current_terms_version, session.id_token)
+            # A step page only serves the session's own pending step, and the TOTP code comes
+            # first: whoever advances here has given it (or just enrolled).
+            return self.open(
+                account,
+                session.method,
+                current_terms_version,
+                session.id_token,
+                second_factor_done=True,
+            )
         updated = replace(session, pending_step=step, terms_version=current_terms_version)
         self._repository.save_progress(updated)
         return token, updated

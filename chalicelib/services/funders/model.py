@@ -23,6 +23,8 @@ RESERVED_CODES = frozenset(
         "deconnexion",
         "organisme",
         "franceconnect",
+        "financeur",
+        "double-authentification",
     }
 )
 
@@ -41,6 +43,14 @@ class Funder:
     franceconnect_enabled: bool = False
     messages_enabled: bool = False
     retention_years: int = DEFAULT_RETENTION_YEARS
+    # The operator's permission: the funder may then turn FranceConnect on and off itself
+    # (« Paramètres » of its space); `franceconnect_enabled` is the funder's current choice.
+    franceconnect_allowed: bool = False
+    home_text: str = ""  # plain text shown on the funder's home page, escaped
+
+    @property
+    def may_use_franceconnect(self) -> bool:
+        return self.franceconnect_allowed or self.franceconnect_enabled
 
 
 class FunderRepository(Protocol):
@@ -83,6 +93,8 @@ def save_funder(repository: FunderRepository, funder: Funder) -> Funder:
         franceconnect_enabled=funder.franceconnect_enabled,
         messages_enabled=funder.messages_enabled,
         retention_years=funder.retention_years,
+        franceconnect_allowed=funder.franceconnect_allowed or funder.franceconnect_enabled,
+        home_text=funder.home_text,
     )
     repository.save(cleaned)
     return cleaned

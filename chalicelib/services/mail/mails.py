@@ -56,6 +56,7 @@ CATEGORIES = {
     "recovery_temporary_password": MailCategory.SECURITY,
     "secret_question_changed": MailCategory.SECURITY,
     "staff_invitation": MailCategory.SECURITY,
+    "funder_staff_invitation": MailCategory.SECURITY,
     "temporary_password": MailCategory.SECURITY,
     "dossier_linked": MailCategory.NOTIFICATION,
     "new_message_for_organisation": MailCategory.NOTIFICATION,
@@ -305,6 +306,25 @@ def staff_invitation_mail(
         "login_url": login_url,
     }
     return _compose("staff_invitation", subject, to, portal_url, None, **context)
+
+
+def funder_staff_invitation_mail(
+    to: str,
+    funder_name: str,
+    role: str,
+    temporary_password: str,
+    login_url: str,
+    *,
+    portal_url: str | None = None,
+) -> OutgoingMail:
+    subject = "Votre accès à l'espace des financeurs"
+    context = {
+        "funder_name": funder_name,
+        "role": role,
+        "temporary_password": temporary_password,
+        "login_url": login_url,
+    }
+    return _compose("funder_staff_invitation", subject, to, portal_url, None, **context)
 
 
 def mask_email(address: str) -> str:

@@ -1,0 +1,275 @@
+"""The TOTP second factor (RFC 6238, through pyotp): required of funder staff, offered to
+organisation staff.
+
+Enrolment shows a new secret once (QR code and text), then a code from the application confirms
+it and ten recovery codes are shown once; only their SHA-256 is kept (they carry about 50 bits
+of randomness each, so a slow hash would add nothing but latency). At every login of an enrolled
+account, the session waits at `Step.TOTP` until a code or a recovery code is given.
+
+Abuse rules: every try is counted before it is checked, by the same growing delays as the
+passwords (LoginThrottle, keyed by the account); a TOTP time step is accepted once (a
+conditional write on the last used step, so that a code seen over a shoulder or replayed by two
+concurrent requests is refused); a recovery code is spent by a conditional delete (single use
+under concurrency).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import pyotp
+
+from chalicelib.services.accounts.model import Account, AccountRepository, AuditLog, Clock
+from chalicelib.services.accounts.sessions import Session, Sessions
+from chalicelib.services.security.throttling import LoginThrottle
+
+ISSUER = "Portail stagiaire"
+TIME_STEP_SECONDS = 30
+# One step before and after the current one: a phone's clock a little off still works.
+ACCEPTED_DRIFT = 1
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+RECOVERY_CODE_LENGTH = 10
+
+WRONG_CODE = "Code incorrect. Saisissez le code à 6 chiffres affiché par votre application."
+CODE_ALREADY_USED = "Ce code a déjà servi. Attendez le code suivant de votre application."
+ENROLMENT_EXPIRED = "Le code QR a changé. Scannez le nouveau code QR puis saisissez son code."
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    pending_secret: str | None = None
+    secret: str | None = None
+    last_step: int | None = None
+    recovery_codes_left: int = 0
+
+
+class SecondFactorRepository(Protocol):
+    def get(self, account_id: str) -> SecondFactor | None: ...
+
+    def set_pending(self, account_id: str, secret: str) -> bool:
+        """Stores a new enrolment secret; False when a confirmed one exists."""
+        ...
+
+    def confirm(
+        self, account_id: str, pending_secret: str, step: int, code_hashes: list[str], at: datetime
+    ) -> bool:
+        """Makes `pending_secret` the secret, only if it is still the pending one and none is
+        confirmed yet."""
+        ...
+
+    def use_step(self, account_id: str, step: int) -> bool:
+        """Records `step` as used, only if it is later than the last used one."""
+        ...
+
+    def use_recovery_code(self, account_id: str, code_hash: str) -> bool:
+        """Removes that recovery code, only if it is still there."""
+        ...
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    uri: str  # otpauth://…, what the QR code holds
+
+    @property
+    def grouped_secret(self) -> str:
+        """The secret in groups of four, easier to type by hand."""
+        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+
+
+@dataclass
+class TotpResult:
+    error: str | None = None
+    recovery_codes: list[str] = field(default_factory=list)
+    token: str | None = None
+    session: Session | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class AlreadyEnrolled(Exception):
+    pass
+
+
+def hash_recovery_code(code: str) -> str:
+    return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(char for char in code.lower() if char.isalnum())
+
+
+def new_recovery_code() -> str:
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code is `code`, within the accepted drift; None if none is."""
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, interval=TIME_STEP_SECONDS)
+    current = int(now.timestamp()) // TIME_STEP_SECONDS
+    found = None
+    for step in range(current - ACCEPTED_DRIFT, current + ACCEPTED_DRIFT + 1):
+        # Every candidate compared, in constant time: the answer's time tells nothing.
+        if hmac.compare_digest(totp.at(step * TIME_STEP_SECONDS), code):
+            found = step
+    return found
+
+
+def too_many_codes(until: datetime) -> str:
+    local = until.astimezone(ZoneInfo("Europe/Paris"))
+    return (
+        f"Trop de codes incorrects. Par sécurité, réessayez après {local:%H:%M} (heure de Paris)."
+    )
+
+
+class TotpService:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        store: SecondFactorRepository,
+        sessions: Sessions,
+        throttle: LoginThrottle,
+        audit: AuditLog,
+        current_terms_version: Callable[[], str | None],
+        clock: Clock,
+    ) -> None:
+        self._accounts = accounts
+        self._store = store
+        self._sessions = sessions
+        self._throttle = throttle
+        self._audit = audit
+        self._terms_version = current_terms_version
+        self._clock = clock
+
+    @staticmethod
+    def _throttle_key(account_id: str) -> str:
+        return f"totp#{account_id}"
+
+    # Enrolment ------------------------------------------------------------------------------
+
+    def begin_enrolment(self, account: Account) -> Enrolment:
+        """A new secret, replacing any unconfirmed one (an earlier QR code stops working)."""
+        if account.totp_enabled:
+            raise AlreadyEnrolled(account.account_id)
+        secret = pyotp.random_base32()
+        if not self._store.set_pending(account.account_id, secret):
+            raise AlreadyEnrolled(account.account_id)
+        return _enrolment(secret, account)
+
+    def pending_enrolment(self, account: Account) -> Enrolment | None:
+        """The enrolment under way (after a wrong code: the QR code already scanned stays)."""
+        state = self._store.get(account.account_id)
+        if state is None or state.pending_secret is None or state.secret is not None:
+            return None
+        return _enrolment(state.pending_secret, account)
+
+    def confirm_enrolment(self, account: Account, code: str, client_ip: str | None) -> TotpResult:
+        """Checks a code of the pending secret; then the account asks it at every login, and the
+        recovery codes are returned, to be shown once."""
+        attempt = self._throttle.begin(self._throttle_key(account.account_id))
+        if attempt.refused_until is not None:
+            return TotpResult(error=too_many_codes(attempt.refused_until))
+        state = self._store.get(account.account_id)
+        if state is None or state.pending_secret is None or state.secret is not None:
+            return TotpResult(error=ENROLMENT_EXPIRED)
+        step = matching_step(state.pending_secret, _digits(code), self._clock())
+        if step is None:
+            self._audit.record(account.account_id, "totp-failure", client_ip)
+            return TotpResult(error=WRONG_CODE)
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+        hashes = [hash_recovery_code(code) for code in codes]
+        if not self._store.confirm(
+            account.account_id, state.pending_secret, step, hashes, self._clock()
+        ):
+            return TotpResult(error=ENROLMENT_EXPIRED)
+        self._throttle.reset(self._throttle_key(account.account_id))
+        fresh = self._accounts.get(account.account_id) or account
+        self._accounts.save(fresh.updated(totp_enabled=True))
+        self._audit.record(account.account_id, "totp-enabled", client_ip)
+        return TotpResult(recovery_codes=codes)
+
+    def confirm_enrolment_step(
+        self, token: str, session: Session, code: str, client_ip: str | None
+    ) -> TotpResult:
+        """The last first-login step of funder staff: on success, the session is complete."""
+        account = self._account(session)
+        result = self.confirm_enrolment(account, code, client_ip)
+        if not result.ok:
+            return result
+        enrolled = self._account(session)
+        result.token, result.session = self._sessions.advance(
+            token, session, enrolled, self._terms_version()
+        )
+        return result
+
+    # Every login ----------------------------------------------------------------------------
+
+    def verify_login(
+        self, token: str, session: Session, code: str, client_ip: str | None
+    ) -> TotpResult:
+        """The code of the application, or a recovery code, completes the session's login."""
+        account = self._account(session)
+        key = self._throttle_key(account.account_id)
+        attempt = self._throttle.begin(key)
+        if attempt.refused_until is not None:
+            return TotpResult(error=too_many_codes(attempt.refused_until))
+        state = self._store.get(account.account_id)
+        if state is None or state.secret is None:
+            raise LookupError("TOTP step without a second factor")
+        method = self._check(account.account_id, state, code)
+        if method is None or method == "replayed":
+            self._audit.record(account.account_id, "totp-failure", client_ip)
+            if attempt.lock_if_wrong is not None:
+                self._audit.record(account.account_id, "lockout", client_ip)
+            return TotpResult(error=CODE_ALREADY_USED if method == "replayed" else WRONG_CODE)
+        self._throttle.reset(key)
+        self._audit.record(account.account_id, "totp-success", client_ip, {"method": method})
+        token, advanced = self._sessions.advance(token, session, account, self._terms_version())
+        return TotpResult(token=token, session=advanced)
+
+    def _check(self, account_id: str, state: SecondFactor, typed: str) -> str | None:
+        assert state.secret is not None
+        digits = _digits(typed)
+        if len(digits) == 6 and digits == typed.replace(" ", ""):
+            step = matching_step(state.secret, digits, self._clock())
+            if step is None:
+                return None
+            return "totp" if self._store.use_step(account_id, step) else "replayed"
+        recovery = len(normalise_recovery_code(typed)) == RECOVERY_CODE_LENGTH
+        if recovery and self._store.use_recovery_code(account_id, hash_recovery_code(typed)):
+            return "recovery-code"
+        return None
+
+    def recovery_codes_left(self, account_id: str) -> int:
+        state = self._store.get(account_id)
+        return state.recovery_codes_left if state else 0
+
+    def _account(self, session: Session) -> Account:
+        account = self._accounts.get(session.account_id)
+        if account is None:
+            raise LookupError("session without account")
+        return account
+
+
+def _enrolment(secret: str, account: Account) -> Enrolment:
+    uri = pyotp.TOTP(secret, interval=TIME_STEP_SECONDS).provisioning_uri(
+        name=account.email, issuer_name=ISSUER
+    )
+    return Enrolment(secret, uri)
+
+
+def _digits(code: str) -> str:
+    return "".join(char for char in code if not char.isspace())
