@@ -9,7 +9,14 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.services.funder_files.model import DossierStatus
-from chalicelib.services.trainings.dossiers import Dossier, DossierChange, dossier_key
+from chalicelib.services.trainings.dossiers import (
+    HIDDEN_HISTORY_FIELDS,
+    Dossier,
+    DossierChange,
+    DossierVersion,
+    dossier_key,
+    name_birth_key,
+)
 from chalicelib.store.conditional_writes import put_if
 from chalicelib.store.models import DossierChangeItem, DossierItem
 
@@ -66,6 +73,36 @@ def to_item(dossier: Dossier, source_file: str, now: datetime) -> DossierItem:
         updated_at=now,
         source_file=source_file,
         end_month=dossier.end_date.strftime("%Y-%m"),
+        name_birth_key=name_birth_key(dossier.funder_code, dossier.family_name, dossier.birth_date),
+    )
+
+
+def history_item(change: DossierChange, source_file: str, now: datetime) -> DossierChangeItem:
+    return DossierChangeItem(
+        dossier_key=change.dossier.key,
+        change_id=change.history_id(source_file),
+        recorded_at=now,
+        source_file=source_file,
+        line=change.line,
+        created=change.created,
+        received={
+            name: value
+            for name, value in change.dossier.content_values().items()
+            if name not in HIDDEN_HISTORY_FIELDS
+        },
+        changes={name: {"old": old, "new": new} for name, (old, new) in change.changes.items()},
+    )
+
+
+def to_version(item: DossierChangeItem) -> DossierVersion:
+    changes = item.changes.as_dict() if item.changes else {}
+    return DossierVersion(
+        recorded_at=item.recorded_at,
+        source_file=item.source_file,
+        line=int(item.line) if item.line is not None else None,
+        created=bool(item.created),
+        values=item.received.as_dict() if item.received else {},
+        changes={name: (change["old"], change["new"]) for name, change in changes.items()},
     )
 
 
@@ -104,22 +141,15 @@ class DynamoDossierRepository:
         read: dict[str, Dossier],
     ) -> set[str]:
         now = datetime.now(UTC)
-        # Changes first: if the run dies in between, the retry sees the dossier still old and
-        # writes the same change item again (same key), never a change without its dossier.
-        with DossierChangeItem.batch_write() as batch:
-            for change in changes:
-                batch.save(
-                    DossierChangeItem(
-                        dossier_key=change.dossier.key,
-                        change_id=change.dossier.content_hash,
-                        recorded_at=now,
-                        source_file=source_file,
-                        changes={
-                            name: {"old": old, "new": new}
-                            for name, (old, new) in change.changes.items()
-                        },
-                    )
-                )
+        # History first: if the run dies in between, the retry sees the dossier still old and
+        # records the same version again under the same key, where the put-if-absent leaves the
+        # first item as it was (append-only: an item is never overwritten, its date stays the
+        # first delivery's). Never a dossier version without its history item.
+        history = [
+            (history_item(change, source_file, now), DossierChangeItem.change_id.does_not_exist())
+            for change in changes
+        ]
+        put_if(history, DossierChangeItem.Meta.region)  # refused: already recorded
         # Each dossier is put whole, on the condition that it is still the version read, owner
         # included: a trainee who linked it in between (or a concurrent file that changed it)
         # makes that put fail, and the caller reads it again, never dropping the link.
@@ -158,3 +188,25 @@ class DynamoDossierRepository:
 
     def list_changes(self, funder_code: str, dossier_number: str) -> list[DossierChangeItem]:
         return list(DossierChangeItem.query(dossier_key(funder_code, dossier_number)))
+
+    def history(self, funder_code: str, dossier_number: str) -> list[DossierVersion]:
+        """The dossier's versions, oldest first (a dossier has a handful: one Query)."""
+        versions = [to_version(item) for item in self.list_changes(funder_code, dossier_number)]
+        return sorted(versions, key=lambda version: (version.recorded_at, version.line or 0))
+
+    def find_by_name_and_birth(
+        self, funder_code: str, family_name: str, birth_date: date
+    ) -> list[Dossier]:
+        """The funder's dossiers of exactly this family name and birth date, by the index."""
+        key = name_birth_key(funder_code, family_name, birth_date)
+        numbers = [
+            (item.funder_code, item.dossier_number)
+            for item in DossierItem.by_name_birth.query(key)
+            if item.funder_code == funder_code  # the key holds it; kept as a second lock
+        ]
+        if not numbers:
+            return []
+        return sorted(
+            (to_dossier(item) for item in DossierItem.batch_get(numbers)),
+            key=lambda dossier: dossier.dossier_number,
+        )

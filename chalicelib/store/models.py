@@ -110,6 +110,17 @@ class DossiersByEndMonth(GlobalSecondaryIndex["DossierItem"]):
     funder_code = UnicodeAttribute(range_key=True)
 
 
+class DossiersByNameAndBirth(GlobalSecondaryIndex["DossierItem"]):
+    """The funder help desk's search by family name and birth date: one exact key per funder
+    (services/trainings/dossiers.py `name_birth_key`), a Query, never a Scan."""
+
+    class Meta:
+        index_name = "by-name-birth"
+        projection = KeysOnlyProjection()
+
+    name_birth_key = UnicodeAttribute(hash_key=True)
+
+
 class DossierItem(Model):
     class Meta:
         table_name = UNBOUND
@@ -138,25 +149,32 @@ class DossierItem(Model):
     updated_at = UTCDateTimeAttribute()
     source_file = UnicodeAttribute()
     end_month = UnicodeAttribute(null=True)
+    name_birth_key = UnicodeAttribute(null=True)  # unset on dossiers not written since
 
     by_identity = DossiersByIdentity()
     by_account = DossiersByAccount()
     by_end_month = DossiersByEndMonth()
+    by_name_birth = DossiersByNameAndBirth()
 
 
 class DossierChangeItem(Model):
-    """One item per update of a dossier by a funder file: which fields changed, from what."""
+    """The dossier's history: one item per version received from a funder file (its creation,
+    then each update: which fields changed, from what). Append-only: put only where absent."""
 
     class Meta:
         table_name = UNBOUND
         table_suffix = "dossier-changes"
 
     dossier_key = UnicodeAttribute(hash_key=True)  # "<funder_code>#<dossier_number>"
-    # Derived from the old and new content: a retried run records the same change only once.
+    # "<file key>#<line>#<content>": a redelivered file records the same version only once.
+    # (Items written before lines were kept hold the new content's hash alone.)
     change_id = UnicodeAttribute(range_key=True)
     recorded_at = UTCDateTimeAttribute()
     source_file = UnicodeAttribute()
     changes = MapAttribute()  # field -> {"old": ..., "new": ...}
+    line = NumberAttribute(null=True)
+    created = BooleanAttribute(null=True)
+    received = MapAttribute(null=True)  # field -> value, the version as received
 
 
 class PaymentLineAttribute(MapAttribute):

@@ -107,7 +107,13 @@ def test_a_file_dropped_again_changes_nothing_and_says_so(funders: None) -> None
         report("region-idf", "paiements_a.csv")["Paiements déjà enregistrés à l'identique"] == "2"
     )
     assert report("region-idf", "dossiers_a.csv")["Dossiers inchangés"] == "2"
-    assert list(DossierChangeItem.query("region-idf#D-1")) == []
+    # The history holds the version received once, not once per delivery of the file.
+    (version,) = DossierChangeItem.query("region-idf#D-1")
+    assert (version.created, version.line, version.source_file) == (
+        True,
+        2,
+        "incoming/region-idf/dossiers_a.csv",
+    )
 
 
 def test_a_message_delivered_again_after_a_completed_run_is_not_run_again(funders: None) -> None:
@@ -151,8 +157,16 @@ def test_an_update_replaces_values_keeps_the_link_and_records_the_change(funders
     updated = DossierItem.get("region-idf", "D-1")
     assert updated.status == "terminee"
     assert updated.account_id == "account-1"
-    (change,) = DossierChangeItem.query("region-idf#D-1")
-    assert change.changes.as_dict() == {"status": {"old": "en_cours", "new": "terminee"}}
+    from chalicelib.store.dossiers import DynamoDossierRepository
+
+    created, change = DynamoDossierRepository().history("region-idf", "D-1")
+    assert (created.created, created.source_file) == (True, "incoming/region-idf/dossiers_a.csv")
+    assert created.values["status"] == "en_cours"
+    assert "activation_code_hash" not in created.values
+    assert (change.created, change.line) == (False, 2)
+    assert change.source_file == "incoming/region-idf/dossiers_b.csv"
+    assert change.changes == {"status": ("en_cours", "terminee")}
+    assert change.values["status"] == "terminee"
     assert report("region-idf", "dossiers_b.csv")["Dossiers mis à jour"] == "1"
 
 
@@ -289,8 +303,9 @@ def test_dynamodb_writes_are_batched(funders: None) -> None:
         run_queue()
     assert requests["Scan"] == 0
     assert requests["PutItem"] + requests["UpdateItem"] <= 4 * 2  # idempotency records only
-    # Conditional writes, 100 items per transaction: 500 dossiers, then 500 payments.
-    assert requests["TransactWriteItems"] == 2 * 500 / 100
+    # Conditional writes, 100 items per transaction: 500 dossier history items (put only where
+    # absent), 500 dossiers, then 500 payments.
+    assert requests["TransactWriteItems"] == 3 * 500 / 100
     assert requests["BatchWriteItem"] == 0
 
 
@@ -320,3 +335,17 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
     assert len(dead) == 1
     key = json.loads(dead[0]["Body"])["Records"][0]["s3"]["object"]["key"]
     assert unquote_plus(key) == "incoming/region-idf/dossiers_a.csv"
+
+
+def test_a_history_item_is_never_overwritten_by_a_redelivery(funders: None) -> None:
+    """The run died after its history writes, before its dossier writes: SQS delivers the file
+    again, the same version is judged new again, and its history item keeps its first date."""
+    drop("region-idf", "dossiers_a.csv", csv_file(DOSSIER_HEADER, [dossier_line("D-1")]))
+    run_queue()
+    (first,) = DossierChangeItem.query("region-idf#D-1")
+    DossierItem.get("region-idf", "D-1").delete()  # as if its put had never happened
+    drop("region-idf", "dossiers_a.csv", csv_file(DOSSIER_HEADER, [dossier_line("D-1")]))
+    run_queue()
+    (again,) = DossierChangeItem.query("region-idf#D-1")
+    assert (again.change_id, again.recorded_at) == (first.change_id, first.recorded_at)
+    assert DossierItem.get("region-idf", "D-1").status == "en_cours"

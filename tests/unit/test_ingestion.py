@@ -174,7 +174,25 @@ def test_an_update_is_recorded_with_old_and_new_values() -> None:
         ingestion, "incoming/region/dossiers_2.csv", DOSSIERS.replace("en_cours", "terminee")
     )
     assert report.counts.dossiers_updated == 1
-    assert dossiers.changes[0].changes == {"status": ("en_cours", "terminee")}
+    created, updated = dossiers.changes
+    assert (created.created, created.changes, created.line) == (True, {}, 2)
+    assert (updated.created, updated.line) == (False, 2)
+    assert updated.changes == {"status": ("en_cours", "terminee")}
+    assert updated.history_id("incoming/region/dossiers_2.csv").startswith(
+        "incoming/region/dossiers_2.csv#0000002#"
+    )
+
+
+def test_a_file_received_again_gives_the_same_history_ids_and_no_new_version() -> None:
+    ingestion, dossiers, _ = make_ingestion()
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    first = [change.history_id("incoming/region/dossiers_1.csv") for change in dossiers.changes]
+    dossiers.items.clear()  # as if the first run died before its dossier writes
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)
+    again = [change.history_id("incoming/region/dossiers_1.csv") for change in dossiers.changes]
+    assert again == first + first  # the store's put-if-absent keeps one of each
+    ingest(ingestion, "incoming/region/dossiers_1.csv", DOSSIERS)  # a plain redelivery
+    assert len(dossiers.changes) == 2 * len(first)  # unchanged: no version recorded
 
 
 def test_windows_1252_is_detected() -> None:

@@ -244,14 +244,16 @@ class _DossierRun:
         unchanged = 0
         for dossier in batch:
             stored = existing.get(dossier.dossier_number)
+            line = self._first_seen[dossier.dossier_number]
             if stored is None:
                 to_write.append(dossier)
+                changes.append(DossierChange(dossier, {}, line=line, created=True))
             elif stored.content_hash == dossier.content_hash:
                 unchanged += 1
             else:
                 updated = dossier.with_account(stored.account_id)  # a funder file never unlinks
                 to_write.append(updated)
-                changes.append(DossierChange(updated, changed_fields(stored, updated)))
+                changes.append(DossierChange(updated, changed_fields(stored, updated), line=line))
         links: list[tuple[Account, Dossier]] = []
         if self._ingestion.linker is not None:
             to_write, links = self._ingestion.linker.attach(to_write)

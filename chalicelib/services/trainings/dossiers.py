@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from chalicelib.services.accounts.identity import identity_key
+from chalicelib.services.accounts.identity import identity_key, normalise_name
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funder_files.records import DossierRecord
 
@@ -106,8 +106,41 @@ def dossier_from_record(funder_code: str, record: DossierRecord) -> Dossier:
 
 @dataclass(frozen=True)
 class DossierChange:
+    """One version of a dossier received from a funder file: its first one (`created`, no
+    changes) or an update (the fields that changed). Kept as the dossier's history."""
+
     dossier: Dossier
     changes: dict[str, tuple[str, str]]  # field -> (old, new)
+    line: int = 0  # the file's line it came from
+    created: bool = False
+
+    def history_id(self, source_file: str) -> str:
+        """Same file, line and content → same history item: SQS's redelivery of a file, or a
+        retried batch, records the version once. The content is part of it because a funder may
+        drop a corrected file under the same name."""
+        return f"{source_file}#{self.line:07d}#{self.dossier.content_hash[:16]}"
+
+
+# Never shown, even to the funder's help desk: a hash standing for the activation code.
+HIDDEN_HISTORY_FIELDS = frozenset({"activation_code_hash"})
+
+
+@dataclass(frozen=True)
+class DossierVersion:
+    """A history item as read back: when, from which file and line, what was received."""
+
+    recorded_at: datetime
+    source_file: str
+    line: int | None  # None for changes recorded before lines were kept
+    created: bool
+    values: dict[str, str]  # the version received, as text; empty for old items
+    changes: dict[str, tuple[str, str]]
+
+
+def name_birth_key(funder_code: str, family_name: str, birth_date: date) -> str:
+    """Where the help desk's search by family name and birth date finds a dossier of one funder
+    (exact match after the usual normalisation: case, accents, hyphens, apostrophes)."""
+    return f"{funder_code}#{normalise_name(family_name)}#{birth_date.isoformat()}"
 
 
 def changed_fields(old: Dossier, new: Dossier) -> dict[str, tuple[str, str]]:
