@@ -135,6 +135,10 @@ RATE_LIMITS: dict[str, Limit] = {
     "captcha_audio": Limit(30, timedelta(minutes=10)),
     # /verifier: a landlord checks one code or two; guessing 80-bit codes needs far more.
     "verification": Limit(20, timedelta(minutes=10)),
+    # A funder's help desk (services/funders/lookup.py), per staff member or API key: calls come
+    # one at a time; a name search needs an exact birth date, and this keeps guessing one slow.
+    "funder-name-search": Limit(60, timedelta(hours=1)),
+    "funder-lookup": Limit(600, timedelta(hours=1)),
 }
 
 
