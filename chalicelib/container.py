@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import FunderApiKeys
+    from chalicelib.services.funders.lookup import DossierLookup, TraineeConsultations
     from chalicelib.services.funders.settings import FunderSettings
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from chalicelib.services.trainings.my_trainings import Trainings
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
+    from chalicelib.store.funder_lookups import DynamoConsultationJournal
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.payments import DynamoPaymentRepository
     from chalicelib.store.security import DynamoAuditLog, DynamoCounterRepository
@@ -426,8 +428,38 @@ class Container:
             extra_sections={
                 "messages": lambda account_id: self.messages.export(account_id),
                 "distribution_des_courriels": self._mail_delivery_export,
+                "consultations_par_votre_financeur": self.trainee_consultations.of_account,
             },
         )
+
+    # « Rechercher un dossier » of the funders' space (issue 18) -----------------------------
+
+    @cached_property
+    def consultation_journal(self) -> DynamoConsultationJournal:
+        from chalicelib.store.funder_lookups import DynamoConsultationJournal
+
+        return DynamoConsultationJournal()
+
+    @cached_property
+    def dossier_lookup(self) -> DossierLookup:
+        from chalicelib.services.funders.lookup import DossierLookup
+
+        return DossierLookup(
+            dossiers=self.dossiers,
+            payments=self.payments,
+            accounts=self.accounts,
+            delivery=self.accounts,
+            journal=self.consultation_journal,
+            audit=self.audit,
+            limiter=self.rate_limiter,
+            clock=now,
+        )
+
+    @cached_property
+    def trainee_consultations(self) -> TraineeConsultations:
+        from chalicelib.services.funders.lookup import TraineeConsultations
+
+        return TraineeConsultations(self.dossiers, self.consultation_journal, self.funders)
 
     def _mail_delivery_export(self, account_id: str) -> list[dict[str, str | None]]:
         account = self.accounts.get(account_id)

@@ -20,6 +20,7 @@ from chalicelib.services.trainings.dossiers import Dossier, dossier_key
 from chalicelib.store import accounts as account_claims
 from chalicelib.store import franceconnect as franceconnect_claims
 from chalicelib.store.dossiers import to_dossier
+from chalicelib.store.funder_lookups import DynamoConsultationJournal
 from chalicelib.store.messages import COUNTER_PREFIX, SUMMARY_KEY
 from chalicelib.store.models import (
     AccountItem,
@@ -132,6 +133,8 @@ class DynamoErasureStore:
         with DossierChangeItem.batch_write() as batch:
             for change in DossierChangeItem.query(key):
                 batch.delete(change)
+        # Who at the funder looked the dossier up: it names the dossier, it goes with it.
+        DynamoConsultationJournal().delete_for_dossier(dossier.funder_code, dossier.dossier_number)
         owners = [orphan_owner(dossier.funder_code, dossier.dossier_number)]
         if dossier.account_id:
             owners.append(dossier.account_id)

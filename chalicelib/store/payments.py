@@ -121,6 +121,18 @@ class DynamoPaymentRepository:
         present = put_if(entries, PaymentItem.Meta.region)
         return {payments[index].reference for index in present}
 
+    def list_with_notices(
+        self, funder_code: str, dossier_number: str
+    ) -> list[tuple[Payment, bool]]:
+        """The dossier's payments, newest first, each with whether its mail was handed over
+        (the notifier's claim, released when the mail could not be sent)."""
+        return [
+            (to_payment(item), bool(item.notified))
+            for item in PaymentItem.by_dossier.query(
+                dossier_key(funder_code, dossier_number), scan_index_forward=False
+            )
+        ]
+
     def list_for_dossier(self, funder_code: str, dossier_number: str) -> list[Payment]:
         return [
             to_payment(item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
@@ -11,6 +12,7 @@ from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.faces.texts import DOCUMENT_NOT_YOURS
 from chalicelib.services.accounts.model import Account
+from chalicelib.services.formatting import format_date_time
 from chalicelib.services.trainings.documents import DocumentContent
 from chalicelib.services.trainings.dossier_claims import PENDING, ClaimResult
 from chalicelib.web.guards import signed_in
@@ -219,7 +221,16 @@ def my_data_page() -> Response:
     return signed_in(
         blueprint.current_request,
         None,
-        lambda current: html_page("my_data.html", csrf=current.session.csrf_token),
+        lambda current: html_page(
+            "my_data.html",
+            csrf=current.session.csrf_token,
+            consultations=[
+                {**entry, "date": format_date_time(datetime.fromisoformat(entry["date"]))}
+                for entry in get_container().trainee_consultations.of_account(
+                    current.session.account_id
+                )
+            ],
+        ),
     )
 
 

@@ -276,7 +276,7 @@ def test_a_look_up_shows_the_dossier_its_account_and_payments_and_is_journaled(
     assert (event.account_id, event.event, event.details) == (
         "staff-1",
         "funder-dossier-lookup",
-        {"funder": "region-idf", "dossier": "D-1"},
+        {"funder": "region-idf", "consultation": staff().reference},
     )
 
 

@@ -217,11 +217,13 @@ class DossierLookup:
                 actor_reference=caller.reference,
             )
         )
+        # The staff member's own trail counts the look-up without naming the dossier: « whom »
+        # lives in the dossier's journal only, so that erasing the dossier erases it too.
         self._audit.record(
             caller.actor_id,
             "funder-dossier-lookup",
             caller.client_ip,
-            {"funder": caller.funder_code, "dossier": dossier.dossier_number},
+            {"funder": caller.funder_code, "consultation": caller.reference},
         )
         return DossierFile(
             dossier=dossier,
