@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
+
+from chalicelib import admin
 from chalicelib.container import get_container
 from chalicelib.services.funders.lookup import CallerKind, FunderCaller
 from chalicelib.store.erasure import DynamoErasureStore
 from chalicelib.store.funder_lookups import consultation_partition
 from chalicelib.store.models import AuditItem
 from local.demo import READY
+from tests.support.api import Api
 from tests.support.aws import count_dynamodb_requests
 from tests.support.residue import personal_residue
 from tests.support.web import WebClient
@@ -68,3 +72,58 @@ def test_the_journal_goes_with_the_dossier(messages_on: WebClient) -> None:
     residue = personal_residue(CAMILLE_IDF)
     # Only the funder's own files (its exchange prefix, 180 days) still name the dossier.
     assert set(residue) == {next(place for place in residue if "-exchange-" in place)}
+
+
+# The funder's API -----------------------------------------------------------------------------
+
+
+def api_key(funder: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert admin.main(["--stage", "test", "funder", "api-key", "--funder", funder]) == 0
+    return next(line for line in capsys.readouterr().out.splitlines() if line.startswith("pfk_"))
+
+
+def test_the_api_answers_only_the_keys_funder_and_needs_a_key(
+    demo_data: WebClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = Api(demo_data.client)
+    idf, hdf = api_key("region-idf", capsys), api_key("region-hdf", capsys)
+    path = f"/api/v1/funder/dossiers?numero={CAMILLE_IDF}"
+    assert api.call("GET", path).status == 401
+    assert api.call("GET", path, token="pfk_inconnue").status == 401
+    other = api.call("GET", path, token=hdf)
+    missing = api.call("GET", "/api/v1/funder/dossiers?numero=IDF-0000-000000", token=hdf)
+    assert (other.status, other.error) == (missing.status, missing.error)
+    assert (
+        other.status == 404
+        and other.error["message"] == "Dossier introuvable pour votre organisme."
+    )
+
+    found = api.call("GET", path, token=idf)
+    assert found.status == 200, found.body
+    (dossier,) = found.json["dossiers"]
+    assert dossier["number"] == CAMILLE_IDF
+    assert dossier["account"]["linked"] is True and dossier["account"]["activated"] is True
+    # The dossier as received holds the address the funder sent; the account's is masked.
+    assert dossier["account"]["masked_email"] == "c***@example.fr"
+    assert READY.email not in json.dumps(dossier["account"])
+    assert "password" not in found.body.decode() and "secret" not in found.body.decode()
+    assert dossier["payments"] and "notified_by_mail" in dossier["payments"][0]
+    assert dossier["history"][0]["created"] is True
+
+    birth = dossier["received"]["birth_date"]
+    by_name = api.call(
+        "GET", f"/api/v1/funder/dossiers?nom=martin&date_naissance={birth}", token=idf
+    )
+    assert CAMILLE_IDF in [d["number"] for d in by_name.json["dossiers"]]
+    partial = api.call("GET", f"/api/v1/funder/dossiers?nom=MART&date_naissance={birth}", token=idf)
+    assert partial.json == {"dossiers": []}
+    bad = api.call("GET", "/api/v1/funder/dossiers?nom=MARTIN&date_naissance=14/05/1990", token=idf)
+    assert bad.status == 400 and "AAAA-MM-JJ" in bad.error["fields"]["date_naissance"]
+    both = api.call("GET", f"{path}&nom=MARTIN", token=idf)
+    assert both.status == 400 and both.error["code"] == "invalid_request"
+
+    # The trainee reads that her funder's system looked her dossier up.
+    consultations = get_container().trainee_consultations.of_account(
+        get_container().accounts.find_by_email(READY.email).account_id  # type: ignore[union-attr]
+    )
+    assert "le système informatique du financeur" in {entry["par"] for entry in consultations}
