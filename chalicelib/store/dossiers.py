@@ -197,7 +197,12 @@ class DynamoDossierRepository:
     def find_by_name_and_birth(
         self, funder_code: str, family_name: str, birth_date: date
     ) -> list[Dossier]:
-        """The funder's dossiers of exactly this family name and birth date, by the index."""
+        """The funder's dossiers of exactly this family name and birth date, by the index.
+
+        AWS: « All reads from GSIs and streams are eventually consistent » (DynamoDB read
+        consistency): a dossier received a second ago may be missing here, never in the number
+        look-up, which reads the table. The items are then read from the table (KEYS_ONLY index).
+        """
         key = name_birth_key(funder_code, family_name, birth_date)
         numbers = [
             (item.funder_code, item.dossier_number)
