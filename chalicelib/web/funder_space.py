@@ -10,9 +10,6 @@ from decimal import Decimal
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import EXPIRED_FORM
-from chalicelib.faces.texts import TOO_MANY_ATTEMPTS as TOO_MANY
 from chalicelib.services.accounts.model import AccountKind
 from chalicelib.services.formatting import format_number
 from chalicelib.services.funders.settings import (
@@ -27,6 +24,7 @@ from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
     anonymous_form_page,
+    client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
@@ -38,6 +36,7 @@ from chalicelib.web.http import (
     session_cookies,
     session_csrf_ok,
 )
+from chalicelib.web.login import EXPIRED_FORM, TOO_MANY
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)

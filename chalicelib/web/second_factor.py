@@ -7,23 +7,21 @@ from chalice import Blueprint, Response
 from markupsafe import Markup
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import EXPIRED_FORM
-from chalicelib.faces.texts import TOO_MANY_ATTEMPTS as TOO_MANY
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
-from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STEP_PATHS,
     BadForm,
     CurrentSession,
+    client_ip,
     form_data,
     home_path,
     redirect,
     session_cookies,
     session_csrf_ok,
 )
+from chalicelib.web.login import EXPIRED_FORM, TOO_MANY, signed_in
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
@@ -36,7 +34,9 @@ def qr_svg(text: str) -> Markup:
     """The QR code as inline SVG: one path, 4 modules of quiet zone, drawn from the modules of
     the attestation's QR code (no new dependency). Decorative for screen readers: the figure's
     caption and the secret as text say what it holds."""
-    modules = get_container().qr_modules(text)
+    from chalicelib.adapters.pdf import qr_modules
+
+    modules = qr_modules(text)
     size = len(modules) + 8
     path = "".join(
         f"M{x + 4} {y + 4}h1v1h-1z"
