@@ -428,3 +428,32 @@ def test_organisation_staff_may_turn_totp_on(space: WebClient) -> None:
         {"csrf": csrf, "code": pyotp.TOTP(secret).at(int(time.time()) + 30)},
     )
     assert done.location == "/organisme/messages"
+
+
+def test_the_operators_funder_set_keeps_what_the_funder_chose(manager: Staff) -> None:
+    page = manager.web.get("/financeur/parametres")
+    manager.web.post(
+        "/financeur/parametres", {"csrf": page.hidden("csrf"), "home_text": "Bienvenue"}
+    )
+
+    assert (
+        admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "6"])
+        == 0
+    )
+
+    funder = get_container().funders.get("region-idf")
+    assert funder is not None and funder.home_text == "Bienvenue" and funder.retention_years == 6
+
+
+def test_closing_an_account_deletes_its_second_factor(manager: Staff) -> None:
+    from chalicelib.store.erasure import DynamoErasureStore
+    from chalicelib.store.second_factor import DynamoSecondFactorRepository
+
+    account = get_container().accounts.find_by_email(MANAGER)
+    assert account is not None
+    store = DynamoSecondFactorRepository()
+    assert store.get(account.account_id) is not None
+
+    assert DynamoErasureStore().delete_account(account)
+
+    assert store.get(account.account_id) is None
