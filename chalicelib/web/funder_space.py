@@ -10,6 +10,8 @@ from decimal import Decimal
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.model import AccountKind
 from chalicelib.services.formatting import format_number
 from chalicelib.services.funders.settings import (
@@ -24,7 +26,6 @@ from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
     anonymous_form_page,
-    client_ip,
     csrf_cookie_name,
     current_session,
     expired_cookie,
@@ -36,7 +37,6 @@ from chalicelib.web.http import (
     session_cookies,
     session_csrf_ok,
 )
-from chalicelib.web.login import EXPIRED_FORM, TOO_MANY
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
@@ -98,8 +98,8 @@ def funder_space_login() -> Response:
     if not pre_session_csrf_ok(request, fields):
         return _login_page(values, EXPIRED_FORM, status_code=403)
     container = get_container()
-    if not container.rate_limiter.allow("login", client_ip(request) or "inconnue"):
-        return _login_page(values, TOO_MANY, status_code=429)
+    if not container.rate_limiter.allow("login", rate_limit_key(request)):
+        return _login_page(values, TOO_MANY_ATTEMPTS, status_code=429)
     result = container.login.log_in(
         fields.get("username", ""), fields.get("password", ""), client_ip(request)
     )

@@ -7,21 +7,22 @@ from chalice import Blueprint, Response
 from markupsafe import Markup
 
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
+from chalicelib.web.guards import signed_in
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STEP_PATHS,
     BadForm,
     CurrentSession,
-    client_ip,
     form_data,
     home_path,
     redirect,
     session_cookies,
     session_csrf_ok,
 )
-from chalicelib.web.login import EXPIRED_FORM, TOO_MANY, signed_in
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
@@ -34,9 +35,7 @@ def qr_svg(text: str) -> Markup:
     """The QR code as inline SVG: one path, 4 modules of quiet zone, drawn from the modules of
     the attestation's QR code (no new dependency). Decorative for screen readers: the figure's
     caption and the secret as text say what it holds."""
-    from chalicelib.adapters.pdf import qr_modules
-
-    modules = qr_modules(text)
+    modules = get_container().qr_modules(text)
     size = len(modules) + 8
     path = "".join(
         f"M{x + 4} {y + 4}h1v1h-1z"
@@ -72,7 +71,7 @@ def _fields(current: CurrentSession) -> dict[str, str] | None:
 
 def _rate_limited() -> bool:
     request = blueprint.current_request
-    return not get_container().rate_limiter.allow("login", client_ip(request) or "inconnue")
+    return not get_container().rate_limiter.allow("login", rate_limit_key(request))
 
 
 # The code at each login ---------------------------------------------------------------------
@@ -100,7 +99,7 @@ def code_submit() -> Response:
         if fields is None:
             return _code_page(current, {"form": EXPIRED_FORM}, 403)
         if _rate_limited():
-            return _code_page(current, {"code": TOO_MANY}, 429)
+            return _code_page(current, {"code": TOO_MANY_ATTEMPTS}, 429)
         result = get_container().totp.verify_login(
             current.token,
             current.session,

@@ -388,6 +388,14 @@ def test_other_accounts_and_strangers_get_nothing_of_the_space(space: WebClient)
     assert staff.get("/financeur/parametres").status == 404
 
 
+def test_funder_staff_get_neither_the_trainees_pages_nor_the_organisations(
+    manager: Staff,
+) -> None:
+    for path in ("/formations", "/compte", "/messages"):
+        assert manager.web.get(path).location == "/financeur", path
+    assert manager.web.get("/organisme/messages").status == 404
+
+
 def test_logout_ends_the_session(manager: Staff) -> None:
     page = manager.web.get("/financeur")
     out = manager.web.post("/financeur/deconnexion", {"csrf": page.hidden("csrf")})
