@@ -465,3 +465,22 @@ def test_closing_an_account_deletes_its_second_factor(manager: Staff) -> None:
     assert DynamoErasureStore().delete_account(account)
 
     assert store.get(account.account_id) is None
+
+
+def test_the_api_gives_an_enrolled_member_nothing_before_the_code(manager: Staff) -> None:
+    from tests.support.api import Api
+
+    api = Api(manager.web.client)
+    login = api.log_in(MANAGER, NEW_PASSWORD)
+    assert login.status == 201 and login.json["pending_step"] == "totp"
+    token = login.json["token"]
+    for path in ("/api/v1/trainings", "/api/v1/me/data", "/api/v1/me/account"):
+        refused = api.call("GET", path, token=token)
+        assert refused.status == 403 and refused.json["error"]["step"] == "totp", path
+
+
+def test_every_step_has_its_page_and_its_api_message() -> None:
+    from chalicelib.api.auth import STEP_MESSAGES
+    from chalicelib.web.http import STEP_PATHS
+
+    assert set(STEP_PATHS) == set(Step) == set(STEP_MESSAGES)
