@@ -330,14 +330,6 @@ class Container:
             clock=now,
         )
 
-    @staticmethod
-    def qr_modules(text: str) -> list[list[bool]]:
-        """The dark modules of the QR code of `text`: the attestation's encoder, which the TOTP
-        enrolment page draws as SVG (no other QR library in the package)."""
-        from chalicelib.adapters.pdf import qr_modules
-
-        return qr_modules(text)
-
     @cached_property
     def totp(self) -> TotpService:
         """The second factor: its tries delay as the passwords' do (same counters, own key)."""
