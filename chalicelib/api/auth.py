@@ -31,6 +31,15 @@ STEP_MESSAGES = {
     Step.TERMS: (
         "Une étape reste à faire : acceptez les conditions générales d’utilisation en vigueur."
     ),
+    # Staff accounts only: the API has no route for these; they are done in the browser.
+    Step.TOTP_ENROL: (
+        "Une étape de première connexion reste à faire dans le navigateur : installez votre "
+        "application d’authentification."
+    ),
+    Step.TOTP: (
+        "Une étape reste à faire dans le navigateur : saisissez le code de votre application "
+        "d’authentification."
+    ),
 }
 TRAINEES_ONLY = (
     "Cette ressource est réservée aux comptes des stagiaires : un compte d’organisme de formation "

@@ -91,7 +91,7 @@ NO_ACCOUNT_ID = "aucun-compte"
 
 class DynamoAccountRepository:
     def get(self, account_id: str) -> Account | None:
-        if account_id.startswith("email#"):
+        if account_id.startswith(("email#", "second-factor#")):  # other items of the table
             return None
         try:
             return to_account(AccountItem.get(account_id))

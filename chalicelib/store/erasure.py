@@ -30,10 +30,12 @@ from chalicelib.store.models import (
     MessageItem,
     MessagesTableItem,
     PaymentItem,
+    SecondFactorItem,
     TermsItem,
     ThreadItem,
     UnreadCounterItem,
 )
+from chalicelib.store.second_factor import key as second_factor_key
 
 # What a trainee's message names as its author once the account is closed: the message stays
 # with the dossier, the account it came from is gone.
@@ -111,6 +113,8 @@ class DynamoErasureStore:
                     condition=EmailClaimItem.account_id.does_not_exist()
                     | (EmailClaimItem.owner_id == account.account_id),
                 )
+                # The TOTP secret and recovery codes go with the account (none: nothing deleted).
+                write.delete(SecondFactorItem(account_id=second_factor_key(account.account_id)))
                 if account.franceconnect_sub:
                     write.delete(
                         EmailClaimItem(

@@ -10,9 +10,8 @@ from decimal import Decimal
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import EXPIRED_FORM
-from chalicelib.faces.texts import TOO_MANY_ATTEMPTS as TOO_MANY
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.model import AccountKind
 from chalicelib.services.formatting import format_number
 from chalicelib.services.funders.settings import (
@@ -99,8 +98,8 @@ def funder_space_login() -> Response:
     if not pre_session_csrf_ok(request, fields):
         return _login_page(values, EXPIRED_FORM, status_code=403)
     container = get_container()
-    if not container.rate_limiter.allow("login", client_ip(request) or "inconnue"):
-        return _login_page(values, TOO_MANY, status_code=429)
+    if not container.rate_limiter.allow("login", rate_limit_key(request)):
+        return _login_page(values, TOO_MANY_ATTEMPTS, status_code=429)
     result = container.login.log_in(
         fields.get("username", ""), fields.get("password", ""), client_ip(request)
     )

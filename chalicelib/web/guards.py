@@ -40,6 +40,14 @@ def signed_in(
     pending = get_container().login.pending_step(current.session)
     if pending != step:
         return redirect(STEP_PATHS[pending] if pending else home_path(current.session))
+    if (
+        step is None
+        and current.session.kind is AccountKind.FUNDER_STAFF
+        and staff_space is not None
+    ):
+        # Funder staff have their own space (web/funder_guard.py), neither the trainees' pages
+        # nor the organisations'.
+        return not_found_page() if staff_space else redirect(home_path(current.session))
     is_staff = current.session.kind is AccountKind.STAFF
     if step is None and staff_space is not None and is_staff != staff_space:
         return not_found_page() if staff_space else redirect(home_path(current.session))

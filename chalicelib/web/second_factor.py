@@ -7,9 +7,8 @@ from chalice import Blueprint, Response
 from markupsafe import Markup
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import EXPIRED_FORM
-from chalicelib.faces.texts import TOO_MANY_ATTEMPTS as TOO_MANY
+from chalicelib.faces.requests import client_ip, rate_limit_key
+from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
 from chalicelib.web.guards import signed_in
@@ -72,7 +71,7 @@ def _fields(current: CurrentSession) -> dict[str, str] | None:
 
 def _rate_limited() -> bool:
     request = blueprint.current_request
-    return not get_container().rate_limiter.allow("login", client_ip(request) or "inconnue")
+    return not get_container().rate_limiter.allow("login", rate_limit_key(request))
 
 
 # The code at each login ---------------------------------------------------------------------
@@ -100,7 +99,7 @@ def code_submit() -> Response:
         if fields is None:
             return _code_page(current, {"form": EXPIRED_FORM}, 403)
         if _rate_limited():
-            return _code_page(current, {"code": TOO_MANY}, 429)
+            return _code_page(current, {"code": TOO_MANY_ATTEMPTS}, 429)
         result = get_container().totp.verify_login(
             current.token,
             current.session,

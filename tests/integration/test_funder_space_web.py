@@ -388,6 +388,14 @@ def test_other_accounts_and_strangers_get_nothing_of_the_space(space: WebClient)
     assert staff.get("/financeur/parametres").status == 404
 
 
+def test_funder_staff_get_neither_the_trainees_pages_nor_the_organisations(
+    manager: Staff,
+) -> None:
+    for path in ("/formations", "/compte", "/messages"):
+        assert manager.web.get(path).location == "/financeur", path
+    assert manager.web.get("/organisme/messages").status == 404
+
+
 def test_logout_ends_the_session(manager: Staff) -> None:
     page = manager.web.get("/financeur")
     out = manager.web.post("/financeur/deconnexion", {"csrf": page.hidden("csrf")})
@@ -428,3 +436,51 @@ def test_organisation_staff_may_turn_totp_on(space: WebClient) -> None:
         {"csrf": csrf, "code": pyotp.TOTP(secret).at(int(time.time()) + 30)},
     )
     assert done.location == "/organisme/messages"
+
+
+def test_the_operators_funder_set_keeps_what_the_funder_chose(manager: Staff) -> None:
+    page = manager.web.get("/financeur/parametres")
+    manager.web.post(
+        "/financeur/parametres", {"csrf": page.hidden("csrf"), "home_text": "Bienvenue"}
+    )
+
+    assert (
+        admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "6"])
+        == 0
+    )
+
+    funder = get_container().funders.get("region-idf")
+    assert funder is not None and funder.home_text == "Bienvenue" and funder.retention_years == 6
+
+
+def test_closing_an_account_deletes_its_second_factor(manager: Staff) -> None:
+    from chalicelib.store.erasure import DynamoErasureStore
+    from chalicelib.store.second_factor import DynamoSecondFactorRepository
+
+    account = get_container().accounts.find_by_email(MANAGER)
+    assert account is not None
+    store = DynamoSecondFactorRepository()
+    assert store.get(account.account_id) is not None
+
+    assert DynamoErasureStore().delete_account(account)
+
+    assert store.get(account.account_id) is None
+
+
+def test_the_api_gives_an_enrolled_member_nothing_before_the_code(manager: Staff) -> None:
+    from tests.support.api import Api
+
+    api = Api(manager.web.client)
+    login = api.log_in(MANAGER, NEW_PASSWORD)
+    assert login.status == 201 and login.json["pending_step"] == "totp"
+    token = login.json["token"]
+    for path in ("/api/v1/trainings", "/api/v1/me/data", "/api/v1/me/account"):
+        refused = api.call("GET", path, token=token)
+        assert refused.status == 403 and refused.json["error"]["step"] == "totp", path
+
+
+def test_every_step_has_its_page_and_its_api_message() -> None:
+    from chalicelib.api.auth import STEP_MESSAGES
+    from chalicelib.web.http import STEP_PATHS
+
+    assert set(STEP_PATHS) == set(Step) == set(STEP_MESSAGES)

@@ -315,7 +315,7 @@ def funder_staff_invitation_mail(
     temporary_password: str,
     login_url: str,
     *,
-    portal_url: str | None = None,
+    portal_url: str,
 ) -> OutgoingMail:
     subject = "Votre accès à l'espace des financeurs"
     context = {
