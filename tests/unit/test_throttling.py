@@ -243,6 +243,8 @@ def test_the_limits_are_those_chosen_for_each_endpoint():
         "captcha": (60, timedelta(minutes=10)),
         "captcha_audio": (30, timedelta(minutes=10)),
         "verification": (20, timedelta(minutes=10)),
+        "funder-lookup": (600, timedelta(hours=1)),
+        "funder-name-search": (60, timedelta(hours=1)),
     }
 
 
