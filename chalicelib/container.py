@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import FunderApiKeys
+    from chalicelib.services.funders.files import FileTracking, FunderFiles
     from chalicelib.services.funders.lookup import DossierLookup, TraineeConsultations
     from chalicelib.services.funders.settings import FunderSettings
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from chalicelib.services.trainings.my_trainings import Trainings
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
+    from chalicelib.store.funder_files import DynamoDashboardCounters, DynamoFileRecords
     from chalicelib.store.funder_lookups import DynamoConsultationJournal
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.payments import DynamoPaymentRepository
@@ -173,6 +175,30 @@ class Container:
             notifications=self.notification_queue,
             withdrawal=self.dossier_withdrawal,
         )
+
+    @cached_property
+    def file_records(self) -> DynamoFileRecords:
+        from chalicelib.store.funder_files import DynamoFileRecords
+
+        return DynamoFileRecords()
+
+    @cached_property
+    def dashboard_counters(self) -> DynamoDashboardCounters:
+        from chalicelib.store.funder_files import DynamoDashboardCounters
+
+        return DynamoDashboardCounters()
+
+    @cached_property
+    def file_tracking(self) -> FileTracking:
+        from chalicelib.services.funders.files import FileTracking
+
+        return FileTracking(self.file_records, self.dashboard_counters)
+
+    @cached_property
+    def funder_files(self) -> FunderFiles:
+        from chalicelib.services.funders.files import FunderFiles
+
+        return FunderFiles(self.file_records, self.exchange)
 
     @cached_property
     def notification_queue(self) -> SqsNotificationQueue:

@@ -47,5 +47,17 @@ class ExchangeBucket:
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.name, Key=key)["Body"].read()
 
-    def head(self, key: str) -> dict[str, Any]:
-        return self._s3.head_object(Bucket=self.name, Key=key)
+    def head(self, key: str, version_id: str | None = None) -> dict[str, Any]:
+        pinned = {"VersionId": version_id} if version_id else {}
+        return self._s3.head_object(Bucket=self.name, Key=key, **pinned)
+
+    def report_text(self, key: str) -> str | None:
+        """A report (UTF-8), or None if it is not written yet."""
+        try:
+            body = self._s3.get_object(Bucket=self.name, Key=key)["Body"]
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        try:
+            return body.read().decode("utf-8")
+        finally:
+            body.close()
