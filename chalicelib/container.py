@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from chalicelib.services.funders.files import FileTracking, FunderFiles
     from chalicelib.services.funders.lookup import DossierLookup, TraineeConsultations
     from chalicelib.services.funders.settings import FunderSettings
+    from chalicelib.services.funders.uploads import FunderUploads
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
@@ -199,6 +200,12 @@ class Container:
         from chalicelib.services.funders.files import FunderFiles
 
         return FunderFiles(self.file_records, self.exchange)
+
+    @cached_property
+    def funder_uploads(self) -> FunderUploads:
+        from chalicelib.services.funders.uploads import FunderUploads
+
+        return FunderUploads(self.exchange, now)
 
     @cached_property
     def notification_queue(self) -> SqsNotificationQueue:

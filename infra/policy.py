@@ -226,6 +226,25 @@ def function_policy(
             },
         ]
     if function == "api_handler":
+        statements += [
+            {
+                # The presigned POST of a funder's upload (services/funders/uploads.py) is signed
+                # with this role: S3 accepts it only if the role may put the object itself.
+                "Sid": "SignFunderUploads",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{exchange}/incoming/*",
+                "Condition": own_account,
+            },
+            {
+                # A file's report page and its presigned download.
+                "Sid": "ReadFunderReports",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{exchange}/reports/*",
+                "Condition": own_account,
+            },
+        ]
         statements.append(
             {
                 "Sid": "ReadWriteDocuments",
