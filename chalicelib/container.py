@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import FunderApiKeys
+    from chalicelib.services.funders.dashboard import FunderDashboard
     from chalicelib.services.funders.files import FileTracking, FunderFiles
     from chalicelib.services.funders.lookup import DossierLookup, TraineeConsultations
     from chalicelib.services.funders.settings import FunderSettings
@@ -175,6 +176,7 @@ class Container:
             linker=AccountLinker(self.accounts, self.mailer, self.audit, self.urls),
             notifications=self.notification_queue,
             withdrawal=self.dossier_withdrawal,
+            counters=self.dashboard_counters,
         )
 
     @cached_property
@@ -202,6 +204,12 @@ class Container:
         return FunderFiles(self.file_records, self.exchange)
 
     @cached_property
+    def funder_dashboard(self) -> FunderDashboard:
+        from chalicelib.services.funders.dashboard import FunderDashboard
+
+        return FunderDashboard(self.dashboard_counters, now)
+
+    @cached_property
     def funder_uploads(self) -> FunderUploads:
         from chalicelib.services.funders.uploads import FunderUploads
 
@@ -224,7 +232,14 @@ class Container:
         from chalicelib.services.mail.notifications import NewPaymentNotifier
 
         return NewPaymentNotifier(
-            self.payments, self.dossiers, self.accounts, self.mailer, self.urls
+            self.payments,
+            self.dossiers,
+            self.accounts,
+            self.mailer,
+            self.urls,
+            counters=self.dashboard_counters,
+            delivery=self.accounts,
+            clock=now,
         )
 
     # Accounts, sessions and their safeguards ------------------------------------------------

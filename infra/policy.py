@@ -96,8 +96,9 @@ TABLES: dict[str, tuple[str, ...]] = {
         "idempotency",
         "messages",
     ),
-    # A payment's notice is claimed, its dossier's owner found, the mail sent.
-    "notifications": ("accounts", "dossiers", "payments"),
+    # A payment's notice is claimed, its dossier's owner found, the mail sent
+    # and counted on the funder's dashboard.
+    "notifications": ("accounts", "dossiers", "funders", "payments"),
     # A code armed on its ticket, or a temporary password that ends the account's sessions.
     "security_mails": ("accounts", "audit", "challenges", "sessions"),
     # An address's claim is marked (one conditional update), the account's trail told.

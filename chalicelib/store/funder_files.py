@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
@@ -107,6 +108,29 @@ class DynamoFileRecords:
                 files_partition(funder_code), scan_index_forward=False, limit=limit
             )
         ]
+
+
+def month_of(when: datetime) -> str:
+    return f"{when:%Y-%m}"
+
+
+def counter_updates(
+    funder_code: str, month: str, increments: Mapping[str, int]
+) -> list[tuple[FunderTableItem, list[Any]]]:
+    """The (item, ADD actions) pairs of the funder's total and month, to put in a transaction
+    beside the write they count: both happen, or neither."""
+    partition = dashboard_partition(funder_code)
+    adds = [
+        getattr(FunderTableItem, name).add(value)
+        for name, value in increments.items()
+        if name in COUNTER_NAMES and value
+    ]
+    if not adds:
+        return []
+    return [
+        (FunderTableItem(pk=partition, sk="total"), adds),
+        (FunderTableItem(pk=partition, sk=f"month#{month}"), adds),
+    ]
 
 
 class DynamoDashboardCounters:

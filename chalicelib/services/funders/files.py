@@ -82,6 +82,11 @@ class FileRecordRepository(Protocol):
 
 
 class DashboardCounters(Protocol):
+    def add(self, funder_code: str, month: str, increments: Mapping[str, int]) -> None:
+        """Atomic ADDs on the funder's totals and `month`'s, for a write that is itself
+        exactly-once (a conditional write that only one run wins)."""
+        ...
+
     def count_once(
         self, funder_code: str, marker: str, month: str, increments: Mapping[str, int]
     ) -> bool:
