@@ -24,6 +24,7 @@ from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
 from chalicelib.web import attestations as attestations_web
 from chalicelib.web import franceconnect as franceconnect_web
+from chalicelib.web import funder_files as funder_files_web
 from chalicelib.web import funder_lookup as funder_lookup_web
 from chalicelib.web import funder_space as funder_space_web
 from chalicelib.web import login, pages, signup, trainings
@@ -71,6 +72,7 @@ app.register_blueprint(second_factor_web.blueprint)
 app.register_blueprint(funder_space_web.blueprint)
 app.register_blueprint(funder_lookup_web.blueprint)
 app.register_blueprint(funder_dossiers_api.blueprint)
+app.register_blueprint(funder_files_web.blueprint)
 app.register_blueprint(funder_files_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 # Each event source invokes at most 2 copies of its function at once (the least SQS event

@@ -13,9 +13,9 @@ from chalicelib.api.bodies import WRONG_FIELDS, invalid_request, read_fields
 from chalicelib.api.funder_auth import authenticate_funder
 from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.container import get_container
+from chalicelib.faces.requests import client_ip
 from chalicelib.services.funders.files import FileRecord
 from chalicelib.services.funders.uploads import InvalidFileName
-from chalicelib.web.http import client_ip
 
 blueprint = Blueprint(__name__)
 
