@@ -7,6 +7,7 @@ from chalicelib.api import account as account_api
 from chalicelib.api import accounts as accounts_api
 from chalicelib.api import attestations as attestations_api
 from chalicelib.api import funder_dossiers as funder_dossiers_api
+from chalicelib.api import funder_files as funder_files_api
 from chalicelib.api import messages as messages_api
 from chalicelib.api import trainings as trainings_api
 from chalicelib.api.responses import api_errors
@@ -23,6 +24,7 @@ from chalicelib.observability_middleware import observe
 from chalicelib.web import account as account_web
 from chalicelib.web import attestations as attestations_web
 from chalicelib.web import franceconnect as franceconnect_web
+from chalicelib.web import funder_files as funder_files_web
 from chalicelib.web import funder_lookup as funder_lookup_web
 from chalicelib.web import funder_space as funder_space_web
 from chalicelib.web import login, pages, signup, trainings
@@ -70,6 +72,8 @@ app.register_blueprint(second_factor_web.blueprint)
 app.register_blueprint(funder_space_web.blueprint)
 app.register_blueprint(funder_lookup_web.blueprint)
 app.register_blueprint(funder_dossiers_api.blueprint)
+app.register_blueprint(funder_files_web.blueprint)
+app.register_blueprint(funder_files_api.blueprint)
 # Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
 # Each event source invokes at most 2 copies of its function at once (the least SQS event
 # sources accept): the mail functions pace their sends to SES's rate over that many copies

@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import FunderApiKeys
+    from chalicelib.services.funders.dashboard import FunderDashboard
+    from chalicelib.services.funders.files import FileTracking, FunderFiles
     from chalicelib.services.funders.lookup import DossierLookup, TraineeConsultations
     from chalicelib.services.funders.settings import FunderSettings
+    from chalicelib.services.funders.uploads import FunderUploads
     from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
     from chalicelib.services.mail.notifications import NewPaymentNotifier
     from chalicelib.services.messages.my_messages import Messages
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
     from chalicelib.services.trainings.my_trainings import Trainings
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
+    from chalicelib.store.funder_files import DynamoDashboardCounters, DynamoFileRecords
     from chalicelib.store.funder_lookups import DynamoConsultationJournal
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.payments import DynamoPaymentRepository
@@ -172,7 +176,44 @@ class Container:
             linker=AccountLinker(self.accounts, self.mailer, self.audit, self.urls),
             notifications=self.notification_queue,
             withdrawal=self.dossier_withdrawal,
+            counters=self.dashboard_counters,
         )
+
+    @cached_property
+    def file_records(self) -> DynamoFileRecords:
+        from chalicelib.store.funder_files import DynamoFileRecords
+
+        return DynamoFileRecords()
+
+    @cached_property
+    def dashboard_counters(self) -> DynamoDashboardCounters:
+        from chalicelib.store.funder_files import DynamoDashboardCounters
+
+        return DynamoDashboardCounters()
+
+    @cached_property
+    def file_tracking(self) -> FileTracking:
+        from chalicelib.services.funders.files import FileTracking
+
+        return FileTracking(self.file_records, self.dashboard_counters)
+
+    @cached_property
+    def funder_files(self) -> FunderFiles:
+        from chalicelib.services.funders.files import FunderFiles
+
+        return FunderFiles(self.file_records, self.exchange)
+
+    @cached_property
+    def funder_dashboard(self) -> FunderDashboard:
+        from chalicelib.services.funders.dashboard import FunderDashboard
+
+        return FunderDashboard(self.dashboard_counters, now)
+
+    @cached_property
+    def funder_uploads(self) -> FunderUploads:
+        from chalicelib.services.funders.uploads import FunderUploads
+
+        return FunderUploads(self.exchange, now)
 
     @cached_property
     def notification_queue(self) -> SqsNotificationQueue:
@@ -191,7 +232,14 @@ class Container:
         from chalicelib.services.mail.notifications import NewPaymentNotifier
 
         return NewPaymentNotifier(
-            self.payments, self.dossiers, self.accounts, self.mailer, self.urls
+            self.payments,
+            self.dossiers,
+            self.accounts,
+            self.mailer,
+            self.urls,
+            counters=self.dashboard_counters,
+            delivery=self.accounts,
+            clock=now,
         )
 
     # Accounts, sessions and their safeguards ------------------------------------------------

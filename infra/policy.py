@@ -96,8 +96,9 @@ TABLES: dict[str, tuple[str, ...]] = {
         "idempotency",
         "messages",
     ),
-    # A payment's notice is claimed, its dossier's owner found, the mail sent.
-    "notifications": ("accounts", "dossiers", "payments"),
+    # A payment's notice is claimed, its dossier's owner found, the mail sent
+    # and counted on the funder's dashboard.
+    "notifications": ("accounts", "dossiers", "funders", "payments"),
     # A code armed on its ticket, or a temporary password that ends the account's sessions.
     "security_mails": ("accounts", "audit", "challenges", "sessions"),
     # An address's claim is marked (one conditional update), the account's trail told.
@@ -226,6 +227,25 @@ def function_policy(
             },
         ]
     if function == "api_handler":
+        statements += [
+            {
+                # The presigned POST of a funder's upload (services/funders/uploads.py) is signed
+                # with this role: S3 accepts it only if the role may put the object itself.
+                "Sid": "SignFunderUploads",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{exchange}/incoming/*",
+                "Condition": own_account,
+            },
+            {
+                # A file's report page and its presigned download.
+                "Sid": "ReadFunderReports",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{exchange}/reports/*",
+                "Condition": own_account,
+            },
+        ]
         statements.append(
             {
                 "Sid": "ReadWriteDocuments",

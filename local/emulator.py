@@ -1,4 +1,5 @@
-"""The local stack's AWS emulator: moto's server, answering one request at a time.
+"""The local stack's AWS emulator: moto's server, answering one request at a time, and checking
+browser-based S3 uploads against their POST policy as S3 does (moto does not).
 
 DynamoDB applies each request atomically. moto applies one in several Python steps, and a
 cancelled TransactWriteItems restores a copy of the whole table taken before it ran, undoing
@@ -24,8 +25,19 @@ from werkzeug.serving import make_server
 
 
 class AtomicMotoServer(ThreadedMotoServer):
+    """`post_policy_secret`: the secret key the app signs with; browser-based POSTs to S3 are
+    then checked against their policy as S3 does (local/post_policy.py)."""
+
+    def __init__(self, *args: Any, post_policy_secret: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._post_policy_secret = post_policy_secret
+
     def _server_entry(self) -> None:
-        dispatcher = DomainDispatcherApplication(create_backend_app)
+        dispatcher: Any = DomainDispatcherApplication(create_backend_app)
+        if self._post_policy_secret is not None:
+            from local.post_policy import enforce_post_policies
+
+            dispatcher = enforce_post_policies(dispatcher, self._post_policy_secret)
         lock = threading.Lock()
 
         def one_at_a_time(

@@ -107,7 +107,11 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from local.emulator import AtomicMotoServer
 
-        self._moto = AtomicMotoServer(ip_address=self.addresses.host, port=self.addresses.aws_port)
+        self._moto = AtomicMotoServer(
+            ip_address=self.addresses.host,
+            port=self.addresses.aws_port,
+            post_policy_secret=os.environ["AWS_SECRET_ACCESS_KEY"],  # what the app signs with
+        )
         self._moto.start()
         self.say(f"Émulateur AWS : {self.addresses.endpoint_url}")
 
@@ -124,6 +128,7 @@ class LocalStack:
 
         region = os.environ["AWS_REGION"]
         self.outputs = create_resources(self.addresses.endpoint_url, stage="local", region=region)
+        self._allow_uploads_from_the_app(region)
         self._verify_mail_sender(region)
 
         from chalicelib.container import reset_container
@@ -174,6 +179,25 @@ class LocalStack:
             from local.demo import load_demo
 
             load_demo(say=self.say, wait_for=poller.wait_until_idle)
+
+    def _allow_uploads_from_the_app(self, region: str) -> None:
+        """The template's CORS rule names the public origin; locally the pages are served from
+        the app's address, whose upload form posts straight to the emulated bucket."""
+        import boto3
+
+        boto3.client("s3", region_name=region).put_bucket_cors(
+            Bucket=self.outputs["ExchangeBucketName"],
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedMethods": ["POST"],
+                        "AllowedOrigins": [self.addresses.app_url],
+                        "AllowedHeaders": ["*"],
+                        "MaxAgeSeconds": 600,
+                    }
+                ]
+            },
+        )
 
     def _ses_events(self, region: str) -> Any:
         import boto3

@@ -47,5 +47,55 @@ class ExchangeBucket:
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.name, Key=key)["Body"].read()
 
-    def head(self, key: str) -> dict[str, Any]:
-        return self._s3.head_object(Bucket=self.name, Key=key)
+    def head(self, key: str, version_id: str | None = None) -> dict[str, Any]:
+        pinned = {"VersionId": version_id} if version_id else {}
+        return self._s3.head_object(Bucket=self.name, Key=key, **pinned)
+
+    def report_text(self, key: str) -> str | None:
+        """A report (UTF-8), or None if it is not written yet."""
+        try:
+            body = self._s3.get_object(Bucket=self.name, Key=key)["Body"]
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        try:
+            return body.read().decode("utf-8")
+        finally:
+            body.close()
+
+    def presigned_post(
+        self,
+        key: str,
+        key_prefix: str,
+        max_bytes: int,
+        content_type: str,
+        expires_in: int,
+        exact_fields: dict[str, str],
+    ) -> tuple[str, dict[str, str]]:
+        """Signed with the API function's role: it needs s3:PutObject on incoming/* (and S3 checks
+        the policy's conditions, services/funders/uploads.py)."""
+        conditions: list[Any] = [
+            ["starts-with", "$key", key_prefix],
+            ["content-length-range", 1, max_bytes],
+            {"Content-Type": content_type},
+            *({name: value} for name, value in exact_fields.items()),
+        ]
+        post = self._s3.generate_presigned_post(
+            Bucket=self.name,
+            Key=key,
+            Fields={"Content-Type": content_type, **exact_fields},
+            Conditions=conditions,
+            ExpiresIn=expires_in,
+        )
+        return post["url"], dict(post["fields"])
+
+    def presigned_get(self, key: str, file_name: str, expires_in: int = 300) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.name,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+                "ResponseContentType": "text/csv; charset=utf-8",
+            },
+            ExpiresIn=expires_in,
+        )

@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import SQSEvent
 
-from chalicelib.container import get_container
+from chalicelib.container import get_container, now
 from chalicelib.observability import logger, metrics
 
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600
@@ -50,6 +50,20 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
     if incoming is None:
         logger.warning("Object outside incoming/<funder>/ ignored", extra={"key": s3_object["key"]})
         return {"ignored": "key"}
+    # The file's status record (services/funders/files.py): « reçu » now, then « en cours », then
+    # « traité » or « rejeté »; keyed by the object version, so a redelivery finds the same one.
+    head = container.exchange.head(incoming.key, s3_object.get("version_id") or None)
+    tracking = container.file_tracking
+    record = tracking.received(
+        incoming.funder_code,
+        incoming.key,
+        incoming.file_name,
+        head.get("VersionId") or head.get("ETag", "").strip('"'),
+        head["LastModified"],
+        head.get("Metadata") or {},
+        now(),
+    )
+    tracking.processing(record, now())
     report = container.funder_file_ingestion().ingest(
         incoming,
         lambda: container.exchange.opener(
@@ -61,6 +75,13 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
     finally:
         report.close()
     summary = report.summary()
+    tracking.finished(
+        record,
+        now(),
+        report.file_error,
+        {name: int(value) for name, value in summary.items() if isinstance(value, int)},
+        incoming.report_key,
+    )
     _publish_metrics(incoming.funder_code, summary)
     # Nested: a key of the summary could otherwise clash with a LogRecord attribute.
     logger.info("Funder file processed", extra={"report": incoming.report_key, "summary": summary})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.connection import Connection
@@ -14,6 +14,7 @@ from chalicelib.services.accounts.model import Account, AccountKind, CreateOutco
 from chalicelib.services.accounts.retention import inactivity_due
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.store.conditional_writes import refusals
+from chalicelib.store.funder_files import counter_updates, month_of
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
 
@@ -131,6 +132,11 @@ class DynamoAccountRepository:
                         condition=DossierItem.dossier_number.exists()
                         & DossierItem.account_id.does_not_exist(),
                     )
+                    # The funder's dashboard counts the link in the same transaction.
+                    for item, adds in counter_updates(
+                        funder_code, month_of(datetime.now(UTC)), {"linked_accounts": 1}
+                    ):
+                        transaction.update(item, actions=adds)
         except TransactWriteError as error:
             reasons = refusals(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.trainings.dossiers import (
@@ -17,7 +19,8 @@ from chalicelib.services.trainings.dossiers import (
     dossier_key,
     name_birth_key,
 )
-from chalicelib.store.conditional_writes import put_if
+from chalicelib.store.conditional_writes import put_if, refusals
+from chalicelib.store.funder_files import counter_updates, month_of
 from chalicelib.store.models import DossierChangeItem, DossierItem
 
 
@@ -170,17 +173,25 @@ class DynamoDossierRepository:
         return item.account_id or None
 
     def link_account(self, funder_code: str, dossier_number: str, account_id: str) -> bool:
-        """Links a dossier to an account unless another account already holds it."""
+        """Links a dossier to an account unless another account already holds it. A new link
+        is counted on the funder's dashboard in the same transaction; linking again to the same
+        account changes (and counts) nothing."""
         try:
-            DossierItem(funder_code=funder_code, dossier_number=dossier_number).update(
-                actions=[DossierItem.account_id.set(account_id)],
-                condition=DossierItem.dossier_number.exists()
-                & (
-                    DossierItem.account_id.does_not_exist() | (DossierItem.account_id == account_id)
-                ),
-            )
-        except UpdateError:
-            return False
+            with TransactWrite(connection=Connection(region=DossierItem.Meta.region)) as write:
+                write.update(
+                    DossierItem(funder_code=funder_code, dossier_number=dossier_number),
+                    actions=[DossierItem.account_id.set(account_id)],
+                    condition=DossierItem.dossier_number.exists()
+                    & DossierItem.account_id.does_not_exist(),
+                )
+                for item, adds in counter_updates(
+                    funder_code, month_of(datetime.now(UTC)), {"linked_accounts": 1}
+                ):
+                    write.update(item, actions=adds)
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in refusals(error):
+                raise
+            return self.owner(funder_code, dossier_number) == account_id
         return True
 
     def list_for_account(self, account_id: str) -> list[Dossier]:

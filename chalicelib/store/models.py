@@ -78,7 +78,14 @@ class FunderTableItem(Model):
     counts = MapAttribute(null=True)
     rejected_lines = NumberAttribute(null=True)
     report_key = UnicodeAttribute(null=True)
-    # Dashboard counters live as plain number attributes added to atomically (ADD).
+    # Dashboard counters ("dashboard#<funder>"), only ever changed by atomic ADD updates.
+    files = NumberAttribute(null=True)
+    lines_rejected = NumberAttribute(null=True)
+    dossiers = NumberAttribute(null=True)
+    linked_accounts = NumberAttribute(null=True)
+    activated_accounts = NumberAttribute(null=True)
+    payment_mails_sent = NumberAttribute(null=True)
+    payment_mails_bounced = NumberAttribute(null=True)
 
 
 class DossiersByIdentity(GlobalSecondaryIndex["DossierItem"]):

@@ -36,6 +36,7 @@ from tests.integration.test_recovery_web import (
     enter_code,
     mailed_code,
 )
+from tests.support.api import Api
 from tests.support.aws import drop, queue_runner
 from tests.support.iam import (
     Call,
@@ -103,6 +104,16 @@ def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
     if function == "funder_files":
         # S3 events of the versioned exchange bucket name the version; moto's events leave it out.
         used[("ReadFunderFiles", "s3:GetObjectVersion")] = "real S3 events carry a versionId"
+    if function == "api_handler":
+        # S3 authorises a presigned POST against the role that signed it: the API never puts a
+        # funder's file itself (tests/integration/test_funder_uploads.py posts one).
+        uploads = next(
+            statement
+            for statement in function_policy("test", function)["Statement"]
+            if statement["Sid"] == "SignFunderUploads"
+        )
+        for item in (uploads["Action"], uploads["Resource"]):
+            used[("SignFunderUploads", item)] = "S3 checks the signer's right on a presigned POST"
     return used
 
 
@@ -158,6 +169,13 @@ def _journey(camille: WebClient, mail_events_topic: str) -> dict[str, list[Call]
             drop("region-idf", "dossiers_lucas.csv", LUCAS_DOSSIER_LATER)
         run("funder_files")
         run("notifications")
+        # The funder's system reads the report of its file through the API.
+        with journey.acting_as(FUNDER):
+            key = get_container().funder_api_keys.issue("region-idf").key
+        api = Api(camille.client)
+        files = api.call("GET", "/api/v1/funder/files", token=key).json["files"]
+        report = api.call("GET", f"/api/v1/funder/files/{files[0]['id']}/report", token=key)
+        assert report.status == 200, report.body
         assert "548,00" in lucas.get(PAYMENT_PAGE).text
         for _ in range(2):  # made and stored once, then served from the bucket
             assert lucas.get(PAYMENT_PAGE.replace("paiement?", "paiement/pdf?")).status == 303

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.services.funders.api_keys import ApiKeyRecord
+from chalicelib.services.funders.files import FileRecord, FileStatus
 
 
 class MemoryApiKeys:
@@ -34,3 +36,78 @@ class MemoryApiKeys:
             return False
         self.items[key_id] = replace(record, revoked_at=when)
         return True
+
+
+class MemoryFileRecords:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], FileRecord] = {}
+        self.statuses: list[FileStatus] = []
+
+    def receive(self, record: FileRecord) -> bool:
+        key = (record.funder_code, record.file_id)
+        if key in self.items:
+            return False
+        self.items[key] = replace(
+            record, report_key=f"reports/{record.funder_code}/{record.file_name}.report.csv"
+        )
+        self.statuses.append(record.status)
+        return True
+
+    def set_status(
+        self,
+        funder_code: str,
+        file_id: str,
+        status: FileStatus,
+        when: datetime,
+        reason: str | None = None,
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
+        record = self.items[(funder_code, file_id)]
+        self.items[(funder_code, file_id)] = replace(
+            record,
+            status=status,
+            updated_at=when,
+            reason=reason,
+            counts=dict(counts) if counts is not None else record.counts,
+        )
+        self.statuses.append(status)
+
+    def get(self, funder_code: str, file_id: str) -> FileRecord | None:
+        return self.items.get((funder_code, file_id))
+
+    def latest(self, funder_code: str, limit: int) -> list[FileRecord]:
+        mine = [record for (code, _), record in self.items.items() if code == funder_code]
+        return sorted(mine, key=lambda record: record.file_id, reverse=True)[:limit]
+
+
+class MemoryDashboardCounters:
+    def __init__(self) -> None:
+        self.markers: set[tuple[str, str]] = set()
+        self.values: dict[tuple[str, str], Counter[str]] = {}
+
+    def add(self, funder_code: str, month: str, increments: Mapping[str, int]) -> None:
+        for sort_key in ("total", f"month#{month}"):
+            self.values.setdefault((funder_code, sort_key), Counter()).update(increments)
+
+    def count_once(
+        self, funder_code: str, marker: str, month: str, increments: Mapping[str, int]
+    ) -> bool:
+        if (funder_code, marker) in self.markers:
+            return False
+        self.markers.add((funder_code, marker))
+        self.add(funder_code, month, increments)
+        return True
+
+    def read(self, funder_code: str, month: str) -> tuple[dict[str, int], dict[str, int]]:
+        return (
+            dict(self.values.get((funder_code, "total"), Counter())),
+            dict(self.values.get((funder_code, f"month#{month}"), Counter())),
+        )
+
+
+class MemoryReports:
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+
+    def report_text(self, key: str) -> str | None:
+        return self.texts.get(key)

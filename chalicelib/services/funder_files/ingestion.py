@@ -29,6 +29,7 @@ from chalicelib.services.funder_files.payment_rules import (
 )
 from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
 from chalicelib.services.funder_files.report import FileReport
+from chalicelib.services.funders.files import DashboardCounters
 from chalicelib.services.funders.model import FunderRepository
 from chalicelib.services.mail.notifications import NewPayment, NotificationQueue
 from chalicelib.services.trainings.account_linking import AccountLinker
@@ -109,6 +110,7 @@ class FunderFileIngestion:
         linker: AccountLinker | None = None,
         notifications: NotificationQueue | None = None,
         withdrawal: DossierWithdrawal | None = None,
+        counters: DashboardCounters | None = None,
     ) -> None:
         self.funders = funders
         self.dossiers = dossiers
@@ -118,6 +120,14 @@ class FunderFileIngestion:
         self.linker = linker
         self.notifications = notifications
         self.withdrawal = withdrawal
+        self.counters = counters
+
+    def count(self, funder_code: str, increments: dict[str, int]) -> None:
+        """The funder's dashboard, after a write only one run can win (a dossier is created or
+        withdrawn by a conditional write): concurrent or repeated runs never count it twice. A
+        run that crashes between its write and this update leaves it uncounted."""
+        if self.counters is not None and any(increments.values()):
+            self.counters.add(funder_code, f"{self.clock():%Y-%m}", increments)
 
     def ingest(self, incoming: IncomingFile, open_file: ChunkSource) -> FileReport:
         report = FileReport(file_key=incoming.key, processed_at=self.clock())
@@ -221,6 +231,10 @@ class _DossierRun:
             return
         withdrawal.withdraw(dossier)
         self._report.counts.dossiers_withdrawn += 1
+        self._ingestion.count(
+            self._incoming.funder_code,
+            {"dossiers": -1, "linked_accounts": -1 if dossier.account_id else 0},
+        )
 
     def _apply(self, batch: list[Dossier]) -> None:
         # Each write is conditioned on the version read; one changed meanwhile (a trainee linked
@@ -264,6 +278,7 @@ class _DossierRun:
         )
         counts = self._report.counts
         counts.dossiers_unchanged += unchanged
+        created = 0
         for dossier in to_write:
             if dossier.dossier_number in changed:
                 continue
@@ -271,11 +286,15 @@ class _DossierRun:
                 counts.dossiers_updated += 1
             else:
                 counts.dossiers_created += 1
+                created += 1
         links = [
             (account, dossier)
             for account, dossier in links
             if dossier.dossier_number not in changed
         ]
+        self._ingestion.count(
+            self._incoming.funder_code, {"dossiers": created, "linked_accounts": len(links)}
+        )
         if links and self._ingestion.linker is not None:
             self._ingestion.linker.confirm(links)
         return [dossier for dossier in batch if dossier.dossier_number in changed]

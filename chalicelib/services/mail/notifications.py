@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.services.accounts.model import AccountRepository, PortalUrls
+from chalicelib.services.funders.files import DashboardCounters
+from chalicelib.services.mail.delivery import DeliveryStatusStore
 from chalicelib.services.mail.mails import Mailer, new_payment_mail
 
 
@@ -39,7 +43,13 @@ class NewPaymentNotifier:
         accounts: AccountRepository,
         mailer: Mailer,
         urls: PortalUrls,
+        counters: DashboardCounters | None = None,
+        delivery: DeliveryStatusStore | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        self._counters = counters
+        self._delivery = delivery
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._payments = payments
         self._dossiers = dossiers
         self._accounts = accounts
@@ -59,16 +69,26 @@ class NewPaymentNotifier:
         if account is None:
             self._payments.release_notice(notification.funder_code, notification.reference)
             return False
+        mail = new_payment_mail(
+            to=account.email,
+            given_name=account.first_given_name,
+            login_url=self._urls.funder_home(notification.funder_code),
+            portal_url=self._urls.base_url,
+        )
+        # The mailer (DeliveryGuard) keeps back a mail to an address that bounced: the funder's
+        # dashboard counts it as bounced rather than sent.
+        status = self._delivery.delivery_status(account.email) if self._delivery else None
+        bounced = status is not None and status.refuses(mail.category)
         try:
-            self._mailer.send(
-                new_payment_mail(
-                    to=account.email,
-                    given_name=account.first_given_name,
-                    login_url=self._urls.funder_home(notification.funder_code),
-                    portal_url=self._urls.base_url,
-                )
-            )
+            self._mailer.send(mail)
         except Exception:
             self._payments.release_notice(notification.funder_code, notification.reference)
             raise
+        if self._counters is not None:
+            # After the claim above, which only one delivery wins: counted once per payment.
+            self._counters.add(
+                notification.funder_code,
+                f"{self._clock():%Y-%m}",
+                {"payment_mails_bounced" if bounced else "payment_mails_sent": 1},
+            )
         return True

@@ -1,0 +1,227 @@
+"""A funder's files and their follow-up: « reçu », « en cours », « traité » (with the counts) or
+« rejeté » (with the reason), who sent each one, when and from where.
+
+The records are written by the ingestion path itself (events/funder_files.py calls
+`FileTracking`), so a file dropped by the command line or a funder's own system appears in the
+list like one sent from the browser.
+
+Idempotence: a file's id is derived from what S3 says of the object version (its key, version id
+and last-modified time), never drawn at random, so an SQS redelivery or two concurrent copies of
+the same S3 event address the same record. « reçu » is a put-if-absent (a redelivery leaves the
+first one); the later states are plain overwrites of the same item, which two concurrent runs of
+the same file end in the same place (their stored result is the same, services/funder_files).
+The dashboard counts a file once, by a marker written in the same transaction as the counters
+(`FileRecordRepository.count_once`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+DIRECT_DEPOSIT = "dépôt direct"
+# Object metadata the presigned POST pins (x-amz-meta-…): who sent it from the browser or API.
+SENDER_METADATA = "sender"
+CLIENT_IP_METADATA = "client-ip"
+LIST_LIMIT = 50
+
+
+class FileStatus(StrEnum):
+    RECEIVED = "reçu"
+    PROCESSING = "en cours"
+    DONE = "traité"
+    REJECTED = "rejeté"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    funder_code: str
+    file_id: str
+    file_name: str
+    key: str
+    status: FileStatus
+    received_at: datetime
+    updated_at: datetime
+    sender: str = DIRECT_DEPOSIT
+    sender_ip: str | None = None
+    reason: str | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    report_key: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (FileStatus.DONE, FileStatus.REJECTED)
+
+
+class FileRecordRepository(Protocol):
+    def receive(self, record: FileRecord) -> bool:
+        """Stores the « reçu » record unless it exists (False then)."""
+        ...
+
+    def set_status(
+        self,
+        funder_code: str,
+        file_id: str,
+        status: FileStatus,
+        when: datetime,
+        reason: str | None = None,
+        counts: Mapping[str, int] | None = None,
+    ) -> None: ...
+
+    def get(self, funder_code: str, file_id: str) -> FileRecord | None: ...
+
+    def latest(self, funder_code: str, limit: int) -> list[FileRecord]:
+        """Newest first, at most `limit` (one Query)."""
+        ...
+
+
+class DashboardCounters(Protocol):
+    def add(self, funder_code: str, month: str, increments: Mapping[str, int]) -> None:
+        """Atomic ADDs on the funder's totals and `month`'s, for a write that is itself
+        exactly-once (a conditional write that only one run wins)."""
+        ...
+
+    def count_once(
+        self, funder_code: str, marker: str, month: str, increments: Mapping[str, int]
+    ) -> bool:
+        """Adds `increments` to the funder's totals and to `month`'s, in one transaction with a
+        put-if-absent `marker`: False (nothing added) when the marker exists already."""
+        ...
+
+
+def file_id_for(key: str, version: str, last_modified: datetime) -> str:
+    """Sortable by time (newest first in a Query), the same for every delivery of one version."""
+    digest = hashlib.sha256(f"{key}\n{version}".encode()).hexdigest()[:16]
+    return f"{last_modified:%Y%m%dT%H%M%S}Z-{digest}"
+
+
+class FileTracking:
+    """What the ingestion path writes about each file."""
+
+    def __init__(self, records: FileRecordRepository, counters: DashboardCounters) -> None:
+        self._records = records
+        self._counters = counters
+
+    def received(
+        self,
+        funder_code: str,
+        key: str,
+        file_name: str,
+        version: str,
+        last_modified: datetime,
+        metadata: Mapping[str, str],
+        now: datetime,
+    ) -> FileRecord:
+        record = FileRecord(
+            funder_code=funder_code,
+            file_id=file_id_for(key, version, last_modified),
+            file_name=file_name,
+            key=key,
+            status=FileStatus.RECEIVED,
+            received_at=last_modified,
+            updated_at=now,
+            sender=(metadata.get(SENDER_METADATA) or DIRECT_DEPOSIT)[:200],
+            sender_ip=(metadata.get(CLIENT_IP_METADATA) or None),
+        )
+        if not self._records.receive(record):  # a redelivery: the first record stays
+            return self._records.get(funder_code, record.file_id) or record
+        return record
+
+    def processing(self, record: FileRecord, now: datetime) -> None:
+        self._records.set_status(record.funder_code, record.file_id, FileStatus.PROCESSING, now)
+
+    def finished(
+        self,
+        record: FileRecord,
+        now: datetime,
+        file_error: str | None,
+        counts: Mapping[str, int],
+        report_key: str | None,
+    ) -> None:
+        if file_error:
+            self._records.set_status(
+                record.funder_code, record.file_id, FileStatus.REJECTED, now, reason=file_error
+            )
+        else:
+            self._records.set_status(
+                record.funder_code, record.file_id, FileStatus.DONE, now, counts=dict(counts)
+            )
+        self._counters.count_once(
+            record.funder_code,
+            f"file#{record.file_id}",
+            f"{record.received_at:%Y-%m}",
+            {"files": 1, "lines_rejected": 0 if file_error else int(counts["lines_rejected"])},
+        )
+
+
+@dataclass(frozen=True)
+class RejectedLine:
+    line: str
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    record: FileRecord
+    lines: list[RejectedLine]
+    total_rejected: int
+    columns: list[str]
+
+
+def rejected_lines(report_csv: Iterable[str]) -> list[RejectedLine]:
+    """The « Rejet » rows of a report as written by services/funder_files/report.py."""
+    rows = csv.reader(report_csv, delimiter=";")
+    lines = []
+    for row in rows:
+        if len(row) >= 4 and row[0] == "Rejet":
+            lines.append(RejectedLine(row[1], row[2], row[3]))
+    return lines
+
+
+class ReportReader(Protocol):
+    def report_text(self, key: str) -> str | None: ...
+
+
+MAX_SHOWN_LINES = 500
+
+
+class FunderFiles:
+    """What a funder's staff (pages) and systems (API) read. Every call takes the funder's code
+    from the authenticated caller: another funder's file is answered like a missing one."""
+
+    def __init__(self, records: FileRecordRepository, reports: ReportReader) -> None:
+        self._records = records
+        self._reports = reports
+
+    def list(self, funder_code: str, limit: int = LIST_LIMIT) -> list[FileRecord]:
+        return self._records.latest(funder_code, limit)
+
+    def get(self, funder_code: str, file_id: str) -> FileRecord | None:
+        if not file_id or len(file_id) > 64:
+            return None
+        return self._records.get(funder_code, file_id)
+
+    def report(
+        self, funder_code: str, file_id: str, column: str = "", reason: str = ""
+    ) -> ReportView | None:
+        record = self.get(funder_code, file_id)
+        if record is None:
+            return None
+        text = self._reports.report_text(record.report_key) if record.report_key else None
+        lines = rejected_lines(io.StringIO(text.lstrip("\ufeff"))) if text else []
+        columns = sorted({line.column for line in lines if line.column})
+        wanted = reason.strip().casefold()
+        shown = [
+            line
+            for line in lines
+            if (not column or line.column == column)
+            and (not wanted or wanted in line.reason.casefold())
+        ]
+        return ReportView(record, shown[:MAX_SHOWN_LINES], len(shown), columns)

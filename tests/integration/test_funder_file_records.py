@@ -1,0 +1,70 @@
+"""File status records written by the ingestion path under moto: a file dropped by the command
+line appears with « dépôt direct », a redelivered S3 event changes nothing, a rejected file keeps
+its reason, the dashboard counts each file once."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from chalicelib.container import get_container
+from chalicelib.events.funder_files import process_funder_file
+from chalicelib.services.funders.files import DIRECT_DEPOSIT, FileStatus
+from chalicelib.services.funders.model import Funder, save_funder
+from tests.support.aws import drop, run_queue
+
+PAYMENTS = (
+    b"numero_dossier;reference_paiement;date_mise_en_paiement;periode_debut;periode_fin;element;"
+    b"montant\nINCONNU;P-1;20/03/2018;16/10/2017;31/10/2017;REMUNERATION;144,85\n"
+)
+
+
+@pytest.fixture
+def funder(aws: dict[str, str]) -> None:
+    save_funder(get_container().funders, Funder("region-idf", "Région Île-de-France"))
+    save_funder(get_container().funders, Funder("region-hdf", "Région Hauts-de-France"))
+
+
+def test_a_file_dropped_by_the_command_line_is_followed_to_its_end(funder: None) -> None:
+    drop("region-idf", "paiements_12.csv", PAYMENTS)
+    drop("region-idf", "notes.txt", b"hello")
+    run_queue()
+    files = get_container().funder_files.list("region-idf")
+    by_name = {record.file_name: record for record in files}
+    done = by_name["paiements_12.csv"]
+    assert done.status is FileStatus.DONE and done.sender == DIRECT_DEPOSIT
+    assert done.counts["lines_read"] == 1 and done.counts["lines_rejected"] == 1
+    rejected = by_name["notes.txt"]
+    assert rejected.status is FileStatus.REJECTED and "nom de fichier non reconnu" in (
+        rejected.reason or ""
+    )
+    view = get_container().funder_files.report("region-idf", done.file_id)
+    assert view is not None and [line.column for line in view.lines] == ["numero_dossier"]
+    assert get_container().funder_files.list("region-hdf") == []
+    total, _ = get_container().dashboard_counters.read("region-idf", f"{done.received_at:%Y-%m}")
+    assert total["files"] == 2 and total["lines_rejected"] == 1
+
+
+def test_a_redelivered_event_keeps_one_record_and_counts_once(funder: None) -> None:
+    key = drop("region-idf", "paiements_12.csv", PAYMENTS)
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=get_container().settings.funder_files_queue)["QueueUrl"]
+    message = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    s3 = json.loads(message["Body"])["Records"][0]["s3"]
+    s3_object = {
+        "bucket": s3["bucket"]["name"],
+        "key": key,
+        "version_id": s3["object"].get("versionId") or "",
+        "etag": s3["object"].get("eTag") or "",
+        "sequencer": s3["object"].get("sequencer") or "",
+    }
+    process_funder_file(s3_object)
+    process_funder_file({**s3_object, "sequencer": "a second copy of the event"})
+    files = get_container().funder_files.list("region-idf")
+    assert len(files) == 1 and files[0].status is FileStatus.DONE
+    total, _ = get_container().dashboard_counters.read(
+        "region-idf", f"{files[0].received_at:%Y-%m}"
+    )
+    assert total["files"] == 1 and total["lines_rejected"] == 1

@@ -1,0 +1,97 @@
+"""The follow-up of a funder's files: status records written by ingestion, reports read back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalicelib.services.funders.files import (
+    DIRECT_DEPOSIT,
+    FileStatus,
+    FileTracking,
+    FunderFiles,
+    file_id_for,
+)
+from tests.support.funder_fakes import MemoryDashboardCounters, MemoryFileRecords, MemoryReports
+
+MODIFIED = datetime(2026, 12, 6, 10, 30, 5, tzinfo=UTC)
+NOW = datetime(2026, 12, 6, 10, 30, 9, tzinfo=UTC)
+COUNTS = {"lines_read": 3, "lines_rejected": 1, "payments_stored": 2}
+
+
+def receive(tracking: FileTracking, metadata: dict[str, str] | None = None, version: str = "v1"):
+    return tracking.received(
+        "region-idf",
+        "incoming/region-idf/paiements_12.csv",
+        "paiements_12.csv",
+        version,
+        MODIFIED,
+        metadata or {},
+        NOW,
+    )
+
+
+def test_a_file_goes_received_processing_done_with_its_counts_and_is_counted_once() -> None:
+    records, counters = MemoryFileRecords(), MemoryDashboardCounters()
+    tracking = FileTracking(records, counters)
+    record = receive(tracking)
+    assert record.sender == DIRECT_DEPOSIT and record.sender_ip is None
+    tracking.processing(record, NOW)
+    tracking.finished(record, NOW, None, COUNTS, "reports/region-idf/paiements_12.csv.report.csv")
+    # SQS delivers the same event again: same id, the record stays one, counted once.
+    again = receive(tracking)
+    assert again.file_id == record.file_id
+    tracking.processing(again, NOW)
+    tracking.finished(again, NOW, None, COUNTS, None)
+    assert records.statuses == [
+        FileStatus.RECEIVED,
+        FileStatus.PROCESSING,
+        FileStatus.DONE,
+        FileStatus.PROCESSING,
+        FileStatus.DONE,
+    ]
+    stored = records.get("region-idf", record.file_id)
+    assert stored is not None and stored.status is FileStatus.DONE
+    assert stored.counts["payments_stored"] == 2
+    total, month = counters.read("region-idf", "2026-12")
+    assert total == month == {"files": 1, "lines_rejected": 1}
+
+
+def test_a_rejected_file_keeps_its_reason_and_the_sender_from_the_upload() -> None:
+    records, counters = MemoryFileRecords(), MemoryDashboardCounters()
+    tracking = FileTracking(records, counters)
+    record = receive(tracking, {"sender": "agent@region-idf.fr", "client-ip": "203.0.113.9"})
+    tracking.finished(record, NOW, "colonne obligatoire absente : montant", {}, None)
+    stored = records.get("region-idf", record.file_id)
+    assert stored is not None and stored.status is FileStatus.REJECTED
+    assert stored.reason == "colonne obligatoire absente : montant"
+    assert (stored.sender, stored.sender_ip) == ("agent@region-idf.fr", "203.0.113.9")
+
+
+def test_a_new_version_of_the_same_name_is_another_file() -> None:
+    assert file_id_for("k", "v1", MODIFIED) != file_id_for("k", "v2", MODIFIED)
+    assert file_id_for("k", "v1", MODIFIED) == file_id_for("k", "v1", MODIFIED)
+    assert file_id_for("k", "v1", MODIFIED).startswith("20261206T103005Z-")
+
+
+def test_the_report_lists_rejected_lines_filtered_and_another_funder_sees_nothing() -> None:
+    records, reports = MemoryFileRecords(), MemoryReports()
+    tracking = FileTracking(records, MemoryDashboardCounters())
+    record = receive(tracking)
+    reports.texts["reports/region-idf/paiements_12.csv.report.csv"] = (
+        "\ufeffrubrique;ligne;colonne;detail\r\nLignes lues;;;3\r\n"
+        "Rejet;2;montant;le montant ne correspond pas au calcul\r\n"
+        "Rejet;3;numero_dossier;dossier inconnu pour ce financeur\r\n"
+    )
+    files = FunderFiles(records, reports)
+    view = files.report("region-idf", record.file_id)
+    assert view is not None and view.total_rejected == 2
+    assert view.columns == ["montant", "numero_dossier"]
+    assert [line.line for line in files.report("region-idf", record.file_id, "montant").lines] == [
+        "2"
+    ]
+    by_reason = files.report("region-idf", record.file_id, reason="DOSSIER INCONNU")
+    assert by_reason is not None and [line.line for line in by_reason.lines] == ["3"]
+    assert files.report("region-hdf", record.file_id) is None
+    assert files.get("region-hdf", record.file_id) is None
+    assert [r.file_id for r in files.list("region-idf")] == [record.file_id]
+    assert files.list("region-hdf") == []
