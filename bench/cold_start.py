@@ -134,11 +134,14 @@ WARM_REQUESTS = 15
 FUNDER = "region-idf"
 
 # A fresh interpreter that does what a cold Lambda does: import the handler's module, then answer
-# one API Gateway proxy event. Prints nothing on success; a page that is not a 200 fails.
+# one API Gateway proxy event. The context comes from a module that imports nothing: the measured
+# process must not load the bench's own imports (subprocess, statistics, local...), which the
+# floor does not load and a Lambda never would. Prints nothing on success; a page that is not a
+# 200 fails.
 FIRST_REQUEST = """
 import json, sys
 import app
-from bench.cold_start import LambdaContext
+from bench.lambda_context import LambdaContext
 response = app.app(json.loads(sys.argv[1]), LambdaContext())
 if response["statusCode"] != 200:
     raise SystemExit(f"status {response['statusCode']}")
@@ -155,7 +158,7 @@ boto3.client("dynamodb").get_item(
 WARM_REQUESTS_CODE = """
 import json, statistics, sys, time
 import app
-from bench.cold_start import LambdaContext
+from bench.lambda_context import LambdaContext
 events = json.loads(sys.argv[1])
 medians = {}
 for name, event in events.items():
@@ -170,20 +173,6 @@ for name, event in events.items():
     medians[name] = statistics.median(times)
 print(json.dumps(medians))
 """
-
-
-class LambdaContext:
-    """What Chalice and Powertools read of Lambda's context object."""
-
-    function_name = "portail-stagiaire-local"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-3:123456789012:function:portail-stagiaire-local"
-    aws_request_id = "bench"
-    log_group_name = log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def proxy_event(

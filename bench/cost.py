@@ -102,7 +102,7 @@ def counting(self, operation, kwargs, *args, **more):
     return original(self, operation, kwargs, *args, **more)
 Connection._make_api_call = counting
 import app
-from bench.cold_start import LambdaContext
+from bench.lambda_context import LambdaContext
 pages = json.loads(sys.argv[1])
 result = {}
 for name, event in pages.items():

@@ -337,8 +337,13 @@ class Container:
         from chalicelib.store.sessions import DynamoSessionRepository
 
         # The unread messages count rides on the session: taken at login, so no page pays for it.
+        repository = DynamoSessionRepository()
         return Sessions(
-            DynamoSessionRepository(), now, unread_of=lambda a: self.messages.unread_snapshot(a)
+            repository,
+            now,
+            unread_of=lambda a: self.messages.unread_snapshot(a),
+            terms=self.terms,
+            with_terms=repository.get_with_current_terms,
         )
 
     @cached_property

@@ -207,6 +207,22 @@ def test_pages_of_mes_formations_cost_at_most_three_dynamodb_requests(camille: W
         assert sum(requests.values()) <= 3, (path, requests)
 
 
+def test_the_first_mes_formations_of_a_new_lambda_costs_four_dynamodb_requests(
+    camille: WebClient,
+) -> None:
+    """A cold Lambda knows neither the CGU version nor the funders: the session and the CGU
+    pointer come in one BatchGetItem, then the dossiers, the funders and the payments (three
+    Query). Before: six requests (GetItem of the session, GetItem of the CGU pointer...)."""
+    from chalicelib.container import reset_container
+
+    reset_container()  # a new Lambda: nothing in memory but the session cookie
+    with count_dynamodb_requests() as requests:
+        page = camille.get("/formations")
+    assert page.status == 200
+    assert "Comptable assistant — Région Hauts-de-France" in page.text  # the funders' names
+    assert requests == {"BatchGetItem": 1, "Query": 3}, requests
+
+
 def test_a_new_payment_sends_one_mail_without_its_amount(camille: WebClient) -> None:
     camille.cookies.clear()
     sign_up(camille)  # Lucas: his dossier IDF-2026-000789 is now linked

@@ -346,3 +346,33 @@ def test_close_all_without_a_token_to_keep_ends_every_session_of_the_account(ses
     assert sessions.resolve(first) is None
     assert sessions.resolve(second) is None
     assert sessions.resolve(someone_else) is not None
+
+
+# The CGU version read with the session --------------------------------------------------
+
+
+def test_a_cold_resolve_reads_the_session_and_the_cgu_version_in_one_read_then_only_the_session(
+    repository: MemorySessions, clock: FakeClock
+) -> None:
+    from chalicelib.services.accounts.terms import Terms
+    from tests.support.fakes import MemoryTerms
+
+    terms_repository = MemoryTerms()
+    terms_repository.current_pointer = "v2"
+    terms = Terms(terms_repository, clock)
+    together: list[str] = []
+
+    def with_terms(token_hash: str) -> tuple[Session | None, str | None]:
+        together.append(token_hash)
+        return repository.items.get(token_hash), terms_repository.current_pointer
+
+    sessions = Sessions(repository, clock, terms=terms, with_terms=with_terms)
+    token, opened = open_session(sessions)
+
+    assert sessions.resolve(token) == opened  # a new Lambda: both in one read
+    assert together == [hash_token(token)] and repository.calls["get"] == 0
+    assert terms.current_version() == "v2" and terms_repository.calls["current_version"] == 0
+    assert sessions.pending_step(opened, terms.current_version()) is Step.TERMS
+
+    assert sessions.resolve(token) == opened  # the version is in memory: the session alone
+    assert len(together) == 1 and repository.calls["get"] == 1

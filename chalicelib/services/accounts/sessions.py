@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.services.accounts.model import Account, AccountKind, Clock, Step
+from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.messages.unread import UnreadSnapshot
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -57,6 +58,11 @@ class SessionRepository(Protocol):
     def delete_for_account(self, account_id: str, keep: str | None = None) -> int: ...
 
 
+# A session and the current CGU version in one request (store: one BatchGetItem): (session or
+# None, current version or None).
+SessionWithTerms = Callable[[str], tuple[Session | None, str | None]]
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -71,11 +77,17 @@ class Sessions:
         repository: SessionRepository,
         clock: Clock,
         unread_of: Callable[[Account], UnreadSnapshot] | None = None,
+        terms: Terms | None = None,
+        with_terms: SessionWithTerms | None = None,
     ) -> None:
         self._repository = repository
         self._clock = clock
         # Read once at login, so that no page spends a request on the unread messages count.
         self._unread_of = unread_of
+        # Every signed-in page checks the session, then the CGU version (`pending_step`): when
+        # the version is not in memory (a new Lambda, or after a minute), both in one request.
+        self._terms = terms
+        self._with_terms = with_terms
 
     def open(
         self,
@@ -111,7 +123,11 @@ class Sessions:
         """The live session of that token, or None (unknown, expired or ended)."""
         if not token:
             return None
-        session = self._repository.get(hash_token(token))
+        if self._terms is not None and self._with_terms is not None and self._terms.stale():
+            session, current_terms = self._with_terms(hash_token(token))
+            self._terms.remember(current_terms)
+        else:
+            session = self._repository.get(hash_token(token))
         if session is None:
             return None
         now = self._clock()

@@ -52,10 +52,21 @@ class Terms:
 
     def current_version(self) -> str | None:
         """Read on every authenticated page, so kept a minute in the Lambda's memory."""
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > CURRENT_VERSION_CACHE_SECONDS:
-            self._cached = (now, self.repository.current_version())
+        if self._cached is None or self.stale():
+            self.remember(self.repository.current_version())
+        assert self._cached is not None
         return self._cached[1]
+
+    def stale(self) -> bool:
+        """Whether the next `current_version` would read the table."""
+        return (
+            self._cached is None
+            or time.monotonic() - self._cached[0] > CURRENT_VERSION_CACHE_SECONDS
+        )
+
+    def remember(self, version: str | None) -> None:
+        """The current version, read along with something else (the session, in one request)."""
+        self._cached = (time.monotonic(), version)
 
     def publish(self, version: str, text: str) -> TermsVersion:
         version = version.strip()

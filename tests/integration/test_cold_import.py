@@ -1,0 +1,59 @@
+"""What `import app` loads on a cold Lambda: nothing that only some requests need.
+
+A count, not a time (docs/specs/performance.md): each module below costs a cold start several
+milliseconds and is imported inside the functions that use it. Run in a fresh interpreter, since
+this one has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TEST_ENVIRONMENT
+
+REPOSITORY = Path(__file__).resolve().parent.parent.parent
+
+# Libraries of some pages only (PDF, password hashing, FranceConnect tokens, captcha images,
+# address checks, templates), and the parts of the app that only a request or an event reads.
+ONLY_SOME_REQUESTS = (
+    "reportlab",
+    "argon2",
+    "joserfc",
+    "captcha",
+    "PIL",
+    "email_validator",
+    "email.mime",
+    "jinja2",
+    "pynamodb.models",
+    "chalicelib.store",
+    "chalicelib.adapters.pdf",
+    "chalicelib.adapters.captcha",
+    "chalicelib.adapters.hashing",
+    "chalicelib.services.funder_files.ingestion",
+)
+
+
+def test_import_app_loads_nothing_that_only_some_requests_need() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(TEST_ENVIRONMENT)
+    result = subprocess.run(
+        [sys.executable, "-c", "import json, sys, app; print(json.dumps(sorted(sys.modules)))"],
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(json.loads(result.stdout))
+    assert "app" in loaded and "chalicelib.web.trainings" in loaded  # the import did happen
+    early = sorted(
+        module
+        for module in loaded
+        for unwanted in ONLY_SOME_REQUESTS
+        if module == unwanted or module.startswith(unwanted + ".")
+    )
+    assert early == []
