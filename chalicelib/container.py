@@ -360,7 +360,7 @@ class Container:
     def trainings(self) -> Trainings:
         from chalicelib.services.trainings.my_trainings import Trainings
 
-        return Trainings(self.dossiers, self.payments, self.funders, now)
+        return Trainings(self.dossiers, self.payments, self.funders, now, self.urls)
 
     @cached_property
     def dossier_claims(self) -> DossierClaims:

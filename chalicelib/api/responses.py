@@ -17,12 +17,23 @@ from chalice.app import Request
 
 from chalicelib.adapters import unavailability
 from chalicelib.observability import logger
+from chalicelib.services.errors import (
+    DomainError,
+    Expired,
+    Invalid,
+    NotFound,
+    SignedOut,
+    Throttled,
+)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # Chalice matches the request's Content-Type against this list before calling a view.
 JSON_CONTENT_TYPES = ["application/json"]
 API_PREFIX = "/api/"
 
+# The services name the inputs of a use case; the API's fields, published in openapi.json, name
+# a few of them otherwise. The one table between the two.
+API_FIELDS = {"funder_code": "funder", "period_start": "from", "period_end": "to"}
 INTERNAL_ERROR = "Une erreur inattendue est survenue. Réessayez dans quelques instants."
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
 # The message of every 400 `validation_failed`: the details are in `fields`.
@@ -97,9 +108,37 @@ class ApiError(Exception):
         )
 
 
+def api_fields(errors: Mapping[str, str]) -> dict[str, str]:
+    return {API_FIELDS.get(key, key): message for key, message in errors.items()}
+
+
+def domain_error(error: DomainError) -> ApiError:
+    """The API's answer to each refusal of the services (`chalicelib/services/errors.py`)."""
+    if isinstance(error, NotFound):
+        return ApiError(404, error.code, error.message)
+    if isinstance(error, Throttled):
+        # Imported here: guards.py builds on this module.
+        from chalicelib.api.guards import seconds_until
+
+        retry = {"Retry-After": str(seconds_until(error.retry_after))}
+        fields = api_fields(error.errors)
+        return ApiError(429, "too_many_attempts", error.message, fields, headers=retry)
+    if isinstance(error, Expired):
+        fields = api_fields(error.errors)
+        return ApiError(400, error.code, next(iter(fields.values())), fields)
+    if isinstance(error, Invalid):
+        return ApiError(400, error.code, FIELDS_TO_FIX, api_fields(error.errors))
+    if isinstance(error, SignedOut):
+        # Imported here: auth.py builds on this module. The token was sent: it is "invalid_token".
+        from chalicelib.api.auth import not_authenticated
+
+        return not_authenticated(token_sent=True)
+    raise error
+
+
 def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Lets a view (and the helpers it calls) stop with `raise ApiError(...)`: Chalice would
-    turn any exception it does not know into a 500."""
+    """Lets a view (and the helpers and services it calls) stop with `raise ApiError(...)` or a
+    domain error of the services: Chalice would turn any exception it does not know into a 500."""
 
     @wraps(view)
     def wrapper(**path_parameters: str) -> Response:
@@ -107,6 +146,8 @@ def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(**path_parameters)
         except ApiError as error:
             return error.response()
+        except DomainError as error:
+            return domain_error(error).response()
 
     return wrapper
 

@@ -60,6 +60,11 @@ def test_a_training_and_a_period_can_be_chosen(camille: WebClient) -> None:
     wrong = camille.get(idf_training() + "&du=2017-11-01")
     assert "Saisissez une date au format JJ/MM/AAAA" in wrong.text
     assert 'value="2017-11-01"' in wrong.body
+    # The service's refusal, under the form's « Au »; the training's payments stay readable.
+    backwards = camille.get(idf_training() + "&du=30/11/2017&au=01/11/2017")
+    assert "La fin de la période doit être après son début." in backwards.text
+    assert 'id="au-erreur"' in backwards.body
+    assert all(d in backwards.text for d in dates)
 
 
 def test_the_detail_of_a_payment_is_the_guides(camille: WebClient) -> None:
@@ -223,3 +228,20 @@ def test_a_new_payment_sends_one_mail_without_its_amount(camille: WebClient) -> 
     mails = [text for subject, text in mails_to(LUCAS["email"]) if "paiement" in subject.lower()]
     assert len(mails) == 1
     assert "548" not in mails[0] and "€" not in mails[0]
+
+
+def test_an_account_gone_since_the_login_is_signed_out_on_every_page(camille: WebClient) -> None:
+    """The pages and the API answer a session whose account is gone alike: back to the login
+    (the API: 401). « Mes données » used to fail here on the pages only."""
+    from chalicelib.container import get_container
+    from chalicelib.store.models import AccountItem
+
+    csrf = camille.get("/formations").hidden("csrf")
+    account = get_container().accounts.find_by_email(READY.email)
+    assert account is not None
+    AccountItem.get(account.account_id).delete()
+    download = camille.get("/mes-donnees/telechargement")
+    assert (download.status, download.location) == (303, "/?message=connexion-requise")
+    fields = {"csrf": csrf, "financeur": "region-hdf", "numero_dossier": "HDF-2026-000099"}
+    added = camille.post("/formations/ajouter-un-dossier", fields)
+    assert (added.status, added.location) == (303, "/?message=connexion-requise")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.services.accounts.model import PortalUrls
 from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.attestations import (
@@ -58,7 +59,9 @@ def service(
         lucas_dossier(account_id=LUCAS),
     )
     repository = MemoryAttestations()
-    trainings = Trainings(dossiers, MemoryPayments(), MemoryFunders(IDF, HDF), clock)
+    trainings = Trainings(
+        dossiers, MemoryPayments(), MemoryFunders(IDF, HDF), clock, PortalUrls("https://x")
+    )
     attestations = Attestations(
         trainings, MemoryPayments(*payments), repository, clock, "https://portail.test/verifier"
     )
