@@ -397,6 +397,8 @@ class Container:
             DynamoAttestationRepository(),
             now,
             self.urls.path("/verifier"),
+            self.audit,
+            self.rate_limiter,
         )
 
     @cached_property

@@ -22,6 +22,7 @@ from chalicelib.services.errors import (
     Expired,
     Invalid,
     NotFound,
+    RateLimited,
     SignedOut,
     Throttled,
 )
@@ -128,6 +129,8 @@ def domain_error(error: DomainError) -> ApiError:
         return ApiError(400, error.code, next(iter(fields.values())), fields)
     if isinstance(error, Invalid):
         return ApiError(400, error.code, FIELDS_TO_FIX, api_fields(error.errors))
+    if isinstance(error, RateLimited):
+        return ApiError(429, error.code, error.message)
     if isinstance(error, SignedOut):
         # Imported here: auth.py builds on this module. The token was sent: it is "invalid_token".
         from chalicelib.api.auth import not_authenticated

@@ -57,5 +57,14 @@ class Throttled(DomainError):
         return {self.key: self.message}
 
 
+class RateLimited(DomainError):
+    """Too many requests from one client address for an action (a fixed window)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("rate_limited")
+        self.message = message
+        self.code = "rate_limited"
+
+
 class SignedOut(DomainError):
     """The session's account is gone (closed or deleted since the login): so is the session."""
