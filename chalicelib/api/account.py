@@ -153,9 +153,7 @@ def reset_password() -> Response:
 @api_view
 def my_account() -> Response:
     current = authenticate(blueprint.current_request)
-    account = get_container().accounts.get(current.session.account_id)
-    if account is None:  # deleted since the login: the session is worth nothing
-        raise not_authenticated(token_sent=True)
+    account = get_container().account_settings.account(current.session.account_id)
     return json_response(
         {
             "email": account.email,

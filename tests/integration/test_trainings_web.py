@@ -229,19 +229,3 @@ def test_a_new_payment_sends_one_mail_without_its_amount(camille: WebClient) -> 
     assert len(mails) == 1
     assert "548" not in mails[0] and "€" not in mails[0]
 
-
-def test_an_account_gone_since_the_login_is_signed_out_on_every_page(camille: WebClient) -> None:
-    """The pages and the API answer a session whose account is gone alike: back to the login
-    (the API: 401). « Mes données » used to fail here on the pages only."""
-    from chalicelib.container import get_container
-    from chalicelib.store.models import AccountItem
-
-    csrf = camille.get("/formations").hidden("csrf")
-    account = get_container().accounts.find_by_email(READY.email)
-    assert account is not None
-    AccountItem.get(account.account_id).delete()
-    download = camille.get("/mes-donnees/telechargement")
-    assert (download.status, download.location) == (303, "/?message=connexion-requise")
-    fields = {"csrf": csrf, "financeur": "region-hdf", "numero_dossier": "HDF-2026-000099"}
-    added = camille.post("/formations/ajouter-un-dossier", fields)
-    assert (added.status, added.location) == (303, "/?message=connexion-requise")
