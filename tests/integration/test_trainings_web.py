@@ -228,4 +228,3 @@ def test_a_new_payment_sends_one_mail_without_its_amount(camille: WebClient) -> 
     mails = [text for subject, text in mails_to(LUCAS["email"]) if "paiement" in subject.lower()]
     assert len(mails) == 1
     assert "548" not in mails[0] and "€" not in mails[0]
-
