@@ -12,13 +12,14 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import ANY_STEP, REALM, ApiSession, authenticate
 from chalicelib.api.bodies import read_fields
-from chalicelib.api.guards import enforce_rate_limit, known_funder, seconds_until
+from chalicelib.api.guards import enforce_rate_limit, known_funder
 from chalicelib.api.responses import (
     FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
     ApiError,
     api_view,
     json_response,
+    seconds_until,
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip

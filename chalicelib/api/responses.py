@@ -8,7 +8,9 @@ Errors: `{"error": {"code": "<stable english code>", "message": "<French sentenc
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -16,6 +18,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.adapters import unavailability
+from chalicelib.container import now
 from chalicelib.observability import logger
 from chalicelib.services.errors import (
     DomainError,
@@ -32,6 +35,10 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 JSON_CONTENT_TYPES = ["application/json"]
 API_PREFIX = "/api/"
 
+REALM = 'Bearer realm="portail-stagiaire"'
+NOT_AUTHENTICATED = (
+    "Identifiez-vous pour accéder à cette ressource : la session est absente, expirée ou fermée."
+)
 # The services name the inputs of a use case; the API's fields, published in openapi.json, name
 # a few of them otherwise. The one table between the two.
 API_FIELDS = {"funder_code": "funder", "period_start": "from", "period_end": "to"}
@@ -109,6 +116,19 @@ class ApiError(Exception):
         )
 
 
+def seconds_until(moment: datetime) -> int:
+    """A Retry-After value: whole seconds, at least one."""
+    return max(1, math.ceil((moment - now()).total_seconds()))
+
+
+def not_authenticated(token_sent: bool) -> ApiError:
+    # RFC 6750: a token that was sent but is not (or no longer) valid is an "invalid_token".
+    challenge = f'{REALM}, error="invalid_token"' if token_sent else REALM
+    return ApiError(
+        401, "not_authenticated", NOT_AUTHENTICATED, headers={"WWW-Authenticate": challenge}
+    )
+
+
 def api_fields(errors: Mapping[str, str]) -> dict[str, str]:
     return {API_FIELDS.get(key, key): message for key, message in errors.items()}
 
@@ -118,9 +138,6 @@ def domain_error(error: DomainError) -> ApiError:
     if isinstance(error, NotFound):
         return ApiError(404, error.code, error.message)
     if isinstance(error, Throttled):
-        # Imported here: guards.py builds on this module.
-        from chalicelib.api.guards import seconds_until
-
         retry = {"Retry-After": str(seconds_until(error.retry_after))}
         fields = api_fields(error.errors)
         return ApiError(429, "too_many_attempts", error.message, fields, headers=retry)
@@ -132,10 +149,7 @@ def domain_error(error: DomainError) -> ApiError:
     if isinstance(error, RateLimited):
         return ApiError(429, error.code, error.message)
     if isinstance(error, SignedOut):
-        # Imported here: auth.py builds on this module. The token was sent: it is "invalid_token".
-        from chalicelib.api.auth import not_authenticated
-
-        return not_authenticated(token_sent=True)
+        return not_authenticated(token_sent=True)  # it was sent, and is worth nothing now
     raise error
 
 
