@@ -10,12 +10,13 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import ANY_STEP, REALM, ApiSession, authenticate
+from chalicelib.api.auth import ANY_STEP, ApiSession, authenticate
 from chalicelib.api.bodies import read_fields
 from chalicelib.api.guards import enforce_rate_limit, known_funder
 from chalicelib.api.responses import (
     FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
+    REALM,
     ApiError,
     api_view,
     json_response,

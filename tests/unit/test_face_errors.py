@@ -21,7 +21,9 @@ from chalicelib.services.errors import (
 )
 from chalicelib.web.guards import page_errors, web_view
 
-SOON = datetime.now(UTC) + timedelta(minutes=2)
+
+def soon() -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=2)
 
 
 def api_answer(error: DomainError) -> tuple[int, dict[str, object], dict[str, str]]:
@@ -45,7 +47,7 @@ def test_the_api_answers_each_refusal_in_its_error_shape() -> None:
     assert body["fields"] == {"to": "Fin avant début.", "funder": "Choisissez."}
     status, body, _ = api_answer(Expired({"code": "Recommencez."}))
     assert (status, body["code"], body["message"]) == (400, "claim_expired", "Recommencez.")
-    status, body, headers = api_answer(Throttled(SOON, "Trop de tentatives.", "dossier_number"))
+    status, body, headers = api_answer(Throttled(soon(), "Trop de tentatives.", "dossier_number"))
     assert (status, body["code"], body["fields"]) == (
         429,
         "too_many_attempts",
@@ -81,5 +83,5 @@ def test_the_pages_answer_what_looks_the_same_everywhere(
 def test_the_pages_show_a_refusal_under_their_own_field_names() -> None:
     invalid = Invalid({"funder_code": "a", "dossier_number": "b", "period_start": "c", "code": "d"})
     assert page_errors(invalid) == {"financeur": "a", "numero_dossier": "b", "du": "c", "code": "d"}
-    throttled = Throttled(SOON, "Trop de tentatives.", "dossier_number")
+    throttled = Throttled(soon(), "Trop de tentatives.", "dossier_number")
     assert page_errors(throttled) == {"numero_dossier": "Trop de tentatives."}
