@@ -28,7 +28,6 @@ from chalicelib.faces.requests import client_ip
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
-    NOT_YOURS,
     Attestation,
     Selection,
     Statement,
@@ -250,8 +249,6 @@ def create_attestation() -> Response:
 @api_view
 def withdraw_attestation(attestation_id: str) -> Response:
     account_id = _account_id()
-    if len(attestation_id) > MAX_LENGTH:  # no id of ours: not even looked up
-        raise ApiError(404, "not_found", NOT_YOURS)
     get_container().attestations.withdraw(
         account_id, attestation_id, client_ip(blueprint.current_request)
     )

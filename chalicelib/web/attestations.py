@@ -115,7 +115,7 @@ def issue_attestation() -> Response:
 def attestation_pdf() -> Response:
     account_id = signed_in_session(blueprint.current_request).session.account_id
     container = get_container()
-    content = container.attestations.document(account_id, _query().get("attestation", "")[:100])
+    content = container.attestations.document(account_id, _query().get("attestation", ""))
     return redirect(container.document_delivery.link(account_id, content))
 
 
@@ -129,7 +129,7 @@ def withdraw_attestation() -> Response:
     except Invalid as error:
         return _page(current, {}, error.errors)
     get_container().attestations.withdraw(
-        current.session.account_id, fields.get("attestation", "")[:100], client_ip(request)
+        current.session.account_id, fields.get("attestation", ""), client_ip(request)
     )
     return redirect(f"{PATH}?retiree=1")
 

@@ -129,21 +129,17 @@ def _claim_answer(current: CurrentSession, result: ClaimResult) -> Response:
 )
 @web_view
 def add_dossier() -> Response:
-    request = blueprint.current_request
-    current = signed_in_session(request)
+    current = signed_in_session(blueprint.current_request)
     typed: dict[str, str] = {}
     try:
-        fields = read_form(request, current)
+        fields = read_form(blueprint.current_request, current)
         typed = {
             "financeur": fields.get("financeur", ""),
             "numero_dossier": fields.get("numero_dossier", "").strip()[:50],
         }
-        result = get_container().dossier_claims.request(
-            current.session.account_id,
-            typed["financeur"],
-            typed["numero_dossier"],
-            client_ip(request),
-        )
+        claims = get_container().dossier_claims
+        ip = client_ip(blueprint.current_request)
+        result = claims.request(current.session.account_id, *typed.values(), ip)
     except (Invalid, Throttled) as error:
         return _page(current, add_errors=page_errors(error), add_values=typed)
     return _claim_answer(current, result)
@@ -154,15 +150,14 @@ def add_dossier() -> Response:
 )
 @web_view
 def confirm_dossier() -> Response:
-    request = blueprint.current_request
-    current = signed_in_session(request)
+    current = signed_in_session(blueprint.current_request)
     claim_id = ""
     try:
-        fields = read_form(request, current)
+        fields = read_form(blueprint.current_request, current)
         claim_id = fields.get("demande", "")[:100]
-        result = get_container().dossier_claims.confirm(
-            current.session.account_id, claim_id, fields.get("code", ""), client_ip(request)
-        )
+        claims = get_container().dossier_claims
+        ip = client_ip(blueprint.current_request)
+        result = claims.confirm(current.session.account_id, claim_id, fields.get("code", ""), ip)
     except (WrongCode, Throttled) as refused:
         # The claim is still open (a wrong code, too many tries): ask for its code again.
         if claim_id and (not isinstance(refused, WrongCode) or refused.claim_id):

@@ -36,6 +36,7 @@ CODE_LENGTH = 16
 CODE_GROUP = 4
 ALL_TRAININGS = "toutes"
 MAX_LISTED = 50  # the newest attestations shown: a bounded Query
+MAX_ID_LENGTH = 100  # ours are 27 characters: a longer one is not even looked up
 
 MONTH_NAMES = (
     "janvier",
@@ -331,7 +332,11 @@ class Attestations:
     def document(self, account_id: str, attestation_id: str) -> DocumentContent:
         """An issued attestation's PDF again: only its owner's, and not once withdrawn (raises
         `NotFound` otherwise)."""
-        attestation = self.repository.get(account_id, attestation_id) if attestation_id else None
+        attestation = (
+            self.repository.get(account_id, attestation_id)
+            if 0 < len(attestation_id) <= MAX_ID_LENGTH
+            else None
+        )
         if attestation is None or attestation.withdrawn_at is not None:
             raise NotFound(NOT_YOURS)
         return self.content(attestation)
@@ -340,7 +345,7 @@ class Attestations:
         """Withdraws one of the account's attestations (again: nothing more), into its audit
         trail; raises `NotFound` when the account holds no such attestation (someone else's
         answers the same)."""
-        if not attestation_id or not self.repository.withdraw(
+        if not 0 < len(attestation_id) <= MAX_ID_LENGTH or not self.repository.withdraw(
             account_id, attestation_id, self.clock()
         ):
             raise NotFound(NOT_YOURS)
