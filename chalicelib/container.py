@@ -415,7 +415,7 @@ class Container:
     def trainings(self) -> Trainings:
         from chalicelib.services.trainings.my_trainings import Trainings
 
-        return Trainings(self.dossiers, self.payments, self.funders, now)
+        return Trainings(self.dossiers, self.payments, self.funders, now, self.urls)
 
     @cached_property
     def dossier_claims(self) -> DossierClaims:
@@ -452,6 +452,8 @@ class Container:
             DynamoAttestationRepository(),
             now,
             self.urls.path("/verifier"),
+            self.audit,
+            self.rate_limiter,
         )
 
     @cached_property

@@ -11,13 +11,14 @@ from chalice import Blueprint, Response
 # The helpers of the accounts API read the request through the app, whichever blueprint routes it.
 from chalicelib.api.auth import ApiSession, authenticate, bearer_token, not_authenticated
 from chalicelib.api.bodies import Fields, read_fields
-from chalicelib.api.guards import enforce_rate_limit, known_funder, seconds_until
+from chalicelib.api.guards import enforce_rate_limit, known_funder
 from chalicelib.api.responses import (
     FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
     ApiError,
     api_view,
     json_response,
+    seconds_until,
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
@@ -153,9 +154,7 @@ def reset_password() -> Response:
 @api_view
 def my_account() -> Response:
     current = authenticate(blueprint.current_request)
-    account = get_container().accounts.get(current.session.account_id)
-    if account is None:  # deleted since the login: the session is worth nothing
-        raise not_authenticated(token_sent=True)
+    account = get_container().account_settings.account(current.session.account_id)
     return json_response(
         {
             "email": account.email,

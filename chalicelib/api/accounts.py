@@ -10,15 +10,17 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import ANY_STEP, REALM, ApiSession, authenticate, not_authenticated
+from chalicelib.api.auth import ANY_STEP, ApiSession, authenticate
 from chalicelib.api.bodies import read_fields
-from chalicelib.api.guards import enforce_rate_limit, known_funder, seconds_until
+from chalicelib.api.guards import enforce_rate_limit, known_funder
 from chalicelib.api.responses import (
     FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
+    REALM,
     ApiError,
     api_view,
     json_response,
+    seconds_until,
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
@@ -160,9 +162,7 @@ def close_session() -> Response:
 @api_view
 def me() -> Response:
     current = authenticate(blueprint.current_request, ANY_STEP)
-    account = get_container().accounts.get(current.session.account_id)
-    if account is None:  # deleted since the login: the session is worth nothing
-        raise not_authenticated(token_sent=True)
+    account = get_container().account_settings.account(current.session.account_id)
     return json_response(
         {
             "email": account.email,

@@ -24,8 +24,7 @@ from chalicelib.api.responses import (
 )
 from chalicelib.api.training_json import amount_json, link_json
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import ATTESTATION_NOT_YOURS, TOO_MANY_CHECKS, UNKNOWN_ATTESTATION_CODE
+from chalicelib.faces.requests import client_ip
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
@@ -250,16 +249,8 @@ def create_attestation() -> Response:
 @api_view
 def withdraw_attestation(attestation_id: str) -> Response:
     account_id = _account_id()
-    container = get_container()
-    if len(attestation_id) > MAX_LENGTH or not container.attestations.withdraw(
-        account_id, attestation_id
-    ):
-        raise ApiError(404, "not_found", ATTESTATION_NOT_YOURS)
-    container.audit.record(
-        account_id,
-        "attestation-withdrawn",
-        client_ip(blueprint.current_request),
-        {"attestation": attestation_id},
+    get_container().attestations.withdraw(
+        account_id, attestation_id, client_ip(blueprint.current_request)
     )
     return json_response(None, 204)
 
@@ -269,11 +260,8 @@ def withdraw_attestation(attestation_id: str) -> Response:
 def verify_attestation() -> Response:
     """Public: no account. The code travels in the body, out of URLs and their logs."""
     request = blueprint.current_request
-    container = get_container()
-    if not container.rate_limiter.allow("verification", rate_limit_key(request)):
-        raise ApiError(429, "rate_limited", TOO_MANY_CHECKS)
     fields = read_fields(request, texts=("code",))
-    verification = container.attestations.verify(fields.text("code")[:MAX_LENGTH])
-    if verification is None:
-        raise ApiError(404, "not_found", UNKNOWN_ATTESTATION_CODE)
+    verification = get_container().attestations.verify(
+        fields.text("code")[:MAX_LENGTH], client_ip(request)
+    )
     return json_response(verification_json(verification))

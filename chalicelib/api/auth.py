@@ -8,18 +8,13 @@ from enum import Enum
 
 from chalice.app import Request
 
-from chalicelib.api.responses import ApiError
+from chalicelib.api.responses import ApiError, not_authenticated
 from chalicelib.container import get_container
 from chalicelib.services.accounts.model import AccountKind, Step
 from chalicelib.services.accounts.sessions import Session
 
 # Our tokens are 43 characters; anything much longer is not one of ours and is not looked up.
 MAX_TOKEN_LENGTH = 256
-REALM = 'Bearer realm="portail-stagiaire"'
-
-NOT_AUTHENTICATED = (
-    "Identifiez-vous pour accéder à cette ressource : la session est absente, expirée ou fermée."
-)
 STEP_MESSAGES = {
     Step.PASSWORD: (
         "Une étape de première connexion reste à faire : choisissez votre mot de passe personnel."
@@ -73,14 +68,6 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     return token
-
-
-def not_authenticated(token_sent: bool) -> ApiError:
-    # RFC 6750: a token that was sent but is not (or no longer) valid is an "invalid_token".
-    challenge = f'{REALM}, error="invalid_token"' if token_sent else REALM
-    return ApiError(
-        401, "not_authenticated", NOT_AUTHENTICATED, headers={"WWW-Authenticate": challenge}
-    )
 
 
 def step_required(step: Step) -> ApiError:

@@ -1,15 +1,12 @@
 """What API routes check before calling a service, shared by every area of /api/v1: the rate limit
-of the caller's address, the funder named in the path, and the wait that a 429 announces."""
+of the caller's address and the funder named in the path."""
 
 from __future__ import annotations
-
-import math
-from datetime import datetime
 
 from chalice.app import Request
 
 from chalicelib.api.responses import ApiError
-from chalicelib.container import get_container, now
+from chalicelib.container import get_container
 from chalicelib.faces.requests import rate_limit_key
 from chalicelib.faces.texts import UNKNOWN_FUNDER
 from chalicelib.services.funders.model import Funder, is_valid_funder_code
@@ -28,8 +25,3 @@ def known_funder(funder_code: str) -> Funder:
     if funder is None:
         raise ApiError(404, "funder_not_found", UNKNOWN_FUNDER)
     return funder
-
-
-def seconds_until(moment: datetime) -> int:
-    """A Retry-After value: whole seconds, at least one."""
-    return max(1, math.ceil((moment - now()).total_seconds()))

@@ -8,7 +8,9 @@ Errors: `{"error": {"code": "<stable english code>", "message": "<French sentenc
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -16,13 +18,30 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.adapters import unavailability
+from chalicelib.container import now
 from chalicelib.observability import logger
+from chalicelib.services.errors import (
+    DomainError,
+    Expired,
+    Invalid,
+    NotFound,
+    RateLimited,
+    SignedOut,
+    Throttled,
+)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # Chalice matches the request's Content-Type against this list before calling a view.
 JSON_CONTENT_TYPES = ["application/json"]
 API_PREFIX = "/api/"
 
+REALM = 'Bearer realm="portail-stagiaire"'
+NOT_AUTHENTICATED = (
+    "Identifiez-vous pour accéder à cette ressource : la session est absente, expirée ou fermée."
+)
+# The services name the inputs of a use case; the API's fields, published in openapi.json, name
+# a few of them otherwise. The one table between the two.
+API_FIELDS = {"funder_code": "funder", "period_start": "from", "period_end": "to"}
 INTERNAL_ERROR = "Une erreur inattendue est survenue. Réessayez dans quelques instants."
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
 # The message of every 400 `validation_failed`: the details are in `fields`.
@@ -97,9 +116,46 @@ class ApiError(Exception):
         )
 
 
+def seconds_until(moment: datetime) -> int:
+    """A Retry-After value: whole seconds, at least one."""
+    return max(1, math.ceil((moment - now()).total_seconds()))
+
+
+def not_authenticated(token_sent: bool) -> ApiError:
+    # RFC 6750: a token that was sent but is not (or no longer) valid is an "invalid_token".
+    challenge = f'{REALM}, error="invalid_token"' if token_sent else REALM
+    return ApiError(
+        401, "not_authenticated", NOT_AUTHENTICATED, headers={"WWW-Authenticate": challenge}
+    )
+
+
+def api_fields(errors: Mapping[str, str]) -> dict[str, str]:
+    return {API_FIELDS.get(key, key): message for key, message in errors.items()}
+
+
+def domain_error(error: DomainError) -> ApiError:
+    """The API's answer to each refusal of the services (`chalicelib/services/errors.py`)."""
+    if isinstance(error, NotFound):
+        return ApiError(404, error.code, error.message)
+    if isinstance(error, Throttled):
+        retry = {"Retry-After": str(seconds_until(error.retry_after))}
+        fields = api_fields(error.errors)
+        return ApiError(429, "too_many_attempts", error.message, fields, headers=retry)
+    if isinstance(error, Expired):
+        fields = api_fields(error.errors)
+        return ApiError(400, error.code, next(iter(fields.values())), fields)
+    if isinstance(error, Invalid):
+        return ApiError(400, error.code, FIELDS_TO_FIX, api_fields(error.errors))
+    if isinstance(error, RateLimited):
+        return ApiError(429, error.code, error.message)
+    if isinstance(error, SignedOut):
+        return not_authenticated(token_sent=True)  # it was sent, and is worth nothing now
+    raise error
+
+
 def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Lets a view (and the helpers it calls) stop with `raise ApiError(...)`: Chalice would
-    turn any exception it does not know into a 500."""
+    """Lets a view (and the helpers and services it calls) stop with `raise ApiError(...)` or a
+    domain error of the services: Chalice would turn any exception it does not know into a 500."""
 
     @wraps(view)
     def wrapper(**path_parameters: str) -> Response:
@@ -107,6 +163,8 @@ def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(**path_parameters)
         except ApiError as error:
             return error.response()
+        except DomainError as error:
+            return domain_error(error).response()
 
     return wrapper
 

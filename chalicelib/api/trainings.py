@@ -14,25 +14,14 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import authenticate, not_authenticated
+from chalicelib.api.auth import authenticate
 from chalicelib.api.bodies import MISSING, WRONG_FIELDS, invalid_request, read_fields
-from chalicelib.api.guards import seconds_until
-from chalicelib.api.responses import (
-    FIELDS_TO_FIX,
-    JSON_CONTENT_TYPES,
-    ApiError,
-    api_view,
-    json_response,
-)
+from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
 from chalicelib.api.training_json import history_json, link_json, payment_json, training_json
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import DOCUMENT_NOT_YOURS
-from chalicelib.services.accounts.model import Account
-from chalicelib.services.formatting import format_date
-from chalicelib.services.trainings.documents import DocumentContent
 from chalicelib.services.trainings.dossier_claims import CLAIM_LIFETIME, PENDING, ClaimResult
-from chalicelib.services.trainings.my_trainings import Training
+from chalicelib.services.trainings.my_trainings import DOSSIER_NOT_YOURS, DocumentKind, Training
 
 blueprint = Blueprint(__name__)
 
@@ -40,7 +29,7 @@ blueprint = Blueprint(__name__)
 MAX_PARAMETER_LENGTH = 100
 MAX_DOSSIER_NUMBER_LENGTH = 50  # as the browser's form
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-DOCUMENT_TYPES = ("decision", "end-of-training")
+DOCUMENT_TYPES = {kind.value: kind for kind in DocumentKind}
 
 BAD_PARAMETERS = "La requête est mal formée : vérifiez les paramètres indiqués."
 REPEATED = "Ce paramètre ne doit figurer qu’une fois."
@@ -50,12 +39,6 @@ CLAIM_SECONDS = int(CLAIM_LIFETIME.total_seconds())
 TOO_LONG_FIELD = f"Ce champ dépasse {MAX_PARAMETER_LENGTH} caractères."
 BAD_DATE = "Saisissez une date au format AAAA-MM-JJ, par exemple 2017-10-01."
 BAD_TYPE = "Choisissez « decision » ou « end-of-training »."
-DOSSIER_NOT_YOURS = "Ce dossier n’existe pas ou n’est pas rattaché à votre compte."
-PAYMENT_NOT_YOURS = "Ce paiement n’existe pas ou n’est pas rattaché à votre compte."
-NOT_YET = "L’édition de fin de stage sera disponible une fois la formation terminée."
-# The service names its fields after the page's form; the app uses the API's names.
-PERIOD_FIELDS = {"du": "from", "au": "to"}
-ADD_FIELDS = {"financeur": "funder", "numero_dossier": "dossier_number"}
 
 
 def _account_id() -> str:
@@ -96,26 +79,21 @@ def _iso_date(text: str) -> date | None:
         chosen = date.fromisoformat(text)
     except ValueError:  # 2017-02-30
         return None
-    # The service reads JJ/MM/AAAA: a year below 1000 would not survive the trip.
+    # Published behaviour (tests/integration/test_api_trainings.py): no year below 1000.
     return chosen if chosen.year >= 1000 else None
 
 
-def _period_texts(query: dict[str, str]) -> dict[str, str]:
-    """The query's ISO dates as the service's "JJ/MM/AAAA" ("" when absent: its default)."""
-    texts: dict[str, str] = {}
+def _period(query: dict[str, str]) -> tuple[date | None, date | None]:
+    """The query's ISO dates `from` and `to` (None when absent: the training's span)."""
+    chosen: dict[str, date | None] = {}
     errors: dict[str, str] = {}
-    for name in PERIOD_FIELDS.values():
-        chosen = _iso_date(query[name]) if name in query else None
-        if name in query and chosen is None:
+    for name in ("from", "to"):
+        chosen[name] = _iso_date(query[name]) if name in query else None
+        if name in query and chosen[name] is None:
             errors[name] = BAD_DATE
-        texts[name] = format_date(chosen) if chosen else ""
     if errors:
         raise invalid_request(BAD_PARAMETERS, errors)
-    return texts
-
-
-def _renamed(errors: dict[str, str], names: dict[str, str]) -> dict[str, str]:
-    return {names.get(name, name): message for name, message in errors.items()}
+    return chosen["from"], chosen["to"]
 
 
 # Trainings and their payments -----------------------------------------------------------------
@@ -132,26 +110,11 @@ def list_trainings() -> Response:
 @api_view
 def list_payments() -> Response:
     account_id = _account_id()
-    query = _parameters(("funder", "dossier"), tuple(PERIOD_FIELDS.values()))
-    period = _period_texts(query)
-    trainings = get_container().trainings
-    wanted = (query["funder"], query["dossier"])
-    training = next(
-        (
-            training
-            for training in trainings.of_account(account_id)
-            if (training.dossier.funder_code, training.dossier.dossier_number) == wanted
-        ),
-        None,
+    query = _parameters(("funder", "dossier"), ("from", "to"))
+    start, end = _period(query)
+    history = get_container().trainings.dossier_history(
+        account_id, query["funder"], query["dossier"], start, end
     )
-    if training is None:
-        raise _not_found(DOSSIER_NOT_YOURS)
-    # Only that training is offered, so the service cannot fall back on another one.
-    history, errors = trainings.history([training], training.key, period["from"], period["to"])
-    if errors:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, _renamed(errors, PERIOD_FIELDS))
-    if history is None:  # cannot be: one training was given
-        raise _not_found(DOSSIER_NOT_YOURS)
     return json_response(history_json(history))
 
 
@@ -160,22 +123,11 @@ def list_payments() -> Response:
 def payment_detail() -> Response:
     account_id = _account_id()
     query = _parameters(("funder", "reference"))
-    notice = get_container().trainings.payment_notice(
-        account_id, query["funder"], query["reference"]
-    )
-    if notice is None:
-        raise _not_found(PAYMENT_NOT_YOURS)
+    notice = get_container().trainings.payment(account_id, query["funder"], query["reference"])
     return json_response(payment_json(notice))
 
 
 # Documents: short links to PDFs, issued after the ownership check -------------------------------
-
-
-def _link(account_id: str, content: DocumentContent | None, missing: str) -> Response:
-    if content is None:
-        raise _not_found(missing)
-    url = get_container().document_delivery.link(account_id, content)
-    return json_response(link_json(url, content.filename))
 
 
 @blueprint.route("/api/v1/payment/pdf", methods=["GET"], content_types=JSON_CONTENT_TYPES)
@@ -183,10 +135,10 @@ def _link(account_id: str, content: DocumentContent | None, missing: str) -> Res
 def payment_pdf() -> Response:
     account_id = _account_id()
     query = _parameters(("funder", "reference"))
-    notice = get_container().trainings.payment_notice(
-        account_id, query["funder"], query["reference"]
-    )
-    return _link(account_id, notice.content if notice else None, PAYMENT_NOT_YOURS)
+    container = get_container()
+    notice = container.trainings.payment(account_id, query["funder"], query["reference"])
+    url = container.document_delivery.link(account_id, notice.content)
+    return json_response(link_json(url, notice.content.filename))
 
 
 @blueprint.route("/api/v1/documents", methods=["GET"], content_types=JSON_CONTENT_TYPES)
@@ -197,34 +149,19 @@ def training_document() -> Response:
     if query["type"] not in DOCUMENT_TYPES:
         raise invalid_request(BAD_PARAMETERS, {"type": BAD_TYPE})
     container = get_container()
-    funder_code, number = query["funder"], query["dossier"]
-    if query["type"] == "decision":
-        content = container.trainings.funding_decision(
-            account_id, funder_code, number, container.urls.funder_home(funder_code)
-        )
-        return _link(account_id, content, DOCUMENT_NOT_YOURS)
-    content = container.trainings.end_of_training(account_id, funder_code, number)
-    if content is None and container.trainings.owned_dossier(account_id, funder_code, number):
-        # Their own training, still going on: telling them so reveals nothing.
-        raise ApiError(404, "document_not_available", NOT_YET)
-    return _link(account_id, content, DOCUMENT_NOT_YOURS)
+    content = container.trainings.document(
+        account_id, query["funder"], query["dossier"], DOCUMENT_TYPES[query["type"]]
+    )
+    url = container.document_delivery.link(account_id, content)
+    return json_response(link_json(url, content.filename))
 
 
 # « Ajouter un dossier » and « Mes données » ---------------------------------------------------
 
 
-def _claim_answer(account_id: str, result: ClaimResult, names: dict[str, str]) -> Response:
+def _claim_answer(account_id: str, result: ClaimResult) -> Response:
     """201 with the training once linked; 202 with the claim awaiting its code (one answer for
-    every number that did not link at once); 429 when throttled; 400 otherwise."""
-    errors = _renamed(result.errors, names)
-    if result.retry_after is not None:
-        message = next(iter(errors.values()))
-        retry = {"Retry-After": str(seconds_until(result.retry_after))}
-        raise ApiError(429, "too_many_attempts", message, errors, headers=retry)
-    if result.expired:
-        raise ApiError(400, "claim_expired", next(iter(errors.values())), errors)
-    if errors:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, errors)
+    every number that did not link at once). Refusals are the services' errors (`api_view`)."""
     container = get_container()
     if result.linked is None:
         assert result.claim_id is not None
@@ -234,17 +171,10 @@ def _claim_answer(account_id: str, result: ClaimResult, names: dict[str, str]) -
     # Read back by its key (consistent), not through the account's index (eventually consistent).
     dossier = container.trainings.owned_dossier(account_id, funder_code, number)
     if dossier is None:  # unlinked in between by an operator: nothing to show
-        raise _not_found(DOSSIER_NOT_YOURS)
+        raise ApiError(404, "not_found", DOSSIER_NOT_YOURS)
     training = Training(dossier, container.trainings.funders()[funder_code])
     location = "/api/v1/payments?" + urlencode({"funder": funder_code, "dossier": number})
     return json_response(training_json(training), 201, {"Location": location})
-
-
-def _account(account_id: str) -> Account:
-    account = get_container().accounts.get(account_id)
-    if account is None:  # deleted since the login: the session is worth nothing
-        raise not_authenticated(token_sent=True)
-    return account
 
 
 @blueprint.route("/api/v1/trainings", methods=["POST"], content_types=JSON_CONTENT_TYPES)
@@ -257,9 +187,9 @@ def add_training() -> Response:
     if len(number) > MAX_DOSSIER_NUMBER_LENGTH:
         raise invalid_request(WRONG_FIELDS, {"dossier_number": NUMBER_TOO_LONG})
     result = get_container().dossier_claims.request(
-        _account(account_id), funder_code, number, client_ip(request)
+        account_id, funder_code, number, client_ip(request)
     )
-    return _claim_answer(account_id, result, ADD_FIELDS)
+    return _claim_answer(account_id, result)
 
 
 @blueprint.route(
@@ -278,20 +208,14 @@ def confirm_training() -> Response:
     }
     if too_long:
         raise invalid_request(WRONG_FIELDS, too_long)
-    result = get_container().dossier_claims.confirm(
-        _account(account_id), claim_id, code, client_ip(request)
-    )
-    return _claim_answer(account_id, result, {})
+    result = get_container().dossier_claims.confirm(account_id, claim_id, code, client_ip(request))
+    return _claim_answer(account_id, result)
 
 
 @blueprint.route("/api/v1/me/data", methods=["GET"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def my_data() -> Response:
-    account_id = _account_id()
-    try:
-        export = get_container().personal_data.export(
-            account_id, client_ip(blueprint.current_request)
-        )
-    except LookupError:  # the account is gone: so is what the session stood for
-        raise not_authenticated(token_sent=True) from None
+    export = get_container().personal_data.export(
+        _account_id(), client_ip(blueprint.current_request)
+    )
     return json_response(export)

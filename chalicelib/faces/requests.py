@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Request
 
-# The rate limiter's key when the address is missing: such requests still share one counter
-# rather than escaping the limit.
-UNKNOWN_ADDRESS = "inconnue"
+from chalicelib.services.security.throttling import UNKNOWN_ADDRESS
 
 
 def client_ip(request: Request) -> str | None:

@@ -11,30 +11,17 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import (
-    ATTESTATION_NOT_YOURS,
-    EXPIRED_FORM,
-    TOO_MANY_CHECKS,
-    UNKNOWN_ATTESTATION_CODE,
-)
+from chalicelib.faces.requests import client_ip
+from chalicelib.services.errors import Invalid, NotFound, RateLimited
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
     Selection,
     funders_text,
-    normalise_code,
     ready_made_choices,
 )
-from chalicelib.web.guards import signed_in
-from chalicelib.web.http import (
-    FORM_CONTENT_TYPES,
-    BadForm,
-    CurrentSession,
-    form_data,
-    redirect,
-    session_csrf_ok,
-)
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.guards import read_form, signed_in_session, web_view
+from chalicelib.web.http import FORM_CONTENT_TYPES, CurrentSession, redirect
+from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
@@ -101,70 +88,60 @@ def _query() -> dict[str, str]:
 
 
 @blueprint.route(PATH, methods=["GET"])
+@web_view
 def attestations_page() -> Response:
-    return signed_in(blueprint.current_request, None, lambda current: _page(current, _query(), {}))
-
-
-def _fields() -> dict[str, str]:
-    try:
-        return form_data(blueprint.current_request)
-    except BadForm:
-        return {}
+    return _page(signed_in_session(blueprint.current_request), _query(), {})
 
 
 @blueprint.route(PATH, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def issue_attestation() -> Response:
-    def issue(current: CurrentSession) -> Response:
-        fields = _fields()
-        values = {name: fields.get(name, "") for name in FIELDS}
-        if not session_csrf_ok(current, fields):
-            return _page(current, values, {"form": EXPIRED_FORM})
-        container = get_container()
-        issued, errors = container.attestations.issue(
-            current.session.account_id, selection_of(values)
-        )
-        if issued is None:
-            return _page(current, values, errors)
-        return redirect(
-            container.document_delivery.link(current.session.account_id, issued.content)
-        )
-
-    return signed_in(blueprint.current_request, None, issue)
+    current = signed_in_session(blueprint.current_request)
+    values: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+    except Invalid as error:  # the form expired: shown again as it was sent
+        return _page(current, values, error.errors)
+    values = {name: fields.get(name, "") for name in FIELDS}
+    container = get_container()
+    issued, errors = container.attestations.issue(current.session.account_id, selection_of(values))
+    if issued is None:
+        return _page(current, values, errors)
+    return redirect(container.document_delivery.link(current.session.account_id, issued.content))
 
 
 @blueprint.route(f"{PATH}/pdf", methods=["GET"])
+@web_view
 def attestation_pdf() -> Response:
-    def download(current: CurrentSession) -> Response:
-        container = get_container()
-        content = container.attestations.document(
-            current.session.account_id, _query().get("attestation", "")[:100]
-        )
-        if content is None:
-            return not_found_page(ATTESTATION_NOT_YOURS)
-        return redirect(container.document_delivery.link(current.session.account_id, content))
-
-    return signed_in(blueprint.current_request, None, download)
+    account_id = signed_in_session(blueprint.current_request).session.account_id
+    container = get_container()
+    content = container.attestations.document(account_id, _query().get("attestation", ""))
+    return redirect(container.document_delivery.link(account_id, content))
 
 
 @blueprint.route(f"{PATH}/retirer", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def withdraw_attestation() -> Response:
-    def withdraw(current: CurrentSession) -> Response:
-        fields = _fields()
-        if not session_csrf_ok(current, fields):
-            return _page(current, {}, {"form": EXPIRED_FORM})
-        container = get_container()
-        attestation_id = fields.get("attestation", "")[:100]
-        if not container.attestations.withdraw(current.session.account_id, attestation_id):
-            return not_found_page(ATTESTATION_NOT_YOURS)
-        container.audit.record(
-            current.session.account_id,
-            "attestation-withdrawn",
-            client_ip(blueprint.current_request),
-            {"attestation": attestation_id},
-        )
-        return redirect(f"{PATH}?retiree=1")
+    request = blueprint.current_request
+    current = signed_in_session(request)
+    try:
+        fields = read_form(request, current)
+    except Invalid as error:
+        return _page(current, {}, error.errors)
+    get_container().attestations.withdraw(
+        current.session.account_id, fields.get("attestation", ""), client_ip(request)
+    )
+    return redirect(f"{PATH}?retiree=1")
 
-    return signed_in(blueprint.current_request, None, withdraw)
+
+def _verify_page(code: str, status_code: int = 200, **context: object) -> Response:
+    return html_page(
+        "verify.html",
+        status_code=status_code,
+        code=code,
+        labels=LABELS,
+        **{"errors": {}, "verification": None, **context},
+    )
 
 
 @blueprint.route("/verifier", methods=["GET"])
@@ -172,32 +149,12 @@ def verify_page() -> Response:
     request = blueprint.current_request
     typed = _query().get("code", "")[:64]
     if not typed:
-        return html_page("verify.html", code="", errors={}, labels=LABELS, verification=None)
-    container = get_container()
-    if not container.rate_limiter.allow("verification", rate_limit_key(request)):
-        return html_page(
-            "verify.html",
-            status_code=429,
-            code=typed,
-            errors={"code": TOO_MANY_CHECKS},
-            labels=LABELS,
-            verification=None,
-        )
-    verification = container.attestations.verify(typed) if normalise_code(typed) else None
-    if verification is None:
-        return html_page(
-            "verify.html",
-            status_code=404,
-            code=typed,
-            errors={"code": UNKNOWN_ATTESTATION_CODE},
-            labels=LABELS,
-            verification=None,
-        )
-    return html_page(
-        "verify.html",
-        code=verification.attestation.code,
-        errors={},
-        labels=LABELS,
-        verification=verification,
-        funders_text=funders_text,
+        return _verify_page("")
+    try:
+        verification = get_container().attestations.verify(typed, client_ip(request))
+    except (RateLimited, NotFound) as refused:
+        status = 429 if isinstance(refused, RateLimited) else 404
+        return _verify_page(typed, status, errors={"code": refused.message})
+    return _verify_page(
+        verification.attestation.code, verification=verification, funders_text=funders_text
     )

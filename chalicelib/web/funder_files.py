@@ -187,8 +187,8 @@ def report_page() -> Response:
 
 @blueprint.route(f"{FILES_PATH}/rapport/telechargement", methods=["GET"])
 def report_download() -> Response:
-    """A presigned S3 link of 5 minutes, issued after the ownership check (D9: no file through
-    API Gateway)."""
+    """A presigned S3 link of 5 minutes, issued after the ownership check
+    (docs/specs/architecture.md, D9: no file through API Gateway)."""
     request = blueprint.current_request
 
     def page(context: FunderStaffContext) -> Response:

@@ -1,33 +1,39 @@
-"""« Mes formations » (guide, step 7): trainings, payments, documents, and « Mes données »."""
+"""« Mes formations » (guide, step 7): trainings, payments, documents, and « Mes données ».
+
+Each route reads the request into the service's input, calls one use case of
+`services/trainings/` (or `services/accounts/personal_data.py`) and renders; refusals are the
+services' errors (`chalicelib/services/errors.py`), answered by `web_view` or shown under the
+form's fields (`page_errors`).
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import DOCUMENT_NOT_YOURS
-from chalicelib.services.accounts.model import Account
+from chalicelib.services.errors import Expired, Invalid, NotFound, Throttled
 from chalicelib.services.formatting import format_date_time
-from chalicelib.services.trainings.documents import DocumentContent
-from chalicelib.services.trainings.dossier_claims import PENDING, ClaimResult
-from chalicelib.web.guards import signed_in
-from chalicelib.web.http import (
-    FORM_CONTENT_TYPES,
-    BadForm,
-    CurrentSession,
-    form_data,
-    redirect,
-    session_csrf_ok,
+from chalicelib.services.funder_files.values import parse_date
+from chalicelib.services.trainings.dossier_claims import PENDING, ClaimResult, WrongCode
+from chalicelib.services.trainings.my_trainings import (
+    DOCUMENT_NOT_YOURS,
+    DocumentKind,
+    History,
+    Training,
 )
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.guards import page_errors, read_form, signed_in_session, web_view
+from chalicelib.web.http import FORM_CONTENT_TYPES, CurrentSession, redirect
+from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
+BAD_DATE = "Saisissez une date au format JJ/MM/AAAA, par exemple 01/10/2017."
+DOCUMENT_TYPES = {"decision": DocumentKind.DECISION, "fin-de-stage": DocumentKind.END_OF_TRAINING}
 LABELS = {
     "du": "Du",
     "au": "Au",
@@ -42,20 +48,46 @@ def _query() -> dict[str, str]:
     return dict(blueprint.current_request.query_params or {})
 
 
-def _page(current: CurrentSession, added: str | None = None, **form: object) -> Response:
+def _history(
+    trainings: list[Training], query: dict[str, str]
+) -> tuple[History | None, dict[str, str]]:
+    """The chosen training over the period typed in « Du » and « Au » (JJ/MM/AAAA); on a wrong
+    period, the training's payments unfiltered, with the errors."""
+    period: dict[str, date | None] = {}
+    errors: dict[str, str] = {}
+    for name in ("du", "au"):
+        text = query.get(name, "").strip()
+        try:
+            period[name] = parse_date(text) if text else None
+        except ValueError:
+            errors[name] = BAD_DATE
+    selected = query.get("formation")
+    service = get_container().trainings
+    if not errors:
+        try:
+            return service.history(trainings, selected, period["du"], period["au"]), {}
+        except Invalid as error:
+            errors = page_errors(error)
+    return service.history(trainings, selected), errors
+
+
+def _page(
+    current: CurrentSession,
+    added: str | None = None,
+    add_errors: dict[str, str] | None = None,
+    add_values: dict[str, str] | None = None,
+) -> Response:
     container = get_container()
     query = _query()
     trainings = container.trainings.of_account(current.session.account_id)
-    history, errors = container.trainings.history(
-        trainings, query.get("formation"), query.get("du", ""), query.get("au", "")
-    )
+    history, errors = _history(trainings, query)
     return html_page(
         "trainings.html",
         csrf=current.session.csrf_token,
         trainings=trainings,
         history=history,
-        errors={**errors, **form.get("add_errors", {})},  # type: ignore[dict-item]
-        values={**query, **form.get("add_values", {})},  # type: ignore[dict-item]
+        errors={**errors, **(add_errors or {})},
+        values={**query, **(add_values or {})},
         labels=LABELS,
         funders=sorted(container.trainings.funders().values(), key=lambda f: f.name),
         added=added,
@@ -64,190 +96,161 @@ def _page(current: CurrentSession, added: str | None = None, **form: object) -> 
 
 
 @blueprint.route("/formations", methods=["GET"])
+@web_view
 def trainings() -> Response:
-    return signed_in(blueprint.current_request, None, _page)
+    return _page(signed_in_session(blueprint.current_request))
 
 
-def _claim_page(
-    current: CurrentSession, claim_id: str, errors: dict[str, str] | None = None
-) -> Response:
+# « Ajouter un dossier » ---------------------------------------------------------------------
+
+
+def _claim_page(current: CurrentSession, claim_id: str, errors: dict[str, str]) -> Response:
     return html_page(
         "dossier_claim.html",
         csrf=current.session.csrf_token,
         claim_id=claim_id,
         pending=PENDING,
-        errors=errors or {},
+        errors=errors,
         labels=LABELS,
     )
 
 
-def _claim_answer(
-    current: CurrentSession, result: ClaimResult, typed: dict[str, str] | None = None
-) -> Response:
-    """One answer per outcome of a claim: linked, a code to type, or the form with its error."""
+def _claim_answer(current: CurrentSession, result: ClaimResult) -> Response:
+    """Linked: the training's page; otherwise the page that asks for the code."""
     if result.linked is not None:
         dossier = result.linked
         key = f"{dossier.funder_code}~{dossier.dossier_number}"
         return redirect("/formations?" + urlencode({"formation": key}))
-    if result.claim_id is not None:
-        return _claim_page(current, result.claim_id, result.errors)
-    return _page(current, add_errors=result.errors, add_values=typed or {})
-
-
-def _account_for(current: CurrentSession) -> Account | None:
-    return get_container().accounts.get(current.session.account_id)
+    assert result.claim_id is not None
+    return _claim_page(current, result.claim_id, {})
 
 
 @blueprint.route(
     "/formations/ajouter-un-dossier", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def add_dossier() -> Response:
-    def add(current: CurrentSession) -> Response:
-        try:
-            fields = form_data(blueprint.current_request)
-        except BadForm:
-            fields = {}
-        if not session_csrf_ok(current, fields):
-            return _page(current, add_errors={"form": "Le formulaire a expiré. Recommencez."})
-        account = _account_for(current)
-        if account is None:
-            return redirect("/?message=connexion-requise")
-        funder_code = fields.get("financeur", "")
-        number = fields.get("numero_dossier", "").strip()[:50]
-        result = get_container().dossier_claims.request(
-            account, funder_code, number, client_ip(blueprint.current_request)
-        )
-        return _claim_answer(current, result, {"financeur": funder_code, "numero_dossier": number})
-
-    return signed_in(blueprint.current_request, None, add)
+    current = signed_in_session(blueprint.current_request)
+    typed: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+        typed = {
+            "financeur": fields.get("financeur", ""),
+            "numero_dossier": fields.get("numero_dossier", "").strip()[:50],
+        }
+        claims = get_container().dossier_claims
+        ip = client_ip(blueprint.current_request)
+        result = claims.request(current.session.account_id, *typed.values(), ip)
+    except (Invalid, Throttled) as error:
+        return _page(current, add_errors=page_errors(error), add_values=typed)
+    return _claim_answer(current, result)
 
 
 @blueprint.route(
     "/formations/ajouter-un-dossier/code", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def confirm_dossier() -> Response:
-    def confirm(current: CurrentSession) -> Response:
-        try:
-            fields = form_data(blueprint.current_request)
-        except BadForm:
-            fields = {}
-        if not session_csrf_ok(current, fields):
-            return _page(current, add_errors={"form": "Le formulaire a expiré. Recommencez."})
-        account = _account_for(current)
-        if account is None:
-            return redirect("/?message=connexion-requise")
-        result = get_container().dossier_claims.confirm(
-            account,
-            fields.get("demande", "")[:100],
-            fields.get("code", ""),
-            client_ip(blueprint.current_request),
-        )
-        if result.expired:
-            return _page(current, add_errors={"numero_dossier": result.errors["code"]})
-        return _claim_answer(current, result)
+    current = signed_in_session(blueprint.current_request)
+    claim_id = ""
+    try:
+        fields = read_form(blueprint.current_request, current)
+        claim_id = fields.get("demande", "")[:100]
+        claims = get_container().dossier_claims
+        ip = client_ip(blueprint.current_request)
+        result = claims.confirm(current.session.account_id, claim_id, fields.get("code", ""), ip)
+    except (WrongCode, Throttled) as refused:
+        # The claim is still open (a wrong code, too many tries): ask for its code again.
+        if claim_id and (not isinstance(refused, WrongCode) or refused.claim_id):
+            return _claim_page(current, claim_id, page_errors(refused))
+        return _page(current, add_errors=page_errors(refused))
+    except Expired as expired:  # start « Ajouter un dossier » again, number first
+        return _page(current, add_errors={"numero_dossier": expired.errors["code"]})
+    except Invalid as error:  # the form itself (expired)
+        return _page(current, add_errors=page_errors(error))
+    return _claim_answer(current, result)
 
-    return signed_in(blueprint.current_request, None, confirm)
+
+# Payments and documents ----------------------------------------------------------------------
 
 
 @blueprint.route("/formations/paiement", methods=["GET"])
+@web_view
 def payment_detail() -> Response:
-    def page(current: CurrentSession) -> Response:
-        query = _query()
-        notice = get_container().trainings.payment_notice(
-            current.session.account_id, query.get("financeur", ""), query.get("reference", "")
-        )
-        if notice is None:
-            return not_found_page(DOCUMENT_NOT_YOURS)
-        payment, dossier, content = notice.payment, notice.dossier, notice.content
-        return html_page(
-            "payment_detail.html",
-            csrf=current.session.csrf_token,
-            payment=payment,
-            dossier=dossier,
-            table=content.tables[0],
-            net=content.closing[0] if content.closing else "",
-            pdf_query=urlencode({"financeur": payment.funder_code, "reference": payment.reference}),
-            back_query=urlencode({"formation": f"{dossier.funder_code}~{dossier.dossier_number}"}),
-        )
-
-    return signed_in(blueprint.current_request, None, page)
-
-
-def _download(current: CurrentSession, content: DocumentContent | None) -> Response:
-    if content is None:
-        return not_found_page(DOCUMENT_NOT_YOURS)
-    url = get_container().document_delivery.link(current.session.account_id, content)
-    return redirect(url)
+    current = signed_in_session(blueprint.current_request)
+    query = _query()
+    notice = get_container().trainings.payment(
+        current.session.account_id, query.get("financeur", ""), query.get("reference", "")
+    )
+    payment, dossier, content = notice.payment, notice.dossier, notice.content
+    return html_page(
+        "payment_detail.html",
+        csrf=current.session.csrf_token,
+        payment=payment,
+        dossier=dossier,
+        table=content.tables[0],
+        net=content.closing[0] if content.closing else "",
+        pdf_query=urlencode({"financeur": payment.funder_code, "reference": payment.reference}),
+        back_query=urlencode({"formation": f"{dossier.funder_code}~{dossier.dossier_number}"}),
+    )
 
 
 @blueprint.route("/formations/paiement/pdf", methods=["GET"])
+@web_view
 def payment_pdf() -> Response:
-    def download(current: CurrentSession) -> Response:
-        query = _query()
-        notice = get_container().trainings.payment_notice(
-            current.session.account_id, query.get("financeur", ""), query.get("reference", "")
-        )
-        return _download(current, notice.content if notice else None)
-
-    return signed_in(blueprint.current_request, None, download)
+    account_id = signed_in_session(blueprint.current_request).session.account_id
+    query = _query()
+    container = get_container()
+    notice = container.trainings.payment(
+        account_id, query.get("financeur", ""), query.get("reference", "")
+    )
+    return redirect(container.document_delivery.link(account_id, notice.content))
 
 
 @blueprint.route("/formations/document", methods=["GET"])
+@web_view
 def training_document() -> Response:
-    def download(current: CurrentSession) -> Response:
-        query = _query()
-        container = get_container()
-        funder_code, number = query.get("financeur", ""), query.get("dossier", "")
-        kind = query.get("type", "")
-        content: DocumentContent | None = None
-        if kind == "decision":
-            content = container.trainings.funding_decision(
-                current.session.account_id,
-                funder_code,
-                number,
-                container.urls.funder_home(funder_code),
-            )
-        elif kind == "fin-de-stage":
-            content = container.trainings.end_of_training(
-                current.session.account_id, funder_code, number
-            )
-        return _download(current, content)
+    account_id = signed_in_session(blueprint.current_request).session.account_id
+    query = _query()
+    kind = DOCUMENT_TYPES.get(query.get("type", ""))
+    if kind is None:
+        raise NotFound(DOCUMENT_NOT_YOURS)
+    container = get_container()
+    content = container.trainings.document(
+        account_id, query.get("financeur", ""), query.get("dossier", ""), kind
+    )
+    return redirect(container.document_delivery.link(account_id, content))
 
-    return signed_in(blueprint.current_request, None, download)
+
+# « Mes données » ------------------------------------------------------------------------------
 
 
 @blueprint.route("/mes-donnees", methods=["GET"])
+@web_view
 def my_data_page() -> Response:
-    return signed_in(
-        blueprint.current_request,
-        None,
-        lambda current: html_page(
-            "my_data.html",
-            csrf=current.session.csrf_token,
-            consultations=[
-                {**entry, "date": format_date_time(datetime.fromisoformat(entry["date"]))}
-                for entry in get_container().trainee_consultations.of_account(
-                    current.session.account_id
-                )
-            ],
-        ),
+    current = signed_in_session(blueprint.current_request)
+    consultations = get_container().trainee_consultations.of_account(current.session.account_id)
+    return html_page(
+        "my_data.html",
+        csrf=current.session.csrf_token,
+        consultations=[
+            {**entry, "date": format_date_time(datetime.fromisoformat(entry["date"]))}
+            for entry in consultations
+        ],
     )
 
 
 @blueprint.route("/mes-donnees/telechargement", methods=["GET"])
+@web_view
 def my_data_download() -> Response:
-    def download(current: CurrentSession) -> Response:
-        container = get_container()
-        export = container.personal_data.export(
-            current.session.account_id, client_ip(blueprint.current_request)
-        )
-        return Response(
-            body=json.dumps(export, ensure_ascii=False, indent=2),
-            status_code=200,
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Content-Disposition": 'attachment; filename="mes-donnees-portail-stagiaire.json"',
-            },
-        )
-
-    return signed_in(blueprint.current_request, None, download)
+    request = blueprint.current_request
+    account_id = signed_in_session(request).session.account_id
+    export = get_container().personal_data.export(account_id, client_ip(request))
+    return Response(
+        body=json.dumps(export, ensure_ascii=False, indent=2),
+        status_code=200,
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="mes-donnees-portail-stagiaire.json"',
+        },
+    )

@@ -30,6 +30,7 @@ from chalicelib.services.mail.notifications import NewPayment
 from chalicelib.services.messages.my_messages import training_key
 from chalicelib.services.messages.unread import organisation_owner, trainee_owner
 from chalicelib.services.security.challenges import Purpose
+from chalicelib.services.trainings.dossier_claims import WrongCode
 from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
 from chalicelib.store.models import DossierItem, PaymentItem
 from tests.conftest import TEST_ENVIRONMENT
@@ -242,9 +243,13 @@ def claim_with_activation_code(account: Account, person: Person) -> bool:
     """« Ajouter un dossier » with the number, then the code printed on the décision."""
     claims = get_container().dossier_claims
     ip = f"198.51.100.{person.index}"  # one address a person: the per-address throttle stays out
-    asked = claims.request(account, "region-idf", person.number, ip)
-    assert asked.claim_id is not None, asked.errors
-    return claims.confirm(account, asked.claim_id, person.activation_code, ip).linked is not None
+    asked = claims.request(account.account_id, "region-idf", person.number, ip)
+    assert asked.claim_id is not None
+    try:
+        claims.confirm(account.account_id, asked.claim_id, person.activation_code, ip)
+    except WrongCode:  # the other account linked it first
+        return False
+    return True
 
 
 def test_two_accounts_adding_one_dossier_at_once_leave_it_to_one(racing: None) -> None:

@@ -60,6 +60,11 @@ def test_a_training_and_a_period_can_be_chosen(camille: WebClient) -> None:
     wrong = camille.get(idf_training() + "&du=2017-11-01")
     assert "Saisissez une date au format JJ/MM/AAAA" in wrong.text
     assert 'value="2017-11-01"' in wrong.body
+    # The service's refusal, under the form's « Au »; the training's payments stay readable.
+    backwards = camille.get(idf_training() + "&du=30/11/2017&au=01/11/2017")
+    assert "La fin de la période doit être après son début." in backwards.text
+    assert 'id="au-erreur"' in backwards.body
+    assert all(d in backwards.text for d in dates)
 
 
 def test_the_detail_of_a_payment_is_the_guides(camille: WebClient) -> None:

@@ -9,10 +9,16 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.services.accounts.model import PortalUrls
+from chalicelib.services.errors import NotFound, RateLimited
 from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.funders.model import Funder
+from chalicelib.services.security.throttling import RateLimiter
 from chalicelib.services.trainings.attestations import (
     CODE_ALPHABET,
+    NOT_YOURS,
+    TOO_MANY_VERIFICATIONS,
+    UNKNOWN_CODE,
     AttestationPeriod,
     Attestations,
     Selection,
@@ -25,6 +31,8 @@ from chalicelib.services.trainings.payments import Payment
 from tests.support.fakes import (
     FakeClock,
     MemoryAttestations,
+    MemoryAudit,
+    MemoryCounters,
     MemoryFunders,
     MemoryPayments,
     MemoryTrainingDossiers,
@@ -36,6 +44,9 @@ CAMILLE = "account-camille"
 LUCAS = "account-lucas"
 IDF = Funder("region-idf", "Région Île-de-France")
 HDF = Funder("region-hdf", "Région Hauts-de-France")
+
+
+IP = "192.0.2.7"
 
 
 def paid(
@@ -58,9 +69,17 @@ def service(
         lucas_dossier(account_id=LUCAS),
     )
     repository = MemoryAttestations()
-    trainings = Trainings(dossiers, MemoryPayments(), MemoryFunders(IDF, HDF), clock)
+    trainings = Trainings(
+        dossiers, MemoryPayments(), MemoryFunders(IDF, HDF), clock, PortalUrls("https://x")
+    )
     attestations = Attestations(
-        trainings, MemoryPayments(*payments), repository, clock, "https://portail.test/verifier"
+        trainings,
+        MemoryPayments(*payments),
+        repository,
+        clock,
+        "https://portail.test/verifier",
+        MemoryAudit(),
+        RateLimiter(MemoryCounters(clock), clock),
     )
     return attestations, repository, clock
 
@@ -208,18 +227,32 @@ def test_verification_counts_and_says_valid_then_expired_after_six_months() -> N
     issued, _ = attestations.issue(CAMILLE, Selection("annee", year="2018"))
     assert issued is not None
     assert issued.attestation.expires_at == datetime(2027, 6, 6, 10, 0, tzinfo=UTC)
-    first = attestations.verify(issued.attestation.code.lower())
-    assert first is not None and first.status == "valid"
+    first = attestations.verify(issued.attestation.code.lower(), IP)
+    assert first.status == "valid"
     assert first.attestation.verification_count == 1
     clock.set(datetime(2027, 6, 6, 9, 59, tzinfo=UTC))
-    assert attestations.verify(issued.attestation.code).status == "valid"  # type: ignore[union-attr]
+    assert attestations.verify(issued.attestation.code, IP).status == "valid"
     clock.advance(minutes=1)
-    expired = attestations.verify(issued.attestation.code)
-    assert expired is not None and expired.status == "expired"
+    expired = attestations.verify(issued.attestation.code, IP)
+    assert expired.status == "expired"
     assert expired.attestation.verification_count == 3
     assert expired.attestation.last_verified_at == clock()
-    assert attestations.verify("AAAA-AAAA-AAAA-AAAA") is None
-    assert attestations.verify("pas un code") is None
+    for unknown in ("AAAA-AAAA-AAAA-AAAA", "pas un code"):
+        with pytest.raises(NotFound) as raised:
+            attestations.verify(unknown, IP)
+        assert raised.value.message == UNKNOWN_CODE
+
+
+def test_verifications_are_counted_per_address_before_the_code_is_looked_at() -> None:
+    attestations, _, _ = service()
+    for _ in range(20):  # RATE_LIMITS["verification"]: 20 in ten minutes
+        with pytest.raises(NotFound):
+            attestations.verify("AAAA-AAAA-AAAA-AAAA", IP)
+    with pytest.raises(RateLimited) as raised:
+        attestations.verify("AAAA-AAAA-AAAA-AAAA", IP)
+    assert raised.value.message == TOO_MANY_VERIFICATIONS
+    with pytest.raises(NotFound):  # another address has its own count
+        attestations.verify("AAAA-AAAA-AAAA-AAAA", "198.51.100.9")
 
 
 def test_only_the_owner_withdraws_and_a_withdrawn_attestation_says_so() -> None:
@@ -227,18 +260,26 @@ def test_only_the_owner_withdraws_and_a_withdrawn_attestation_says_so() -> None:
     issued, _ = attestations.issue(CAMILLE, Selection("annee", year="2018"))
     assert issued is not None
     attestation_id = issued.attestation.attestation_id
-    assert attestations.withdraw(LUCAS, attestation_id) is False
-    assert attestations.document(LUCAS, attestation_id) is None
-    assert attestations.verify(issued.attestation.code).status == "valid"  # type: ignore[union-attr]
+    for refused in (
+        lambda: attestations.withdraw(LUCAS, attestation_id, IP),
+        lambda: attestations.document(LUCAS, attestation_id),
+    ):
+        with pytest.raises(NotFound) as raised:
+            refused()
+        assert raised.value.message == NOT_YOURS
+    assert attestations.verify(issued.attestation.code, IP).status == "valid"
     clock.advance(hours=1)
-    assert attestations.withdraw(CAMILLE, attestation_id) is True
-    assert attestations.withdraw(CAMILLE, attestation_id) is True  # twice is once
+    attestations.withdraw(CAMILLE, attestation_id, IP)
+    attestations.withdraw(CAMILLE, attestation_id, IP)  # twice is once
+    audit = attestations.audit
+    assert isinstance(audit, MemoryAudit)
+    assert audit.names(CAMILLE) == ["attestation-withdrawn"] * 2 and audit.names(LUCAS) == []
     (listed,) = attestations.list(CAMILLE)
     assert listed.withdrawn_at == clock()
     assert attestations.list(LUCAS) == []
-    assert attestations.document(CAMILLE, attestation_id) is None
-    verification = attestations.verify(issued.attestation.code)
-    assert verification is not None and verification.status == "withdrawn"
+    with pytest.raises(NotFound):
+        attestations.document(CAMILLE, attestation_id)
+    assert attestations.verify(issued.attestation.code, IP).status == "withdrawn"
 
 
 def test_the_pdf_content_carries_the_monthly_and_overall_totals_and_the_verification() -> None:

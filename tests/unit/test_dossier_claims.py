@@ -4,19 +4,24 @@ case gets one answer, attempts are throttled before they are looked at, owners a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.errors import DomainError, Expired, Invalid, SignedOut, Throttled
 from chalicelib.services.security.challenges import Challenges
 from chalicelib.services.trainings.dossier_claims import (
     ALREADY_YOURS,
     EXPIRED,
+    NO_FUNDER,
+    NO_NUMBER,
     WRONG_CODE,
     ClaimResult,
     ClaimThrottle,
     DossierClaims,
+    WrongCode,
 )
 from chalicelib.services.trainings.dossiers import Dossier, activation_code_hash
 from tests.support.fakes import (
@@ -60,7 +65,13 @@ class World:
         )
 
     def request(self, number: str = NUMBER, who: Account | None = None) -> ClaimResult:
-        return self.claims.request(who or account(), "region-hdf", number, IP)
+        """The claim of `who` (Camille by default): its result, or the service's refusal."""
+        who = self.accounts.add(who or account())
+        return self.claims.request(who.account_id, "region-hdf", number, IP)
+
+    def confirm(self, claim_id: str, code: str, who: Account | None = None) -> ClaimResult:
+        who = self.accounts.add(who or account())
+        return self.claims.confirm(who.account_id, claim_id, code, IP)
 
     def linked_to(self, number: str = NUMBER) -> str | None:
         return self.dossiers.items[("region-hdf", number)].account_id
@@ -75,9 +86,15 @@ def hashed(code: str, number: str = NUMBER) -> str:
     return activation_code_hash("region-hdf", number, code)
 
 
+def refusal(attempt: Callable[[], object]) -> DomainError:
+    with pytest.raises(DomainError) as raised:
+        attempt()
+    return raised.value
+
+
 def shape(result: ClaimResult) -> tuple[object, ...]:
     """What the caller can see of a pending answer, but its one-time id."""
-    return (repr(result.errors), result.linked, result.claim_id is not None, result.retry_after)
+    return (result.linked, result.claim_id is not None)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +106,7 @@ def test_the_funder_s_courriel_being_the_account_s_address_links_at_once(
 ) -> None:
     world = World(new_dossier(email="Camille.Martin@Example.fr"))
     result = world.request(f" {NUMBER} ", account(family_name=family_name, given_names=given_names))
-    assert result.linked is not None and result.errors == {}
+    assert result.linked is not None
     assert world.linked_to() == CAMILLE
     assert world.audit.names(CAMILLE) == ["dossier-added"]
     assert world.mailer.sent == []
@@ -114,7 +131,7 @@ def test_every_case_without_proof_gets_the_same_answer_and_links_nothing() -> No
     numbers = ["A-NO-COURRIEL", "B-OTHER-COURRIEL", "C-OTHER-IDENTITY", "D-TAKEN", "E-UNKNOWN"]
     results = [world.request(number) for number in numbers]  # the fifth is still free
     assert len({shape(result) for result in results}) == 1
-    assert shape(results[0]) == ("{}", None, True, None)
+    assert shape(results[0]) == (None, True)
     assert [world.linked_to(n) for n in numbers[:3]] == [None, None, None]
     assert world.linked_to("D-TAKEN") == owner.account_id
     # Only two mails: the code to the funder's courriel, the warning to the owner.
@@ -134,13 +151,14 @@ def test_the_code_mailed_to_the_funder_s_courriel_links_the_dossier_once() -> No
     pending = world.request()
     assert pending.claim_id is not None
     code = world.mailed_code(OTHER_COURRIEL)
-    wrong = world.claims.confirm(account(), pending.claim_id, "00000000", IP)
-    assert wrong.errors == {"code": WRONG_CODE} and wrong.claim_id == pending.claim_id
+    wrong = refusal(lambda: world.confirm(pending.claim_id or "", "00000000"))
+    assert isinstance(wrong, WrongCode) and wrong.errors == {"code": WRONG_CODE}
+    assert wrong.claim_id == pending.claim_id
     assert world.linked_to() is None
-    done = world.claims.confirm(account(), pending.claim_id, f" {code[:4]} {code[4:]} ", IP)
+    done = world.confirm(pending.claim_id, f" {code[:4]} {code[4:]} ")
     assert done.linked is not None and world.linked_to() == CAMILLE
-    again = world.claims.confirm(account(), pending.claim_id, code, IP)
-    assert again.expired and again.errors == {"code": EXPIRED}
+    again = refusal(lambda: world.confirm(pending.claim_id or "", code))
+    assert isinstance(again, Expired) and again.errors == {"code": EXPIRED}
     assert world.audit.names(CAMILLE) == [
         "dossier-claim-unproven",
         "dossier-claim-failed",
@@ -154,12 +172,13 @@ def test_a_claim_serves_only_the_account_that_made_it_and_five_tries() -> None:
     assert pending.claim_id is not None
     code = world.mailed_code(OTHER_COURRIEL)
     stranger = account(account_id="account-stranger")
-    assert world.claims.confirm(stranger, pending.claim_id, code, IP).expired
+    claim_id = pending.claim_id
+    assert isinstance(refusal(lambda: world.confirm(claim_id, code, stranger)), Expired)
     for _ in range(5):
         world.counters.items.clear()  # the tries of the claim, not the throttle, are shown here
-        world.claims.confirm(account(), pending.claim_id, "11111111", IP)
+        assert isinstance(refusal(lambda: world.confirm(claim_id, "11111111")), WrongCode)
     world.counters.items.clear()
-    assert world.claims.confirm(account(), pending.claim_id, code, IP).expired
+    assert isinstance(refusal(lambda: world.confirm(claim_id, code)), Expired)
     assert world.linked_to() is None
 
 
@@ -167,9 +186,10 @@ def test_the_activation_code_of_the_decision_links_a_dossier_without_courriel() 
     world = World(new_dossier(email=None, activation_code_hash=hashed(ACTIVATION)))
     pending = world.request()
     assert pending.claim_id is not None and world.mailer.sent == []
-    wrong = world.claims.confirm(account(), pending.claim_id, "K7M2-P9QX-4TDX", IP)
-    assert wrong.errors == {"code": WRONG_CODE}
-    done = world.claims.confirm(account(), pending.claim_id, "k7m2 p9qx4tdv", IP)
+    claim_id = pending.claim_id
+    wrong = refusal(lambda: world.confirm(claim_id, "K7M2-P9QX-4TDX"))
+    assert isinstance(wrong, WrongCode) and wrong.errors == {"code": WRONG_CODE}
+    done = world.confirm(claim_id, "k7m2 p9qx4tdv")
     assert done.linked is not None and world.linked_to() == CAMILLE
 
 
@@ -178,7 +198,8 @@ def test_the_activation_code_does_not_hand_a_dossier_to_another_identity() -> No
     someone = account(account_id="account-someone", family_name="PETIT")
     pending = world.request(who=someone)
     assert pending.claim_id is not None
-    assert world.claims.confirm(someone, pending.claim_id, ACTIVATION, IP).linked is None
+    claim_id = pending.claim_id
+    assert isinstance(refusal(lambda: world.confirm(claim_id, ACTIVATION, someone)), WrongCode)
     assert world.linked_to() is None
 
 
@@ -186,31 +207,48 @@ def test_a_ticket_no_code_was_mailed_for_opens_nothing_even_with_a_test_answer()
     world = World(new_dossier(email=None), test_answer="123456")
     pending = world.request()
     assert pending.claim_id is not None
-    assert world.claims.confirm(account(), pending.claim_id, "123456", IP).linked is None
+    claim_id = pending.claim_id
+    assert isinstance(refusal(lambda: world.confirm(claim_id, "123456")), WrongCode)
     assert world.linked_to() is None
 
 
 def test_fields_are_checked_before_anything_is_counted_and_one_s_own_dossier_is_said() -> None:
     world = World(new_dossier(email=CAMILLE_EMAIL, account_id=CAMILLE))
-    assert set(world.claims.request(account(), "inconnu", "  ", IP).errors) == {
-        "financeur",
-        "numero_dossier",
-    }
+    world.accounts.add(account())
+    invalid = refusal(lambda: world.claims.request(CAMILLE, "inconnu", "  ", IP))
+    # Keyed by the use case's inputs, not by any form's fields.
+    assert isinstance(invalid, Invalid)
+    assert invalid.errors == {"funder_code": NO_FUNDER, "dossier_number": NO_NUMBER}
     assert world.counters.calls["increment"] == 0
-    assert world.request().errors == {"numero_dossier": ALREADY_YOURS}
+    mine = refusal(world.request)
+    assert isinstance(mine, Invalid) and mine.errors == {"dossier_number": ALREADY_YOURS}
+
+
+def test_an_account_closed_since_the_login_is_signed_out() -> None:
+    world = World(new_dossier(email=CAMILLE_EMAIL))
+    assert isinstance(
+        refusal(lambda: world.claims.request(CAMILLE, "region-hdf", NUMBER, IP)), SignedOut
+    )
+    assert isinstance(
+        refusal(lambda: world.claims.confirm(CAMILLE, "claim", "1234", IP)), SignedOut
+    )
+    assert world.linked_to() is None and world.counters.calls["increment"] == 0
 
 
 def test_attempts_wait_like_logins_after_the_fifth_and_a_link_starts_afresh() -> None:
     world = World(new_dossier(email=CAMILLE_EMAIL))
     for _ in range(5):
-        assert world.request("UNKNOWN").retry_after is None
-    refused = world.request(NUMBER)
+        world.request("UNKNOWN")
+    refused = refusal(lambda: world.request(NUMBER))
+    assert isinstance(refused, Throttled)
     assert refused.retry_after == world.clock() + timedelta(minutes=1)
-    assert "Trop de tentatives" in refused.errors["numero_dossier"]
+    assert "Trop de tentatives" in refused.errors["dossier_number"]
     assert world.linked_to() is None and "dossier-claim-throttled" in world.audit.names(CAMILLE)
     world.clock.advance(minutes=1)
-    assert world.request("UNKNOWN").retry_after is None  # its turn: then 2 minutes
-    assert world.request(NUMBER).retry_after == world.clock() + timedelta(minutes=2)
+    world.request("UNKNOWN")  # its turn: then 2 minutes
+    again = refusal(lambda: world.request(NUMBER))
+    assert isinstance(again, Throttled)
+    assert again.retry_after == world.clock() + timedelta(minutes=2)
     world.clock.advance(minutes=2)
     assert world.request(NUMBER).linked is not None
     assert world.counters.locked_until(f"dossier-claims#account#{CAMILLE}") is None
@@ -218,12 +256,12 @@ def test_attempts_wait_like_logins_after_the_fifth_and_a_link_starts_afresh() ->
 
 def test_one_address_trying_many_accounts_is_throttled_too() -> None:
     world = World()
-    results = [
-        world.request("UNKNOWN", account(account_id=f"account-{n}")).retry_after for n in range(26)
-    ]
-    # Twenty more free attempts than an account (a training centre's trainees share an address).
-    assert results[:25] == [None] * 25
-    assert results[25] == world.clock() + timedelta(minutes=1)
+    for n in range(25):
+        # Twenty more free attempts than an account (a training centre's trainees share one).
+        world.request("UNKNOWN", account(account_id=f"account-{n}"))
+    refused = refusal(lambda: world.request("UNKNOWN", account(account_id="account-25")))
+    assert isinstance(refused, Throttled)
+    assert refused.retry_after == world.clock() + timedelta(minutes=1)
 
 
 class RacingCounters(MemoryCounters):
@@ -250,5 +288,7 @@ def test_a_claim_for_a_dossier_linked_meanwhile_is_refused_like_a_wrong_code() -
     assert pending.claim_id is not None
     code = world.mailed_code(OTHER_COURRIEL)
     world.dossiers.link_account("region-hdf", NUMBER, "account-first")
-    result = world.claims.confirm(account(), pending.claim_id, code, IP)
-    assert result.errors == {"code": WRONG_CODE} and world.linked_to() == "account-first"
+    claim_id = pending.claim_id
+    result = refusal(lambda: world.confirm(claim_id, code))
+    assert isinstance(result, WrongCode) and result.errors == {"code": WRONG_CODE}
+    assert world.linked_to() == "account-first"

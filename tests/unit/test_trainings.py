@@ -8,12 +8,23 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.services.accounts.model import Account
+from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings import my_trainings as trainings_module
 from chalicelib.services.trainings.dossiers import Dossier
-from chalicelib.services.trainings.my_trainings import FUNDER_CACHE_SECONDS, Period, Trainings
+from chalicelib.services.trainings.my_trainings import (
+    DOCUMENT_NOT_YOURS,
+    DOSSIER_NOT_YOURS,
+    END_BEFORE_START,
+    FUNDER_CACHE_SECONDS,
+    NOT_YET,
+    PAYMENT_NOT_YOURS,
+    DocumentKind,
+    Period,
+    Trainings,
+)
 from chalicelib.services.trainings.payments import Payment
 from tests.support.fakes import FakeClock, MemoryFunders, MemoryPayments, MemoryTrainingDossiers
 from tests.unit.test_documents import (
@@ -82,7 +93,13 @@ class World:
         self.payments = MemoryPayments(guide_payment(), december_payment(), absence_payment())
         self.funders = MemoryFunders(IDF, HDF)
         self.clock = FakeClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
-        self.service = Trainings(self.dossiers, self.payments, self.funders, self.clock)
+        self.service = Trainings(
+            self.dossiers,
+            self.payments,
+            self.funders,
+            self.clock,
+            PortalUrls("https://portail.example.gouv.fr"),
+        )
 
 
 @pytest.fixture
@@ -108,32 +125,36 @@ def test_the_account_s_trainings_newest_first_with_their_funders(world: World) -
     assert trainings[0].key == "region-hdf~HDF-2026-000042"
     assert world.service.of_account("account-nobody") == []
     del world.funders.items["region-hdf"]
-    other = Trainings(world.dossiers, world.payments, world.funders, world.clock)
+    other = Trainings(
+        world.dossiers,
+        world.payments,
+        world.funders,
+        world.clock,
+        PortalUrls("https://portail.example.gouv.fr"),
+    )
     assert other.of_account(CAMILLE)[0].funder == Funder("region-hdf", "region-hdf")
 
 
 def test_the_newest_training_is_shown_unless_another_is_chosen(world: World) -> None:
     trainings = world.service.of_account(CAMILLE)
     for selected in (None, "", "region-idf~N-EXISTE-PAS", "region-idf~IDF-2026-000789"):
-        history, errors = world.service.history(trainings, selected)
-        assert history is not None and errors == {}
+        history = world.service.history(trainings, selected)
+        assert history is not None
         assert history.training.dossier.dossier_number == "HDF-2026-000042", selected
-    chosen, _ = world.service.history(trainings, "region-idf~IDF-2017-000123")
+    chosen = world.service.history(trainings, "region-idf~IDF-2017-000123")
     assert chosen is not None and chosen.training.dossier.dossier_number == "IDF-2017-000123"
-    assert world.service.history([], None) == (None, {})
+    assert world.service.history([], None) is None
 
 
 def test_by_default_the_period_is_the_training_s_span_and_payments_come_newest_first(
     world: World,
 ) -> None:
-    history, errors = world.service.history(
-        world.service.of_account(CAMILLE), "region-idf~IDF-2017-000123"
-    )
-    assert errors == {} and history is not None
+    history = world.service.history(world.service.of_account(CAMILLE), "region-idf~IDF-2017-000123")
+    assert history is not None
     assert history.period == Period(date(2017, 10, 16), date(2018, 6, 29))
     assert references(history.payments) == ["IDF-P-2018-0003", "IDF-P-2018-0002", "IDF-P-2017-0001"]
     assert history.end_of_training_available is True
-    newest, _ = world.service.history(world.service.of_account(CAMILLE), None)
+    newest = world.service.history(world.service.of_account(CAMILLE), None)
     assert newest is not None and newest.end_of_training_available is False
 
 
@@ -145,11 +166,11 @@ def test_by_default_no_payment_of_the_training_is_left_out(world: World) -> None
     )
     world.payments.add(payment("IDF-P-2018-0009", date(2018, 7, 20), leave))
     trainings = world.service.of_account(CAMILLE)
-    history, errors = world.service.history(trainings, "region-idf~IDF-2017-000123")
-    assert errors == {} and history is not None
+    history = world.service.history(trainings, "region-idf~IDF-2017-000123")
+    assert history is not None
     assert references(history.payments)[0] == "IDF-P-2018-0009"
     assert history.period == Period(date(2017, 10, 16), date(2018, 7, 6))
-    chosen, _ = world.service.history(trainings, "region-idf~IDF-2017-000123", "", "29/06/2018")
+    chosen = world.service.history(trainings, "region-idf~IDF-2017-000123", None, date(2018, 6, 29))
     assert chosen is not None and "IDF-P-2018-0009" not in references(chosen.payments)
 
 
@@ -157,36 +178,41 @@ def test_the_period_filters_on_what_payments_cover_not_when_they_are_paid(world:
     trainings = world.service.of_account(CAMILLE)
     key = "region-idf~IDF-2017-000123"
 
-    def shown(start: str, end: str) -> list[str]:
-        history, errors = world.service.history(trainings, key, start, end)
-        assert errors == {} and history is not None
+    def shown(start: date | None, end: date | None) -> list[str]:
+        history = world.service.history(trainings, key, start, end)
+        assert history is not None
         return references(history.payments)
 
     # Paid on 20/03/2018, it covers October 2017.
-    assert shown("01/10/2017", "31/10/2017") == ["IDF-P-2018-0003"]
-    assert shown("01/03/2018", "31/03/2018") == []
+    assert shown(date(2017, 10, 1), date(2017, 10, 31)) == ["IDF-P-2018-0003"]
+    assert shown(date(2018, 3, 1), date(2018, 3, 31)) == []
     # Bounds are inclusive: one day in common is enough.
-    assert shown("31/10/2017", "01/11/2017") == ["IDF-P-2018-0003", "IDF-P-2017-0001"]
-    assert shown(" 01/12/2017 ", "") == ["IDF-P-2018-0002"]  # « au » defaults to the end
-    history, _ = world.service.history(trainings, key, "", "30/11/2017")
+    assert shown(date(2017, 10, 31), date(2017, 11, 1)) == ["IDF-P-2018-0003", "IDF-P-2017-0001"]
+    assert shown(date(2017, 12, 1), None) == ["IDF-P-2018-0002"]  # the end defaults to the span's
+    history = world.service.history(trainings, key, None, date(2017, 11, 30))
     assert history is not None
     assert history.period == Period(date(2017, 10, 16), date(2017, 11, 30))
 
 
-def test_a_wrong_period_is_told_in_french(world: World) -> None:
+def test_a_period_that_ends_before_it_starts_is_invalid_under_its_end(world: World) -> None:
     trainings = world.service.of_account(CAMILLE)
-    key = "region-idf~IDF-2017-000123"
-    message = "Saisissez une date au format JJ/MM/AAAA, par exemple 01/10/2017."
-    for start, end, expected in (
-        ("2017-11-01", "", {"du": message}),
-        ("", "31/02/2018", {"au": message}),
-        ("1/11/2017", "hier", {"du": message, "au": message}),
-        ("30/11/2017", "01/11/2017", {"au": "La fin de la période doit être après son début."}),
-    ):
-        history, errors = world.service.history(trainings, key, start, end)
-        assert errors == expected, (start, end)
-        # The history stays readable: the training's payments, unfiltered.
-        assert history is not None and len(history.payments) == 3
+    with pytest.raises(Invalid) as raised:
+        world.service.history(
+            trainings, "region-idf~IDF-2017-000123", date(2017, 11, 30), date(2017, 11, 1)
+        )
+    assert raised.value.errors == {"period_end": END_BEFORE_START}
+
+
+def test_one_dossier_s_history_is_the_account_s_or_not_found(world: World) -> None:
+    history = world.service.dossier_history(
+        CAMILLE, "region-idf", "IDF-2017-000123", date(2017, 10, 1), date(2017, 10, 31)
+    )
+    assert references(history.payments) == ["IDF-P-2018-0003"]
+    # Even Camille's newest training is not offered instead of a number that is not hers.
+    for account_id, number in ((LUCAS, "IDF-2017-000123"), (CAMILLE, "IDF-2026-000789")):
+        with pytest.raises(NotFound) as raised:
+            world.service.dossier_history(account_id, "region-idf", number)
+        assert raised.value.message == DOSSIER_NOT_YOURS
 
 
 # Ownership -----------------------------------------------------------------------------------
@@ -256,6 +282,30 @@ def test_the_notice_and_documents_of_one_s_own_training(world: World) -> None:
     assert world.service.end_of_training(CAMILLE, "region-hdf", "HDF-2026-000042") is not None
 
 
+def test_the_faces_get_a_document_or_one_refusal_whoever_owns_it(world: World) -> None:
+    service = world.service
+    decision = service.document(CAMILLE, "region-idf", "IDF-2017-000123", DocumentKind.DECISION)
+    # The décision names the funder's own entry address of the portal.
+    assert "https://portail.example.gouv.fr/region-idf/" in repr(decision)
+    end = service.document(CAMILLE, "region-idf", "IDF-2017-000123", DocumentKind.END_OF_TRAINING)
+    assert end.filename == "edition-de-fin-de-stage-IDF-2017-000123.pdf"
+    for account_id, number in ((LUCAS, "IDF-2017-000123"), (CAMILLE, "N-EXISTE-PAS")):
+        for kind in DocumentKind:
+            with pytest.raises(NotFound) as raised:
+                service.document(account_id, "region-idf", number, kind)
+            assert (raised.value.code, raised.value.message) == ("not_found", DOCUMENT_NOT_YOURS)
+    # One's own training still going on: saying so reveals nothing.
+    with pytest.raises(NotFound) as raised:
+        service.document(CAMILLE, "region-hdf", "HDF-2026-000042", DocumentKind.END_OF_TRAINING)
+    assert (raised.value.code, raised.value.message) == ("document_not_available", NOT_YET)
+    assert service.payment(CAMILLE, "region-idf", "IDF-P-2018-0003").payment.reference == (
+        "IDF-P-2018-0003"
+    )
+    with pytest.raises(NotFound) as raised:
+        service.payment(LUCAS, "region-idf", "IDF-P-2018-0003")
+    assert raised.value.message == PAYMENT_NOT_YOURS
+
+
 # « Ajouter un dossier » (tests/unit/test_dossier_claims.py) ----------------------------------
 
 
@@ -280,7 +330,13 @@ def test_funders_are_read_once_per_five_minutes(
 ) -> None:
     now = [1000.0]
     monkeypatch.setattr(trainings_module.time, "monotonic", lambda: now[0])
-    service = Trainings(world.dossiers, world.payments, world.funders, world.clock)
+    service = Trainings(
+        world.dossiers,
+        world.payments,
+        world.funders,
+        world.clock,
+        PortalUrls("https://portail.example.gouv.fr"),
+    )
     service.of_account(CAMILLE)
     service.history(service.of_account(CAMILLE), None)
     service.payment_notice(CAMILLE, "region-idf", "IDF-P-2018-0003")

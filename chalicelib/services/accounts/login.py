@@ -22,6 +22,7 @@ from chalicelib.services.accounts.passwords import normalise_secret_answer, pass
 from chalicelib.services.accounts.retention import inactivity_due
 from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
 from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.errors import SignedOut
 from chalicelib.services.mail.mails import Mailer, password_changed_mail
 from chalicelib.services.security.throttling import Attempt, LoginThrottle
 
@@ -231,8 +232,8 @@ class Login:
 
     def _account(self, session: Session) -> Account:
         account = self.accounts.get(session.account_id)
-        if account is None:
-            raise LookupError("session without account")
+        if account is None:  # closed since the login: so is what the session stood for
+            raise SignedOut()
         return account
 
     def _advance(self, token: str, session: Session, account: Account) -> StepResult:

@@ -38,6 +38,7 @@ from chalicelib.services.accounts.model import (
 from chalicelib.services.accounts.passwords import normalise_secret_answer
 from chalicelib.services.accounts.phones import PHONE_FORMAT_ERROR, normalise_french_phone
 from chalicelib.services.accounts.sessions import Sessions
+from chalicelib.services.errors import SignedOut
 from chalicelib.services.mail.mails import (
     Mailer,
     email_change_confirmation_mail,
@@ -120,8 +121,8 @@ class AccountSettings:
 
     def account(self, account_id: str) -> Account:
         account = self._accounts.get(account_id)
-        if account is None:
-            raise LookupError("session without account")
+        if account is None:  # closed since the login: so is what the session stood for
+            raise SignedOut()
         return account
 
     def set_phone(self, account_id: str, phone: str, client_ip: str | None) -> SettingsResult:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from chalicelib.services.accounts.model import AccountRepository, AuditLog, Clock
 from chalicelib.services.accounts.terms import Acceptance
+from chalicelib.services.errors import SignedOut
 from chalicelib.services.trainings.dossiers import Dossier
 from chalicelib.services.trainings.payments import Payment
 
@@ -65,8 +66,8 @@ class PersonalData:
 
     def export(self, account_id: str, client_ip: str | None) -> dict[str, Any]:
         account = self._accounts.get(account_id)
-        if account is None:
-            raise LookupError("no such account")
+        if account is None:  # gone since the login: so is what the session stood for
+            raise SignedOut()
         self._audit.record(account_id, "data-export", client_ip)
         dossiers = self._dossiers.list_for_account(account_id)
         export: dict[str, Any] = {

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.services.accounts.model import Clock
+from chalicelib.services.errors import RateLimited
 
 FREE_FAILURES = 4  # the 5th consecutive failure starts the delays
 MAX_DELAY = timedelta(hours=1)
@@ -142,6 +143,10 @@ RATE_LIMITS: dict[str, Limit] = {
 }
 
 
+# Requests without a known address share one counter rather than escaping the limit.
+UNKNOWN_ADDRESS = "inconnue"
+
+
 class RateLimiter:
     """Fixed windows per client address and action; counters expire with their window."""
 
@@ -149,6 +154,11 @@ class RateLimiter:
         self._counters = counters
         self._clock = clock
         self._multiplier = multiplier
+
+    def check(self, action: str, client_ip: str | None, message: str) -> None:
+        """Counts this request; raises `RateLimited` with `message` past the action's limit."""
+        if not self.allow(action, client_ip or UNKNOWN_ADDRESS):
+            raise RateLimited(message)
 
     def allow(self, action: str, client_ip: str) -> bool:
         limit = RATE_LIMITS[action]

@@ -18,9 +18,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from chalicelib.services.accounts.model import Clock
+from chalicelib.services.accounts.model import AuditLog, Clock
+from chalicelib.services.errors import NotFound
 from chalicelib.services.formatting import format_date, format_euros, format_number
 from chalicelib.services.funder_files.values import parse_date
+from chalicelib.services.security.throttling import RateLimiter
 from chalicelib.services.trainings.documents import DocumentContent, KeyValueBlock, TableContent
 from chalicelib.services.trainings.my_trainings import Training
 from chalicelib.services.trainings.payments import Payment
@@ -34,6 +36,7 @@ CODE_LENGTH = 16
 CODE_GROUP = 4
 ALL_TRAININGS = "toutes"
 MAX_LISTED = 50  # the newest attestations shown: a bounded Query
+MAX_ID_LENGTH = 100  # ours are 27 characters: a longer one is not even looked up
 
 MONTH_NAMES = (
     "janvier",
@@ -55,6 +58,14 @@ BAD_MONTH = "Saisissez un mois au format MM/AAAA, par exemple 03/2018."
 BAD_CHOICE = "Choisissez une période dans la liste."
 BAD_TRAINING = "Choisissez une de vos formations dans la liste."
 END_BEFORE_START = "La fin de la période doit être après son début."
+NOT_YOURS = "Cette attestation n’existe pas, a été retirée ou n’est pas rattachée à votre compte."
+TOO_MANY_VERIFICATIONS = (
+    "Trop de vérifications depuis votre adresse. Patientez quelques minutes avant de réessayer."
+)
+UNKNOWN_CODE = (
+    "Aucune attestation ne correspond à ce code. Vérifiez-le sur l’attestation : 16 lettres et "
+    "chiffres, par exemple ABCD-EFGH-JKLM-NPQR."
+)
 
 
 # Periods -----------------------------------------------------------------------------------------
@@ -277,6 +288,8 @@ class Attestations:
     repository: AttestationRepository
     clock: Clock
     verify_url: str  # <PUBLIC_BASE_URL>/verifier
+    audit: AuditLog
+    limiter: RateLimiter
 
     def choices(self, account_id: str) -> list[Training]:
         return self.trainings.of_account(account_id)
@@ -316,27 +329,39 @@ class Attestations:
         """Newest first."""
         return self.repository.list_for_account(account_id, MAX_LISTED)
 
-    def document(self, account_id: str, attestation_id: str) -> DocumentContent | None:
-        """An issued attestation's PDF again: only its owner's, and not once withdrawn."""
-        attestation = self.repository.get(account_id, attestation_id) if attestation_id else None
+    def document(self, account_id: str, attestation_id: str) -> DocumentContent:
+        """An issued attestation's PDF again: only its owner's, and not once withdrawn (raises
+        `NotFound` otherwise)."""
+        attestation = (
+            self.repository.get(account_id, attestation_id)
+            if 0 < len(attestation_id) <= MAX_ID_LENGTH
+            else None
+        )
         if attestation is None or attestation.withdrawn_at is not None:
-            return None
+            raise NotFound(NOT_YOURS)
         return self.content(attestation)
 
-    def withdraw(self, account_id: str, attestation_id: str) -> bool:
-        """False when the account holds no such attestation (someone else's answers the same)."""
-        if not attestation_id:
-            return False
-        return self.repository.withdraw(account_id, attestation_id, self.clock())
+    def withdraw(self, account_id: str, attestation_id: str, client_ip: str | None) -> None:
+        """Withdraws one of the account's attestations (again: nothing more), into its audit
+        trail; raises `NotFound` when the account holds no such attestation (someone else's
+        answers the same)."""
+        if not 0 < len(attestation_id) <= MAX_ID_LENGTH or not self.repository.withdraw(
+            account_id, attestation_id, self.clock()
+        ):
+            raise NotFound(NOT_YOURS)
+        self.audit.record(
+            account_id, "attestation-withdrawn", client_ip, {"attestation": attestation_id}
+        )
 
-    def verify(self, typed: str) -> Verification | None:
+    def verify(self, typed: str, client_ip: str | None) -> Verification:
+        """The public check of a code, counted per client address before it is looked at:
+        raises `RateLimited`, or `NotFound` for a code that matches no attestation."""
+        self.limiter.check("verification", client_ip, TOO_MANY_VERIFICATIONS)
         code = normalise_code(typed)
-        if code is None:
-            return None
         now = self.clock()
-        attestation = self.repository.count_verification(code_hash(code), now)
+        attestation = self.repository.count_verification(code_hash(code), now) if code else None
         if attestation is None:
-            return None
+            raise NotFound(UNKNOWN_CODE)
         return Verification(attestation, attestation.status(now))
 
     def verification_link(self, code: str) -> str:

@@ -29,13 +29,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts.identity import identity_key, normalise_email
 from chalicelib.services.accounts.model import Account, AuditLog, Clock, PortalUrls
+from chalicelib.services.errors import Expired, Invalid, SignedOut, Throttled
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.mails import (
     Mailer,
@@ -154,13 +155,28 @@ class ClaimThrottle:
         self._counters.delete(self._account_key(account_id))
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClaimResult:
-    errors: dict[str, str] = field(default_factory=dict)
+    """Either the dossier is linked, or a claim awaits its code (mailed or printed)."""
+
     linked: Dossier | None = None
-    claim_id: str | None = None  # the pending claim: the code (mailed or printed) goes with it
-    retry_after: datetime | None = None
-    expired: bool = False
+    claim_id: str | None = None
+
+
+class WrongCode(Invalid):
+    """A code that proves nothing; `claim_id` is the claim still open for another try, if any."""
+
+    def __init__(self, claim_id: str | None) -> None:
+        super().__init__({"code": WRONG_CODE})
+        self.claim_id = claim_id
+
+
+class ClaimThrottled(Throttled):
+    """Too many attempts; `claim_id` is the claim that was being confirmed, if any."""
+
+    def __init__(self, retry_after: datetime, key: str, claim_id: str | None = None) -> None:
+        super().__init__(retry_after, too_many_attempts(retry_after), key)
+        self.claim_id = claim_id
 
 
 def same_identity(account: Account, dossier: Dossier) -> bool:
@@ -207,23 +223,29 @@ class DossierClaims:
 
     # 1. The number ------------------------------------------------------------------------
 
+    def _account(self, account_id: str) -> Account:
+        account = self._accounts.get(account_id)
+        if account is None:  # closed since the login
+            raise SignedOut()
+        return account
+
     def request(
-        self, account: Account, funder_code: str, number: str, client_ip: str | None
+        self, account_id: str, funder_code: str, number: str, client_ip: str | None
     ) -> ClaimResult:
+        """Raises `Invalid` (`funder_code`, `dossier_number`), `ClaimThrottled`, `SignedOut`."""
+        account = self._account(account_id)
         number = number.strip()
         errors: dict[str, str] = {}
         if funder_code not in self._funders():
-            errors["financeur"] = NO_FUNDER
+            errors["funder_code"] = NO_FUNDER
         if not number:
-            errors["numero_dossier"] = NO_NUMBER
+            errors["dossier_number"] = NO_NUMBER
         if errors:
-            return ClaimResult(errors)
-        throttled = self._throttled(account, client_ip, "numero_dossier")
-        if throttled is not None:
-            return throttled
+            raise Invalid(errors)
+        self._count_attempt(account, client_ip, "dossier_number")
         dossier = self._dossiers.get(funder_code, number)
         if dossier is not None and dossier.account_id == account.account_id:
-            return ClaimResult({"numero_dossier": ALREADY_YOURS})  # theirs: it tells nothing
+            raise Invalid({"dossier_number": ALREADY_YOURS})  # theirs: it tells nothing
         mine = dossier is not None and same_identity(account, dossier)
         if (
             dossier is not None
@@ -271,15 +293,14 @@ class DossierClaims:
     # 2. The code (mailed, or printed on the décision) -------------------------------------
 
     def confirm(
-        self, account: Account, claim_id: str, code: str, client_ip: str | None
+        self, account_id: str, claim_id: str, code: str, client_ip: str | None
     ) -> ClaimResult:
+        """Raises `Expired` (`code`), `WrongCode`, `ClaimThrottled`, `SignedOut`."""
+        account = self._account(account_id)
         claim = self._challenges.peek(claim_id, Purpose.DOSSIER_CLAIM) if claim_id else None
         if claim is None or claim.subject != account.account_id:
-            return ClaimResult({"code": EXPIRED}, expired=True)
-        throttled = self._throttled(account, client_ip, "code")
-        if throttled is not None:
-            throttled.claim_id = claim_id
-            return throttled
+            raise Expired({"code": EXPIRED})
+        self._count_attempt(account, client_ip, "code", claim_id)
         code = code.strip()[:MAX_CODE_LENGTH]
         funder_code, number = claim.data.get("funder", ""), claim.data.get("number", "")
         dossier = self._dossiers.get(funder_code, number)
@@ -307,7 +328,7 @@ class DossierClaims:
             {"funder": funder_code, "dossier": number},
         )
         alive = self._challenges.peek(claim_id, Purpose.DOSSIER_CLAIM) is not None
-        return ClaimResult({"code": WRONG_CODE}, claim_id=claim_id if alive else None)
+        raise WrongCode(claim_id if alive else None)
 
     # Shared by sign-up ----------------------------------------------------------------------
 
@@ -336,14 +357,15 @@ class DossierClaims:
 
     # ----------------------------------------------------------------------------------------
 
-    def _throttled(
-        self, account: Account, client_ip: str | None, field_name: str
-    ) -> ClaimResult | None:
+    def _count_attempt(
+        self, account: Account, client_ip: str | None, key: str, claim_id: str | None = None
+    ) -> None:
+        """Counts this attempt before it is looked at; raises `ClaimThrottled` past the rule."""
         retry_after = self._throttle.attempt(account.account_id, client_ip)
         if retry_after is None:
-            return None
+            return
         self._audit.record(account.account_id, "dossier-claim-throttled", client_ip)
-        return ClaimResult({field_name: too_many_attempts(retry_after)}, retry_after=retry_after)
+        raise ClaimThrottled(retry_after, key, claim_id)
 
     def _link(self, account: Account, dossier: Dossier, client_ip: str | None) -> bool:
         """The conditional write: never over another account's link."""

@@ -2,7 +2,8 @@
 (« Ajouter un dossier » is services/trainings/dossier_claims.py.)
 
 Every lookup starts from the account: a dossier, payment or document of someone else is
-answered exactly like a missing one (None), never with a different error.
+answered exactly like a missing one (None, or `NotFound` for the use cases the faces call),
+never with a different error.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Protocol
 
-from chalicelib.services.accounts.model import Clock
-from chalicelib.services.funder_files.values import parse_date
+from chalicelib.services.accounts.model import Clock, PortalUrls
+from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.documents import (
     DocumentContent,
@@ -26,8 +28,19 @@ from chalicelib.services.trainings.dossiers import Dossier
 from chalicelib.services.trainings.payments import Payment
 
 FUNDER_CACHE_SECONDS = 300.0
-BAD_DATE = "Saisissez une date au format JJ/MM/AAAA, par exemple 01/10/2017."
 KEY_SEPARATOR = "~"  # never in a funder code, never in a dossier number
+
+
+END_BEFORE_START = "La fin de la période doit être après son début."
+DOSSIER_NOT_YOURS = "Ce dossier n’existe pas ou n’est pas rattaché à votre compte."
+PAYMENT_NOT_YOURS = "Ce paiement n’existe pas ou n’est pas rattaché à votre compte."
+DOCUMENT_NOT_YOURS = "Ce document n’existe pas ou n’est pas rattaché à votre compte."
+NOT_YET = "L’édition de fin de stage sera disponible une fois la formation terminée."
+
+
+class DocumentKind(Enum):
+    DECISION = "decision"  # the décision de prise en charge
+    END_OF_TRAINING = "end-of-training"  # the édition de fin de stage
 
 
 class TrainingDossiers(Protocol):
@@ -91,11 +104,13 @@ class Trainings:
         payments: TrainingPayments,
         funders: FunderNames,
         clock: Clock,
+        urls: PortalUrls,
     ) -> None:
         self._dossiers = dossiers
         self._payments = payments
         self._funders = funders
         self._clock = clock
+        self._urls = urls
         self._funder_cache: tuple[float, dict[str, Funder]] | None = None
 
     def funders(self) -> dict[str, Funder]:
@@ -119,14 +134,14 @@ class Trainings:
         self,
         trainings: list[Training],
         selected: str | None,
-        period_start: str = "",
-        period_end: str = "",
-    ) -> tuple[History | None, dict[str, str]]:
+        period_start: date | None = None,
+        period_end: date | None = None,
+    ) -> History | None:
         """The payments of the selected training (default: the newest) over a period (default:
-        the training's whole span, widened to every payment of the training), with French errors
-        on a wrong period."""
+        the training's whole span, widened to every payment of the training); None without any
+        training. Raises `Invalid` (`period_end`) when the period ends before it starts."""
         if not trainings:
-            return None, {}
+            return None
         training = next((t for t in trainings if t.key == selected), trainings[0])
         payments = self._payments.list_for_dossier(
             training.dossier.funder_code, training.dossier.dossier_number
@@ -135,34 +150,47 @@ class Trainings:
         # funder corrected since): the default period leaves none of the training's payments out.
         spans = [payment_span(payment) for payment in payments]
         period = Period(
-            min([training.dossier.start_date, *(span.start for span in spans)]),
-            max([training.dossier.end_date, *(span.end for span in spans)]),
+            period_start or min([training.dossier.start_date, *(span.start for span in spans)]),
+            period_end or max([training.dossier.end_date, *(span.end for span in spans)]),
         )
-        errors: dict[str, str] = {}
-        chosen = {}
-        for name, text in (("du", period_start), ("au", period_end)):
-            if text.strip():
-                try:
-                    chosen[name] = parse_date(text.strip())
-                except ValueError:
-                    errors[name] = BAD_DATE
-        period = Period(chosen.get("du", period.start), chosen.get("au", period.end))
-        if not errors and period.end < period.start:
-            errors["au"] = "La fin de la période doit être après son début."
-        if not errors:
-            payments = [p for p in payments if _overlaps(payment_span(p), period)]
+        if period.end < period.start:
+            raise Invalid({"period_end": END_BEFORE_START})
+        payments = [p for p in payments if _overlaps(payment_span(p), period)]
         payments.sort(key=lambda p: (p.payment_date, p.reference), reverse=True)
-        return (
-            History(
-                training=training,
-                period=period,
-                payments=payments,
-                end_of_training_available=end_of_training_available(
-                    training.dossier, self._clock().date()
-                ),
+        return History(
+            training=training,
+            period=period,
+            payments=payments,
+            end_of_training_available=end_of_training_available(
+                training.dossier, self._clock().date()
             ),
-            errors,
         )
+
+    def dossier_history(
+        self,
+        account_id: str,
+        funder_code: str,
+        number: str,
+        period_start: date | None = None,
+        period_end: date | None = None,
+    ) -> History:
+        """One training of the account over a period. Raises `NotFound` for a dossier that is
+        missing or someone else's, `Invalid` on a wrong period."""
+        wanted = (funder_code, number)
+        training = next(
+            (
+                training
+                for training in self.of_account(account_id)
+                if (training.dossier.funder_code, training.dossier.dossier_number) == wanted
+            ),
+            None,
+        )
+        if training is None:
+            raise NotFound(DOSSIER_NOT_YOURS)
+        # Only that training is offered, so the history cannot fall back on another one.
+        history = self.history([training], training.key, period_start, period_end)
+        assert history is not None  # one training was given
+        return history
 
     def owned_dossier(self, account_id: str, funder_code: str, number: str) -> Dossier | None:
         dossier = self._dossiers.get(funder_code, number) if funder_code and number else None
@@ -190,6 +218,34 @@ class Trainings:
         name = f"{dossier.given_names} {dossier.family_name}"
         content = payment_notice_content(payment, dossier, self._funder(funder_code), name)
         return PaymentNotice(payment, dossier, content)
+
+    def payment(self, account_id: str, funder_code: str, reference: str) -> PaymentNotice:
+        """`payment_notice` for the faces: raises `NotFound` for a missing or foreign payment."""
+        notice = self.payment_notice(account_id, funder_code, reference)
+        if notice is None:
+            raise NotFound(PAYMENT_NOT_YOURS)
+        return notice
+
+    def document(
+        self, account_id: str, funder_code: str, number: str, kind: DocumentKind
+    ) -> DocumentContent:
+        """The décision or the édition de fin de stage of one of the account's dossiers. Raises
+        `NotFound` for a missing or foreign dossier, and `NotFound` with the code
+        `document_not_available` for the account's own training still going on (telling its
+        owner reveals nothing)."""
+        if kind is DocumentKind.DECISION:
+            decision = self.funding_decision(
+                account_id, funder_code, number, self._urls.funder_home(funder_code)
+            )
+            if decision is None:
+                raise NotFound(DOCUMENT_NOT_YOURS)
+            return decision
+        end = self.end_of_training(account_id, funder_code, number)
+        if end is not None:
+            return end
+        if self.owned_dossier(account_id, funder_code, number) is not None:
+            raise NotFound(NOT_YET, code="document_not_available")
+        raise NotFound(DOCUMENT_NOT_YOURS)
 
     def funding_decision(
         self, account_id: str, funder_code: str, number: str, portal_address: str
