@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.services.accounts.model import Account, CreateOutcome
@@ -860,3 +860,64 @@ class MemoryAttestations:
         )
         self.items[key] = counted
         return counted
+
+
+# Retention -------------------------------------------------------------------------------------
+
+
+@dataclass
+class MemoryErasure:
+    """The storage side, over the fakes: what a closure or a withdrawal deleted."""
+
+    accounts: MemoryAccounts
+    dossiers: list[Dossier]
+    detached: list[str] = field(default_factory=list)
+    acceptances_deleted: list[str] = field(default_factory=list)
+    deleted_dossiers: list[str] = field(default_factory=list)
+    months_read: list[str] = field(default_factory=list)
+
+    def unlink_dossiers(self, account_id: str) -> list[Dossier]:
+        mine = [d for d in self.dossiers if d.account_id == account_id]
+        self.dossiers = [d.with_account(None) if d in mine else d for d in self.dossiers]
+        return mine
+
+    def detach_messages(self, account_id: str) -> int:
+        self.detached.append(account_id)
+        return 1
+
+    def delete_terms_acceptances(self, account_id: str) -> None:
+        self.acceptances_deleted.append(account_id)
+
+    def delete_account(self, account: Account, inactivity_due: date | None = None) -> bool:
+        stored = self.accounts.items.get(account.account_id)
+        if stored is None:
+            return False
+        if inactivity_due is not None and (
+            stored.inactivity_due != inactivity_due or not stored.inactivity_warned
+        ):
+            return False
+        del self.accounts.items[account.account_id]
+        self.accounts.claims.pop(stored.email, None)
+        return True
+
+    def delete_dossier(self, dossier: Dossier) -> None:
+        self.deleted_dossiers.append(dossier.dossier_number)
+        self.dossiers = [d for d in self.dossiers if d.dossier_number != dossier.dossier_number]
+
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        self.months_read.append(month)
+        return [
+            d
+            for d in self.dossiers
+            if d.funder_code == funder_code and d.end_date.strftime("%Y-%m") == month
+        ]
+
+
+@dataclass
+class MemoryDocuments:
+    owners: set[str] = field(default_factory=set)
+
+    def delete_for_account(self, account_id: str) -> int:
+        had = account_id in self.owners
+        self.owners.discard(account_id)
+        return int(had)
