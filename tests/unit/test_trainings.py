@@ -15,6 +15,7 @@ from chalicelib.services.trainings import my_trainings as trainings_module
 from chalicelib.services.trainings.dossiers import Dossier
 from chalicelib.services.trainings.my_trainings import FUNDER_CACHE_SECONDS, Period, Trainings
 from chalicelib.services.trainings.payments import Payment
+from tests.support.builder import build
 from tests.support.fakes import FakeClock, MemoryFunders, MemoryPayments, MemoryTrainingDossiers
 from tests.unit.test_documents import (
     absence_payment,
@@ -82,7 +83,9 @@ class World:
         self.payments = MemoryPayments(guide_payment(), december_payment(), absence_payment())
         self.funders = MemoryFunders(IDF, HDF)
         self.clock = FakeClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
-        self.service = Trainings(self.dossiers, self.payments, self.funders, self.clock)
+        self.service = build(
+            clock=self.clock, dossiers=self.dossiers, payments=self.payments, funders=self.funders
+        ).trainings
 
 
 @pytest.fixture
