@@ -264,7 +264,7 @@ class Container(Services):
 
         return render_pdf
 
-    @property
+    @cached_property
     def on_pdf_served(self) -> Callable[[], None]:
         from chalicelib.observability import count
 
