@@ -278,12 +278,9 @@ class Services:
         return AccountSettings(
             accounts=p.accounts,
             dossiers=p.dossiers,
-            challenges=self.challenges,
             sessions=self.sessions,
-            throttle=self.login_throttle,
-            hasher=p.hasher,
+            safeguards=self.safeguards,
             mailer=p.mailer,
-            audit=p.audit,
             urls=p.urls,
         )
 
