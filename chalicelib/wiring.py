@@ -1,9 +1,9 @@
 """How the services are put together, whatever implements their ports.
 
-`build_services(ports)` is the one wiring of the portal: the composition root
-(`chalicelib/container.py`) hands it DynamoDB, S3, SES and SQS; the unit tests
-(`tests/support/builder.py`) hand it the fakes of `tests/support/fakes.py`. A service that
-gains or loses a collaborator changes here, once, and both sides follow.
+`Services(ports)` is the one wiring of the portal: the composition root
+(`chalicelib/container.py`, a `Services` over its own ports) hands it DynamoDB, S3, SES and SQS;
+the unit tests (`tests/support/builder.py`) hand it the fakes of `tests/support/fakes.py`.
+A service that gains or loses a collaborator changes here, once, and both sides follow.
 
 Services are built on first use and then kept: a Lambda that only serves « Mes formations »
 never creates the FranceConnect client nor the SQS ones.
@@ -491,7 +491,3 @@ class Services:
 SERVICE_NAMES: tuple[str, ...] = tuple(
     name for name, value in vars(Services).items() if isinstance(value, cached_property)
 )
-
-
-def build_services(ports: Ports) -> Services:
-    return Services(ports)

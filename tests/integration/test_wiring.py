@@ -1,6 +1,6 @@
 """The container and the tests' builder wire the same services the same way.
 
-Both hand their ports to `chalicelib.wiring.build_services`; what could still drift is the
+Both are `chalicelib.wiring.Services` over their own ports; what could still drift is the
 ports themselves (a port the container has and the fakes lack, or the other way round) and a
 service made outside the wiring. Each service is described by where every collaborator comes
 from (which port, which other service, a new helper of which class), and both descriptions

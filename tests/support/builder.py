@@ -1,4 +1,4 @@
-"""The portal's services over fakes, wired by the same `build_services` as the container.
+"""The portal's services over fakes, wired by the same `Services` as the container.
 
     world = build(clock=FakeClock(START), hasher=CountingHasher())
     world.login.log_in(...)            # the services, as `get_container()` has them
