@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.messages import DynamoMessageRepository
     from chalicelib.store.payments import DynamoPaymentRepository
+    from chalicelib.store.second_factor import DynamoSecondFactorRepository
     from chalicelib.store.security import (
         DynamoAuditLog,
         DynamoChallengeRepository,
@@ -122,6 +123,10 @@ class Container(Services):
     def captcha_test_answer(self) -> str | None:
         return self.settings.captcha_test_answer
 
+    @property
+    def franceconnect_on_stage(self) -> bool:
+        return self.settings.franceconnect_configured
+
     # Stores -----------------------------------------------------------------------------------
 
     @cached_property
@@ -153,6 +158,12 @@ class Container(Services):
         from chalicelib.store.sessions import DynamoSessionRepository
 
         return DynamoSessionRepository()
+
+    @cached_property
+    def second_factor_store(self) -> DynamoSecondFactorRepository:
+        from chalicelib.store.second_factor import DynamoSecondFactorRepository
+
+        return DynamoSecondFactorRepository()
 
     @cached_property
     def counters(self) -> DynamoCounterRepository:
@@ -281,6 +292,13 @@ class Container(Services):
         from chalicelib.adapters import captcha
 
         return captcha  # type: ignore[return-value]  # the module has the three functions
+
+    def qr_modules(self, text: str) -> list[list[bool]]:
+        """The dark and light modules of a QR code holding `text` (the attestations' QR code,
+        drawn by the PDF adapter), for pages that draw one themselves."""
+        from chalicelib.adapters.pdf import qr_modules
+
+        return qr_modules(text)
 
     def issue_captcha(self) -> IssuedCaptcha:
         """A new signup captcha: its image as a data: URL to embed, nothing binary goes through

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts.sessions import SessionRepository, Sessions
     from chalicelib.services.accounts.signup import Signup
     from chalicelib.services.accounts.terms import Terms, TermsRepository
+    from chalicelib.services.accounts.totp import SecondFactorRepository, TotpService
     from chalicelib.services.franceconnect.identity import (
         FranceConnectLinks,
         IdentityDossiers,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import ApiKeyRepository, FunderApiKeys
     from chalicelib.services.funders.model import FunderRepository
+    from chalicelib.services.funders.settings import FunderSettings
     from chalicelib.services.mail.delivery import MailDelivery
     from chalicelib.services.mail.mails import Mailer
     from chalicelib.services.mail.notifications import NewPaymentNotifier, NotificationQueue
@@ -91,6 +93,8 @@ class Ports(Protocol):
     def rate_limit_multiplier(self) -> int: ...
     @property
     def captcha_test_answer(self) -> str | None: ...
+    @property
+    def franceconnect_on_stage(self) -> bool: ...
 
     # Stores. One object may serve several roles (the accounts table is also the inactivity
     # index); each service reads it through its own narrow interface.
@@ -106,6 +110,8 @@ class Ports(Protocol):
     def session_store(self) -> SessionRepository: ...
     @property
     def counters(self) -> CounterRepository: ...
+    @property
+    def second_factor_store(self) -> SecondFactorRepository: ...
     @property
     def challenge_store(self) -> ChallengeStore: ...
     @property
@@ -250,6 +256,22 @@ class Services:
             safeguards=self.safeguards,
             mailer=p.mailer,
             urls=p.urls,
+        )
+
+    @cached_property
+    def totp(self) -> TotpService:
+        """The second factor: its tries delay as the passwords' do (same counters, own key)."""
+        from chalicelib.services.accounts.totp import TotpService
+
+        p = self.ports
+        return TotpService(
+            accounts=p.accounts,
+            store=p.second_factor_store,
+            sessions=self.sessions,
+            throttle=self.login_throttle,
+            audit=p.audit,
+            current_terms_version=self.terms.current_version,
+            clock=p.clock,
         )
 
     # « Mot de passe oublié » and « Mon compte » ----------------------------------------------
@@ -446,6 +468,13 @@ class Services:
 
         p = self.ports
         return FunderApiKeys(p.api_key_store, p.funders, p.counters, p.audit, p.clock)
+
+    @cached_property
+    def funder_settings(self) -> FunderSettings:
+        from chalicelib.services.funders.settings import FunderSettings
+
+        p = self.ports
+        return FunderSettings(p.funders, p.audit, franceconnect_on_stage=p.franceconnect_on_stage)
 
     # FranceConnect ----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from tests.support.fakes import (
     MemoryFunders,
     MemoryMessages,
     MemoryPayments,
+    MemorySecondFactors,
     MemoryTerms,
     MemoryUnreadSessions,
     PlainTestHasher,
@@ -80,12 +81,14 @@ class FakePorts:
     clock: FakeClock
     rate_limit_multiplier: int
     captcha_test_answer: str | None
+    franceconnect_on_stage: bool
     accounts: Any
     dossiers: Any
     payments: Any
     funders: Any
     session_store: Any
     counters: Any
+    second_factor_store: Any
     challenge_store: Any
     terms_store: Any
     attestation_store: Any
@@ -135,12 +138,14 @@ def build(**overrides: Any) -> Built:
         clock=clock,
         rate_limit_multiplier=port("rate_limit_multiplier", lambda: 1),
         captcha_test_answer=port("captcha_test_answer", lambda: None),
+        franceconnect_on_stage=port("franceconnect_on_stage", lambda: False),
         accounts=accounts,
         dossiers=dossiers,
         payments=port("payments", MemoryPayments),
         funders=port("funders", MemoryFunders),
         session_store=session_store,
         counters=port("counters", lambda: MemoryCounters(clock)),
+        second_factor_store=port("second_factor_store", MemorySecondFactors),
         challenge_store=port("challenge_store", MemoryChallenges),
         terms_store=port("terms_store", MemoryTerms),
         attestation_store=port("attestation_store", MemoryAttestations),
