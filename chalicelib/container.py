@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.store.erasure import DynamoErasureStore
     from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
     from chalicelib.store.funder_api_keys import DynamoApiKeyRepository
+    from chalicelib.store.funder_lookups import DynamoConsultationJournal
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.messages import DynamoMessageRepository
     from chalicelib.store.payments import DynamoPaymentRepository
@@ -164,6 +165,12 @@ class Container(Services):
         from chalicelib.store.second_factor import DynamoSecondFactorRepository
 
         return DynamoSecondFactorRepository()
+
+    @cached_property
+    def consultation_journal(self) -> DynamoConsultationJournal:
+        from chalicelib.store.funder_lookups import DynamoConsultationJournal
+
+        return DynamoConsultationJournal()
 
     @cached_property
     def counters(self) -> DynamoCounterRepository:

@@ -46,6 +46,11 @@ if TYPE_CHECKING:
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
     from chalicelib.services.funders.api_keys import ApiKeyRepository, FunderApiKeys
+    from chalicelib.services.funders.lookup import (
+        ConsultationJournal,
+        DossierLookup,
+        TraineeConsultations,
+    )
     from chalicelib.services.funders.model import FunderRepository
     from chalicelib.services.funders.settings import FunderSettings
     from chalicelib.services.mail.delivery import MailDelivery
@@ -110,6 +115,8 @@ class Ports(Protocol):
     def session_store(self) -> SessionRepository: ...
     @property
     def counters(self) -> CounterRepository: ...
+    @property
+    def consultation_journal(self) -> ConsultationJournal: ...
     @property
     def second_factor_store(self) -> SecondFactorRepository: ...
     @property
@@ -322,6 +329,7 @@ class Services:
             extra_sections={
                 "messages": lambda account_id: self.messages.export(account_id),
                 "distribution_des_courriels": self._mail_delivery_export,
+                "consultations_par_votre_financeur": self.trainee_consultations.of_account,
             },
         )
 
@@ -475,6 +483,31 @@ class Services:
 
         p = self.ports
         return FunderSettings(p.funders, p.audit, franceconnect_on_stage=p.franceconnect_on_stage)
+
+    # « Rechercher un dossier » of the funders' space (issue 18) -----------------------------
+
+    @cached_property
+    def dossier_lookup(self) -> DossierLookup:
+        from chalicelib.services.funders.lookup import DossierLookup
+
+        p = self.ports
+        return DossierLookup(
+            dossiers=p.dossiers,
+            payments=p.payments,
+            accounts=p.accounts,
+            delivery=p.accounts,
+            journal=p.consultation_journal,
+            audit=p.audit,
+            limiter=self.rate_limiter,
+            clock=p.clock,
+        )
+
+    @cached_property
+    def trainee_consultations(self) -> TraineeConsultations:
+        from chalicelib.services.funders.lookup import TraineeConsultations
+
+        p = self.ports
+        return TraineeConsultations(p.dossiers, p.consultation_journal, p.funders)
 
     # FranceConnect ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from tests.support.fakes import (
     MemoryAttestations,
     MemoryAudit,
     MemoryChallenges,
+    MemoryConsultationJournal,
     MemoryCounters,
     MemoryDocuments,
     MemoryDossierLookup,
@@ -88,6 +89,7 @@ class FakePorts:
     funders: Any
     session_store: Any
     counters: Any
+    consultation_journal: Any
     second_factor_store: Any
     challenge_store: Any
     terms_store: Any
@@ -145,6 +147,7 @@ def build(**overrides: Any) -> Built:
         funders=port("funders", MemoryFunders),
         session_store=session_store,
         counters=port("counters", lambda: MemoryCounters(clock)),
+        consultation_journal=port("consultation_journal", MemoryConsultationJournal),
         second_factor_store=port("second_factor_store", MemorySecondFactors),
         challenge_store=port("challenge_store", MemoryChallenges),
         terms_store=port("terms_store", MemoryTerms),

@@ -13,6 +13,7 @@ from chalicelib.services.accounts.model import Account, CreateOutcome
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.accounts.terms import Acceptance, TermsVersion
 from chalicelib.services.accounts.totp import SecondFactor
+from chalicelib.services.funders.lookup import Consultation
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.services.mail.mails import MailNotSent, OutgoingMail
@@ -921,3 +922,23 @@ class MemoryDocuments:
         had = account_id in self.owners
         self.owners.discard(account_id)
         return int(had)
+
+
+# « Rechercher un dossier » of the funders' space -------------------------------------------------
+
+
+class MemoryConsultationJournal:
+    """DynamoConsultationJournal in memory: who consulted which dossier."""
+
+    def __init__(self) -> None:
+        self.entries: list[Consultation] = []
+
+    def record(self, consultation: Consultation) -> None:
+        self.entries.append(consultation)
+
+    def consultations(self, funder_code: str, dossier_number: str) -> list[Consultation]:
+        return [
+            c
+            for c in self.entries
+            if (c.funder_code, c.dossier_number) == (funder_code, dossier_number)
+        ]
