@@ -1,19 +1,22 @@
 """The composition root: the one place that chooses real implementations for the services.
 
-Faces (web, api, events) ask it for what they need; unit tests never import it, they hand
-fakes to the services directly.
+It is the portal's `Ports` (DynamoDB, S3, SES, SQS, Secrets Manager, the stage's settings),
+each made on first use, and inherits the services that `chalicelib.wiring` builds over them.
+Faces (web, api, events) ask it for what they need; unit tests never import it, they build
+the same services over fakes with `tests/support/builder.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.services.accounts.model import PortalUrls
 from chalicelib.settings import Settings
+from chalicelib.wiring import Services
 
 if TYPE_CHECKING:
     from chalicelib.adapters.documents_bucket import S3DocumentFiles
@@ -21,45 +24,29 @@ if TYPE_CHECKING:
     from chalicelib.adapters.franceconnect import FranceConnectClient
     from chalicelib.adapters.hashing import Argon2Hasher
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
-    from chalicelib.services.accounts.login import Login
-    from chalicelib.services.accounts.my_account import AccountSettings
-    from chalicelib.services.accounts.personal_data import PersonalData
-    from chalicelib.services.accounts.recovery import Recovery
-    from chalicelib.services.accounts.retention import (
-        AccountClosure,
-        DossierWithdrawal,
-        InactivityJob,
-        RetentionPurge,
-    )
-    from chalicelib.services.accounts.sessions import Sessions
-    from chalicelib.services.accounts.signup import Signup
-    from chalicelib.services.accounts.terms import Terms
-    from chalicelib.services.accounts.totp import TotpService
-    from chalicelib.services.franceconnect.login import FranceConnectLogin
-    from chalicelib.services.funder_files.ingestion import FunderFileIngestion
-    from chalicelib.services.funders.api_keys import FunderApiKeys
-    from chalicelib.services.funders.dashboard import FunderDashboard
-    from chalicelib.services.funders.files import FileTracking, FunderFiles
-    from chalicelib.services.funders.lookup import DossierLookup, TraineeConsultations
-    from chalicelib.services.funders.settings import FunderSettings
-    from chalicelib.services.funders.uploads import FunderUploads
-    from chalicelib.services.mail.delivery import DeliveryGuard, MailDelivery
-    from chalicelib.services.mail.notifications import NewPaymentNotifier
-    from chalicelib.services.messages.my_messages import Messages
-    from chalicelib.services.security.captcha import Captchas
-    from chalicelib.services.security.challenges import Challenges
-    from chalicelib.services.security.throttling import LoginThrottle, RateLimiter
-    from chalicelib.services.trainings.attestations import Attestations
-    from chalicelib.services.trainings.document_delivery import DocumentDelivery
-    from chalicelib.services.trainings.dossier_claims import DossierClaims
-    from chalicelib.services.trainings.my_trainings import Trainings
+    from chalicelib.services.accounts.sessions import SessionWithTerms
+    from chalicelib.services.mail.delivery import DeliveryGuard
+    from chalicelib.services.trainings.documents import DocumentContent
     from chalicelib.store.accounts import DynamoAccountRepository
+    from chalicelib.store.attestations import DynamoAttestationRepository
     from chalicelib.store.dossiers import DynamoDossierRepository
+    from chalicelib.store.erasure import DynamoErasureStore
+    from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
+    from chalicelib.store.funder_api_keys import DynamoApiKeyRepository
     from chalicelib.store.funder_files import DynamoDashboardCounters, DynamoFileRecords
     from chalicelib.store.funder_lookups import DynamoConsultationJournal
     from chalicelib.store.funders import DynamoFunderRepository
+    from chalicelib.store.messages import DynamoMessageRepository
     from chalicelib.store.payments import DynamoPaymentRepository
-    from chalicelib.store.security import DynamoAuditLog, DynamoCounterRepository
+    from chalicelib.store.second_factor import DynamoSecondFactorRepository
+    from chalicelib.store.security import (
+        DynamoAuditLog,
+        DynamoChallengeRepository,
+        DynamoCounterRepository,
+    )
+    from chalicelib.store.sessions import DynamoSessionRepository
+    from chalicelib.store.terms import DynamoTermsRepository
+    from chalicelib.wiring import CaptchaDrawing
 
 
 def now() -> datetime:
@@ -97,10 +84,13 @@ def get_settings() -> Settings:
     return Settings.from_environment()
 
 
-@dataclass
-class Container:
-    settings: Settings
-    _clients: dict[str, Any] = field(default_factory=dict)
+class Container(Services):
+    """The real ports; the services come from `Services` (chalicelib/wiring.py)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str, Any] = {}
+        super().__init__(self)
 
     def client(self, service: str) -> Any:
         """One client per service and container, made when first used: building the login
@@ -116,6 +106,37 @@ class Container:
         from chalicelib.adapters import unavailability
 
         return unavailability.watch(boto3.client(service, region_name=self.settings.aws_region))
+
+    # Settings of the stage --------------------------------------------------------------------
+
+    @cached_property
+    def urls(self) -> PortalUrls:
+        return PortalUrls(self.settings.public_base_url)
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        # Read at each call of the property: tests swap the module's `now` and rebuild.
+        return now
+
+    @property
+    def rate_limit_multiplier(self) -> int:
+        return self.settings.rate_limit_multiplier
+
+    @property
+    def captcha_test_answer(self) -> str | None:
+        return self.settings.captcha_test_answer
+
+    @property
+    def franceconnect_on_stage(self) -> bool:
+        return self.settings.franceconnect_configured
+
+    # Stores -----------------------------------------------------------------------------------
+
+    @cached_property
+    def accounts(self) -> DynamoAccountRepository:
+        from chalicelib.store.accounts import DynamoAccountRepository
+
+        return DynamoAccountRepository()
 
     @cached_property
     def funders(self) -> DynamoFunderRepository:
@@ -136,10 +157,85 @@ class Container:
         return DynamoPaymentRepository()
 
     @cached_property
-    def exchange(self) -> ExchangeBucket:
-        from chalicelib.adapters.exchange import ExchangeBucket
+    def session_store(self) -> DynamoSessionRepository:
+        from chalicelib.store.sessions import DynamoSessionRepository
 
-        return ExchangeBucket(self.client("s3"), self.settings.exchange_bucket)
+        return DynamoSessionRepository()
+
+    @cached_property
+    def second_factor_store(self) -> DynamoSecondFactorRepository:
+        from chalicelib.store.second_factor import DynamoSecondFactorRepository
+
+        return DynamoSecondFactorRepository()
+
+    @cached_property
+    def consultation_journal(self) -> DynamoConsultationJournal:
+        from chalicelib.store.funder_lookups import DynamoConsultationJournal
+
+        return DynamoConsultationJournal()
+
+    @cached_property
+    def counters(self) -> DynamoCounterRepository:
+        from chalicelib.store.security import DynamoCounterRepository
+
+        return DynamoCounterRepository()
+
+    @cached_property
+    def challenge_store(self) -> DynamoChallengeRepository:
+        from chalicelib.store.security import DynamoChallengeRepository
+
+        return DynamoChallengeRepository()
+
+    @cached_property
+    def terms_store(self) -> DynamoTermsRepository:
+        from chalicelib.store.terms import DynamoTermsRepository
+
+        return DynamoTermsRepository()
+
+    @cached_property
+    def attestation_store(self) -> DynamoAttestationRepository:
+        from chalicelib.store.attestations import DynamoAttestationRepository
+
+        return DynamoAttestationRepository()
+
+    @cached_property
+    def message_store(self) -> DynamoMessageRepository:
+        from chalicelib.store.messages import DynamoMessageRepository
+
+        return DynamoMessageRepository()
+
+    @cached_property
+    def erasure_store(self) -> DynamoErasureStore:
+        from chalicelib.store.erasure import DynamoErasureStore
+
+        return DynamoErasureStore()
+
+    @cached_property
+    def franceconnect_links(self) -> DynamoFranceConnectLinks:
+        from chalicelib.store.franceconnect import DynamoFranceConnectLinks
+
+        return DynamoFranceConnectLinks()
+
+    @cached_property
+    def identity_dossiers(self) -> DynamoIdentityDossiers:
+        from chalicelib.store.franceconnect import DynamoIdentityDossiers
+
+        return DynamoIdentityDossiers()
+
+    # Adapters ---------------------------------------------------------------------------------
+
+    @cached_property
+    def hasher(self) -> Argon2Hasher:
+        from chalicelib.adapters.hashing import Argon2Hasher
+
+        return Argon2Hasher()
+
+    @cached_property
+    def audit(self) -> DynamoAuditLog:
+        from chalicelib.observability import MeteredAuditLog
+        from chalicelib.store.security import DynamoAuditLog
+
+        return MeteredAuditLog(DynamoAuditLog())  # type: ignore[return-value]  # same interface
 
     @cached_property
     def mailer(self) -> DeliveryGuard:
@@ -159,25 +255,46 @@ class Container:
         )
 
     @cached_property
-    def mail_delivery(self) -> MailDelivery:
-        from chalicelib.services.mail.delivery import MailDelivery
+    def exchange(self) -> ExchangeBucket:
+        from chalicelib.adapters.exchange import ExchangeBucket
 
-        return MailDelivery(self.accounts, self.audit)
+        return ExchangeBucket(self.client("s3"), self.settings.exchange_bucket)
 
-    def funder_file_ingestion(self) -> FunderFileIngestion:
-        from chalicelib.services.funder_files.ingestion import FunderFileIngestion
-        from chalicelib.services.trainings.account_linking import AccountLinker
+    @cached_property
+    def documents_files(self) -> S3DocumentFiles:
+        from chalicelib.adapters.documents_bucket import S3DocumentFiles
 
-        return FunderFileIngestion(
-            funders=self.funders,
-            dossiers=self.dossiers,
-            payments=self.payments,
-            clock=now,
-            linker=AccountLinker(self.accounts, self.mailer, self.audit, self.urls),
-            notifications=self.notification_queue,
-            withdrawal=self.dossier_withdrawal,
-            counters=self.dashboard_counters,
-        )
+        return S3DocumentFiles(self.client("s3"), self.settings.documents_bucket)
+
+    @cached_property
+    def notification_queue(self) -> SqsNotificationQueue:
+        from chalicelib.adapters.notification_queue import SqsNotificationQueue
+
+        return SqsNotificationQueue(self.client("sqs"), self.settings.notifications_queue)
+
+    @cached_property
+    def security_mail_queue(self) -> SqsNotificationQueue:
+        from chalicelib.adapters.notification_queue import SqsNotificationQueue
+
+        return SqsNotificationQueue(self.client("sqs"), self.settings.security_mails_queue)
+
+    @property
+    def render_pdf(self) -> Callable[[DocumentContent], bytes]:
+        from chalicelib.adapters.pdf import render_pdf
+
+        return render_pdf
+
+    @cached_property
+    def on_pdf_served(self) -> Callable[[], None]:
+        from chalicelib.observability import count
+
+        return lambda: count("PdfServed")
+
+    @cached_property
+    def session_with_terms(self) -> SessionWithTerms:
+        """The session and the current CGU version in one BatchGetItem (a cold page's read)."""
+        store = self.session_store
+        return lambda token_hash: store.get_with_current_terms(token_hash)
 
     @cached_property
     def file_records(self) -> DynamoFileRecords:
@@ -192,126 +309,16 @@ class Container:
         return DynamoDashboardCounters()
 
     @cached_property
-    def file_tracking(self) -> FileTracking:
-        from chalicelib.services.funders.files import FileTracking
-
-        return FileTracking(self.file_records, self.dashboard_counters)
-
-    @cached_property
-    def funder_files(self) -> FunderFiles:
-        from chalicelib.services.funders.files import FunderFiles
-
-        return FunderFiles(self.file_records, self.exchange)
-
-    @cached_property
-    def funder_dashboard(self) -> FunderDashboard:
-        from chalicelib.services.funders.dashboard import FunderDashboard
-
-        return FunderDashboard(self.dashboard_counters, now)
-
-    @cached_property
-    def funder_uploads(self) -> FunderUploads:
-        from chalicelib.services.funders.uploads import FunderUploads
-
-        return FunderUploads(self.exchange, now)
-
-    @cached_property
-    def notification_queue(self) -> SqsNotificationQueue:
-        from chalicelib.adapters.notification_queue import SqsNotificationQueue
-
-        return SqsNotificationQueue(self.client("sqs"), self.settings.notifications_queue)
-
-    @cached_property
-    def security_mail_queue(self) -> SqsNotificationQueue:
-        from chalicelib.adapters.notification_queue import SqsNotificationQueue
-
-        return SqsNotificationQueue(self.client("sqs"), self.settings.security_mails_queue)
-
-    @cached_property
-    def new_payment_notifier(self) -> NewPaymentNotifier:
-        from chalicelib.services.mail.notifications import NewPaymentNotifier
-
-        return NewPaymentNotifier(
-            self.payments,
-            self.dossiers,
-            self.accounts,
-            self.mailer,
-            self.urls,
-            counters=self.dashboard_counters,
-            delivery=self.accounts,
-            clock=now,
-        )
-
-    # Accounts, sessions and their safeguards ------------------------------------------------
-
-    @cached_property
-    def urls(self) -> PortalUrls:
-        return PortalUrls(self.settings.public_base_url)
-
-    @cached_property
-    def accounts(self) -> DynamoAccountRepository:
-        from chalicelib.store.accounts import DynamoAccountRepository
-
-        return DynamoAccountRepository()
-
-    @cached_property
-    def hasher(self) -> Argon2Hasher:
-        from chalicelib.adapters.hashing import Argon2Hasher
-
-        return Argon2Hasher()
-
-    @cached_property
-    def audit(self) -> DynamoAuditLog:
-        from chalicelib.observability import MeteredAuditLog
-        from chalicelib.store.security import DynamoAuditLog
-
-        return MeteredAuditLog(DynamoAuditLog())  # type: ignore[return-value]  # same interface
-
-    @cached_property
-    def counters(self) -> DynamoCounterRepository:
-        from chalicelib.store.security import DynamoCounterRepository
-
-        return DynamoCounterRepository()
-
-    @cached_property
-    def funder_api_keys(self) -> FunderApiKeys:
-        from chalicelib.services.funders.api_keys import FunderApiKeys
+    def api_key_store(self) -> DynamoApiKeyRepository:
         from chalicelib.store.funder_api_keys import DynamoApiKeyRepository
 
-        return FunderApiKeys(DynamoApiKeyRepository(), self.funders, self.counters, self.audit, now)
+        return DynamoApiKeyRepository()
 
-    @cached_property
-    def login_throttle(self) -> LoginThrottle:
-        """One set of counters: wrong passwords and wrong secret answers delay alike."""
-        from chalicelib.services.security.throttling import LoginThrottle
-
-        return LoginThrottle(self.counters, now)
-
-    @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        from chalicelib.services.security.throttling import RateLimiter
-
-        return RateLimiter(self.counters, now, self.settings.rate_limit_multiplier)
-
-    @cached_property
-    def challenges(self) -> Challenges:
-        from chalicelib.services.security.challenges import Challenges
-        from chalicelib.store.security import DynamoChallengeRepository
-
-        return Challenges(DynamoChallengeRepository(), now, self.settings.captcha_test_answer)
-
-    @cached_property
-    def captchas(self) -> Captchas:
+    @property
+    def captcha_drawing(self) -> CaptchaDrawing:
         from chalicelib.adapters import captcha
-        from chalicelib.services.security.captcha import Captchas
 
-        return Captchas(
-            self.challenges,
-            self.documents_files,
-            captcha.generate_code,
-            captcha.render_image,
-            captcha.render_audio,
-        )
+        return captcha  # type: ignore[return-value]  # the module has the three functions
 
     def qr_modules(self, text: str) -> list[list[bool]]:
         """The dark and light modules of a QR code holding `text` (the attestations' QR code,
@@ -331,298 +338,10 @@ class Container:
             audio_url=issued.audio_path,
         )
 
-    @cached_property
-    def sessions(self) -> Sessions:
-        from chalicelib.services.accounts.sessions import Sessions
-        from chalicelib.store.sessions import DynamoSessionRepository
-
-        # The unread messages count rides on the session: taken at login, so no page pays for it.
-        repository = DynamoSessionRepository()
-        return Sessions(
-            repository,
-            now,
-            unread_of=lambda a: self.messages.unread_snapshot(a),
-            terms=self.terms,
-            with_terms=repository.get_with_current_terms,
-        )
-
-    @cached_property
-    def terms(self) -> Terms:
-        from chalicelib.services.accounts.terms import Terms
-        from chalicelib.store.terms import DynamoTermsRepository
-
-        return Terms(DynamoTermsRepository(), now)
-
-    @cached_property
-    def signup(self) -> Signup:
-        from chalicelib.services.accounts.signup import Signup
-
-        return Signup(
-            accounts=self.accounts,
-            dossiers=self.dossiers,
-            challenges=self.challenges,
-            hasher=self.hasher,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-            clock=now,
-            owner_alert=self.dossier_claims.tell_owner,
-        )
-
-    @cached_property
-    def login(self) -> Login:
-        from chalicelib.services.accounts.login import Login
-
-        return Login(
-            accounts=self.accounts,
-            sessions=self.sessions,
-            throttle=self.login_throttle,
-            hasher=self.hasher,
-            terms=self.terms,
-            audit=self.audit,
-            mailer=self.mailer,
-            urls=self.urls,
-            clock=now,
-        )
-
-    @cached_property
-    def totp(self) -> TotpService:
-        """The second factor: its tries delay as the passwords' do (same counters, own key)."""
-        from chalicelib.services.accounts.totp import TotpService
-        from chalicelib.store.second_factor import DynamoSecondFactorRepository
-
-        return TotpService(
-            accounts=self.accounts,
-            store=DynamoSecondFactorRepository(),
-            sessions=self.sessions,
-            throttle=self.login_throttle,
-            audit=self.audit,
-            current_terms_version=self.terms.current_version,
-            clock=now,
-        )
-
-    @cached_property
-    def funder_settings(self) -> FunderSettings:
-        from chalicelib.services.funders.settings import FunderSettings
-
-        return FunderSettings(
-            self.funders, self.audit, franceconnect_on_stage=self.settings.franceconnect_configured
-        )
-
-    # Mes formations -------------------------------------------------------------------------
-
-    @cached_property
-    def trainings(self) -> Trainings:
-        from chalicelib.services.trainings.my_trainings import Trainings
-
-        return Trainings(self.dossiers, self.payments, self.funders, now, self.urls)
-
-    @cached_property
-    def dossier_claims(self) -> DossierClaims:
-        """« Ajouter un dossier » on a proof; the address's allowance widens with the stage's
-        rate-limit multiplier (local and test journeys all come from one address)."""
-        from chalicelib.services.trainings.dossier_claims import (
-            ADDRESS_FREE_ATTEMPTS,
-            ClaimThrottle,
-            DossierClaims,
-        )
-
-        throttle = ClaimThrottle(
-            self.counters, now, ADDRESS_FREE_ATTEMPTS * self.settings.rate_limit_multiplier
-        )
-        return DossierClaims(
-            dossiers=self.dossiers,
-            accounts=self.accounts,
-            challenges=self.challenges,
-            throttle=throttle,
-            funders=self.trainings.funders,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-        )
-
-    @cached_property
-    def attestations(self) -> Attestations:
-        from chalicelib.services.trainings.attestations import Attestations
-        from chalicelib.store.attestations import DynamoAttestationRepository
-
-        return Attestations(
-            self.trainings,
-            self.payments,
-            DynamoAttestationRepository(),
-            now,
-            self.urls.path("/verifier"),
-            self.audit,
-            self.rate_limiter,
-        )
-
-    @cached_property
-    def document_delivery(self) -> DocumentDelivery:
-        from chalicelib.adapters.pdf import render_pdf
-        from chalicelib.observability import count
-        from chalicelib.services.trainings.document_delivery import DocumentDelivery
-
-        return DocumentDelivery(
-            self.documents_files,
-            render_pdf,
-            on_served=lambda: count("PdfServed"),
-        )
-
-    @cached_property
-    def personal_data(self) -> PersonalData:
-        from chalicelib.services.accounts.personal_data import PersonalData
-
-        return PersonalData(
-            accounts=self.accounts,
-            dossiers=self.dossiers,
-            payments_of=self.payments.list_for_dossier,
-            acceptances_of=self.terms.repository.acceptances,
-            audit_trail=self.audit,
-            audit=self.audit,
-            clock=now,
-            extra_sections={
-                "messages": lambda account_id: self.messages.export(account_id),
-                "distribution_des_courriels": self._mail_delivery_export,
-                "consultations_par_votre_financeur": self.trainee_consultations.of_account,
-            },
-        )
-
-    # « Rechercher un dossier » of the funders' space (issue 18) -----------------------------
-
-    @cached_property
-    def consultation_journal(self) -> DynamoConsultationJournal:
-        from chalicelib.store.funder_lookups import DynamoConsultationJournal
-
-        return DynamoConsultationJournal()
-
-    @cached_property
-    def dossier_lookup(self) -> DossierLookup:
-        from chalicelib.services.funders.lookup import DossierLookup
-
-        return DossierLookup(
-            dossiers=self.dossiers,
-            payments=self.payments,
-            accounts=self.accounts,
-            delivery=self.accounts,
-            journal=self.consultation_journal,
-            audit=self.audit,
-            limiter=self.rate_limiter,
-            clock=now,
-        )
-
-    @cached_property
-    def trainee_consultations(self) -> TraineeConsultations:
-        from chalicelib.services.funders.lookup import TraineeConsultations
-
-        return TraineeConsultations(self.dossiers, self.consultation_journal, self.funders)
-
-    def _mail_delivery_export(self, account_id: str) -> list[dict[str, str | None]]:
-        account = self.accounts.get(account_id)
-        return self.mail_delivery.export(account.email) if account else []
-
-    # « Mot de passe oublié » and « Mon compte » ----------------------------------------------
-
-    @cached_property
-    def recovery(self) -> Recovery:
-        from chalicelib.services.accounts.recovery import Recovery
-        from chalicelib.store.security import DynamoChallengeRepository
-
-        return Recovery(
-            accounts=self.accounts,
-            challenges=self.challenges,
-            challenge_store=DynamoChallengeRepository(),
-            queue=self.security_mail_queue,
-            sessions=self.sessions,
-            # The same counters as the login's: a wrong secret answer counts as a login failure.
-            throttle=self.login_throttle,
-            hasher=self.hasher,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-            clock=now,
-        )
-
-    @cached_property
-    def account_settings(self) -> AccountSettings:
-        from chalicelib.services.accounts.my_account import AccountSettings
-
-        return AccountSettings(
-            accounts=self.accounts,
-            dossiers=self.dossiers,
-            challenges=self.challenges,
-            sessions=self.sessions,
-            throttle=self.login_throttle,
-            hasher=self.hasher,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-        )
-
-    # Retention: closing an account, inactive accounts, a funder's withdrawal -----------------
-
-    @cached_property
-    def documents_files(self) -> S3DocumentFiles:
-        from chalicelib.adapters.documents_bucket import S3DocumentFiles
-
-        return S3DocumentFiles(self.client("s3"), self.settings.documents_bucket)
-
-    @cached_property
-    def account_closure(self) -> AccountClosure:
-        from chalicelib.services.accounts.retention import AccountClosure
-        from chalicelib.store.erasure import DynamoErasureStore
-        from chalicelib.store.sessions import DynamoSessionRepository
-
-        return AccountClosure(
-            accounts=self.accounts,
-            store=DynamoErasureStore(),
-            sessions=DynamoSessionRepository(),
-            login_counters=self.login_throttle,
-            documents=self.documents_files,
-            credentials=self.account_settings,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-        )
-
-    def inactivity_job(self) -> InactivityJob:
-        from chalicelib.services.accounts.retention import InactivityJob
-
-        return InactivityJob(
-            accounts=self.accounts,
-            index=self.accounts,
-            closure=self.account_closure,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-            clock=now,
-        )
-
-    def retention_purge(self) -> RetentionPurge:
-        from chalicelib.services.accounts.retention import RetentionPurge
-        from chalicelib.store.erasure import DynamoErasureStore
-
-        return RetentionPurge(
-            self.funders, DynamoErasureStore(), self.documents_files, self.audit, now
-        )
-
-    @cached_property
-    def dossier_withdrawal(self) -> DossierWithdrawal:
-        from chalicelib.services.accounts.retention import DossierWithdrawal
-        from chalicelib.store.erasure import DynamoErasureStore
-
-        return DossierWithdrawal(
-            accounts=self.accounts,
-            store=DynamoErasureStore(),
-            documents=self.documents_files,
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=self.urls,
-        )
-
     # FranceConnect ----------------------------------------------------------------------------
 
     @cached_property
-    def franceconnect_client(self) -> FranceConnectClient | None:
+    def franceconnect_provider(self) -> FranceConnectClient | None:
         """Our OIDC client, or None when this stage has no FranceConnect settings."""
         settings = self.settings
         if not settings.franceconnect_configured or settings.franceconnect_client_id is None:
@@ -647,43 +366,6 @@ class Container:
             SecretId=self.settings.franceconnect_secret_name
         )
         return str(answer["SecretString"])
-
-    @cached_property
-    def franceconnect_login(self) -> FranceConnectLogin:
-        from chalicelib.services.franceconnect.login import FranceConnectLogin
-        from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
-
-        return FranceConnectLogin(
-            provider=self.franceconnect_client,
-            challenges=self.challenges,
-            login=self.login,
-            links=DynamoFranceConnectLinks(),
-            dossiers=DynamoIdentityDossiers(),
-            audit=self.audit,
-            mailer=self.mailer,
-            clock=now,
-            urls=self.urls,
-        )
-
-    # « Mes messages » and the organisations' space --------------------------------------------
-
-    @cached_property
-    def messages(self) -> Messages:
-        from chalicelib.services.messages.my_messages import Messages
-        from chalicelib.store.messages import DynamoMessageRepository
-        from chalicelib.store.sessions import DynamoSessionRepository
-
-        return Messages(
-            repository=DynamoMessageRepository(),
-            dossiers=self.dossiers,
-            accounts=self.accounts,
-            # The same five-minute cache as « Mes formations »: no page spends a request on it.
-            funders=self.trainings.funders,
-            sessions=DynamoSessionRepository(),
-            mailer=self.mailer,
-            urls=self.urls,
-            clock=now,
-        )
 
 
 @cache

@@ -6,13 +6,14 @@ import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.services.accounts.model import Account, CreateOutcome
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.accounts.terms import Acceptance, TermsVersion
 from chalicelib.services.accounts.totp import SecondFactor
+from chalicelib.services.funders.lookup import Consultation
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.services.mail.mails import MailNotSent, OutgoingMail
@@ -860,3 +861,84 @@ class MemoryAttestations:
         )
         self.items[key] = counted
         return counted
+
+
+# Retention -------------------------------------------------------------------------------------
+
+
+@dataclass
+class MemoryErasure:
+    """The storage side, over the fakes: what a closure or a withdrawal deleted."""
+
+    accounts: MemoryAccounts
+    dossiers: list[Dossier]
+    detached: list[str] = field(default_factory=list)
+    acceptances_deleted: list[str] = field(default_factory=list)
+    deleted_dossiers: list[str] = field(default_factory=list)
+    months_read: list[str] = field(default_factory=list)
+
+    def unlink_dossiers(self, account_id: str) -> list[Dossier]:
+        mine = [d for d in self.dossiers if d.account_id == account_id]
+        self.dossiers = [d.with_account(None) if d in mine else d for d in self.dossiers]
+        return mine
+
+    def detach_messages(self, account_id: str) -> int:
+        self.detached.append(account_id)
+        return 1
+
+    def delete_terms_acceptances(self, account_id: str) -> None:
+        self.acceptances_deleted.append(account_id)
+
+    def delete_account(self, account: Account, inactivity_due: date | None = None) -> bool:
+        stored = self.accounts.items.get(account.account_id)
+        if stored is None:
+            return False
+        if inactivity_due is not None and (
+            stored.inactivity_due != inactivity_due or not stored.inactivity_warned
+        ):
+            return False
+        del self.accounts.items[account.account_id]
+        self.accounts.claims.pop(stored.email, None)
+        return True
+
+    def delete_dossier(self, dossier: Dossier) -> None:
+        self.deleted_dossiers.append(dossier.dossier_number)
+        self.dossiers = [d for d in self.dossiers if d.dossier_number != dossier.dossier_number]
+
+    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
+        self.months_read.append(month)
+        return [
+            d
+            for d in self.dossiers
+            if d.funder_code == funder_code and d.end_date.strftime("%Y-%m") == month
+        ]
+
+
+@dataclass
+class MemoryDocuments:
+    owners: set[str] = field(default_factory=set)
+
+    def delete_for_account(self, account_id: str) -> int:
+        had = account_id in self.owners
+        self.owners.discard(account_id)
+        return int(had)
+
+
+# « Rechercher un dossier » of the funders' space -------------------------------------------------
+
+
+class MemoryConsultationJournal:
+    """DynamoConsultationJournal in memory: who consulted which dossier."""
+
+    def __init__(self) -> None:
+        self.entries: list[Consultation] = []
+
+    def record(self, consultation: Consultation) -> None:
+        self.entries.append(consultation)
+
+    def consultations(self, funder_code: str, dossier_number: str) -> list[Consultation]:
+        return [
+            c
+            for c in self.entries
+            if (c.funder_code, c.dossier_number) == (funder_code, dossier_number)
+        ]

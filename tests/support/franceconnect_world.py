@@ -7,32 +7,25 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chalicelib.services.accounts.login import Login
-from chalicelib.services.accounts.model import Account, PortalUrls
-from chalicelib.services.accounts.sessions import Sessions
-from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.accounts.model import Account
 from chalicelib.services.franceconnect.identity import CallbackResult
 from chalicelib.services.franceconnect.login import FranceConnectLogin
 from chalicelib.services.funder_files.model import DossierStatus
-from chalicelib.services.security.challenges import Challenges
-from chalicelib.services.security.throttling import LoginThrottle
 from chalicelib.services.trainings.dossiers import Dossier
+from tests.support.builder import build
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,
     MemoryAudit,
     MemoryChallenges,
-    MemoryCounters,
     MemoryDossierLookup,
     MemorySessions,
-    MemoryTerms,
     PlainTestHasher,
     RecordingMailer,
 )
 from tests.support.franceconnect import (
     FakeIdentityProvider,
     MemoryFranceConnectLinks,
-    MemoryIdentityDossiers,
 )
 
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -119,36 +112,17 @@ class World:
 
 
 def make_world() -> World:
-    clock = FakeClock(START)
-    dossiers = MemoryDossierLookup()
-    accounts = MemoryAccounts(dossiers)
-    sessions = MemorySessions()
-    challenges = MemoryChallenges()
-    terms = Terms(MemoryTerms(), clock)
-    terms.publish("v1", "CGU")
-    audit, mailer, links = MemoryAudit(), RecordingMailer(), MemoryFranceConnectLinks()
-    urls = PortalUrls("https://portail.example.gouv.fr")
-    login = Login(
-        accounts=accounts,
-        sessions=Sessions(sessions, clock),
-        throttle=LoginThrottle(MemoryCounters(clock), clock),
-        hasher=HASHER,
-        terms=terms,
-        audit=audit,
-        mailer=mailer,
-        urls=urls,
-        clock=clock,
+    built = build(clock=FakeClock(START), hasher=HASHER)
+    built.terms.publish("v1", "CGU")
+    ports = built.ports
+    return World(
+        built.franceconnect_login,
+        ports.franceconnect_provider,
+        ports.accounts,
+        ports.dossiers,
+        ports.franceconnect_links,
+        ports.challenge_store,
+        ports.session_store,
+        ports.audit,
+        ports.mailer,
     )
-    provider = FakeIdentityProvider()
-    service = FranceConnectLogin(
-        provider=provider,
-        challenges=Challenges(challenges, clock),
-        login=login,
-        links=links,
-        dossiers=MemoryIdentityDossiers(dossiers),
-        audit=audit,
-        mailer=mailer,
-        clock=clock,
-        urls=urls,
-    )
-    return World(service, provider, accounts, dossiers, links, challenges, sessions, audit, mailer)

@@ -23,22 +23,17 @@ from chalicelib.services.accounts.my_account import (
     AccountSettings,
 )
 from chalicelib.services.accounts.phones import PHONE_FORMAT_ERROR
-from chalicelib.services.accounts.sessions import Sessions, hash_token
-from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.accounts.sessions import hash_token
 from chalicelib.services.funder_files.model import DossierStatus
-from chalicelib.services.security.challenges import Challenges
-from chalicelib.services.security.throttling import LoginThrottle
 from chalicelib.services.trainings.dossiers import Dossier
+from tests.support.builder import build
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,
     MemoryAudit,
-    MemoryChallenges,
-    MemoryCounters,
     MemoryDossiersOfAccount,
     MemorySessions,
     MemorySettingsAccounts,
-    MemoryTerms,
     PlainTestHasher,
     RecordingMailer,
 )
@@ -116,38 +111,25 @@ def world() -> World:
             terms_version="v1",
         )
     )
-    session_store = MemorySessions()
-    sessions = Sessions(session_store, clock)
-    counters = MemoryCounters(clock)
-    hasher = CountingHasher()
-    mailer = RecordingMailer()
-    audit = MemoryAudit()
-    urls = PortalUrls(PORTAL)
-    terms = Terms(MemoryTerms(), clock)
-    terms.publish("v1", "CGU")
-    settings = AccountSettings(
+    built = build(
+        clock=clock,
         accounts=accounts,
         dossiers=MemoryDossiersOfAccount(dossier("acc-1")),
-        challenges=Challenges(MemoryChallenges(), clock),
-        sessions=sessions,
-        throttle=LoginThrottle(counters, clock),
-        hasher=hasher,
-        mailer=mailer,
-        audit=audit,
-        urls=urls,
+        hasher=CountingHasher(),
+        urls=PortalUrls(PORTAL),
     )
-    login = Login(
+    built.terms.publish("v1", "CGU")
+    ports = built.ports
+    return World(
+        built.account_settings,
+        built.login,
         accounts,
-        sessions,
-        LoginThrottle(counters, clock),
-        hasher,
-        terms,
-        audit,
-        mailer,
-        urls,
+        ports.session_store,
+        ports.mailer,
+        ports.audit,
         clock,
+        ports.hasher,
     )
-    return World(settings, login, accounts, session_store, mailer, audit, clock, hasher)
 
 
 def account(world: World) -> Account:

@@ -11,12 +11,12 @@ from chalicelib.services.security.captcha import (
     AUDIO_FILENAME,
     AUDIO_LINK_SECONDS,
     SEALED_CODE,
-    Captchas,
     audio_key,
     seal,
     unseal,
 )
-from chalicelib.services.security.challenges import Challenges, Purpose
+from chalicelib.services.security.challenges import Purpose
+from tests.support.builder import build
 from tests.support.fakes import FakeClock, MemoryChallenges
 
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -35,25 +35,38 @@ class MemoryAudioFiles:
         return f"https://bucket.example/{key}?expires={expires_in}"
 
 
+class ListedCodes:
+    """The captcha drawing of these tests: codes from a list, sounds recorded as they are made."""
+
+    def __init__(self, rendered: list[str]) -> None:
+        self.codes = iter(["024680", "975320", "000002"])
+        self.rendered = rendered
+
+    def generate_code(self) -> str:
+        return next(self.codes)
+
+    def render_image(self, code: str) -> bytes:
+        return f"PNG {code}".encode()
+
+    def render_audio(self, code: str) -> bytes:
+        self.rendered.append(code)
+        return f"WAV {code}".encode()
+
+
 class Setup:
     def __init__(self) -> None:
         self.clock = FakeClock(START)
         self.repository = MemoryChallenges()
-        self.challenges = Challenges(self.repository, self.clock)
         self.files = MemoryAudioFiles()
-        self.codes = iter(["024680", "975320", "000002"])
         self.rendered: list[str] = []
-        self.captchas = Captchas(
-            self.challenges,
-            self.files,
-            generate_code=lambda: next(self.codes),
-            render_image=lambda code: f"PNG {code}".encode(),
-            render_audio=self._render_audio,
+        built = build(
+            clock=self.clock,
+            challenge_store=self.repository,
+            documents_files=self.files,
+            captcha_drawing=ListedCodes(self.rendered),
         )
-
-    def _render_audio(self, code: str) -> bytes:
-        self.rendered.append(code)
-        return f"WAV {code}".encode()
+        self.challenges = built.challenges
+        self.captchas = built.captchas
 
 
 @pytest.fixture

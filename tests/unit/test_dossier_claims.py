@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.accounts.model import Account
 from chalicelib.services.errors import DomainError, Expired, Invalid, SignedOut, Throttled
-from chalicelib.services.security.challenges import Challenges
 from chalicelib.services.trainings.dossier_claims import (
     ALREADY_YOURS,
     EXPIRED,
@@ -20,19 +19,16 @@ from chalicelib.services.trainings.dossier_claims import (
     WRONG_CODE,
     ClaimResult,
     ClaimThrottle,
-    DossierClaims,
     WrongCode,
 )
 from chalicelib.services.trainings.dossiers import Dossier, activation_code_hash
+from tests.support.builder import build
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,
-    MemoryAudit,
-    MemoryChallenges,
     MemoryCounters,
     MemoryFunders,
     MemoryTrainingDossiers,
-    RecordingMailer,
 )
 from tests.unit.test_trainings import CAMILLE, HDF, IDF, account, new_dossier
 
@@ -48,21 +44,18 @@ class World:
         self.clock = FakeClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
         self.dossiers = MemoryTrainingDossiers(*dossiers)
         self.accounts = MemoryAccounts()
-        self.challenge_store = MemoryChallenges()
-        self.counters = MemoryCounters(self.clock)
-        self.mailer = RecordingMailer()
-        self.audit = MemoryAudit()
-        funders = MemoryFunders(IDF, HDF)
-        self.claims = DossierClaims(
+        built = build(
+            clock=self.clock,
             dossiers=self.dossiers,
             accounts=self.accounts,
-            challenges=Challenges(self.challenge_store, self.clock, test_answer),
-            throttle=ClaimThrottle(self.counters, self.clock),
-            funders=lambda: {funder.code: funder for funder in funders.list()},
-            mailer=self.mailer,
-            audit=self.audit,
-            urls=PortalUrls("https://portail.example.gouv.fr"),
+            funders=MemoryFunders(IDF, HDF),
+            captcha_test_answer=test_answer,
         )
+        self.challenge_store = built.ports.challenge_store
+        self.counters = built.ports.counters
+        self.mailer = built.ports.mailer
+        self.audit = built.ports.audit
+        self.claims = built.dossier_claims
 
     def request(self, number: str = NUMBER, who: Account | None = None) -> ClaimResult:
         """The claim of `who` (Camille by default): its result, or the service's refusal."""

@@ -13,16 +13,20 @@ from chalicelib.services.funders.api_keys import (
     UnknownFunder,
 )
 from chalicelib.services.funders.model import Funder
+from tests.support.builder import build
 from tests.support.fakes import FakeClock, MemoryAudit, MemoryCounters, MemoryFunders
 from tests.support.funder_fakes import MemoryApiKeys
 
 
 @pytest.fixture
 def world() -> tuple[FunderApiKeys, MemoryApiKeys, MemoryCounters, MemoryAudit, FakeClock]:
-    clock = FakeClock()
-    keys, counters, audit = MemoryApiKeys(), MemoryCounters(clock), MemoryAudit()
-    funders = MemoryFunders(Funder("region-idf", "Région IDF"), Funder("region-hdf", "Région HDF"))
-    return FunderApiKeys(keys, funders, counters, audit, clock), keys, counters, audit, clock
+    built = build(
+        funders=MemoryFunders(
+            Funder("region-idf", "Région IDF"), Funder("region-hdf", "Région HDF")
+        )
+    )
+    ports = built.ports
+    return built.funder_api_keys, ports.api_key_store, ports.counters, ports.audit, ports.clock
 
 
 def test_a_key_is_shown_once_and_only_its_sha256_is_stored(world) -> None:

@@ -14,7 +14,6 @@ from chalicelib.services.funder_files.records import DossierStatus, PaymentEleme
 from chalicelib.services.funders.lookup import (
     INCOMPLETE_SESSION,
     CallerKind,
-    Consultation,
     DossierLookup,
     FunderCaller,
     LookupRefused,
@@ -37,6 +36,7 @@ from tests.support.fakes import (
     MemoryDossiersOfAccount,
     MemoryFunders,
 )
+from tests.support.fakes import MemoryConsultationJournal as JournalFake
 
 EMAIL = "camille.martin@example.fr"
 
@@ -122,21 +122,6 @@ class PaymentNoticesFake:
             (p, notified)
             for p, notified in self.items
             if (p.funder_code, p.dossier_number) == (funder_code, dossier_number)
-        ]
-
-
-class JournalFake:
-    def __init__(self) -> None:
-        self.entries: list[Consultation] = []
-
-    def record(self, consultation: Consultation) -> None:
-        self.entries.append(consultation)
-
-    def consultations(self, funder_code: str, dossier_number: str) -> list[Consultation]:
-        return [
-            c
-            for c in self.entries
-            if (c.funder_code, c.dossier_number) == (funder_code, dossier_number)
         ]
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from chalicelib.services.accounts.login import WRONG_PAIR, Login, LoginResult, StepResult
-from chalicelib.services.accounts.model import Account, PortalUrls, Step
+from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.passwords import (
     MESSAGE_FAMILY_NAME,
     MESSAGE_TOO_SHORT,
@@ -16,7 +16,7 @@ from chalicelib.services.accounts.passwords import (
 )
 from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
 from chalicelib.services.accounts.terms import Terms
-from chalicelib.services.security.throttling import LoginThrottle
+from tests.support.builder import build
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,
@@ -72,40 +72,21 @@ class World:
 
 
 def make_world(hasher_version: int = 1) -> World:
-    clock = FakeClock(START)
-    accounts = MemoryAccounts()
-    session_store = MemorySessions()
-    sessions = Sessions(session_store, clock)
-    counters = MemoryCounters(clock)
-    hasher = CountingHasher(hasher_version)
-    terms_store = MemoryTerms()
-    terms = Terms(terms_store, clock)
-    terms.publish("v1", "Conditions générales d'utilisation, version 1.")
-    audit = MemoryAudit()
-    mailer = RecordingMailer()
-    login = Login(
-        accounts=accounts,
-        sessions=sessions,
-        throttle=LoginThrottle(counters, clock),
-        hasher=hasher,
-        terms=terms,
-        audit=audit,
-        mailer=mailer,
-        urls=PortalUrls("https://portail.example.gouv.fr"),
-        clock=clock,
-    )
+    built = build(clock=FakeClock(START), hasher=CountingHasher(hasher_version))
+    built.terms.publish("v1", "Conditions générales d'utilisation, version 1.")
+    ports = built.ports
     return World(
-        login,
-        accounts,
-        session_store,
-        sessions,
-        counters,
-        hasher,
-        terms,
-        terms_store,
-        audit,
-        mailer,
-        clock,
+        built.login,
+        ports.accounts,
+        ports.session_store,
+        built.sessions,
+        ports.counters,
+        ports.hasher,
+        built.terms,
+        ports.terms_store,
+        ports.audit,
+        ports.mailer,
+        ports.clock,
     )
 
 

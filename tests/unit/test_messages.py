@@ -10,11 +10,10 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
-from chalicelib.services.accounts.sessions import Session, Sessions
+from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
-from chalicelib.services.messages.my_messages import Messages
 from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
     clean_subject,
@@ -22,11 +21,13 @@ from chalicelib.services.messages.threads import (
 )
 from chalicelib.services.messages.unread import UnreadSnapshot
 from chalicelib.services.trainings.dossiers import Dossier
+from tests.support.builder import build
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,
     MemoryAccounts,
     MemoryAudit,
+    MemoryFunders,
     MemoryMessageDossiers,
     MemoryMessages,
     MemoryUnreadSessions,
@@ -64,10 +65,6 @@ def dossier(number: str, account_id: str | None, siret: str = IFN, funder: str =
 class World:
     def __init__(self) -> None:
         self.clock = FakeClock()
-        self.funders = {
-            "region-idf": Funder("region-idf", "Région Île-de-France", messages_enabled=True),
-            "region-hdf": Funder("region-hdf", "Région Hauts-de-France"),
-        }
         self.sessions_store = MemoryUnreadSessions()
         self.repository = MemoryMessages(self.sessions_store)
         self.accounts = MemoryAccounts()
@@ -78,17 +75,24 @@ class World:
             dossier("IDF-2", "lucas"),
             dossier("IDF-3", "ines", siret=CFSS),
         )
-        self.messages = Messages(
-            repository=self.repository,
-            dossiers=self.dossiers,
-            accounts=self.accounts,
-            funders=lambda: self.funders,
-            sessions=self.sessions_store,
-            mailer=self.mailer,
-            urls=URLS,
+        built = build(
             clock=self.clock,
+            session_store=self.sessions_store,
+            message_store=self.repository,
+            accounts=self.accounts,
+            mailer=self.mailer,
+            dossiers=self.dossiers,
+            funders=MemoryFunders(
+                Funder("region-idf", "Région Île-de-France", messages_enabled=True),
+                Funder("region-hdf", "Région Hauts-de-France"),
+            ),
+            urls=URLS,
         )
-        self.sessions = Sessions(self.sessions_store, self.clock, self.messages.unread_snapshot)
+        self.messages = built.messages
+        self.sessions = built.sessions
+        # The funders as the services hold them (five minutes in memory, as « Mes formations »):
+        # a change here is what the pages see once that cache has expired.
+        self.funders = built.trainings.funders()
         for account_id in ("camille", "lucas", "ines"):
             self.accounts.add(self.person(account_id))
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from chalicelib.services.accounts.login import Login
-from chalicelib.services.accounts.model import Account, PortalUrls
+from chalicelib.services.accounts.model import Account
 from chalicelib.services.accounts.recovery import (
     RESET_EXPIRED,
     WRONG_ANSWER,
@@ -21,18 +21,15 @@ from chalicelib.services.accounts.recovery import (
     RecoveryResult,
 )
 from chalicelib.services.accounts.sessions import LoginMethod, Sessions
-from chalicelib.services.accounts.terms import Terms
-from chalicelib.services.security.challenges import Challenges, Purpose
-from chalicelib.services.security.throttling import LoginThrottle
+from chalicelib.services.security.challenges import Purpose
+from tests.support.builder import build
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,
     MemoryAccounts,
     MemoryAudit,
-    MemoryCounters,
     MemoryRecoveryChallenges,
     MemorySessions,
-    MemoryTerms,
     PlainTestHasher,
     RecordingMailer,
     RecordingQueue,
@@ -102,56 +99,26 @@ class World:
 
 
 def make_world() -> World:
-    clock = FakeClock(START)
-    accounts = MemoryAccounts()
-    store = MemoryRecoveryChallenges()
-    challenges = Challenges(store, clock, test_answer=TEST_ANSWER)
-    session_store = MemorySessions()
-    sessions = Sessions(session_store, clock)
-    counters = MemoryCounters(clock)
-    hasher = CountingHasher()
-    mailer = RecordingMailer()
-    queue = RecordingQueue()
-    audit = MemoryAudit()
-    urls = PortalUrls("https://portail.example.gouv.fr")
-    terms = Terms(MemoryTerms(), clock)
-    terms.publish("v1", "CGU")
-    recovery = Recovery(
-        accounts=accounts,
-        challenges=challenges,
-        challenge_store=store,
-        queue=queue,
-        sessions=sessions,
-        throttle=LoginThrottle(counters, clock),
-        hasher=hasher,
-        mailer=mailer,
-        audit=audit,
-        urls=urls,
-        clock=clock,
+    built = build(
+        clock=FakeClock(START),
+        challenge_store=MemoryRecoveryChallenges(),
+        captcha_test_answer=TEST_ANSWER,
+        hasher=CountingHasher(),
     )
-    login = Login(
-        accounts=accounts,
-        sessions=sessions,
-        throttle=LoginThrottle(counters, clock),
-        hasher=hasher,
-        terms=terms,
-        audit=audit,
-        mailer=mailer,
-        urls=urls,
-        clock=clock,
-    )
+    built.terms.publish("v1", "CGU")
+    ports = built.ports
     return World(
-        recovery,
-        login,
-        accounts,
-        store,
-        session_store,
-        sessions,
-        hasher,
-        mailer,
-        queue,
-        audit,
-        clock,
+        built.recovery,
+        built.login,
+        ports.accounts,
+        ports.challenge_store,
+        ports.session_store,
+        built.sessions,
+        ports.hasher,
+        ports.mailer,
+        ports.security_mail_queue,
+        ports.audit,
+        ports.clock,
     )
 
 

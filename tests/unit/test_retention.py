@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.services.accounts.login import Login
 from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
-from chalicelib.services.accounts.my_account import WRONG_ANSWER, WRONG_PASSWORD, AccountSettings
+from chalicelib.services.accounts.my_account import WRONG_ANSWER, WRONG_PASSWORD
 from chalicelib.services.accounts.retention import (
     INACTIVITY_NOTICE,
     INACTIVITY_PERIOD,
@@ -18,24 +18,20 @@ from chalicelib.services.accounts.retention import (
     CloseOutcome,
     DossierWithdrawal,
     InactivityJob,
-    RetentionPurge,
     inactivity_due,
 )
-from chalicelib.services.accounts.sessions import Sessions
-from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.funders.model import Funder
-from chalicelib.services.security.challenges import Challenges
-from chalicelib.services.security.throttling import LoginThrottle
 from chalicelib.services.trainings.dossiers import Dossier
+from tests.support.builder import build
 from tests.support.fakes import (
     FakeClock,
     MemoryAudit,
-    MemoryChallenges,
     MemoryCounters,
+    MemoryDocuments,
     MemoryDossiersOfAccount,
+    MemoryErasure,
     MemorySessions,
     MemorySettingsAccounts,
-    MemoryTerms,
     PlainTestHasher,
     RecordingMailer,
 )
@@ -46,64 +42,6 @@ EMAIL = "camille.martin@example.fr"
 PASSWORD = "Pluie-Soleil-Nuage-42"
 IP = "192.0.2.1"
 HASHER = PlainTestHasher()
-
-
-@dataclass
-class MemoryErasure:
-    """The storage side, over the fakes: what a closure or a withdrawal deleted."""
-
-    accounts: MemorySettingsAccounts
-    dossiers: list[Dossier]
-    detached: list[str] = field(default_factory=list)
-    acceptances_deleted: list[str] = field(default_factory=list)
-    deleted_dossiers: list[str] = field(default_factory=list)
-    months_read: list[str] = field(default_factory=list)
-
-    def unlink_dossiers(self, account_id: str) -> list[Dossier]:
-        mine = [d for d in self.dossiers if d.account_id == account_id]
-        self.dossiers = [d.with_account(None) if d in mine else d for d in self.dossiers]
-        return mine
-
-    def detach_messages(self, account_id: str) -> int:
-        self.detached.append(account_id)
-        return 1
-
-    def delete_terms_acceptances(self, account_id: str) -> None:
-        self.acceptances_deleted.append(account_id)
-
-    def delete_account(self, account: Account, inactivity_due: date | None = None) -> bool:
-        stored = self.accounts.items.get(account.account_id)
-        if stored is None:
-            return False
-        if inactivity_due is not None and (
-            stored.inactivity_due != inactivity_due or not stored.inactivity_warned
-        ):
-            return False
-        del self.accounts.items[account.account_id]
-        self.accounts.claims.pop(stored.email, None)
-        return True
-
-    def delete_dossier(self, dossier: Dossier) -> None:
-        self.deleted_dossiers.append(dossier.dossier_number)
-        self.dossiers = [d for d in self.dossiers if d.dossier_number != dossier.dossier_number]
-
-    def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
-        self.months_read.append(month)
-        return [
-            d
-            for d in self.dossiers
-            if d.funder_code == funder_code and d.end_date.strftime("%Y-%m") == month
-        ]
-
-
-@dataclass
-class MemoryDocuments:
-    owners: set[str] = field(default_factory=set)
-
-    def delete_for_account(self, account_id: str) -> int:
-        had = account_id in self.owners
-        self.owners.discard(account_id)
-        return int(had)
 
 
 @dataclass
@@ -144,45 +82,30 @@ def make_world(password: bool = True) -> World:
             inactivity_due=inactivity_due(START.date()),
         )
     )
-    store = MemoryErasure(accounts, [dossier("acc-1")])
-    session_store = MemorySessions()
-    sessions = Sessions(session_store, clock)
-    counters = MemoryCounters(clock)
-    throttle = LoginThrottle(counters, clock)
-    mailer, audit, urls = RecordingMailer(), MemoryAudit(), PortalUrls("https://portail.example")
-    documents = MemoryDocuments({"acc-1"})
-    terms = Terms(MemoryTerms(), clock)
-    terms.publish("v1", "CGU")
-    settings = AccountSettings(
+    built = build(
+        clock=clock,
         accounts=accounts,
         dossiers=MemoryDossiersOfAccount(dossier("acc-1")),
-        challenges=Challenges(MemoryChallenges(), clock),
-        sessions=sessions,
-        throttle=throttle,
+        erasure_store=MemoryErasure(accounts, [dossier("acc-1")]),
+        documents_files=MemoryDocuments({"acc-1"}),
         hasher=HASHER,
-        mailer=mailer,
-        audit=audit,
-        urls=urls,
+        urls=PortalUrls("https://portail.example"),
     )
-    closure = AccountClosure(
-        accounts, store, session_store, throttle, documents, settings, mailer, audit, urls
-    )
-    job = InactivityJob(accounts, accounts, closure, mailer, audit, urls, clock)
-    login = Login(accounts, sessions, throttle, HASHER, terms, audit, mailer, urls, clock)
-    withdrawal = DossierWithdrawal(accounts, store, documents, mailer, audit, urls)
+    built.terms.publish("v1", "CGU")
+    ports = built.ports
     return World(
         clock,
         accounts,
-        store,
-        session_store,
-        counters,
-        documents,
-        mailer,
-        audit,
-        closure,
-        job,
-        login,
-        withdrawal,
+        ports.erasure_store,
+        ports.session_store,
+        ports.counters,
+        ports.documents_files,
+        ports.mailer,
+        ports.audit,
+        built.account_closure,
+        built.inactivity_job(),
+        built.login,
+        built.dossier_withdrawal,
     )
 
 
@@ -353,7 +276,13 @@ def test_dossiers_go_in_the_month_after_their_funders_period_and_a_shorter_one_c
     ]
     funders = MemoryFunders({"region-idf": Funder("region-idf", "Région", retention_years=5)})
     clock = FakeClock(datetime(2026, 7, 15, tzinfo=UTC))
-    purge = RetentionPurge(funders, world.store, world.documents, world.audit, clock)
+    purge = build(
+        clock=clock,
+        funders=funders,
+        erasure_store=world.store,
+        documents_files=world.documents,
+        audit=world.audit,
+    ).retention_purge()
 
     assert purge.run() == 2
     assert world.store.deleted_dossiers == ["OLD", "DUE"]

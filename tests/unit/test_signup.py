@@ -20,6 +20,7 @@ from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.security.challenges import Challenges, Purpose
 from chalicelib.services.trainings.dossiers import Dossier
+from tests.support.builder import build
 from tests.support.fakes import (
     CountingHasher,
     FakeClock,
@@ -100,36 +101,32 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    clock = FakeClock(START)
-    dossiers = MemoryDossierLookup(dossier())
-    accounts = MemoryAccounts(dossiers)
-    challenge_store = MemoryChallenges()
-    challenges = Challenges(challenge_store, clock)
-    hasher = CountingHasher()
-    mailer = RecordingMailer()
-    audit = MemoryAudit()
-    owners_told: list[Dossier] = []
-    signup = Signup(
-        accounts=accounts,
-        dossiers=dossiers,
-        challenges=challenges,
-        hasher=hasher,
-        mailer=mailer,
-        audit=audit,
+    built = build(
+        clock=FakeClock(START),
+        dossiers=MemoryDossierLookup(dossier()),
+        hasher=CountingHasher(),
         urls=PortalUrls(BASE_URL),
-        clock=clock,
-        owner_alert=owners_told.append,
     )
+    # A spy on the owner's warning, which the signup borrows from « Ajouter un dossier ».
+    owners_told: list[Dossier] = []
+    tell_owner = built.dossier_claims.tell_owner
+
+    def told(linked: Dossier) -> None:
+        owners_told.append(linked)
+        tell_owner(linked)
+
+    built.dossier_claims.tell_owner = told  # type: ignore[method-assign]
+    ports = built.ports
     return World(
-        signup,
-        accounts,
-        dossiers,
-        challenges,
-        challenge_store,
-        hasher,
-        mailer,
-        audit,
-        clock,
+        built.signup,
+        ports.accounts,
+        ports.dossiers,
+        built.challenges,
+        ports.challenge_store,
+        ports.hasher,
+        ports.mailer,
+        ports.audit,
+        ports.clock,
         owners_told,
     )
 

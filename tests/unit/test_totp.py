@@ -17,15 +17,13 @@ from chalicelib.services.accounts.totp import (
     TotpService,
     hash_recovery_code,
 )
-from chalicelib.services.security.throttling import LoginThrottle
+from tests.support.builder import build
 from tests.support.concurrency import run_together
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,
     MemoryAudit,
-    MemoryCounters,
     MemorySecondFactors,
-    MemorySessions,
 )
 
 START = datetime(2026, 1, 15, 9, 0, 10, tzinfo=UTC)
@@ -66,19 +64,12 @@ def make_world() -> World:
             staff_role=StaffRole.MANAGER,
         )
     )
-    store = MemorySecondFactors()
-    sessions = Sessions(MemorySessions(), clock)
-    audit = MemoryAudit()
-    totp = TotpService(
-        accounts=accounts,
-        store=store,
-        sessions=sessions,
-        throttle=LoginThrottle(MemoryCounters(clock), clock),
-        audit=audit,
-        current_terms_version=lambda: None,
-        clock=clock,
+    # No terms published: the current version is None, as the old hand-made world said.
+    built = build(clock=clock, accounts=accounts)
+    ports = built.ports
+    return World(
+        built.totp, accounts, ports.second_factor_store, built.sessions, ports.audit, clock
     )
-    return World(totp, accounts, store, sessions, audit, clock)
 
 
 def enrolled(world: World) -> tuple[str, list[str]]:

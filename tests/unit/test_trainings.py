@@ -26,6 +26,7 @@ from chalicelib.services.trainings.my_trainings import (
     Trainings,
 )
 from chalicelib.services.trainings.payments import Payment
+from tests.support.builder import build
 from tests.support.fakes import FakeClock, MemoryFunders, MemoryPayments, MemoryTrainingDossiers
 from tests.unit.test_documents import (
     absence_payment,
@@ -93,13 +94,9 @@ class World:
         self.payments = MemoryPayments(guide_payment(), december_payment(), absence_payment())
         self.funders = MemoryFunders(IDF, HDF)
         self.clock = FakeClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
-        self.service = Trainings(
-            self.dossiers,
-            self.payments,
-            self.funders,
-            self.clock,
-            PortalUrls("https://portail.example.gouv.fr"),
-        )
+        self.service = build(
+            clock=self.clock, dossiers=self.dossiers, payments=self.payments, funders=self.funders
+        ).trainings
 
 
 @pytest.fixture

@@ -12,9 +12,6 @@ from chalicelib.services.accounts.model import (
     Account,
     AccountKind,
     AccountRepository,
-    AuditLog,
-    Clock,
-    Hasher,
     PortalUrls,
     Step,
 )
@@ -24,7 +21,8 @@ from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
 from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.errors import SignedOut
 from chalicelib.services.mail.mails import Mailer, password_changed_mail
-from chalicelib.services.security.throttling import Attempt, LoginThrottle
+from chalicelib.services.security.safeguards import Safeguards
+from chalicelib.services.security.throttling import Attempt
 
 WRONG_PAIR = "Adresse mail ou mot de passe incorrect."
 MAX_QUESTION_LENGTH = 200
@@ -56,23 +54,20 @@ class Login:
         self,
         accounts: AccountRepository,
         sessions: Sessions,
-        throttle: LoginThrottle,
-        hasher: Hasher,
         terms: Terms,
-        audit: AuditLog,
+        safeguards: Safeguards,
         mailer: Mailer,
         urls: PortalUrls,
-        clock: Clock,
     ) -> None:
         self.accounts = accounts
         self.sessions = sessions
-        self._throttle = throttle
-        self._hasher = hasher
         self.terms = terms
-        self._audit = audit
+        self._throttle = safeguards.throttle
+        self._hasher = safeguards.hasher
+        self._audit = safeguards.audit
+        self._clock = safeguards.clock
         self._mailer = mailer
         self._urls = urls
-        self._clock = clock
         self._dummy_hash: str | None = None
 
     def _spend_a_verification(self, password: str) -> None:

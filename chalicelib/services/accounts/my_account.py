@@ -31,8 +31,6 @@ from chalicelib.services.accounts.login import (
 from chalicelib.services.accounts.model import (
     Account,
     AccountRepository,
-    AuditLog,
-    Hasher,
     PortalUrls,
 )
 from chalicelib.services.accounts.passwords import normalise_secret_answer
@@ -48,8 +46,8 @@ from chalicelib.services.mail.mails import (
     password_changed_mail,
     secret_question_changed_mail,
 )
-from chalicelib.services.security.challenges import Challenges, Purpose
-from chalicelib.services.security.throttling import LoginThrottle
+from chalicelib.services.security.challenges import Purpose
+from chalicelib.services.security.safeguards import Safeguards
 from chalicelib.services.trainings.dossiers import Dossier
 
 EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
@@ -101,22 +99,19 @@ class AccountSettings:
         self,
         accounts: SettingsAccounts,
         dossiers: DossiersOfAccount,
-        challenges: Challenges,
         sessions: Sessions,
-        throttle: LoginThrottle,
-        hasher: Hasher,
+        safeguards: Safeguards,
         mailer: Mailer,
-        audit: AuditLog,
         urls: PortalUrls,
     ) -> None:
         self._accounts = accounts
         self._dossiers = dossiers
-        self._challenges = challenges
         self._sessions = sessions
-        self._throttle = throttle
-        self._hasher = hasher
+        self._challenges = safeguards.challenges
+        self._throttle = safeguards.throttle
+        self._hasher = safeguards.hasher
+        self._audit = safeguards.audit
         self._mailer = mailer
-        self._audit = audit
         self._urls = urls
 
     def account(self, account_id: str) -> Account:

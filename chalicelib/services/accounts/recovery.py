@@ -29,9 +29,6 @@ from chalicelib.services.accounts.login import (
 from chalicelib.services.accounts.model import (
     Account,
     AccountRepository,
-    AuditLog,
-    Clock,
-    Hasher,
     PortalUrls,
 )
 from chalicelib.services.accounts.passwords import (
@@ -47,8 +44,9 @@ from chalicelib.services.mail.mails import (
     recovery_code_mail,
     recovery_temporary_password_mail,
 )
-from chalicelib.services.security.challenges import Challenges, Purpose, answer_hash
-from chalicelib.services.security.throttling import Attempt, LoginThrottle
+from chalicelib.services.security.challenges import Purpose, answer_hash
+from chalicelib.services.security.safeguards import Safeguards
+from chalicelib.services.security.throttling import Attempt
 
 CODE_LIFETIME = timedelta(minutes=30)
 CODE_TRIES = 5
@@ -123,28 +121,24 @@ class Recovery:
     def __init__(
         self,
         accounts: AccountRepository,
-        challenges: Challenges,
         challenge_store: ChallengeStore,
         queue: RecoveryQueue,
         sessions: Sessions,
-        throttle: LoginThrottle,
-        hasher: Hasher,
+        safeguards: Safeguards,
         mailer: Mailer,
-        audit: AuditLog,
         urls: PortalUrls,
-        clock: Clock,
     ) -> None:
         self._accounts = accounts
-        self._challenges = challenges
         self._store = challenge_store
         self._queue = queue
         self._sessions = sessions
-        self._throttle = throttle
-        self._hasher = hasher
+        self._challenges = safeguards.challenges
+        self._throttle = safeguards.throttle
+        self._hasher = safeguards.hasher
+        self._audit = safeguards.audit
+        self._clock = safeguards.clock
         self._mailer = mailer
-        self._audit = audit
         self._urls = urls
-        self._clock = clock
 
     def new_arithmetic(self) -> Arithmetic:
         question, answer = arithmetic_challenge()
