@@ -39,7 +39,7 @@ def authenticate_funder(request: Request) -> FunderClient:
     except TooManyFailures as error:
         raise ApiError(
             429,
-            "too_many_requests",
+            "rate_limited",
             TOO_MANY,
             headers={"Retry-After": str(int(error.retry_after.total_seconds()))},
         ) from None
