@@ -7,12 +7,11 @@ as the request that issues an attestation does; the first render (imports, style
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from bench.figures import Budget, Figure, Line, Note
+from bench.figures import Budget, Line
+from bench.pdf import render_figures
 
 RENDERS = 100
 TIME_BUDGET = Budget("≤", 30)
@@ -60,22 +59,6 @@ def figures() -> Iterator[Line]:
     def render() -> bytes:
         return render_pdf(attestation_content(attestation, url))
 
-    started = time.perf_counter()
-    pdf = render()
-    first = time.perf_counter() - started
-    times: list[float] = []
-    for _ in range(RENDERS):
-        started = time.perf_counter()
-        render()
-        times.append(time.perf_counter() - started)
-    yield Figure(
-        f"Attestation PDF (a year, 12 payments), median render of {RENDERS}",
-        statistics.median(times) * 1000,
-        "ms",
-        TIME_BUDGET,
-        decimals=1,
-    )
-    yield Figure("Attestation PDF, size", len(pdf) / 1024, "KB", SIZE_BUDGET, decimals=1)
-    yield Note(
-        f"first render: {first * 1000:.0f} ms; slowest of {RENDERS}: {max(times) * 1000:.1f} ms"
+    yield from render_figures(
+        "Attestation PDF (a year, 12 payments)", render, RENDERS, TIME_BUDGET, SIZE_BUDGET
     )
