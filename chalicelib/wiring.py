@@ -335,6 +335,7 @@ class Services:
             safeguards=self.safeguards,
             mailer=p.mailer,
             urls=p.urls,
+            delivery=self.mail_delivery,
         )
 
     @cached_property

@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 # The helpers of the accounts API read the request through the app, whichever blueprint routes it.
-from chalicelib.api.auth import ApiSession, authenticate, bearer_token, not_authenticated
+from chalicelib.api.auth import authenticate, bearer_token, not_authenticated
 from chalicelib.api.bodies import Fields, read_fields
 from chalicelib.api.guards import enforce_rate_limit, known_funder
 from chalicelib.api.responses import (
@@ -23,9 +23,12 @@ from chalicelib.api.responses import (
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.faces.texts import TOO_MANY_REQUESTS
-from chalicelib.services.accounts.my_account import Credential, SettingsResult
+from chalicelib.services.accounts.my_account import AccountSettings
+from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.services.errors import Invalid
 from chalicelib.services.formatting import format_date, format_date_time
+from chalicelib.services.mail.delivery import DeliveryNotice
 from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
 
 blueprint = Blueprint(__name__)
@@ -148,13 +151,33 @@ def reset_password() -> Response:
 
 
 # « Mon compte » ----------------------------------------------------------------------------
+# Each route reads the body into one use case of services/accounts/my_account.py; its refusals
+# (`Invalid`, `Throttled`) are answered by `api_view`, under the API's field names.
+
+# An account without a password (FranceConnect only) proves itself with its secret answer.
+PROOF_DEFAULTS = {"password": "", "secret_answer": ""}
+
+
+def _settings() -> AccountSettings:
+    return get_container().account_settings
+
+
+def _proved(*texts: str) -> Fields:
+    """The body's `texts`, and the proof (the password or the secret answer, either optional)."""
+    names = (*texts, "password", "secret_answer")
+    return read_fields(blueprint.current_request, texts=names, defaults=PROOF_DEFAULTS)
+
+
+def _proof(fields: Fields) -> Proof:
+    return Proof(fields.text("password"), fields.text("secret_answer"))
 
 
 @blueprint.route("/api/v1/me/account", methods=["GET"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def my_account() -> Response:
     current = authenticate(blueprint.current_request)
-    account = get_container().account_settings.account(current.session.account_id)
+    overview = _settings().overview(current.session.account_id)
+    account = overview.account
     return json_response(
         {
             "email": account.email,
@@ -164,14 +187,13 @@ def my_account() -> Response:
             "phone": account.phone,
             "secret_question": account.secret_question,
             "has_password": account.password_hash is not None,
-            "email_delivery": _email_delivery(account.email),
+            "email_delivery": _email_delivery(overview.mail_notice),
         }
     )
 
 
-def _email_delivery(email: str) -> dict[str, str | None]:
+def _email_delivery(notice: DeliveryNotice | None) -> dict[str, str | None]:
     """SES's feedback on the address: whether the portal still writes to it, and why not."""
-    notice = get_container().mail_delivery.notice_for(email)
     if notice is None:
         return {"status": "ok", "since": None, "title": None, "message": None}
     return {
@@ -182,27 +204,13 @@ def _email_delivery(email: str) -> dict[str, str | None]:
     }
 
 
-def _proof(current: ApiSession, fields: Fields) -> str:
-    """The password, or the secret answer for an account without a password."""
-    settings = get_container().account_settings
-    kind = settings.credential_for(settings.account(current.session.account_id))
-    return fields.text("password" if kind is Credential.PASSWORD else "secret_answer")
-
-
-def _check(result: SettingsResult, renamed: Mapping[str, str] | None = None) -> None:
-    if not result.ok:
-        raise _refused(result.errors, renamed or {}, result.retry_after)
-
-
 @blueprint.route("/api/v1/me/phone", methods=["PUT"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def set_phone() -> Response:
     current = authenticate(blueprint.current_request)
     fields = read_fields(blueprint.current_request, texts=("phone",), defaults={"phone": ""})
-    settings = get_container().account_settings
-    result = settings.set_phone(current.session.account_id, fields.text("phone"), _ip())
-    _check(result)
-    return json_response({"phone": settings.account(current.session.account_id).phone})
+    phone = _settings().set_phone(current.session.account_id, fields.text("phone"), _ip())
+    return json_response({"phone": phone})
 
 
 @blueprint.route("/api/v1/me/password", methods=["POST"], content_types=JSON_CONTENT_TYPES)
@@ -215,16 +223,14 @@ def change_password() -> Response:
         texts=("password", "secret_answer", "new_password", "confirmation"),
         defaults={"password": ""},
     )
-    result = get_container().account_settings.change_password(
+    _settings().change_password(
         current.session.account_id,
         current.token,
-        fields.text("password"),
-        fields.text("secret_answer"),
+        _proof(fields),
         fields.text("new_password"),
         fields.text("confirmation"),
         _ip(),
     )
-    _check(result, {"answer": "secret_answer"})
     return json_response({"message": PASSWORD_CHANGED})
 
 
@@ -232,19 +238,11 @@ def change_password() -> Response:
 @api_view
 def change_secret_question() -> Response:
     current = authenticate(blueprint.current_request)
-    fields = read_fields(
-        blueprint.current_request,
-        texts=("password", "secret_answer", "question", "answer"),
-        defaults={"password": "", "secret_answer": ""},
+    fields = _proved("question", "answer")
+    question, answer = fields.text("question"), fields.text("answer")
+    _settings().change_secret_question(
+        current.session.account_id, _proof(fields), question, answer, _ip()
     )
-    result = get_container().account_settings.change_secret_question(
-        current.session.account_id,
-        _proof(current, fields),
-        fields.text("question"),
-        fields.text("answer"),
-        _ip(),
-    )
-    _check(result, {"answer": "secret_answer", "new_answer": "answer"})
     return json_response({"message": QUESTION_CHANGED})
 
 
@@ -252,19 +250,11 @@ def change_secret_question() -> Response:
 @api_view
 def request_email_change() -> Response:
     current = authenticate(blueprint.current_request)
-    fields = read_fields(
-        blueprint.current_request,
-        texts=("new_email", "email_confirmation", "password", "secret_answer"),
-        defaults={"password": "", "secret_answer": ""},
+    fields = _proved("new_email", "email_confirmation")
+    new_email, confirmation = fields.text("new_email"), fields.text("email_confirmation")
+    _settings().request_email_change(
+        current.session.account_id, new_email, confirmation, _proof(fields), _ip()
     )
-    result = get_container().account_settings.request_email_change(
-        current.session.account_id,
-        fields.text("new_email"),
-        fields.text("email_confirmation"),
-        _proof(current, fields),
-        _ip(),
-    )
-    _check(result, {"answer": "secret_answer"})
     return json_response({"message": EMAIL_LINK_SENT}, 202)
 
 
@@ -275,11 +265,11 @@ def request_email_change() -> Response:
 def confirm_email_change() -> Response:
     fields = read_fields(blueprint.current_request, texts=("token",))
     # The app that opens the link keeps its own session; every other one ends.
-    result = get_container().account_settings.confirm_email_change(
-        fields.text("token"), _ip(), keep_token=bearer_token(blueprint.current_request)
-    )
-    if not result.ok:
-        raise ApiError(400, "email_change_refused", result.errors["form"])
+    keep = bearer_token(blueprint.current_request)
+    try:
+        _settings().confirm_email_change(fields.text("token"), _ip(), keep_token=keep)
+    except Invalid as refused:  # one sentence for the whole request: the link is the input
+        raise ApiError(400, refused.code, refused.errors["token"]) from None
     return json_response({"message": EMAIL_CHANGED})
 
 
@@ -294,16 +284,8 @@ ACCOUNT_CLOSED = (
 def close_account() -> Response:
     """« Fermer mon compte »: the same proof as a change of address, then nothing is left."""
     current = authenticate(blueprint.current_request)
-    fields = read_fields(
-        blueprint.current_request,
-        texts=("password", "secret_answer"),
-        defaults={"password": "", "secret_answer": ""},
-    )
-    result = get_container().account_closure.close_by_owner(
-        current.session.account_id, _proof(current, fields), _ip()
-    )
-    if not result.ok:
-        if not result.errors:  # gone meanwhile: the token is worth nothing
-            raise not_authenticated(token_sent=True)
-        raise _refused(result.errors, {"answer": "secret_answer"}, result.retry_after)
+    fields = _proved()
+    closure = get_container().account_closure
+    if not closure.close_by_owner(current.session.account_id, _proof(fields), _ip()).ok:
+        raise not_authenticated(token_sent=True)  # gone meanwhile: the token is worth nothing
     return json_response({"message": ACCOUNT_CLOSED})

@@ -41,7 +41,12 @@ NOT_AUTHENTICATED = (
 )
 # The services name the inputs of a use case; the API's fields, published in openapi.json, name
 # a few of them otherwise. The one table between the two.
-API_FIELDS = {"funder_code": "funder", "period_start": "from", "period_end": "to"}
+API_FIELDS = {
+    "funder_code": "funder",
+    "period_start": "from",
+    "period_end": "to",
+    "new_secret_answer": "answer",
+}
 INTERNAL_ERROR = "Une erreur inattendue est survenue. Réessayez dans quelques instants."
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
 # The message of every 400 `validation_failed`: the details are in `fields`.

@@ -1,11 +1,13 @@
 """« Mon compte » (guide: « Accès aux informations de son compte »): what the portal holds about
 the person, and one form per change. Each form asks again for a secret, so a session left open
-on a shared computer is not enough to take the account over."""
+on a shared computer is not enough to take the account over.
+
+Each POST reads the form into one use case of `services/accounts/my_account.py` (or
+`retention.py` for « Fermer mon compte »); its refusals (`Invalid`, `Throttled`) come back under
+the form's fields (`page_errors`), and success goes back to « Mon compte » with a notice.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import cast
 
 from chalice import Blueprint, Response
 
@@ -13,11 +15,13 @@ from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import Account
-from chalicelib.services.accounts.my_account import Credential, SettingsResult
+from chalicelib.services.accounts.my_account import AccountSettings
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.phones import format_french_phone
+from chalicelib.services.accounts.proofs import Proof
+from chalicelib.services.errors import Invalid, Throttled
 from chalicelib.web.franceconnect import NOTICES as FRANCECONNECT_NOTICES
-from chalicelib.web.guards import signed_in
+from chalicelib.web.guards import page_errors, read_form, signed_in_session, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     BadForm,
@@ -29,7 +33,6 @@ from chalicelib.web.http import (
     read_cookie,
     redirect,
     session_cookie_name,
-    session_csrf_ok,
 )
 from chalicelib.web.rendering import html_page
 
@@ -74,8 +77,16 @@ FORM_TEMPLATES = {
 CLOSING_UNCONFIRMED = "Cochez la case pour confirmer que vous voulez fermer votre compte."
 
 
-def _context(current: CurrentSession) -> dict[str, object]:
-    account = get_container().account_settings.account(current.session.account_id)
+def _settings() -> AccountSettings:
+    return get_container().account_settings
+
+
+def _ip() -> str | None:
+    return client_ip(blueprint.current_request)
+
+
+def _context(current: CurrentSession, account: Account | None = None) -> dict[str, object]:
+    account = account or _settings().account(current.session.account_id)
     return {
         "csrf": current.session.csrf_token,
         "account": account,
@@ -87,134 +98,135 @@ def _context(current: CurrentSession) -> dict[str, object]:
     }
 
 
-@blueprint.route("/compte", methods=["GET"])
-def account_page() -> Response:
-    def page(current: CurrentSession) -> Response:
-        message = (blueprint.current_request.query_params or {}).get("message", "")
-        context = _context(current)
-        # SES's bounces and complaints on the address: told here, with the way to change it.
-        account = cast(Account, context["account"])
-        mail_notice = get_container().mail_delivery.notice_for(account.email)
-        return html_page(
-            "account.html", notice=NOTICES.get(message), mail_notice=mail_notice, **context
-        )
-
-    return signed_in(blueprint.current_request, None, page)
-
-
 def _form(slug: str, current: CurrentSession, **context: object) -> Response:
     return html_page(FORM_TEMPLATES[slug], **{**_context(current), **context})
 
 
-def _handle(
-    slug: str, change: Callable[[CurrentSession, dict[str, str]], SettingsResult]
-) -> Callable[[CurrentSession], Response]:
-    """The POST of one form: CSRF, the change, then back to « Mon compte » or the errors."""
-
-    def submit(current: CurrentSession) -> Response:
-        try:
-            fields = form_data(blueprint.current_request)
-        except BadForm:
-            return _form(slug, current, errors={"form": EXPIRED_FORM})
-        if not session_csrf_ok(current, fields):
-            return _form(slug, current, errors={"form": EXPIRED_FORM})
-        result = change(current, fields)
-        if not result.ok:
-            # Only what is not a secret comes back into the form.
-            kept = {name: fields.get(name, "")[:254] for name in ("phone", "question", "new_email")}
-            return _form(slug, current, errors=result.errors, values=kept)
-        return redirect(f"{ACCOUNT_PATH}?message={slug}")
-
-    return submit
+def _refused(
+    slug: str, current: CurrentSession, refused: Invalid | Throttled, fields: dict[str, str]
+) -> Response:
+    """The form again, with the refusal under its fields; only what is not a secret comes back
+    into it."""
+    kept = {name: fields.get(name, "")[:254] for name in ("phone", "question", "new_email")}
+    return _form(slug, current, errors=page_errors(refused), values=kept)
 
 
-def _show(slug: str) -> Response:
-    return signed_in(blueprint.current_request, None, lambda current: _form(slug, current))
+def _done(slug: str) -> Response:
+    return redirect(f"{ACCOUNT_PATH}?message={slug}")
 
 
-def _ip() -> str | None:
-    return client_ip(blueprint.current_request)
+def _proof(fields: dict[str, str]) -> Proof:
+    return Proof(password=fields.get("password", ""), secret_answer=fields.get("answer", ""))
 
 
-def _proof(current: CurrentSession, fields: dict[str, str]) -> str:
-    """The password field, or the current secret answer for an account without a password."""
-    settings = get_container().account_settings
-    kind = settings.credential_for(settings.account(current.session.account_id))
-    return fields.get("password" if kind is Credential.PASSWORD else "answer", "")
+@blueprint.route("/compte", methods=["GET"])
+@web_view
+def account_page() -> Response:
+    current = signed_in_session(blueprint.current_request)
+    message = (blueprint.current_request.query_params or {}).get("message", "")
+    # SES's bounces and complaints on the address: told here, with the way to change it.
+    overview = _settings().overview(current.session.account_id)
+    return html_page(
+        "account.html",
+        notice=NOTICES.get(message),
+        mail_notice=overview.mail_notice,
+        **_context(current, overview.account),
+    )
 
 
 @blueprint.route("/compte/telephone", methods=["GET"])
+@web_view
 def phone_form() -> Response:
-    return _show("telephone")
+    return _form("telephone", signed_in_session(blueprint.current_request))
 
 
 @blueprint.route("/compte/telephone", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def phone_submit() -> Response:
-    def change(current: CurrentSession, fields: dict[str, str]) -> SettingsResult:
-        return get_container().account_settings.set_phone(
-            current.session.account_id, fields.get("phone", ""), _ip()
-        )
-
-    return signed_in(blueprint.current_request, None, _handle("telephone", change))
+    current = signed_in_session(blueprint.current_request)
+    fields: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+        _settings().set_phone(current.session.account_id, fields.get("phone", ""), _ip())
+    except (Invalid, Throttled) as refused:
+        return _refused("telephone", current, refused, fields)
+    return _done("telephone")
 
 
 @blueprint.route("/compte/mot-de-passe", methods=["GET"])
+@web_view
 def password_form() -> Response:
-    return _show("mot-de-passe")
+    return _form("mot-de-passe", signed_in_session(blueprint.current_request))
 
 
 @blueprint.route("/compte/mot-de-passe", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def password_submit() -> Response:
-    def change(current: CurrentSession, fields: dict[str, str]) -> SettingsResult:
-        return get_container().account_settings.change_password(
+    current = signed_in_session(blueprint.current_request)
+    fields: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+        _settings().change_password(
             current.session.account_id,
             current.token,
-            fields.get("password", ""),
-            fields.get("answer", ""),
+            _proof(fields),
             fields.get("new_password", ""),
             fields.get("confirmation", ""),
             _ip(),
         )
-
-    return signed_in(blueprint.current_request, None, _handle("mot-de-passe", change))
+    except (Invalid, Throttled) as refused:
+        return _refused("mot-de-passe", current, refused, fields)
+    return _done("mot-de-passe")
 
 
 @blueprint.route("/compte/question-secrete", methods=["GET"])
+@web_view
 def secret_question_form() -> Response:
-    return _show("question-secrete")
+    return _form("question-secrete", signed_in_session(blueprint.current_request))
 
 
 @blueprint.route("/compte/question-secrete", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def secret_question_submit() -> Response:
-    def change(current: CurrentSession, fields: dict[str, str]) -> SettingsResult:
-        return get_container().account_settings.change_secret_question(
+    current = signed_in_session(blueprint.current_request)
+    fields: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+        _settings().change_secret_question(
             current.session.account_id,
-            _proof(current, fields),
+            _proof(fields),
             fields.get("question", ""),
             fields.get("new_answer", ""),
             _ip(),
         )
-
-    return signed_in(blueprint.current_request, None, _handle("question-secrete", change))
+    except (Invalid, Throttled) as refused:
+        return _refused("question-secrete", current, refused, fields)
+    return _done("question-secrete")
 
 
 @blueprint.route("/compte/adresse-mail", methods=["GET"])
+@web_view
 def email_form() -> Response:
-    return _show("adresse-mail")
+    return _form("adresse-mail", signed_in_session(blueprint.current_request))
 
 
 @blueprint.route("/compte/adresse-mail", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def email_submit() -> Response:
-    def change(current: CurrentSession, fields: dict[str, str]) -> SettingsResult:
-        return get_container().account_settings.request_email_change(
+    current = signed_in_session(blueprint.current_request)
+    fields: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+        _settings().request_email_change(
             current.session.account_id,
             fields.get("new_email", ""),
             fields.get("email_confirmation", ""),
-            _proof(current, fields),
+            _proof(fields),
             _ip(),
         )
-
-    return signed_in(blueprint.current_request, None, _handle("adresse-mail", change))
+    except (Invalid, Throttled) as refused:
+        return _refused("adresse-mail", current, refused, fields)
+    return _done("adresse-mail")
 
 
 # The link of the confirmation mail: no login needed (the link proves the new mail box), and a
@@ -252,11 +264,12 @@ def email_confirmation_submit() -> Response:
     token = fields.get("token", "")[:200]
     if not pre_session_csrf_ok(request, fields):
         return _confirmation_page(token, {"form": EXPIRED_FORM}, status_code=403)
-    result = get_container().account_settings.confirm_email_change(
-        token, client_ip(request), keep_token=read_cookie(request, session_cookie_name())
-    )
-    if not result.ok:
-        return _confirmation_page(token, result.errors)
+    # The browser that opens the link keeps its own session; every other one ends.
+    keep = read_cookie(request, session_cookie_name())
+    try:
+        _settings().confirm_email_change(token, client_ip(request), keep_token=keep)
+    except Invalid as refused:
+        return _confirmation_page(token, refused.errors)
     return _confirmation_page("", done=True)
 
 
@@ -264,32 +277,23 @@ def email_confirmation_submit() -> Response:
 
 
 @blueprint.route("/compte/fermeture", methods=["GET"])
+@web_view
 def close_form() -> Response:
-    return _show("fermeture")
+    return _form("fermeture", signed_in_session(blueprint.current_request))
 
 
 @blueprint.route("/compte/fermeture", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def close_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        try:
-            fields = form_data(blueprint.current_request)
-        except BadForm:
-            return _form("fermeture", current, errors={"form": EXPIRED_FORM})
-        if not session_csrf_ok(current, fields):
-            return _form("fermeture", current, errors={"form": EXPIRED_FORM})
-        errors: dict[str, str] = {}
-        if fields.get("closing") != "oui":
-            errors["closing"] = CLOSING_UNCONFIRMED
-        secret = _proof(current, fields)
-        if not errors:
-            result = get_container().account_closure.close_by_owner(
-                current.session.account_id, secret, _ip()
-            )
-            if result.ok or not result.errors:  # closed, or gone meanwhile: the session is over
-                return redirect(
-                    "/?message=compte-ferme", cookies=[expired_cookie(session_cookie_name())]
-                )
-            errors = result.errors
-        return _form("fermeture", current, errors=errors)
-
-    return signed_in(blueprint.current_request, None, submit)
+    current = signed_in_session(blueprint.current_request)
+    fields: dict[str, str] = {}
+    try:
+        fields = read_form(blueprint.current_request, current)
+        if fields.get("closing") != "oui":  # the box of the form: nothing is asked before it
+            raise Invalid({"closing": CLOSING_UNCONFIRMED})
+        closure = get_container().account_closure
+        closure.close_by_owner(current.session.account_id, _proof(fields), _ip())
+    except (Invalid, Throttled) as refused:
+        return _refused("fermeture", current, refused, fields)
+    # Closed, or gone meanwhile: either way the session is over.
+    return redirect("/?message=compte-ferme", cookies=[expired_cookie(session_cookie_name())])

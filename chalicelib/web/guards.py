@@ -48,6 +48,8 @@ PAGE_FIELDS = {
     "period_end": "au",
     "funder_code": "financeur",
     "dossier_number": "numero_dossier",
+    "secret_answer": "answer",
+    "new_secret_answer": "new_answer",
 }
 
 

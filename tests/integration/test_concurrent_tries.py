@@ -19,7 +19,9 @@ from chalicelib.adapters.hashing import Argon2Hasher
 from chalicelib.container import get_container
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.accounts.passwords import normalise_secret_answer
+from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.accounts.recovery import CODE_TRIES
+from chalicelib.services.errors import DomainError, Invalid, Throttled
 from chalicelib.services.security import challenges as challenges_module
 from chalicelib.services.security.challenges import Purpose
 from tests.support.concurrency import atomic_requests, run_together
@@ -112,14 +114,20 @@ def test_concurrent_wrong_current_passwords_in_mon_compte_are_throttled_the_same
     settings = get_container().account_settings
     checks, patch = counting_checks_of(account.password_hash or "")
 
-    def change() -> object:
+    def change() -> DomainError | None:
         new = "Nouveau-Mot-2026!"
-        return settings.change_password(account.account_id, "jeton", WRONG, "Lille", new, new, IP)
+        proof = Proof(password=WRONG, secret_answer="Lille")
+        try:
+            settings.change_password(account.account_id, "jeton", proof, new, new, IP)
+        except (Invalid, Throttled) as refused:
+            return refused
+        return None
 
     with patch:
-        all_at_once(change)
+        refusals = all_at_once(change)
 
     assert checks.count == FREE_TRIES
+    assert sum(isinstance(refused, Throttled) for refused in refusals) == CONCURRENT - FREE_TRIES
 
 
 def test_concurrent_wrong_codes_never_get_more_comparisons_than_the_code_tries(aws, concurrently):

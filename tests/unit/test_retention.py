@@ -11,6 +11,7 @@ import pytest
 from chalicelib.services.accounts.login import Login
 from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
 from chalicelib.services.accounts.my_account import WRONG_ANSWER, WRONG_PASSWORD
+from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.accounts.retention import (
     INACTIVITY_NOTICE,
     INACTIVITY_PERIOD,
@@ -20,6 +21,7 @@ from chalicelib.services.accounts.retention import (
     InactivityJob,
     inactivity_due,
 )
+from chalicelib.services.errors import Invalid
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.dossiers import Dossier
 from tests.support.builder import build
@@ -124,9 +126,9 @@ def assert_nothing_personal_in_the_trail(world: World) -> None:
 
 
 def test_a_wrong_password_closes_nothing_and_counts_as_a_failure(world: World) -> None:
-    result = world.closure.close_by_owner("acc-1", "pas le bon", IP)
-    assert result.outcome is CloseOutcome.REFUSED
-    assert result.errors == {"password": WRONG_PASSWORD}
+    with pytest.raises(Invalid) as refused:
+        world.closure.close_by_owner("acc-1", Proof(password="pas le bon"), IP)
+    assert refused.value.errors == {"password": WRONG_PASSWORD}
     assert world.account() is not None
     assert world.store.dossiers[0].account_id == "acc-1"
     assert "reauthentication-failure" in world.audit.names("acc-1")
@@ -137,7 +139,7 @@ def test_the_owner_closes_the_account_and_everything_of_it_goes(world: World) ->
     world.login.log_in(EMAIL, "faux", IP)  # a failure counter keyed by the address
     assert world.sessions.for_account("acc-1") and world.counters.items
 
-    result = world.closure.close_by_owner("acc-1", PASSWORD, IP)
+    result = world.closure.close_by_owner("acc-1", Proof(PASSWORD), IP)
 
     assert result.ok
     assert world.account() is None and EMAIL not in world.accounts.claims
@@ -155,15 +157,16 @@ def test_the_owner_closes_the_account_and_everything_of_it_goes(world: World) ->
 
 def test_an_account_without_password_closes_with_its_secret_answer() -> None:
     world = make_world(password=False)
-    refused = world.closure.close_by_owner("acc-1", "Paris", IP)
-    assert refused.errors == {"answer": WRONG_ANSWER}
-    assert world.closure.close_by_owner("acc-1", "Lille", IP).ok
+    with pytest.raises(Invalid) as refused:
+        world.closure.close_by_owner("acc-1", Proof(secret_answer="Paris"), IP)
+    assert refused.value.errors == {"secret_answer": WRONG_ANSWER}
+    assert world.closure.close_by_owner("acc-1", Proof("ignoré", "Lille"), IP).ok
     assert world.account() is None
 
 
 def test_closing_twice_finds_nothing_the_second_time(world: World) -> None:
-    assert world.closure.close_by_owner("acc-1", PASSWORD, IP).ok
-    assert world.closure.close_by_owner("acc-1", PASSWORD, IP).outcome is CloseOutcome.GONE
+    assert world.closure.close_by_owner("acc-1", Proof(PASSWORD), IP).ok
+    assert world.closure.close_by_owner("acc-1", Proof(PASSWORD), IP).outcome is CloseOutcome.GONE
 
 
 # Inactive accounts -------------------------------------------------------------------------
@@ -322,4 +325,4 @@ def test_a_staff_account_is_never_put_on_the_inactivity_path(world: World) -> No
     world.accounts.items["staff-1"] = staff.updated(inactivity_due=START.date())
     world.clock.set(START)
     assert world.job.run().warned == 0
-    assert world.closure.close_by_owner("staff-1", PASSWORD, IP).outcome is CloseOutcome.GONE
+    assert world.closure.close_by_owner("staff-1", Proof(PASSWORD), IP).outcome is CloseOutcome.GONE

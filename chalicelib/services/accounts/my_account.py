@@ -11,14 +11,18 @@ Name, first name and birth date come from the dossier and are only shown. The tr
 An account without a password (FranceConnect only) proves itself with its secret answer instead.
 A wrong password or answer counts like a login failure. Every credential change is mailed to the
 account's address, without any secret, and written to the audit trail.
+
+Each change answers nothing, or raises `Invalid` (inputs to correct) or `Throttled` (too many
+wrong proofs), keyed by the use case's inputs: `phone`, `password`, `secret_answer` (the current
+answer), `new_password`, `confirmation`, `question`, `new_secret_answer`, `new_email`,
+`email_confirmation`, `token` (the confirmation link). Each face puts them under its own fields.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from chalicelib.services.accounts.identity import normalise_typed_email, validated_email
@@ -35,8 +39,10 @@ from chalicelib.services.accounts.model import (
 )
 from chalicelib.services.accounts.passwords import normalise_secret_answer
 from chalicelib.services.accounts.phones import PHONE_FORMAT_ERROR, normalise_french_phone
+from chalicelib.services.accounts.proofs import Credential, Proof
 from chalicelib.services.accounts.sessions import Sessions
-from chalicelib.services.errors import SignedOut
+from chalicelib.services.errors import Invalid, SignedOut, Throttled
+from chalicelib.services.mail.delivery import DeliveryNotice
 from chalicelib.services.mail.mails import (
     Mailer,
     email_change_confirmation_mail,
@@ -53,6 +59,7 @@ from chalicelib.services.trainings.dossiers import Dossier
 EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
 EMAIL_CHANGE_TRIES = 3
 CONFIRMATION_PATH = "/compte/adresse-mail/confirmation"
+EMAIL_CHANGE_REFUSED = "email_change_refused"
 
 WRONG_PASSWORD = "Le mot de passe est incorrect."
 WRONG_ANSWER = "La réponse à la question secrète est incorrecte."
@@ -71,11 +78,6 @@ ADDRESS_TAKEN = (
 )
 
 
-class Credential(StrEnum):
-    PASSWORD = "password"
-    ANSWER = "answer"
-
-
 class SettingsAccounts(AccountRepository, Protocol):
     def change_email(self, account: Account, new_email: str) -> bool: ...
 
@@ -84,14 +86,22 @@ class DossiersOfAccount(Protocol):
     def list_for_account(self, account_id: str) -> list[Dossier]: ...
 
 
-@dataclass
-class SettingsResult:
-    errors: dict[str, str] = field(default_factory=dict)
-    retry_after: datetime | None = None
+class DeliveryNotices(Protocol):
+    def notice_for(self, email: str) -> DeliveryNotice | None: ...
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+
+@dataclass(frozen=True)
+class Overview:
+    """« Mon compte »: the account, and SES's bounces or complaints on its address, if any."""
+
+    account: Account
+    mail_notice: DeliveryNotice | None
+
+
+# The proofs' input names (errors are keyed by them), and what is said of each.
+INPUT_OF = {Credential.PASSWORD: "password", Credential.ANSWER: "secret_answer"}
+MISSING = {Credential.PASSWORD: MISSING_PASSWORD, Credential.ANSWER: MISSING_ANSWER}
+WRONG = {Credential.PASSWORD: WRONG_PASSWORD, Credential.ANSWER: WRONG_ANSWER}
 
 
 class AccountSettings:
@@ -103,8 +113,10 @@ class AccountSettings:
         safeguards: Safeguards,
         mailer: Mailer,
         urls: PortalUrls,
+        delivery: DeliveryNotices,
     ) -> None:
         self._accounts = accounts
+        self._delivery = delivery
         self._dossiers = dossiers
         self._sessions = sessions
         self._challenges = safeguards.challenges
@@ -120,28 +132,31 @@ class AccountSettings:
             raise SignedOut()
         return account
 
-    def set_phone(self, account_id: str, phone: str, client_ip: str | None) -> SettingsResult:
-        """An empty field removes the number."""
+    def overview(self, account_id: str) -> Overview:
+        account = self.account(account_id)
+        return Overview(account, self._delivery.notice_for(account.email))
+
+    def set_phone(self, account_id: str, phone: str, client_ip: str | None) -> str | None:
+        """An empty field removes the number. Answers the number kept (E.164), or None."""
         account = self.account(account_id)
         typed = phone.strip()[:50]
         new_phone = normalise_french_phone(typed) if typed else None
         if typed and new_phone is None:
-            return SettingsResult({"phone": PHONE_FORMAT_ERROR})
+            raise Invalid({"phone": PHONE_FORMAT_ERROR})
         if new_phone != account.phone:
             self._accounts.save(account.updated(phone=new_phone))
             self._audit.record(account_id, "phone-changed", client_ip)
-        return SettingsResult()
+        return new_phone
 
     def change_password(
         self,
         account_id: str,
         token: str,
-        password: str,
-        answer: str,
+        proof: Proof,
         new_password: str,
         confirmation: str,
         client_ip: str | None,
-    ) -> SettingsResult:
+    ) -> None:
         """The current password (ASVS 2.1.6) and the secret answer (the guide) both prove the
         person: a borrowed session alone changes nothing. An account without a password
         (FranceConnect only) has none to give: it sets one with its secret answer.
@@ -150,19 +165,17 @@ class AccountSettings:
         account = self.account(account_id)
         has_password = account.password_hash is not None
         errors: dict[str, str] = {}
-        if has_password and not password:
+        if has_password and not proof.password:
             errors["password"] = MISSING_PASSWORD
-        if not normalise_secret_answer(answer[:MAX_PASSWORD_FIELD]):
-            errors["answer"] = MISSING_ANSWER
+        if not normalise_secret_answer(proof.secret_answer[:MAX_PASSWORD_FIELD]):
+            errors["secret_answer"] = MISSING_ANSWER
         errors.update(new_password_errors(account, new_password[:MAX_PASSWORD_FIELD], confirmation))
         if errors:  # nothing was guessed: nothing is counted
-            return SettingsResult(errors)
-        proofs = [(Credential.ANSWER, answer)]
+            raise Invalid(errors)
+        kinds = [Credential.ANSWER]
         if has_password:  # checked first: the answer is only ever tried with the right password
-            proofs.insert(0, (Credential.PASSWORD, password))
-        refused = self._reauthenticate_all(account, proofs, client_ip)
-        if refused is not None:
-            return refused
+            kinds.insert(0, Credential.PASSWORD)
+        self._reauthenticate(account, proof, kinds, client_ip)
         account = account.updated(
             password_hash=self._hasher.hash(new_password),
             temporary_password_hash=None,
@@ -179,24 +192,21 @@ class AccountSettings:
                 portal_url=self._urls.base_url,
             )
         )
-        return SettingsResult()
 
     def change_secret_question(
-        self, account_id: str, credential: str, question: str, answer: str, client_ip: str | None
-    ) -> SettingsResult:
-        """`credential`: the password, or the current answer (see `credential_for`)."""
+        self, account_id: str, proof: Proof, question: str, answer: str, client_ip: str | None
+    ) -> None:
+        """`proof`: the password, or the current answer (see `credential_for`)."""
         account = self.account(account_id)
         question = " ".join(question.split())
-        # "answer" names the current answer, when it is the proof: the new one is "new_answer".
+        # "answer" names the new answer in the rules shared with the first login.
         errors = {
-            ("new_answer" if name == "answer" else name): message
+            ("new_secret_answer" if name == "answer" else name): message
             for name, message in secret_question_errors(question, answer).items()
         }
-        refused = self._reauthenticate(account, self.credential_for(account), credential, client_ip)
-        if refused is not None:
-            return SettingsResult({**refused.errors, **errors}, refused.retry_after)
+        self._reauthenticate(account, proof, [self.credential_for(account)], client_ip, errors)
         if errors:
-            return SettingsResult(errors)
+            raise Invalid(errors)
         account = account.updated(
             secret_question=question,
             secret_answer_hash=self._hasher.hash(normalise_secret_answer(answer)),
@@ -211,7 +221,6 @@ class AccountSettings:
                 portal_url=self._urls.base_url,
             )
         )
-        return SettingsResult()
 
     # The mail address ------------------------------------------------------------------------
 
@@ -225,9 +234,9 @@ class AccountSettings:
         account_id: str,
         new_email: str,
         confirmation: str,
-        credential: str,
+        proof: Proof,
         client_ip: str | None,
-    ) -> SettingsResult:
+    ) -> None:
         """Whether or not another account has the new address, the same thing happens here: the
         link is mailed to it, and only its confirmation can tell (to the owner of that box)."""
         account = self.account(account_id)
@@ -240,12 +249,9 @@ class AccountSettings:
             errors["email_confirmation"] = EMAIL_CONFIRMATION_DIFFERS
         elif new_email == account.email:
             errors["new_email"] = SAME_EMAIL
-        kind = self.credential_for(account)
-        refused = self._reauthenticate(account, kind, credential, client_ip)
-        if refused is not None:
-            return SettingsResult({**refused.errors, **errors}, refused.retry_after)
+        self._reauthenticate(account, proof, [self.credential_for(account)], client_ip, errors)
         if errors:
-            return SettingsResult(errors)
+            raise Invalid(errors)
         secret = secrets.token_urlsafe(32)
         challenge_id = self._challenges.issue(
             Purpose.EMAIL_CHANGE,
@@ -268,11 +274,10 @@ class AccountSettings:
             )
         )
         self._audit.record(account_id, "email-change-requested", client_ip)
-        return SettingsResult()
 
     def confirm_email_change(
         self, link_token: str, client_ip: str | None, keep_token: str | None = None
-    ) -> SettingsResult:
+    ) -> None:
         """The link's token: single use, 24 hours. The old address is told the change is done.
         `keep_token`: the session of the browser that opened the link, if any, stays open."""
         challenge_id, _, secret = link_token.strip().partition(".")
@@ -281,13 +286,13 @@ class AccountSettings:
         )
         account = self._accounts.get(change.subject) if change and change.subject else None
         if change is None or account is None:
-            return SettingsResult({"form": LINK_EXPIRED})
+            raise Invalid({"token": LINK_EXPIRED}, EMAIL_CHANGE_REFUSED)
         new_email = change.data.get("email", "")
         old_email = account.email
         if new_email == old_email:
-            return SettingsResult()
+            return
         if not self._accounts.change_email(account, new_email):
-            return SettingsResult({"form": ADDRESS_TAKEN})
+            raise Invalid({"token": ADDRESS_TAKEN}, EMAIL_CHANGE_REFUSED)
         # The identifier changed, as a credential does: every other session of the account ends,
         # as after a change of password (a token of another account keeps nothing open here).
         self._sessions.close_all(account.account_id, keep_token=keep_token)
@@ -298,60 +303,50 @@ class AccountSettings:
                     address, account.first_given_name, portal_url=self._urls.base_url
                 )
             )
-        return SettingsResult()
 
     # Helpers ---------------------------------------------------------------------------------
 
-    def _reauthenticate(
-        self, account: Account, kind: Credential, secret: str, client_ip: str | None
-    ) -> SettingsResult | None:
-        """None when `secret` proves the person; else the refusal, counted like a login failure
-        (a stolen session must not be a way to guess the password or the answer)."""
-        return self._reauthenticate_all(account, [(kind, secret)], client_ip)
+    def check_credential(self, account: Account, proof: Proof, client_ip: str | None) -> None:
+        """The proof a sensitive step asks (« Fermer mon compte »): the password, or the secret
+        answer for an account without one; counted like a login failure when wrong."""
+        self._reauthenticate(account, proof, [self.credential_for(account)], client_ip)
 
-    def _reauthenticate_all(
-        self, account: Account, proofs: list[tuple[Credential, str]], client_ip: str | None
-    ) -> SettingsResult | None:
-        """Checks each proof in turn, stopping at the first wrong one (its field gets the error).
-        The whole submission is one try of the login throttle, counted before anything is
-        checked, so concurrent submissions cannot outrun the delays."""
-        first = "password" if proofs[0][0] is Credential.PASSWORD else "answer"
-        given: list[tuple[str, str | None, str, str]] = []
-        for kind, secret in proofs:
-            secret = secret[:MAX_PASSWORD_FIELD]
+    def _reauthenticate(
+        self,
+        account: Account,
+        proof: Proof,
+        kinds: list[Credential],
+        client_ip: str | None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
+        """Checks each proof of `kinds` in turn, stopping at the first wrong one (its input gets
+        the error, raised with `errors`, the other inputs' to correct). A wrong one counts like
+        a login failure (a stolen session must not be a way to guess the password or the
+        answer). The whole submission is one try of the login throttle, counted before anything
+        is checked, so concurrent submissions cannot outrun the delays."""
+        given: list[tuple[Credential, str | None, str]] = []
+        for kind in kinds:
+            secret = proof.of(kind)[:MAX_PASSWORD_FIELD]
             if kind is Credential.PASSWORD:
-                given.append(("password", account.password_hash, secret, WRONG_PASSWORD))
+                given.append((kind, account.password_hash, secret))
             else:
-                normalised = normalise_secret_answer(secret)
-                given.append(("answer", account.secret_answer_hash, normalised, WRONG_ANSWER))
-        for name, _, value, _ in given:
+                given.append((kind, account.secret_answer_hash, normalise_secret_answer(secret)))
+        for kind, _, value in given:
             if not value:  # not a guess: nothing is counted
-                return SettingsResult(
-                    {name: MISSING_PASSWORD if name == "password" else MISSING_ANSWER}
-                )
+                raise Invalid({INPUT_OF[kind]: MISSING[kind], **(errors or {})})
         attempt = self._throttle.begin(account.email)
         if attempt.refused_until is not None:
-            return SettingsResult(
-                {first: too_many_tries(attempt.refused_until)}, attempt.refused_until
-            )
-        for name, stored, value, wrong in given:
+            until = attempt.refused_until
+            raise Throttled(until, too_many_tries(until), INPUT_OF[kinds[0]])
+        for kind, stored, value in given:
             if not (stored and self._hasher.verify(stored, value)):
                 self._audit.record(
-                    account.account_id, "reauthentication-failure", client_ip, {"with": name}
+                    account.account_id, "reauthentication-failure", client_ip, {"with": kind.value}
                 )
                 if attempt.lock_if_wrong is not None:
                     self._audit.record(account.account_id, "lockout", client_ip)
-                return SettingsResult({name: wrong})
+                raise Invalid({INPUT_OF[kind]: WRONG[kind], **(errors or {})})
         self._throttle.reset(account.email)
-        return None
-
-    def check_credential(
-        self, account: Account, secret: str, client_ip: str | None
-    ) -> tuple[dict[str, str], datetime | None]:
-        """The proof a sensitive step asks (« Fermer mon compte »): the password, or the secret
-        answer for an account without one; counted like a login failure when wrong."""
-        refused = self._reauthenticate(account, self.credential_for(account), secret, client_ip)
-        return ({}, None) if refused is None else (refused.errors, refused.retry_after)
 
     def _recovery_url(self, account_id: str) -> str | None:
         """The "Mot de passe oublié" page of one of the account's funders, for the mails."""

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from chalicelib.services.accounts.model import Account, AccountKind, AuditLog, PortalUrls
+from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.mails import (
     Mailer,
@@ -67,15 +68,12 @@ class ClosedBy(StrEnum):
 
 class CloseOutcome(StrEnum):
     CLOSED = "closed"
-    REFUSED = "refused"  # wrong or missing credential
     GONE = "gone"  # no such account, or it changed meanwhile (a login saved it from closure)
 
 
 @dataclass(frozen=True)
 class CloseResult:
     outcome: CloseOutcome
-    errors: dict[str, str]
-    retry_after: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -125,9 +123,9 @@ class DocumentEraser(Protocol):
 
 
 class CredentialCheck(Protocol):
-    def check_credential(
-        self, account: Account, secret: str, client_ip: str | None
-    ) -> tuple[dict[str, str], datetime | None]: ...
+    def check_credential(self, account: Account, proof: Proof, client_ip: str | None) -> None:
+        """Raises `Invalid` or `Throttled` unless `proof` proves the person."""
+        ...
 
 
 class InactivityIndex(Protocol):
@@ -168,21 +166,21 @@ class AccountClosure:
         self._audit = audit
         self._urls = urls
 
-    def close_by_owner(self, account_id: str, secret: str, client_ip: str | None) -> CloseResult:
-        """`secret`: the password, or the secret answer for an account without one
-        (FranceConnect only), as for a change of mail address."""
+    def close_by_owner(self, account_id: str, proof: Proof, client_ip: str | None) -> CloseResult:
+        """`proof`: the password, or the secret answer for an account without one
+        (FranceConnect only), as for a change of mail address; a wrong or missing one raises
+        `Invalid` (or `Throttled`), as « Mon compte »'s changes do. CLOSED, or GONE when the
+        account was gone already (either way, the session is over)."""
         account = self._accounts.get(account_id)
         if account is None or account.kind is not AccountKind.TRAINEE:
-            return CloseResult(CloseOutcome.GONE, {})
-        errors, retry_after = self._credentials.check_credential(account, secret, client_ip)
-        if errors:
-            return CloseResult(CloseOutcome.REFUSED, errors, retry_after)
+            return CloseResult(CloseOutcome.GONE)
+        self._credentials.check_credential(account, proof, client_ip)
         return self._erase(account, ClosedBy.OWNER, client_ip, None)
 
     def close_inactive(self, account: Account) -> CloseResult:
         """Only while the account is still warned and due: a login meanwhile keeps it."""
         if not account.inactivity_warned or account.inactivity_due is None:
-            return CloseResult(CloseOutcome.GONE, {})
+            return CloseResult(CloseOutcome.GONE)
         return self._erase(account, ClosedBy.INACTIVITY, None, account.inactivity_due)
 
     def _erase(
@@ -191,7 +189,7 @@ class AccountClosure:
         # The account item goes first and conditionally: once it is gone nobody can log in, and
         # a login that came first (inactivity) makes the closure give up before touching anything.
         if not self._store.delete_account(account, inactivity_due=due):
-            return CloseResult(CloseOutcome.GONE, {})
+            return CloseResult(CloseOutcome.GONE)
         self._sessions.delete_for_account(account.account_id)
         self._store.unlink_dossiers(account.account_id)
         self._store.detach_messages(account.account_id)
@@ -210,7 +208,7 @@ class AccountClosure:
                     portal_url=self._urls.base_url,
                 )
             )
-        return CloseResult(CloseOutcome.CLOSED, {})
+        return CloseResult(CloseOutcome.CLOSED)
 
 
 @dataclass
