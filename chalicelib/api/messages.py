@@ -1,7 +1,8 @@
 """« Mes messages » for mobile apps under /api/v1 (the trainee's side), over the same service as
 the HTML pages. A trainee without a training whose funder enables messages gets 404 on every
 route but the unread count; an organisation staff session gets 404 everywhere (its space is the
-web one)."""
+web one). The service raises `NotFound` (a thread or a « Mes messages » that is not the caller's)
+and `Invalid` (a message to correct); `api_view` answers them."""
 
 from __future__ import annotations
 
@@ -11,23 +12,18 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import ApiSession, authenticate
 from chalicelib.api.bodies import invalid_request, read_fields
-from chalicelib.api.responses import (
-    FIELDS_TO_FIX,
-    JSON_CONTENT_TYPES,
-    ApiError,
-    api_view,
-    json_response,
-)
+from chalicelib.api.responses import JSON_CONTENT_TYPES, api_view, json_response
 from chalicelib.container import get_container
 from chalicelib.faces.outcomes import note_unsent_mail
-from chalicelib.faces.texts import THREAD_NOT_FOUND
 from chalicelib.services.accounts.model import AccountKind
+from chalicelib.services.errors import NotFound
 from chalicelib.services.messages.my_messages import KEY_SEPARATOR, training_key
 from chalicelib.services.messages.threads import (
     BAD_SUBMISSION_ID,
+    NO_MESSAGES,
     SUBMISSION_ID,
     Message,
-    SendResult,
+    Sent,
     Side,
     Thread,
     ThreadView,
@@ -39,13 +35,11 @@ blueprint = Blueprint(__name__)
 MAX_CURSOR_LENGTH = 200
 BAD_CURSOR = "Ce curseur n’est pas valable : reprenez la liste depuis le début."
 
-NO_MESSAGES = "« Mes messages » n’est proposé pour aucune de vos formations."
-
 
 def _trainee() -> ApiSession:
     current = authenticate(blueprint.current_request)
     if current.session.kind is not AccountKind.TRAINEE:
-        raise ApiError(404, "not_found", NO_MESSAGES)
+        raise NotFound(NO_MESSAGES)
     return current
 
 
@@ -100,15 +94,10 @@ def _idempotency_key() -> str | None:
     return key
 
 
-def _sent(current: ApiSession, result: SendResult) -> Response:
-    if not result.found:
-        raise ApiError(404, "not_found", THREAD_NOT_FOUND)
-    if not result.ok or result.thread_id is None:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
-    note_unsent_mail(result)
-    view = get_container().messages.read(current.session, result.thread_id)
-    if view is None:  # the funder switched messages off in between
-        raise ApiError(404, "not_found", THREAD_NOT_FOUND)
+def _sent(current: ApiSession, sent: Sent) -> Response:
+    """201 with the thread as it now reads (404 if the funder switched messages off since)."""
+    note_unsent_mail(sent)
+    view = get_container().messages.read(current.session, sent.thread_id)
     return json_response({"thread": _view_json(view)}, 201)
 
 
@@ -127,8 +116,6 @@ def list_threads() -> Response:
     if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
         raise invalid_request(BAD_CURSOR, {"before": BAD_CURSOR})
     inbox = get_container().messages.inbox(current.session, cursor)
-    if inbox is None:
-        raise ApiError(404, "not_found", NO_MESSAGES)
     return json_response(
         {
             "threads": [_thread_json(thread) for thread in inbox.threads],
@@ -152,16 +139,11 @@ def list_threads() -> Response:
 def start_thread() -> Response:
     current = _trainee()
     fields = read_fields(blueprint.current_request, texts=("training", "subject", "text"))
-    result = get_container().messages.start(
-        current.session,
-        fields.text("training"),
-        fields.text("subject"),
-        fields.text("text"),
-        _idempotency_key(),
+    training, subject, text = (fields.text(name) for name in ("training", "subject", "text"))
+    sent = get_container().messages.start(
+        current.session, training, subject, text, _idempotency_key()
     )
-    if not result.found:
-        raise ApiError(404, "not_found", NO_MESSAGES)
-    return _sent(current, result)
+    return _sent(current, sent)
 
 
 @blueprint.route(
@@ -171,8 +153,6 @@ def start_thread() -> Response:
 def read_thread(thread_id: str) -> Response:
     current = _trainee()
     view = get_container().messages.read(current.session, thread_id)
-    if view is None:
-        raise ApiError(404, "not_found", THREAD_NOT_FOUND)
     return json_response({"thread": _view_json(view)})
 
 
@@ -185,7 +165,7 @@ def read_thread(thread_id: str) -> Response:
 def reply_in_thread(thread_id: str) -> Response:
     current = _trainee()
     fields = read_fields(blueprint.current_request, texts=("text",))
-    result = get_container().messages.reply(
+    sent = get_container().messages.reply(
         current.session, thread_id, fields.text("text"), _idempotency_key()
     )
-    return _sent(current, result)
+    return _sent(current, sent)

@@ -17,8 +17,3 @@ UNKNOWN_FUNDER = (
     "Aucun portail ne correspond à cette adresse. Vérifiez l’adresse de connexion indiquée sur "
     "votre décision de prise en charge."
 )
-
-# « not found » and « someone else's » read the same: an answer must not tell that a
-# conversation exists for another account. (Documents, payments, dossiers and attestations: their
-# services raise NotFound with their own message.)
-THREAD_NOT_FOUND = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."

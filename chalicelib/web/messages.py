@@ -1,6 +1,10 @@
 """« Mes messages » for trainees (guide, step 7): the conversations with the training
 organisations, only where the training's funder enables messages; elsewhere every route is 404.
 
+Each route reads the request into one use case of `services/messages/my_messages.py` and
+renders; a thread or a « Mes messages » that is not the reader's raises `NotFound` (the 404 page,
+by `web_view`), a message to correct `Invalid` (the form again, under its fields).
+
 The helpers below the trainee routes serve the organisations' space too (organisation.py).
 """
 
@@ -13,27 +17,18 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.outcomes import note_unsent_mail
-from chalicelib.faces.texts import EXPIRED_FORM, THREAD_NOT_FOUND
 from chalicelib.services.accounts.model import AccountKind
+from chalicelib.services.errors import Invalid
 from chalicelib.services.messages.my_messages import training_key
 from chalicelib.services.messages.threads import (
     MAX_SUBJECT_LENGTH,
     MAX_TEXT_LENGTH,
     SUBMISSION_ID,
-    SendResult,
     Side,
-    ThreadView,
 )
-from chalicelib.web.guards import signed_in
-from chalicelib.web.http import (
-    FORM_CONTENT_TYPES,
-    BadForm,
-    CurrentSession,
-    form_data,
-    redirect,
-    session_csrf_ok,
-)
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.guards import page_errors, read_form, signed_in_session, web_view
+from chalicelib.web.http import FORM_CONTENT_TYPES, BadForm, CurrentSession, form_data, redirect
+from chalicelib.web.rendering import html_page
 from chalicelib.web.unread import remember
 
 blueprint = Blueprint(__name__)
@@ -46,11 +41,13 @@ def _query() -> dict[str, str]:
     return dict(blueprint.current_request.query_params or {})
 
 
-def _fields() -> dict[str, str] | None:
+def _posted_thread_id() -> str:
+    """The thread a reply form names, read even from an expired form: the thread is shown again
+    (to its reader only) with the form's error."""
     try:
-        return form_data(blueprint.current_request)
+        return form_data(blueprint.current_request).get("id", "")[:64]
     except BadForm:
-        return None
+        return ""
 
 
 def _funder_names() -> dict[str, str]:
@@ -85,8 +82,6 @@ def inbox_page(
 ) -> Response:
     cursor = _query().get("avant", "")[:200] or None
     inbox = get_container().messages.inbox(current.session, cursor)
-    if inbox is None:
-        return not_found_page()
     return html_page(
         template,
         csrf=current.session.csrf_token,
@@ -114,9 +109,7 @@ def thread_page(
     status_code: int = 200,
 ) -> Response:
     container = get_container()
-    view: ThreadView | None = container.messages.read(current.session, thread_id)
-    if view is None:
-        return not_found_page(THREAD_NOT_FOUND)
+    view = container.messages.read(current.session, thread_id)
     remember(view.session)  # read just now: the count at the top right already says so
     return html_page(
         template,
@@ -138,33 +131,30 @@ def thread_page(
 
 
 def reply(current: CurrentSession, template: str, urls: dict[str, str]) -> Response:
-    fields = _fields()
-    thread_id = (fields or {}).get("id", "")[:64]
-    if fields is None or not session_csrf_ok(current, fields):
-        return thread_page(current, template, urls, thread_id, {"form": EXPIRED_FORM}, None, 403)
+    thread_id = _posted_thread_id()
+    try:
+        fields = read_form(blueprint.current_request, current)
+    except Invalid as expired:
+        return thread_page(current, template, urls, thread_id, expired.errors, None, 403)
     text = fields.get("text", "")
-    result: SendResult = get_container().messages.reply(
-        current.session, thread_id, text, _submission_id(fields)
-    )
-    if not result.found:
-        return not_found_page(THREAD_NOT_FOUND)
-    if not result.ok:
+    messages = get_container().messages
+    try:
+        sent = messages.reply(current.session, thread_id, text, _submission_id(fields))
+    except Invalid as refused:
         values = {"text": text[: MAX_TEXT_LENGTH * 2]}
-        return thread_page(current, template, urls, thread_id, result.errors, values, 400)
-    note_unsent_mail(result)
-    return redirect(f"{urls['thread_url']}?id={result.thread_id}#dernier-message")
+        return thread_page(current, template, urls, thread_id, page_errors(refused), values, 400)
+    note_unsent_mail(sent)
+    return redirect(f"{urls['thread_url']}?id={sent.thread_id}#dernier-message")
 
 
 # Trainees' routes ------------------------------------------------------------------------
 
 
 @blueprint.route("/messages", methods=["GET"])
+@web_view
 def trainee_inbox() -> Response:
-    return signed_in(
-        blueprint.current_request,
-        None,
-        lambda current: inbox_page(current, "messages.html", TRAINEE_URLS),
-    )
+    current = signed_in_session(blueprint.current_request)
+    return inbox_page(current, "messages.html", TRAINEE_URLS)
 
 
 def _new_message_page(
@@ -173,9 +163,7 @@ def _new_message_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    trainings = get_container().messages.trainings(current.session.account_id)
-    if not trainings:
-        return not_found_page()
+    trainings = get_container().messages.writable_trainings(current.session)
     return html_page(
         "message_new.html",
         status_code=status_code,
@@ -191,53 +179,45 @@ def _new_message_page(
 
 
 @blueprint.route("/messages/nouveau", methods=["GET"])
+@web_view
 def new_message_form() -> Response:
-    return signed_in(blueprint.current_request, None, _new_message_page)
+    return _new_message_page(signed_in_session(blueprint.current_request))
 
 
 @blueprint.route("/messages/nouveau", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def new_message_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        fields = _fields()
-        if fields is None or not session_csrf_ok(current, fields):
-            return _new_message_page(current, {"form": EXPIRED_FORM}, status_code=403)
-        values = {
-            "training": fields.get("training", "")[:100],
-            "subject": fields.get("subject", "")[: MAX_SUBJECT_LENGTH * 2],
-            "text": fields.get("text", "")[: MAX_TEXT_LENGTH * 2],
-        }
-        result = get_container().messages.start(
-            current.session,
-            fields.get("training", ""),
-            fields.get("subject", ""),
-            fields.get("text", ""),
-            _submission_id(fields),
+    current = signed_in_session(blueprint.current_request)
+    try:
+        fields = read_form(blueprint.current_request, current)
+    except Invalid as expired:
+        return _new_message_page(current, expired.errors, status_code=403)
+    training, subject, text = (fields.get(name, "") for name in ("training", "subject", "text"))
+    try:
+        sent = get_container().messages.start(
+            current.session, training, subject, text, _submission_id(fields)
         )
-        if not result.found:
-            return not_found_page()
-        if not result.ok:
-            return _new_message_page(current, result.errors, values, status_code=400)
-        note_unsent_mail(result)
-        return redirect(f"/messages/fil?id={result.thread_id}#dernier-message")
-
-    return signed_in(blueprint.current_request, None, submit)
+    except Invalid as refused:
+        values = {
+            "training": training[:100],
+            "subject": subject[: MAX_SUBJECT_LENGTH * 2],
+            "text": text[: MAX_TEXT_LENGTH * 2],
+        }
+        return _new_message_page(current, page_errors(refused), values, status_code=400)
+    note_unsent_mail(sent)
+    return redirect(f"/messages/fil?id={sent.thread_id}#dernier-message")
 
 
 @blueprint.route("/messages/fil", methods=["GET"])
+@web_view
 def trainee_thread() -> Response:
-    return signed_in(
-        blueprint.current_request,
-        None,
-        lambda current: thread_page(
-            current, "message_thread.html", TRAINEE_URLS, _query().get("id", "")[:64]
-        ),
-    )
+    current = signed_in_session(blueprint.current_request)
+    thread_id = _query().get("id", "")[:64]
+    return thread_page(current, "message_thread.html", TRAINEE_URLS, thread_id)
 
 
 @blueprint.route("/messages/fil", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def trainee_reply() -> Response:
-    return signed_in(
-        blueprint.current_request,
-        None,
-        lambda current: reply(current, "message_thread.html", TRAINEE_URLS),
-    )
+    current = signed_in_session(blueprint.current_request)
+    return reply(current, "message_thread.html", TRAINEE_URLS)

@@ -3,19 +3,24 @@ sides and on the sessions, mails without texts, limits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
 from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
+from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
+    NO_MESSAGES,
+    THREAD_NOT_FOUND,
     clean_subject,
     clean_text,
 )
@@ -131,12 +136,25 @@ def world() -> World:
     return World()
 
 
+def not_found(call: Callable[[], object]) -> str:
+    """The message of the `NotFound` that `call` raises."""
+    with pytest.raises(NotFound) as refused:
+        call()
+    return refused.value.message
+
+
+def refusal(call: Callable[[], object]) -> dict[str, str]:
+    with pytest.raises(Invalid) as refused:
+        call()
+    return refused.value.errors
+
+
 def test_a_trainee_starts_a_conversation_that_the_organisation_sees_unread(world: World) -> None:
     claire = world.log_in(world.staff("claire"))
     camille = world.log_in("camille")
     result = world.messages.start(camille, TRAINING, "  Attestation \n", "Salut\r\nMerci")
-    assert result.ok and result.notified
-    thread, messages = world.repository.thread_with_messages(result.thread_id or "") or (None, [])
+    assert result.notified
+    thread, messages = world.repository.thread_with_messages(result.thread_id) or (None, [])
     assert thread is not None and thread.subject == "Attestation"
     assert messages[0].text == "Salut\nMerci"
     assert world.messages.unread_count(world.fresh(claire)) == 1  # pushed to her open session
@@ -151,98 +169,97 @@ def test_reading_marks_read_on_the_thread_the_counter_and_the_reading_session(
 ) -> None:
     world.staff("claire")
     camille = world.log_in("camille")
-    thread_id = world.messages.start(camille, TRAINING, "Objet", "Question").thread_id or ""
+    thread_id = world.messages.start(camille, TRAINING, "Objet", "Question").thread_id
     claire = world.log_in("claire")  # logs in afterwards: the count is taken at login
     assert world.messages.unread_count(claire) == 1
     view = world.messages.read(claire, thread_id)
-    assert view is not None and len(view.new_keys) == 1
+    assert len(view.new_keys) == 1
     assert world.messages.unread_count(view.session) == 0
     assert world.messages.unread_count(world.fresh(claire)) == 0
     assert world.repository.owner_state(f"organisation#{IFN}").snapshot.counts == {"region-idf": 0}
     again = world.messages.read(world.fresh(claire), thread_id)
-    assert again is not None and not again.new_keys
+    assert not again.new_keys
     assert world.repository.calls["mark_read"] == 1  # nothing left to mark
 
 
 def test_the_organisation_answers_and_the_trainee_is_told_without_the_text(world: World) -> None:
     world.staff("claire")
     camille = world.log_in("camille")
-    thread_id = world.messages.start(camille, TRAINING, "Objet", "Question").thread_id or ""
+    thread_id = world.messages.start(camille, TRAINING, "Objet", "Question").thread_id
     claire = world.log_in("claire")
     world.clock.advance(minutes=5)
-    result = world.messages.reply(claire, thread_id, "Réponse secrète")
-    assert result.ok
+    assert world.messages.reply(claire, thread_id, "Réponse secrète").thread_id == thread_id
     mail = world.mailer.sent_to("camille@example.fr")[0]
     assert "Réponse secrète" not in mail.text and "/region-idf/connexion" in mail.text
     camille = world.fresh(camille)
     assert world.messages.unread_count(camille) == 1
     view = world.messages.read(camille, thread_id)
-    assert view is not None
     assert [m.text for m in view.messages] == ["Question", "Réponse secrète"]  # newest last
     assert view.new_keys == {view.messages[1].key}
     claire_view = world.messages.read(world.fresh(claire), thread_id)
-    assert claire_view is not None and not claire_view.unread_by_other_keys  # Camille read it
+    assert not claire_view.unread_by_other_keys  # Camille read it
 
 
 def test_threads_are_seen_only_by_their_trainee_and_their_organisation(world: World) -> None:
     world.staff("claire")
     world.staff("other", siret=CFSS)
-    thread_id = world.messages.start(world.log_in("camille"), TRAINING, "O", "T").thread_id or ""
+    thread_id = world.messages.start(world.log_in("camille"), TRAINING, "O", "T").thread_id
     for intruder in ("lucas", "other"):
         session = world.log_in(intruder)
-        assert world.messages.read(session, thread_id) is None
-        assert not world.messages.reply(session, thread_id, "x").found
-    lucas_inbox = world.messages.inbox(world.log_in("lucas"))
-    assert lucas_inbox is not None and lucas_inbox.threads == []
-    other_inbox = world.messages.inbox(world.log_in("other"))
-    assert other_inbox is not None and other_inbox.threads == []
-    assert world.messages.read(world.log_in("camille"), "organisation#" + IFN) is None
+        read, reply = world.messages.read, world.messages.reply
+        assert not_found(partial(read, session, thread_id)) == THREAD_NOT_FOUND
+        assert not_found(partial(reply, session, thread_id, "x")) == THREAD_NOT_FOUND
+    assert world.messages.inbox(world.log_in("lucas")).threads == []
+    assert world.messages.inbox(world.log_in("other")).threads == []
+    camille = world.log_in("camille")
+    assert not_found(lambda: world.messages.read(camille, "organisation#" + IFN))
 
 
 def test_a_funder_without_messages_hides_its_threads_and_their_count(world: World) -> None:
     world.staff("claire")
-    thread_id = world.messages.start(world.log_in("camille"), TRAINING, "O", "T").thread_id or ""
+    thread_id = world.messages.start(world.log_in("camille"), TRAINING, "O", "T").thread_id
     claire = world.log_in("claire")
     world.funders["region-idf"] = replace(world.funders["region-idf"], messages_enabled=False)
     assert world.messages.unread_count(claire) == 0
-    assert world.messages.read(claire, thread_id) is None
-    inbox = world.messages.inbox(claire)
-    assert inbox is not None and inbox.threads == []
+    assert not_found(lambda: world.messages.read(claire, thread_id)) == THREAD_NOT_FOUND
+    assert world.messages.inbox(claire).threads == []
     camille = world.log_in("camille")
-    assert world.messages.inbox(camille) is None  # no training left with messages: 404
-    assert not world.messages.start(camille, TRAINING, "O", "T").found
+    # No training left with messages: « Mes messages » is not there (404).
+    assert not_found(lambda: world.messages.inbox(camille)) == NO_MESSAGES
+    assert not_found(lambda: world.messages.start(camille, TRAINING, "O", "T")) == NO_MESSAGES
+    assert not_found(lambda: world.messages.writable_trainings(camille)) == NO_MESSAGES
     assert world.messages.trainings("camille") == []
 
 
 def test_what_is_written_is_checked(world: World) -> None:
     camille = world.log_in("camille")
-    result = world.messages.start(camille, "region-hdf~HDF-1", "a" * 151, " \n ")
-    assert set(result.errors) == {"training", "subject", "text"}
-    assert "150 caractères au plus (il en fait 151)" in result.errors["subject"]
-    long = world.messages.start(camille, TRAINING, "Objet", "x" * 5001)
-    assert long.errors["text"].startswith("Votre message doit faire 5\u202f000 caractères au plus")
-    assert world.messages.start(camille, TRAINING, "a" * 150, "x" * 5000).ok
+    errors = refusal(lambda: world.messages.start(camille, "region-hdf~HDF-1", "a" * 151, " \n "))
+    assert set(errors) == {"training", "subject", "text"}
+    assert "150 caractères au plus (il en fait 151)" in errors["subject"]
+    long = refusal(lambda: world.messages.start(camille, TRAINING, "Objet", "x" * 5001))
+    assert long["text"].startswith("Votre message doit faire 5\u202f000 caractères au plus")
+    assert world.messages.start(camille, TRAINING, "a" * 150, "x" * 5000).thread_id
     assert clean_subject("Un\tobjet\x00 ") == "Un objet"
     assert clean_text("a\x07b  \r\nc\n\n") == "ab\nc"
 
 
 def test_a_thread_holds_a_bounded_number_of_messages(world: World) -> None:
     camille = world.log_in("camille")
-    thread_id = world.messages.start(camille, TRAINING, "O", "1").thread_id or ""
+    thread_id = world.messages.start(camille, TRAINING, "O", "1").thread_id
     for number in range(2, MAX_MESSAGES_PER_THREAD + 1):
-        assert world.messages.reply(camille, thread_id, str(number)).ok
-    full = world.messages.reply(camille, thread_id, "de trop")
-    assert "commencez-en une nouvelle" in full.errors["text"]
+        assert world.messages.reply(camille, thread_id, str(number)).thread_id == thread_id
+    full = refusal(lambda: world.messages.reply(camille, thread_id, "de trop"))
+    assert "commencez-en une nouvelle" in full["text"]
 
 
 def test_no_organisation_address_or_a_failing_mail_keeps_the_message(world: World) -> None:
     world.dossiers.items[("region-idf", "IDF-3")] = dossier("IDF-3", "ines", siret=CFSS)
     result = world.messages.start(world.log_in("ines"), "region-idf~IDF-3", "O", "T")
-    assert result.ok and not result.notified and world.mailer.sent == []
+    assert not result.notified and world.mailer.sent == []
     world.mailer.failing = True
     failed = world.messages.start(world.log_in("camille"), TRAINING, "O", "T")
-    assert failed.ok and not failed.notified
-    assert world.repository.thread_with_messages(failed.thread_id or "") is not None
+    assert not failed.notified
+    assert world.repository.thread_with_messages(failed.thread_id) is not None
 
 
 def test_a_session_never_takes_an_older_snapshot(world: World) -> None:
@@ -261,7 +278,7 @@ def test_my_data_lists_subjects_dates_directions_and_read_states_never_texts(
 ) -> None:
     world.staff("claire")
     camille = world.log_in("camille")
-    thread_id = world.messages.start(camille, TRAINING, "Objet", "Texte A").thread_id or ""
+    thread_id = world.messages.start(camille, TRAINING, "Objet", "Texte A").thread_id
     claire = world.log_in("claire")
     world.messages.read(claire, thread_id)  # as her page does before she answers
     world.messages.reply(world.fresh(claire), thread_id, "Texte B")

@@ -2,7 +2,9 @@
 funder enables messages, and the organisation's staff answer from their own space.
 
 Every lookup goes through the reader: a thread of another trainee, of another organisation or of
-a funder that switched messages off is answered like a missing one (None), never differently.
+a funder that switched messages off is answered like a missing one (`NotFound`), never
+differently. A message to correct raises `Invalid`, keyed `training`, `subject`, `text` or
+`form` (a retry of a submission still under way).
 Mails say that a message arrived, never what it says nor (to the organisation) who wrote it.
 """
 
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 from chalicelib.services.accounts.model import Account, AccountKind, Clock, PortalUrls
 from chalicelib.services.accounts.retention import CLOSED_ACCOUNT_REPLY
 from chalicelib.services.accounts.sessions import Session
+from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.mails import (
     Mailer,
@@ -26,12 +29,15 @@ from chalicelib.services.mail.mails import (
 from chalicelib.services.messages.export import export_messages
 from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
+    NO_MESSAGES,
+    NO_ORGANISATION_MESSAGES,
     PAGE_SIZE,
     THREAD_ID,
+    THREAD_NOT_FOUND,
     Inbox,
     Message,
     MessageRepository,
-    SendResult,
+    Sent,
     Side,
     Thread,
     ThreadView,
@@ -127,6 +133,14 @@ class Messages:
         ]
         return sorted(dossiers, key=lambda d: (d.start_date, training_key(d)), reverse=True)
 
+    def writable_trainings(self, session: Session) -> list[Dossier]:
+        """Where the reader may start a conversation: a trainee's trainings with messages."""
+        is_trainee = self._side(session) is Side.TRAINEE
+        trainings = self.trainings(session.account_id) if is_trainee else []
+        if not trainings:
+            raise NotFound(NO_MESSAGES)
+        return trainings
+
     def _side(self, session: Session) -> Side:
         return Side.ORGANISATION if session.kind is AccountKind.STAFF else Side.TRAINEE
 
@@ -138,35 +152,34 @@ class Messages:
             return siret is not None and thread.organisation_siret == siret
         return thread.account_id == session.account_id
 
-    def _load(self, session: Session, thread_id: str) -> tuple[Thread, list[Message]] | None:
+    def _load(self, session: Session, thread_id: str) -> tuple[Thread, list[Message]]:
+        """The reader's thread with its messages; `NotFound` for any other, as for none."""
+        found = None
         # Checked first: an identifier from a URL never names an owner's partition.
-        if not THREAD_ID.fullmatch(thread_id):
-            return None
-        found = self.repository.thread_with_messages(thread_id)
-        return found if found is not None and self._visible(session, found[0]) else None
+        if THREAD_ID.fullmatch(thread_id):
+            found = self.repository.thread_with_messages(thread_id)
+        if found is None or not self._visible(session, found[0]):
+            raise NotFound(THREAD_NOT_FOUND)
+        return found
 
-    def inbox(self, session: Session, cursor: str | None = None) -> Inbox | None:
-        """A page of the reader's threads; None where « Mes messages » does not exist for them."""
+    def inbox(self, session: Session, cursor: str | None = None) -> Inbox:
+        """A page of the reader's threads; `NotFound` where « Mes messages » does not exist for
+        them."""
         if self._side(session) is Side.ORGANISATION:
             siret = session.unread.organisation_siret
             if siret is None:
-                return None
+                raise NotFound(NO_ORGANISATION_MESSAGES)
             page = self.repository.threads_of_organisation(siret, PAGE_SIZE, cursor)
             trainings: list[Dossier] = []
         else:
-            trainings = self.trainings(session.account_id)
-            if not trainings:
-                return None
+            trainings = self.writable_trainings(session)
             page = self.repository.threads_of_account(session.account_id, PAGE_SIZE, cursor)
         threads = [thread for thread in page.threads if self._visible(session, thread)]
         return Inbox(threads, page.next_cursor, trainings)
 
-    def read(self, session: Session, thread_id: str) -> ThreadView | None:
+    def read(self, session: Session, thread_id: str) -> ThreadView:
         """A thread of the reader, newest message last; reading it marks it read."""
-        found = self._load(session, thread_id)
-        if found is None:
-            return None
-        thread, messages = found
+        thread, messages = self._load(session, thread_id)
         side = self._side(session)
         unread = thread.unread_for(side)
         theirs = [m.key for m in messages if m.side is side.other]
@@ -190,23 +203,19 @@ class Messages:
         subject: str,
         text: str,
         submission_id: str | None = None,
-    ) -> SendResult:
+    ) -> Sent:
         """A trainee's new conversation with the organisation of one of their trainings.
 
         `submission_id` (the form's, or the app's Idempotency-Key) makes a retry harmless: the
         same id answers with the thread it created, without a second thread nor a second mail."""
-        if self._side(session) is not Side.TRAINEE:
-            return SendResult(found=False)
-        trainings = {training_key(d): d for d in self.trainings(session.account_id)}
-        if not trainings:
-            return SendResult(found=False)
+        trainings = {training_key(d): d for d in self.writable_trainings(session)}
         subject, text = clean_subject(subject), clean_text(text)
         errors = {**subject_errors(subject), **text_errors(text)}
         dossier = trainings.get(training)
         if dossier is None:
             errors = {"training": "Choisissez la formation concernée par votre message.", **errors}
         if errors or dossier is None:
-            return SendResult(errors=errors)
+            raise Invalid(errors)
         now = self._clock()
         thread = Thread(
             thread_id=uuid.uuid4().hex,
@@ -233,23 +242,20 @@ class Messages:
         if not self.repository.create_thread(thread, message, owner, key):
             return self._already_sent(key)
         self._publish(owner, thread)
-        return SendResult(thread.thread_id, notified=self._tell_organisation(dossier))
+        return Sent(thread.thread_id, notified=self._tell_organisation(dossier))
 
-    def _already_sent(self, key: str | None) -> SendResult:
+    def _already_sent(self, key: str | None) -> Sent:
         earlier = self.repository.submitted(key) if key else None
         if earlier is None:  # the same id, another transaction still under way: try again
-            return SendResult(errors={"form": SUBMISSION_UNDER_WAY})
-        return SendResult(earlier)
+            raise Invalid({"form": SUBMISSION_UNDER_WAY})
+        return Sent(earlier)
 
     def reply(
         self, session: Session, thread_id: str, text: str, submission_id: str | None = None
-    ) -> SendResult:
+    ) -> Sent:
         """The next message of a thread, from whichever side the reader is on (`submission_id`:
         as for `start`)."""
-        found = self._load(session, thread_id)
-        if found is None:
-            return SendResult(found=False)
-        thread = found[0]
+        thread = self._load(session, thread_id)[0]
         side = self._side(session)
         dossier: Dossier | None = None
         if side is Side.TRAINEE:
@@ -257,15 +263,15 @@ class Messages:
             # still be the trainee's.
             dossier = self._dossiers.get(thread.funder_code, thread.dossier_number)
             if dossier is None or dossier.account_id != session.account_id:
-                return SendResult(found=False)
+                raise NotFound(THREAD_NOT_FOUND)
         if thread.account_closed:
-            return SendResult(errors={"text": CLOSED_ACCOUNT_REPLY})
+            raise Invalid({"text": CLOSED_ACCOUNT_REPLY})
         text = clean_text(text)
         errors = text_errors(text)
         if errors:
-            return SendResult(errors=errors)
+            raise Invalid(errors)
         if thread.message_count >= MAX_MESSAGES_PER_THREAD:
-            return SendResult(errors={"text": THREAD_FULL})
+            raise Invalid({"text": THREAD_FULL})
         now = self._clock()
         message = Message(
             thread.thread_id, new_message_key(now), side, session.account_id, text, now
@@ -279,13 +285,13 @@ class Messages:
         if not self.repository.add_message(thread, message, owner, key):
             earlier = self.repository.submitted(key) if key else None
             if earlier is not None:
-                return SendResult(earlier)
-            return SendResult(errors={"text": THREAD_FULL})
+                return Sent(earlier)
+            raise Invalid({"text": THREAD_FULL})
         self._publish(owner, thread)
         notified = (
             self._tell_organisation(dossier) if dossier is not None else self._tell_trainee(thread)
         )
-        return SendResult(thread.thread_id, notified=notified)
+        return Sent(thread.thread_id, notified=notified)
 
     def _publish(self, owner: str, thread: Thread) -> None:
         """The recipients' open sessions take the new count at once (their next page shows it)."""

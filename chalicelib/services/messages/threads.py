@@ -22,6 +22,12 @@ MAX_TEXT_LENGTH = 5000
 MAX_MESSAGES_PER_THREAD = 50
 PAGE_SIZE = 20
 THREAD_ID = re.compile(r"[0-9a-f]{32}")
+# « not found » and « someone else's » read the same: an answer must not tell that a
+# conversation exists for another account.
+THREAD_NOT_FOUND = "Cette conversation n’existe pas ou n’est pas accessible depuis votre compte."
+# Where « Mes messages » does not exist for the reader (no funder of theirs enables it).
+NO_MESSAGES = "« Mes messages » n’est proposé pour aucune de vos formations."
+NO_ORGANISATION_MESSAGES = "« Mes messages » n’est proposé pour aucune formation de cet organisme."
 # Control characters other than line feed and tab: nothing a person means to write.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 T = TypeVar("T")
@@ -114,16 +120,12 @@ class ThreadView:
     session: Session  # the reading session, with its count lowered
 
 
-@dataclass
-class SendResult:
-    thread_id: str | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-    found: bool = True
-    notified: bool = True  # False when the mail could not leave (the message is kept anyway)
+@dataclass(frozen=True)
+class Sent:
+    """A message written (or found written by an earlier try with the same submission id)."""
 
-    @property
-    def ok(self) -> bool:
-        return self.found and not self.errors and self.thread_id is not None
+    thread_id: str
+    notified: bool = True  # False when the mail could not leave (the message is kept anyway)
 
 
 class MessageRepository(Protocol):
