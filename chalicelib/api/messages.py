@@ -28,6 +28,7 @@ from chalicelib.services.messages.threads import (
     Thread,
     ThreadView,
 )
+from chalicelib.services.trainings.dossiers import Dossier
 
 blueprint = Blueprint(__name__)
 
@@ -60,6 +61,17 @@ def _thread_json(thread: Thread) -> dict[str, Any]:
         "message_count": thread.message_count,
         "unread": thread.unread_for_trainee,
         "last_from": thread.last_side.value,
+    }
+
+
+def _training_json(dossier: Dossier) -> dict[str, Any]:
+    """A training the trainee may write about (where a new thread names its `key`)."""
+    return {
+        "key": training_key(dossier),
+        "title": dossier.training_title,
+        "organisation_name": dossier.organisation_name,
+        "funder_code": dossier.funder_code,
+        "dossier_number": dossier.dossier_number,
     }
 
 
@@ -120,16 +132,7 @@ def list_threads() -> Response:
         {
             "threads": [_thread_json(thread) for thread in inbox.threads],
             "next_cursor": inbox.next_cursor,
-            "trainings": [
-                {
-                    "key": training_key(dossier),
-                    "title": dossier.training_title,
-                    "organisation_name": dossier.organisation_name,
-                    "funder_code": dossier.funder_code,
-                    "dossier_number": dossier.dossier_number,
-                }
-                for dossier in inbox.trainings
-            ],
+            "trainings": [_training_json(dossier) for dossier in inbox.trainings],
         }
     )
 

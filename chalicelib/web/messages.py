@@ -17,15 +17,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.outcomes import note_unsent_mail
-from chalicelib.services.accounts.model import AccountKind
 from chalicelib.services.errors import Invalid
 from chalicelib.services.messages.my_messages import training_key
-from chalicelib.services.messages.threads import (
-    MAX_SUBJECT_LENGTH,
-    MAX_TEXT_LENGTH,
-    SUBMISSION_ID,
-    Side,
-)
+from chalicelib.services.messages.threads import MAX_SUBJECT_LENGTH, MAX_TEXT_LENGTH, SUBMISSION_ID
 from chalicelib.web.guards import page_errors, read_form, signed_in_session, web_view
 from chalicelib.web.http import FORM_CONTENT_TYPES, BadForm, CurrentSession, form_data, redirect
 from chalicelib.web.rendering import html_page
@@ -88,15 +82,11 @@ def inbox_page(
         threads=inbox.threads,
         next_cursor=inbox.next_cursor,
         cursor=cursor,
-        side=_side(current),
+        side=inbox.side,
         funder_names=_funder_names(),
         **urls,
         **extra,
     )
-
-
-def _side(current: CurrentSession) -> Side:
-    return Side.ORGANISATION if current.session.kind is AccountKind.STAFF else Side.TRAINEE
 
 
 def thread_page(

@@ -175,7 +175,7 @@ class Messages:
             trainings = self.writable_trainings(session)
             page = self.repository.threads_of_account(session.account_id, PAGE_SIZE, cursor)
         threads = [thread for thread in page.threads if self._visible(session, thread)]
-        return Inbox(threads, page.next_cursor, trainings)
+        return Inbox(threads, page.next_cursor, self._side(session), trainings)
 
     def read(self, session: Session, thread_id: str) -> ThreadView:
         """A thread of the reader, newest message last; reading it marks it read."""

@@ -107,6 +107,7 @@ class OwnerState:
 class Inbox:
     threads: list[Thread]
     next_cursor: str | None
+    side: Side  # the reader's
     trainings: list[Dossier] = field(default_factory=list)  # trainee side: where one may write
 
 
