@@ -171,6 +171,9 @@ def test_the_secret_question_changes_with_the_password(lucas: WebClient) -> None
     )
     assert "Le mot de passe est incorrect." in wrong.text
     assert 'value="Mon chien ?"' in wrong.body and 'value="Rex"' not in wrong.body
+    # The service names the new answer « new_secret_answer »: the page puts it under its field.
+    empty = submit(lucas, "/compte/question-secrete", password=NEW_PASSWORD, question="Mon chien ?")
+    assert 'id="new_answer-erreur"' in empty.body and 'id="password-erreur"' not in empty.body
     done = submit(
         lucas,
         "/compte/question-secrete",

@@ -127,7 +127,11 @@ def test_a_mobile_app_reads_and_changes_the_account(api: Api) -> None:
     phone = api.call("PUT", "/api/v1/me/phone", {"phone": "06 12 34 56 78"}, token)
     assert phone.json == {"phone": "+33612345678"}
 
-    question = {"password": NEW_PASSWORD, "question": "Mon chien ?", "answer": "Rex"}
+    question = {"password": NEW_PASSWORD, "question": "Mon chien ?", "answer": ""}
+    # The service names the new answer « new_secret_answer »: the API's field is « answer ».
+    empty = api.call("POST", "/api/v1/me/secret-question", question, token)
+    assert (empty.status, list(empty.error["fields"])) == (400, ["answer"])
+    question["answer"] = "Rex"
     assert api.call("POST", "/api/v1/me/secret-question", question, token).status == 200
     assert mails_to(LUCAS["email"])[-1][0] == "Votre question secrète a été modifiée"
 
