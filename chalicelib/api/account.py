@@ -269,7 +269,7 @@ def confirm_email_change() -> Response:
     try:
         _settings().confirm_email_change(fields.text("token"), _ip(), keep_token=keep)
     except Invalid as refused:  # one sentence for the whole request: the link is the input
-        raise ApiError(400, refused.code, refused.errors["token"]) from None
+        raise ApiError(400, "email_change_refused", refused.errors["token"]) from None
     return json_response({"message": EMAIL_CHANGED})
 
 
