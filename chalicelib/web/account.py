@@ -116,6 +116,7 @@ def _done(slug: str) -> Response:
 
 
 def _proof(fields: dict[str, str]) -> Proof:
+    # Both fields as typed: the service knows which one proves this account.
     return Proof(password=fields.get("password", ""), secret_answer=fields.get("answer", ""))
 
 
