@@ -44,17 +44,25 @@ class Expired(Invalid):
 
 
 class Throttled(DomainError):
-    """Too many attempts: the next one is possible at `retry_after` (UTC)."""
+    """Too many attempts: the next one is possible at `retry_after` (UTC). `also`: the other
+    inputs to correct meanwhile, told with it."""
 
-    def __init__(self, retry_after: datetime, message: str, key: str) -> None:
+    def __init__(
+        self,
+        retry_after: datetime,
+        message: str,
+        key: str,
+        also: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__("too_many_attempts")
         self.retry_after = retry_after
         self.message = message
         self.key = key
+        self.also = dict(also or {})
 
     @property
     def errors(self) -> dict[str, str]:
-        return {self.key: self.message}
+        return {self.key: self.message, **self.also}
 
 
 class RateLimited(DomainError):

@@ -402,3 +402,15 @@ def test_the_overview_tells_the_bounces_of_the_address(world):
     world.accounts.mark_bounced(EMAIL, START)
     overview = world.settings.overview("acc-1")
     assert overview.account.account_id == "acc-1" and overview.mail_notice is not None
+
+
+def test_a_throttled_proof_still_tells_the_other_inputs_to_correct(world):
+    for _ in range(5):
+        refusal(lambda: request_change(world, NEW_EMAIL, NEW_EMAIL, by_password("faux")))
+    with pytest.raises(Throttled) as blocked:
+        request_change(world, "x", "x")
+    assert blocked.value.key == "password" and "Trop de tentatives" in blocked.value.message
+    assert blocked.value.errors == {
+        "password": blocked.value.message,
+        "new_email": "Saisissez une adresse mail valide, par exemple nom@exemple.fr.",
+    }

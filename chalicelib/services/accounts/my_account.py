@@ -337,7 +337,7 @@ class AccountSettings:
         attempt = self._throttle.begin(account.email)
         if attempt.refused_until is not None:
             until = attempt.refused_until
-            raise Throttled(until, too_many_tries(until), INPUT_OF[kinds[0]])
+            raise Throttled(until, too_many_tries(until), INPUT_OF[kinds[0]], errors)
         for kind, stored, value in given:
             if not (stored and self._hasher.verify(stored, value)):
                 self._audit.record(
