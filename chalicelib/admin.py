@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from chalicelib.services.funders.model import DEFAULT_RETENTION_YEARS, Funder
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dead_letters import DeadLetterQueue
+    from chalicelib.services.accounts.model import Account
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 
@@ -277,11 +279,9 @@ def retention_run(args: argparse.Namespace) -> int:
 
 def staff_create(args: argparse.Namespace) -> int:
     """An organisation staff account: the invitation mail carries a temporary password (72 h)."""
-    from chalicelib.container import get_container, now
-    from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
-    from chalicelib.services.mail.mails import mask_email
+    from chalicelib.container import get_container
+    from chalicelib.services.accounts.staff import StaffRequest
 
-    container = get_container()
     request = StaffRequest(
         email=args.email,
         siret=args.siret,
@@ -289,37 +289,20 @@ def staff_create(args: argparse.Namespace) -> int:
         family_name=args.family_name or "",
         given_names=args.given_names or "",
     )
-    try:
-        account = create_staff_account(
-            request,
-            accounts=container.accounts,
-            registry=container.messages.repository,
-            hasher=container.hasher,
-            mailer=container.mailer,
-            audit=container.audit,
-            urls=container.urls,
-            clock=now,
-        )
-    except InvalidStaff as error:
-        print(f"Refusé : {error}", file=sys.stderr)
-        return 2
-    print(
-        f"Compte créé : {account.account_id} ({mask_email(account.email)}), organisme "
-        f"{account.organisation_name} (SIRET {account.organisation_siret}). "
-        "Invitation envoyée, mot de passe provisoire valable 72 heures."
+    return _invite(
+        lambda: get_container().staff_invitations.organisation(request),
+        lambda account: (
+            f"organisme {account.organisation_name} (SIRET {account.organisation_siret})"
+        ),
     )
-    return 0
 
 
 def staff_invite(args: argparse.Namespace) -> int:
     """A funder staff account: the invitation mail carries a temporary password (72 h); TOTP is
     enrolled at the first login."""
-    from chalicelib.container import get_container, now
-    from chalicelib.services.accounts.staff import InvalidStaff
-    from chalicelib.services.funders.staff import FunderStaffRequest, invite_funder_staff
-    from chalicelib.services.mail.mails import mask_email
+    from chalicelib.container import get_container
+    from chalicelib.services.accounts.staff import FunderStaffRequest
 
-    container = get_container()
     request = FunderStaffRequest(
         email=args.email,
         funder_code=args.funder,
@@ -327,23 +310,27 @@ def staff_invite(args: argparse.Namespace) -> int:
         family_name=args.family_name or "",
         given_names=args.given_names or "",
     )
+    return _invite(
+        lambda: get_container().staff_invitations.funder(request),
+        lambda account: (
+            f"financeur {account.funder_code}, rôle "
+            f"{account.staff_role.value if account.staff_role else ''}"
+        ),
+    )
+
+
+def _invite(invite: Callable[[], Account], where: Callable[[Account], str]) -> int:
+    """Runs one of the two staff invitations (services/accounts/staff.py) and says what it did."""
+    from chalicelib.services.accounts.staff import InvalidStaff
+    from chalicelib.services.mail.mails import mask_email
+
     try:
-        account = invite_funder_staff(
-            request,
-            accounts=container.accounts,
-            funders=container.funders,
-            hasher=container.hasher,
-            mailer=container.mailer,
-            audit=container.audit,
-            urls=container.urls,
-            clock=now,
-        )
+        account = invite()
     except InvalidStaff as error:
         print(f"Refusé : {error}", file=sys.stderr)
         return 2
     print(
-        f"Compte créé : {account.account_id} ({mask_email(account.email)}), financeur "
-        f"{account.funder_code}, rôle {account.staff_role.value if account.staff_role else ''}. "
+        f"Compte créé : {account.account_id} ({mask_email(account.email)}), {where(account)}. "
         "Invitation envoyée, mot de passe provisoire valable 72 heures."
     )
     return 0

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         SessionWithTerms,
     )
     from chalicelib.services.accounts.signup import Signup
+    from chalicelib.services.accounts.staff import StaffInvitations
     from chalicelib.services.accounts.terms import Terms, TermsRepository
     from chalicelib.services.accounts.totp import SecondFactorRepository, TotpService
     from chalicelib.services.franceconnect.identity import (
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.funders.model import FunderRepository
     from chalicelib.services.funders.settings import FunderSettings
+    from chalicelib.services.funders.staff import FunderStaff
     from chalicelib.services.funders.uploads import FunderUploads, UploadSigner
     from chalicelib.services.mail.delivery import MailDelivery
     from chalicelib.services.mail.mails import Mailer
@@ -517,6 +519,22 @@ class Services:
 
         p = self.ports
         return FunderApiKeys(p.api_key_store, p.funders, p.counters, p.audit, p.clock)
+
+    @cached_property
+    def funder_staff(self) -> FunderStaff:
+        from chalicelib.services.funders.staff import FunderStaff
+
+        return FunderStaff(self.ports.accounts, self.ports.funders)
+
+    @cached_property
+    def staff_invitations(self) -> StaffInvitations:
+        """One invitation for the organisations' and the funders' staff (`admin staff …`)."""
+        from chalicelib.services.accounts.staff import StaffInvitations
+
+        p = self.ports
+        return StaffInvitations(
+            p.accounts, p.message_store, p.funders, p.hasher, p.mailer, p.audit, p.urls, p.clock
+        )
 
     @cached_property
     def funder_settings(self) -> FunderSettings:

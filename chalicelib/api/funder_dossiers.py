@@ -18,13 +18,12 @@ from chalicelib.api.responses import FIELDS_TO_FIX, ApiError, api_view, json_res
 from chalicelib.api.training_json import amount_json
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
+from chalicelib.services.errors import Invalid
 from chalicelib.services.funders.lookup import (
     MAX_NAME_LENGTH,
     NOT_FOUND,
-    CallerKind,
     DossierFile,
-    FunderCaller,
-    LookupRefused,
+    DossierQuery,
 )
 
 blueprint = Blueprint(__name__)
@@ -32,8 +31,8 @@ blueprint = Blueprint(__name__)
 PATH = "/api/v1/funder/dossiers"
 BAD_DATE = "Saisissez la date de naissance au format AAAA-MM-JJ, par exemple 1990-05-14."
 ONE_WAY = "Indiquez soit « numero », soit « nom » et « date_naissance »."
-MISSING = "Ce paramètre est obligatoire."
-TOO_LONG = f"Ce paramètre dépasse {MAX_NAME_LENGTH} caractères."
+# The service names the inputs of the look-up; the API's parameters are these.
+API_PARAMETERS = {"family_name": "nom", "birth_date": "date_naissance"}
 
 
 def _iso(value: Any) -> str | None:
@@ -77,55 +76,43 @@ def dossier_file_json(found: DossierFile) -> dict[str, Any]:
     }
 
 
-def _parameters() -> dict[str, str]:
+def _query() -> DossierQuery:
+    """The query's parameters as the service's query (dates AAAA-MM-JJ)."""
     raw = blueprint.current_request.query_params or {}
-    return {name: str(value).strip() for name, value in raw.items()}
+    number, name, birth = (
+        str(raw.get(key, "")).strip() for key in ("numero", "nom", "date_naissance")
+    )
+    try:
+        birth_date = date.fromisoformat(birth) if len(birth) == 10 else None
+    except ValueError:
+        birth_date = None
+    return DossierQuery(
+        dossier_number=number[:MAX_NAME_LENGTH],
+        family_name=name,
+        birth_date=birth_date,
+        birth_date_unreadable=birth_date is None and bool(birth),
+    )
+
+
+def _refused(refused: Invalid, query: DossierQuery) -> ApiError:
+    if "query" in refused.errors:
+        return ApiError(400, "invalid_request", ONE_WAY)
+    fields = {API_PARAMETERS.get(key, key): message for key, message in refused.errors.items()}
+    if "birth_date" in refused.errors and query.birth_date_unreadable:
+        fields["date_naissance"] = BAD_DATE  # the format, which the service does not know
+    return ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
 
 
 @blueprint.route(PATH, methods=["GET"])
 @api_view
 def lookup_dossiers() -> Response:
     request = blueprint.current_request
-    client = authenticate_funder(request)
-    caller = FunderCaller(
-        funder_code=client.funder_code,
-        kind=CallerKind.API,
-        actor_id=client.key_id,
-        role="api",
-        second_factor_done=True,  # a machine credential has no second step
-        client_ip=client_ip(request),
-    )
-    parameters = _parameters()
-    number, name, birth = (
-        parameters.get("numero", ""),
-        parameters.get("nom", ""),
-        parameters.get("date_naissance", ""),
-    )
-    lookup = get_container().dossier_lookup
+    caller = authenticate_funder(request).caller(client_ip(request))
+    query = _query()
     try:
-        if number and not (name or birth):
-            found = lookup.by_number(caller, number[:MAX_NAME_LENGTH])
-            if found is None:
-                raise ApiError(404, "not_found", NOT_FOUND)
-            return json_response({"dossiers": [dossier_file_json(found)]})
-        if number or not (name or birth):
-            raise ApiError(400, "invalid_request", ONE_WAY)
-        fields: dict[str, str] = {}
-        if not name:
-            fields["nom"] = MISSING
-        elif len(name) > MAX_NAME_LENGTH:
-            fields["nom"] = TOO_LONG
-        birth_date: date | None = None
-        try:
-            birth_date = date.fromisoformat(birth) if len(birth) == 10 else None
-        except ValueError:
-            birth_date = None
-        if birth_date is None:
-            fields["date_naissance"] = MISSING if not birth else BAD_DATE
-        if fields or birth_date is None:
-            raise ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
-        files = lookup.by_name_and_birth(caller, name, birth_date)
-    except LookupRefused as refused:
-        code = "rate_limited" if refused.status == 429 else "forbidden"
-        raise ApiError(refused.status, code, refused.message) from None
+        files = get_container().dossier_lookup.search(caller, query)
+    except Invalid as refused:
+        raise _refused(refused, query) from None
+    if query.dossier_number and not files:
+        raise ApiError(404, "not_found", NOT_FOUND)
     return json_response({"dossiers": [dossier_file_json(found) for found in files]})

@@ -11,17 +11,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.bodies import WRONG_FIELDS, invalid_request, read_fields
 from chalicelib.api.funder_auth import authenticate_funder
-from chalicelib.api.responses import JSON_CONTENT_TYPES, ApiError, api_view, json_response
+from chalicelib.api.responses import JSON_CONTENT_TYPES, api_view, json_response
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.services.funders.files import FileRecord
 from chalicelib.services.funders.uploads import InvalidFileName
 
 blueprint = Blueprint(__name__)
-
-NOT_FOUND = "Ce fichier n’existe pas pour votre financeur."
-MAX_FILTER_LENGTH = 100
-FILTER_TOO_LONG = f"Ce paramètre dépasse {MAX_FILTER_LENGTH} caractères."
 
 
 def file_json(record: FileRecord) -> dict[str, Any]:
@@ -79,10 +75,7 @@ def list_files() -> Response:
 @api_view
 def file_status(file_id: str) -> Response:
     client = authenticate_funder(blueprint.current_request)
-    record = get_container().funder_files.get(client.funder_code, file_id)
-    if record is None:
-        raise ApiError(404, "not_found", NOT_FOUND)
-    return json_response(file_json(record))
+    return json_response(file_json(get_container().funder_files.get(client.funder_code, file_id)))
 
 
 @blueprint.route(
@@ -93,33 +86,18 @@ def file_report(file_id: str) -> Response:
     request = blueprint.current_request
     client = authenticate_funder(request)
     query = request.query_params or {}
-    column, reason = query.get("column", ""), query.get("reason", "")
-    errors = {
-        name: FILTER_TOO_LONG
-        for name, value in (("column", column), ("reason", reason))
-        if len(value) > MAX_FILTER_LENGTH
-    }
-    if errors:
-        raise invalid_request(WRONG_FIELDS, errors)
-    container = get_container()
-    view = container.funder_files.report(client.funder_code, file_id, column, reason)
-    if view is None:
-        raise ApiError(404, "not_found", NOT_FOUND)
-    record = view.record
-    download = (
-        container.exchange.presigned_get(record.report_key, f"{record.file_name}.report.csv")
-        if record.report_key and record.finished
-        else None
+    view = get_container().funder_files.report(
+        client.funder_code, file_id, query.get("column", ""), query.get("reason", "")
     )
     return json_response(
         {
-            "file": file_json(record),
+            "file": file_json(view.record),
             "rejected_lines": [
                 {"line": line.line, "column": line.column, "reason": line.reason}
                 for line in view.lines
             ],
             "rejected_lines_matching": view.total_rejected,
             "columns": view.columns,
-            "csv_url": download,
+            "csv_url": view.csv_url,
         }
     )

@@ -23,6 +23,7 @@ from chalicelib.observability import logger
 from chalicelib.services.errors import (
     DomainError,
     Expired,
+    Forbidden,
     Invalid,
     NotFound,
     RateLimited,
@@ -153,6 +154,8 @@ def domain_error(error: DomainError) -> ApiError:
         return ApiError(400, error.code, FIELDS_TO_FIX, api_fields(error.errors))
     if isinstance(error, RateLimited):
         return ApiError(429, error.code, error.message)
+    if isinstance(error, Forbidden):
+        return ApiError(403, error.code, error.message)
     if isinstance(error, SignedOut):
         return not_authenticated(token_sent=True)  # it was sent, and is worth nothing now
     raise error

@@ -27,6 +27,15 @@ class NotFound(DomainError):
         self.code = code
 
 
+class Forbidden(DomainError):
+    """Known, but not for this caller now (a login not complete, a read-only role…)."""
+
+    def __init__(self, message: str, code: str = "forbidden") -> None:
+        super().__init__(code)
+        self.message = message
+        self.code = code
+
+
 class Invalid(DomainError):
     """Inputs to correct: one French message per input (field-neutral key)."""
 

@@ -13,27 +13,21 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
+from chalicelib.services.errors import Invalid
 from chalicelib.services.formatting import format_date_time
-from chalicelib.services.funders.files import FileRecord
+from chalicelib.services.funders.files import MAX_FILTER_LENGTH, FileRecord
 from chalicelib.services.funders.uploads import InvalidFileName, PresignedUpload
-from chalicelib.web.funder_guard import FunderStaffContext, funder_page
-from chalicelib.web.http import (
-    FORM_CONTENT_TYPES,
-    BadForm,
-    form_data,
-    redirect,
-    session_csrf_ok,
-)
-from chalicelib.web.rendering import html_page, not_found_page
+from chalicelib.web.funder_guard import funder_staff
+from chalicelib.web.guards import read_form, web_view
+from chalicelib.web.http import FORM_CONTENT_TYPES, redirect
+from chalicelib.web.rendering import html_page
 from chalicelib.web.security_headers import CONTENT_SECURITY_POLICY
 
 blueprint = Blueprint(__name__)
 
 FILES_PATH = "/financeur/fichiers"
 DASHBOARD_PATH = "/financeur/tableau-de-bord"
-NOT_FOUND = "Ce fichier n’existe pas pour votre financeur."
 NOTICES = {"ok": "Fichier envoyé : il apparaît ci-dessous dès sa réception."}
-MAX_FILTER_LENGTH = 100
 
 
 def _json(body: object, status_code: int = 200) -> Response:
@@ -90,132 +84,107 @@ def _rows(records: list[FileRecord]) -> list[dict[str, object]]:
     ]
 
 
-def _files_page(context: FunderStaffContext) -> Response:
+@blueprint.route(FILES_PATH, methods=["GET"])
+@web_view
+def files_page() -> Response:
+    request = blueprint.current_request
+    context = funder_staff(request)
     container = get_container()
-    query = blueprint.current_request.query_params or {}
-    records = container.funder_files.list(context.funder_code)
     upload: PresignedUpload | None = None
     if context.can_manage:
         upload = container.funder_uploads.prepare(
             context.funder_code,
             None,  # the plain form: S3 takes the name of the file sent
             sender=context.account.email,
-            client_ip=client_ip(blueprint.current_request),
+            client_ip=client_ip(request),
             redirect_url=f"{container.settings.public_base_url}{FILES_PATH}?envoi=ok",
         )
     response = html_page(
         "funder_files.html",
         **context.layout(active=FILES_PATH),
-        rows=_rows(records),
+        rows=_rows(container.funder_files.list(context.funder_code)),
         upload=upload,
-        notice=NOTICES.get(query.get("envoi", "")),
+        notice=NOTICES.get((request.query_params or {}).get("envoi", "")),
         max_megabytes=(upload.max_bytes // (1024 * 1024)) if upload else None,
     )
     return _with_upload_target(response, upload.url) if upload else response
 
 
-@blueprint.route(FILES_PATH, methods=["GET"])
-def files_page() -> Response:
-    return funder_page(blueprint.current_request, _files_page)
-
-
 @blueprint.route(f"{FILES_PATH}/etat", methods=["GET"])
+@web_view
 def files_status() -> Response:
     """What the page's script polls: the status of the latest files."""
-
-    def page(context: FunderStaffContext) -> Response:
-        records = get_container().funder_files.list(context.funder_code)
-        return _json({"files": [status_json(record) for record in records]})
-
-    return funder_page(blueprint.current_request, page)
+    context = funder_staff(blueprint.current_request)
+    records = get_container().funder_files.list(context.funder_code)
+    return _json({"files": [status_json(record) for record in records]})
 
 
 @blueprint.route(f"{FILES_PATH}/envoi", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def prepare_upload() -> Response:
-    """The script's upload form for one named file (answered in JSON); « consultation »: 403."""
+    """The script's upload form for one named file (answered in JSON); « consultation »: 403.
+    A refusal answers 200 with the French message: outside /api/ every 4xx becomes the French
+    error page (web/pages.py), and the script shows this sentence under the field."""
     request = blueprint.current_request
-
-    def page(context: FunderStaffContext) -> Response:
-        try:
-            form = form_data(request)
-        except BadForm:
-            return _json({"error": "Formulaire illisible : rechargez la page."})
-        if not session_csrf_ok(context.current, form):
-            return _json({"error": "Le formulaire a expiré : rechargez la page."})
-        try:
-            upload = get_container().funder_uploads.prepare(
-                context.funder_code,
-                form.get("file_name", ""),
-                sender=context.account.email,
-                client_ip=client_ip(request),
-            )
-        except InvalidFileName as error:
-            # 200 with the French message: outside /api/ every 4xx becomes the French error
-            # page (web/pages.py), and the script shows this sentence under the field.
-            return _json({"error": str(error)})
-        return _json({"url": upload.url, "fields": upload.fields}, 201)
-
-    return funder_page(request, page, manage=True)
+    context = funder_staff(request, manage=True)
+    try:
+        form = read_form(request, context.current)
+        upload = get_container().funder_uploads.prepare(
+            context.funder_code,
+            form.get("file_name", ""),
+            sender=context.account.email,
+            client_ip=client_ip(request),
+        )
+    except Invalid:
+        return _json({"error": "Le formulaire a expiré : rechargez la page."})
+    except InvalidFileName as error:
+        return _json({"error": str(error)})
+    return _json({"url": upload.url, "fields": upload.fields}, 201)
 
 
 @blueprint.route(f"{FILES_PATH}/rapport", methods=["GET"])
+@web_view
 def report_page() -> Response:
     request = blueprint.current_request
+    context = funder_staff(request)
     query = request.query_params or {}
-
-    def page(context: FunderStaffContext) -> Response:
-        column = query.get("colonne", "")[:MAX_FILTER_LENGTH]
-        reason = query.get("motif", "")[:MAX_FILTER_LENGTH]
-        view = get_container().funder_files.report(
-            context.funder_code, query.get("id", ""), column, reason
-        )
-        if view is None:
-            return not_found_page(NOT_FOUND)
-        return html_page(
-            "funder_report.html",
-            **context.layout(active=FILES_PATH),
-            view=view,
-            record=view.record,
-            received=format_date_time(view.record.received_at),
-            sender=_sender(view.record),
-            column=column,
-            reason=reason,
-        )
-
-    return funder_page(request, page)
+    column = query.get("colonne", "")[:MAX_FILTER_LENGTH]
+    reason = query.get("motif", "")[:MAX_FILTER_LENGTH]
+    view = get_container().funder_files.report(
+        context.funder_code, query.get("id", ""), column, reason
+    )
+    return html_page(
+        "funder_report.html",
+        **context.layout(active=FILES_PATH),
+        view=view,
+        record=view.record,
+        received=format_date_time(view.record.received_at),
+        sender=_sender(view.record),
+        column=column,
+        reason=reason,
+    )
 
 
 @blueprint.route(f"{FILES_PATH}/rapport/telechargement", methods=["GET"])
+@web_view
 def report_download() -> Response:
-    """A presigned S3 link of 5 minutes, issued after the ownership check
-    (docs/specs/architecture.md, D9: no file through API Gateway)."""
+    """A presigned S3 link of 5 minutes, issued after the ownership check."""
     request = blueprint.current_request
-
-    def page(context: FunderStaffContext) -> Response:
-        container = get_container()
-        record = container.funder_files.get(
-            context.funder_code, (request.query_params or {}).get("id", "")
-        )
-        if record is None or not record.finished or not record.report_key:
-            return not_found_page(NOT_FOUND)
-        return redirect(
-            container.exchange.presigned_get(record.report_key, f"{record.file_name}.report.csv")
-        )
-
-    return funder_page(request, page)
+    context = funder_staff(request)
+    file_id = (request.query_params or {}).get("id", "")
+    return redirect(get_container().funder_files.report_link(context.funder_code, file_id))
 
 
 @blueprint.route(DASHBOARD_PATH, methods=["GET"])
+@web_view
 def dashboard_page() -> Response:
-    def page(context: FunderStaffContext) -> Response:
-        board = get_container().funder_dashboard.read(context.funder_code)
-        share = board.linked_share
-        return html_page(
-            "funder_dashboard.html",
-            **context.layout(active=DASHBOARD_PATH),
-            board=board,
-            month_label=f"{board.month[5:]}/{board.month[:4]}",
-            share=None if share is None else f"{share * 100:.0f} %".replace(".", ","),
-        )
-
-    return funder_page(blueprint.current_request, page)
+    context = funder_staff(blueprint.current_request)
+    board = get_container().funder_dashboard.read(context.funder_code)
+    share = board.linked_share
+    return html_page(
+        "funder_dashboard.html",
+        **context.layout(active=DASHBOARD_PATH),
+        board=board,
+        month_label=f"{board.month[5:]}/{board.month[:4]}",
+        share=None if share is None else f"{share * 100:.0f} %".replace(".", ","),
+    )

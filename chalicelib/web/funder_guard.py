@@ -1,21 +1,29 @@
-"""The guard of every page of the funders' space (`/financeur/…`).
+"""The guard of every page of the funders' space (`/financeur/…`), in the raising style of
+web/guards.py:
+
+    @blueprint.route("/financeur/…")
+    @web_view
+    def route() -> Response:
+        context = funder_staff(blueprint.current_request)   # or a redirect / 404 / 403, raised
+        ...
 
 A page runs only for a funder staff session whose login is complete (first-login steps and the
-TOTP code done); it gets a FunderStaffContext whose `funder_code` comes from the account, never
-from the request, so that a funder's staff only ever reaches its own funder's data.
+TOTP code done); its FunderStaffContext's `funder_code` comes from the account
+(services/funders/staff.py), never from the request, so that a funder's staff only ever reaches
+its own funder's data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalice import Response
 from chalice.app import Request
 
 from chalicelib.container import get_container
 from chalicelib.services.accounts.model import Account, AccountKind, StaffRole
 from chalicelib.services.funders.model import Funder
+from chalicelib.services.funders.staff import FunderStaffMember
+from chalicelib.web.guards import Stop
 from chalicelib.web.http import (
     FUNDER_HOME_PATH,
     STEP_PATHS,
@@ -39,20 +47,27 @@ ROLE_LABELS = {StaffRole.MANAGER: "Gestionnaire", StaffRole.VIEWER: "Consultatio
 @dataclass(frozen=True)
 class FunderStaffContext:
     current: CurrentSession
-    account: Account
-    funder: Funder
+    member: FunderStaffMember
+
+    @property
+    def account(self) -> Account:
+        return self.member.account
+
+    @property
+    def funder(self) -> Funder:
+        return self.member.funder
 
     @property
     def funder_code(self) -> str:
-        return self.funder.code
+        return self.member.funder_code
 
     @property
     def role(self) -> StaffRole:
-        return self.account.staff_role or StaffRole.VIEWER
+        return self.member.role
 
     @property
     def can_manage(self) -> bool:
-        return self.role is StaffRole.MANAGER
+        return self.member.can_manage
 
     @property
     def csrf_token(self) -> str:
@@ -74,37 +89,33 @@ class FunderStaffContext:
         }
 
 
-def forbidden_page(context: FunderStaffContext) -> Response:
-    return html_page(
-        "funder_forbidden.html", status_code=403, **context.layout(active=""), error_code=403
-    )
-
-
-def funder_page(
-    request: Request, page: Callable[[FunderStaffContext], Response], *, manage: bool = False
-) -> Response:
-    """Runs `page` for a complete funder staff session; `manage=True` answers 403 to the
-    « consultation » role. Not signed in: the space's login page; a step pending: that step;
-    another kind of account: « page non trouvée », as the organisations' space does."""
+def funder_staff(request: Request, *, manage: bool = False) -> FunderStaffContext:
+    """The complete funder staff session of the request; otherwise raises `Stop`: not signed
+    in, the space's login page; a step pending, that step; another kind of account (or one gone),
+    « page non trouvée », as the organisations' space does; `manage=True` and the « consultation »
+    role, 403."""
     current = current_session(request)
     if current is None:
-        return redirect(
-            f"{FUNDER_HOME_PATH}?message=connexion-requise",
-            cookies=[expired_cookie(session_cookie_name())],
+        raise Stop(
+            redirect(
+                f"{FUNDER_HOME_PATH}?message=connexion-requise",
+                cookies=[expired_cookie(session_cookie_name())],
+            )
         )
-    pending = get_container().login.pending_step(current.session)
-    if pending is not None:
-        return redirect(STEP_PATHS[pending])
-    if current.session.kind is not AccountKind.FUNDER_STAFF:
-        return not_found_page()
     container = get_container()
-    account = container.accounts.get(current.session.account_id)
-    if account is None or account.funder_code is None:
-        return not_found_page()
-    funder = container.funders.get(account.funder_code)
-    if funder is None:
-        return not_found_page()
-    context = FunderStaffContext(current=current, account=account, funder=funder)
+    pending = container.login.pending_step(current.session)
+    if pending is not None:
+        raise Stop(redirect(STEP_PATHS[pending]))
+    if current.session.kind is not AccountKind.FUNDER_STAFF:
+        raise Stop(not_found_page())
+    context = FunderStaffContext(current, container.funder_staff.member(current.session.account_id))
     if manage and not context.can_manage:
-        return forbidden_page(context)
-    return page(context)
+        raise Stop(
+            html_page(
+                "funder_forbidden.html",
+                status_code=403,
+                **context.layout(active=""),
+                error_code=403,
+            )
+        )
+    return context

@@ -14,25 +14,27 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import EXPIRED_FORM
+from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.formatting import format_date, format_date_time, format_euros
 from chalicelib.services.funders.lookup import (
     MAX_NAME_LENGTH,
     NOT_FOUND,
-    CallerKind,
     DossierFile,
-    FunderCaller,
-    LookupRefused,
+    DossierQuery,
 )
-from chalicelib.web.funder_guard import FunderStaffContext, funder_page
-from chalicelib.web.http import FORM_CONTENT_TYPES, BadForm, form_data, session_csrf_ok
+from chalicelib.web.funder_guard import FunderStaffContext, funder_staff
+from chalicelib.web.guards import read_form, web_view
+from chalicelib.web.http import FORM_CONTENT_TYPES
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
 
 PATH = "/financeur/dossiers"
 BAD_DATE = "Saisissez la date de naissance au format JJ/MM/AAAA, par exemple 14/05/1990."
-ONE_WAY = "Saisissez un numéro de dossier, ou un nom de famille et une date de naissance."
+# The service names the inputs of the look-up; the form's fields are French. A birth date the
+# service found missing or unreadable gets the form's format, which the service does not know.
+PAGE_FIELDS = {"query": "numero", "family_name": "nom", "birth_date": "date_naissance"}
+PAGE_MESSAGES = {"birth_date": BAD_DATE}
 LABELS = {
     "numero": "Numéro de dossier",
     "nom": "Nom de famille",
@@ -143,18 +145,6 @@ def _page(
     )
 
 
-def _caller(context: FunderStaffContext, ip: str | None) -> FunderCaller:
-    return FunderCaller(
-        funder_code=context.funder_code,
-        kind=CallerKind.STAFF,
-        actor_id=context.account.account_id,
-        role=context.role.value,
-        # funder_page runs a page only once every step of the login is done, TOTP included.
-        second_factor_done=True,
-        client_ip=ip,
-    )
-
-
 def _birth_date(text: str) -> date | None:
     day, _, rest = text.partition("/")
     month, _, year = rest.partition("/")
@@ -166,53 +156,45 @@ def _birth_date(text: str) -> date | None:
         return None
 
 
+def _query(values: dict[str, str]) -> DossierQuery:
+    """The form as the service's query: a number, when typed, is the way chosen."""
+    if values["numero"]:
+        return DossierQuery(dossier_number=values["numero"])
+    birth = _birth_date(values["date_naissance"])
+    return DossierQuery(
+        family_name=values["nom"],
+        birth_date=birth,
+        birth_date_unreadable=birth is None and bool(values["date_naissance"]),
+    )
+
+
 @blueprint.route(PATH, methods=["GET"])
+@web_view
 def funder_lookup_form() -> Response:
-    return funder_page(blueprint.current_request, lambda context: _page(context))
+    return _page(funder_staff(blueprint.current_request))
 
 
 @blueprint.route(PATH, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def funder_lookup_search() -> Response:
-    def search(context: FunderStaffContext) -> Response:
-        request = blueprint.current_request
-        try:
-            fields = form_data(request)
-        except BadForm:
-            return _page(context, errors={"form": EXPIRED_FORM}, status_code=400)
-        if not session_csrf_ok(context.current, fields):
-            return _page(context, errors={"form": EXPIRED_FORM}, status_code=403)
+    request = blueprint.current_request
+    context = funder_staff(request)
+    values: dict[str, str] = {}
+    try:
+        fields = read_form(request, context.current)
         values = {
             name: fields.get(name, "").strip()[: MAX_NAME_LENGTH + 1]
             for name in ("numero", "nom", "date_naissance")
         }
-        lookup = get_container().dossier_lookup
-        caller = _caller(context, client_ip(request))
-        try:
-            if values["numero"]:
-                found = lookup.by_number(caller, values["numero"])
-                results = [found] if found is not None else []
-                return _page(context, values=values, results=results, searched=True)
-            errors: dict[str, str] = {}
-            birth = _birth_date(values["date_naissance"])
-            if not values["nom"] and not values["date_naissance"]:
-                errors["numero"] = ONE_WAY
-            else:
-                if not values["nom"]:
-                    errors["nom"] = "Saisissez le nom de famille."
-                elif len(values["nom"]) > MAX_NAME_LENGTH:
-                    errors["nom"] = f"Le nom ne peut dépasser {MAX_NAME_LENGTH} caractères."
-                if birth is None:
-                    errors["date_naissance"] = BAD_DATE
-            if errors or birth is None:
-                return _page(context, values=values, errors=errors, status_code=400)
-            results = lookup.by_name_and_birth(caller, values["nom"], birth)
-        except LookupRefused as refused:
-            return _page(
-                context,
-                values=values,
-                errors={"form": refused.message},
-                status_code=refused.status,
-            )
-        return _page(context, values=values, results=results, searched=True)
-
-    return funder_page(blueprint.current_request, search)
+        caller = context.member.caller(client_ip(request))
+        results = get_container().dossier_lookup.search(caller, _query(values))
+    except Invalid as refused:
+        errors = {
+            PAGE_FIELDS.get(key, key): PAGE_MESSAGES.get(key, message)
+            for key, message in refused.errors.items()
+        }
+        status = 403 if "form" in errors else 400  # an expired form, as on every page
+        return _page(context, values=values, errors=errors, status_code=status)
+    except RateLimited as refused:
+        return _page(context, values=values, errors={"form": refused.message}, status_code=429)
+    return _page(context, values=values, results=results, searched=True)

@@ -27,7 +27,7 @@ from chalice.app import Request
 from chalicelib.container import get_container
 from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import AccountKind, Step
-from chalicelib.services.errors import Invalid, NotFound, SignedOut, Throttled
+from chalicelib.services.errors import Forbidden, Invalid, NotFound, SignedOut, Throttled
 from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
@@ -40,7 +40,7 @@ from chalicelib.web.http import (
     session_cookie_name,
     session_csrf_ok,
 )
-from chalicelib.web.rendering import not_found_page
+from chalicelib.web.rendering import not_found_page, request_error_page
 
 # The services name the inputs of a use case; the forms' fields are French. The one table.
 PAGE_FIELDS = {
@@ -72,6 +72,8 @@ def web_view(view: Callable[..., Response]) -> Callable[..., Response]:
             return stop.response
         except NotFound as error:
             return not_found_page(error.message)
+        except Forbidden as error:
+            return request_error_page(403, error.message)
         except SignedOut:  # the account is gone: so is what the session stood for
             return redirect(
                 "/?message=connexion-requise", cookies=[expired_cookie(session_cookie_name())]

@@ -111,3 +111,6 @@ class MemoryReports:
 
     def report_text(self, key: str) -> str | None:
         return self.texts.get(key)
+
+    def presigned_get(self, key: str, file_name: str, expires_in: int = 300) -> str:
+        return f"https://reports.example/{key}?name={file_name}&expires={expires_in}"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funders.files import (
     DIRECT_DEPOSIT,
     FileStatus,
@@ -91,7 +94,13 @@ def test_the_report_lists_rejected_lines_filtered_and_another_funder_sees_nothin
     ]
     by_reason = files.report("region-idf", record.file_id, reason="DOSSIER INCONNU")
     assert by_reason is not None and [line.line for line in by_reason.lines] == ["3"]
-    assert files.report("region-hdf", record.file_id) is None
-    assert files.get("region-hdf", record.file_id) is None
+    for other_funders in (files.report, files.get, files.report_link):
+        with pytest.raises(NotFound):
+            other_funders("region-hdf", record.file_id)
+    with pytest.raises(NotFound):  # not processed yet: no report to download
+        files.report_link("region-idf", record.file_id)
+    with pytest.raises(Invalid) as refused:
+        files.report("region-idf", record.file_id, "c" * 101)
+    assert list(refused.value.errors) == ["column"]
     assert [r.file_id for r in files.list("region-idf")] == [record.file_id]
     assert files.list("region-hdf") == []

@@ -10,13 +10,15 @@ import pytest
 
 from chalicelib.services.accounts.identity import normalise_name
 from chalicelib.services.accounts.model import Account
+from chalicelib.services.errors import Forbidden, Invalid, RateLimited
 from chalicelib.services.funder_files.records import DossierStatus, PaymentElement
 from chalicelib.services.funders.lookup import (
     INCOMPLETE_SESSION,
+    ONE_WAY,
     CallerKind,
     DossierLookup,
+    DossierQuery,
     FunderCaller,
-    LookupRefused,
     TraineeConsultations,
     mask_email,
 )
@@ -209,9 +211,8 @@ def test_the_name_search_is_throttled_per_caller(world: World) -> None:
     limit = RATE_LIMITS["funder-name-search"].requests
     for day in range(limit):
         world.lookup.by_name_and_birth(staff(), "MARTIN", date(1980, 1, 1 + day % 28))
-    with pytest.raises(LookupRefused) as refused:
+    with pytest.raises(RateLimited) as refused:
         world.lookup.by_name_and_birth(staff(), "MARTIN", date(1990, 5, 14))
-    assert refused.value.status == 429
     assert "Trop de recherches" in refused.value.message
     # Another staff member is not held back by the first one's searches.
     assert world.lookup.by_name_and_birth(staff(actor="staff-2"), "MARTIN", date(1990, 5, 14))
@@ -224,10 +225,36 @@ def test_a_session_still_waiting_for_its_totp_code_is_refused(world: World) -> N
         lambda: world.lookup.by_number(staff(totp_done=False), "D-1"),
         lambda: world.lookup.by_name_and_birth(staff(totp_done=False), "MARTIN", date(1990, 5, 14)),
     ):
-        with pytest.raises(LookupRefused) as refused:
+        with pytest.raises(Forbidden) as refused:
             attempt()
-        assert (refused.value.status, refused.value.message) == (403, INCOMPLETE_SESSION)
+        assert refused.value.message == INCOMPLETE_SESSION
     assert world.journal.entries == [] and world.audit.events == []
+
+
+def test_a_search_asks_one_way_and_names_what_to_correct(world: World) -> None:
+    birth = date(1990, 5, 14)
+    for neither_or_both in (
+        DossierQuery(),
+        DossierQuery(dossier_number="D-1", family_name="MARTIN"),
+        DossierQuery(dossier_number="D-1", birth_date_unreadable=True),
+    ):
+        with pytest.raises(Invalid) as refused:
+            world.lookup.search(staff(), neither_or_both)
+        assert (refused.value.code, refused.value.errors) == ("invalid_request", {"query": ONE_WAY})
+    with pytest.raises(Invalid) as refused:
+        world.lookup.search(staff(), DossierQuery(birth_date_unreadable=True))
+    assert refused.value.errors == {
+        "family_name": "Saisissez le nom de famille.",
+        "birth_date": "Saisissez la date de naissance.",
+    }
+    with pytest.raises(Invalid) as refused:
+        world.lookup.search(staff(), DossierQuery(family_name="M" * 101, birth_date=birth))
+    assert list(refused.value.errors) == ["family_name"]
+    assert world.journal.entries == []  # nothing looked up, nothing journaled
+    (by_number,) = world.lookup.search(staff(), DossierQuery(dossier_number=" D-1 "))
+    (by_name,) = world.lookup.search(staff(), DossierQuery(family_name="martin", birth_date=birth))
+    assert by_number.dossier == by_name.dossier
+    assert world.lookup.search(staff(), DossierQuery(dossier_number="D-9")) == []
 
 
 # ---------------------------------------------------------------- what it shows

@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.services.accounts.model import AccountKind, PortalUrls, StaffRole, Step
-from chalicelib.services.accounts.staff import InvalidStaff
+from chalicelib.services.accounts.staff import (
+    FunderStaffRequest,
+    InvalidStaff,
+    StaffInvitations,
+)
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.funders.settings import (
     MAX_HOME_TEXT,
@@ -16,12 +20,12 @@ from chalicelib.services.funders.settings import (
     SettingsChange,
     home_paragraphs,
 )
-from chalicelib.services.funders.staff import FunderStaffRequest, invite_funder_staff
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,
     MemoryAudit,
     MemoryFunders,
+    MemoryMessages,
     PlainTestHasher,
     RecordingMailer,
 )
@@ -39,16 +43,16 @@ def invite(accounts: MemoryAccounts, mailer: RecordingMailer, audit: MemoryAudit
             **fields,
         }
     )
-    return invite_funder_staff(
-        request,
-        accounts=accounts,
+    return StaffInvitations(
+        accounts,
+        registry=MemoryMessages(),
         funders=MemoryFunders(IDF),
         hasher=PlainTestHasher(),
         mailer=mailer,
         audit=audit,
         urls=PortalUrls("https://portail.example.gouv.fr"),
         clock=FakeClock(NOW),
-    )
+    ).funder(request)
 
 
 def test_an_invited_member_gets_a_temporary_password_and_must_enrol_totp_last() -> None:

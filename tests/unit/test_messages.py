@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.services.accounts.model import Account, AccountKind, PortalUrls
 from chalicelib.services.accounts.sessions import Session
-from chalicelib.services.accounts.staff import InvalidStaff, StaffRequest, create_staff_account
+from chalicelib.services.accounts.staff import InvalidStaff, StaffInvitations, StaffRequest
 from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
@@ -296,16 +296,17 @@ def test_operators_create_staff_accounts_with_an_invitation(world: World) -> Non
 
     def create(**changes: str) -> Account:
         request = StaffRequest("Claire@IFN.example.fr", "547 568 345 67143", "  IFN  ")
-        return create_staff_account(
-            replace(request, **changes),
+        invitations = StaffInvitations(
             world.accounts,
             world.repository,
+            MemoryFunders(),
             hasher,
             world.mailer,
             audit,
             URLS,
             world.clock,
         )
+        return invitations.organisation(replace(request, **changes))
 
     account = create()
     assert account.kind is AccountKind.STAFF and account.organisation_siret == IFN

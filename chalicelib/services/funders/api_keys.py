@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.services.accounts.model import AuditLog, Clock
+from chalicelib.services.funders.lookup import CallerKind, FunderCaller
 from chalicelib.services.funders.model import FunderRepository
 from chalicelib.services.security.throttling import CounterRepository
 
@@ -56,6 +57,18 @@ class FunderClient:
 
     funder_code: str
     key_id: str
+
+    def caller(self, client_ip: str | None) -> FunderCaller:
+        """This system as « Rechercher un dossier »'s caller (a machine credential has no second
+        step)."""
+        return FunderCaller(
+            funder_code=self.funder_code,
+            kind=CallerKind.API,
+            actor_id=self.key_id,
+            role="api",
+            second_factor_done=True,
+            client_ip=client_ip,
+        )
 
 
 class ApiKeyRepository(Protocol):

@@ -25,6 +25,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from chalicelib.services.errors import Invalid, NotFound
+
 DIRECT_DEPOSIT = "dépôt direct"
 # Object metadata the presigned POST pins (x-amz-meta-…): who sent it from the browser or API.
 SENDER_METADATA = "sender"
@@ -173,6 +175,7 @@ class ReportView:
     lines: list[RejectedLine]
     total_rejected: int
     columns: list[str]
+    csv_url: str | None = None  # once the file is processed
 
 
 def rejected_lines(report_csv: Iterable[str]) -> list[RejectedLine]:
@@ -188,8 +191,16 @@ def rejected_lines(report_csv: Iterable[str]) -> list[RejectedLine]:
 class ReportReader(Protocol):
     def report_text(self, key: str) -> str | None: ...
 
+    def presigned_get(self, key: str, file_name: str, expires_in: int = 300) -> str:
+        """A short link to download the object under `file_name` (no file through API Gateway:
+        docs/specs/architecture.md, D9)."""
+        ...
+
 
 MAX_SHOWN_LINES = 500
+MAX_FILTER_LENGTH = 100
+FILTER_TOO_LONG = f"Ce paramètre dépasse {MAX_FILTER_LENGTH} caractères."
+FILE_NOT_FOUND = "Ce fichier n’existe pas pour votre financeur."
 
 
 class FunderFiles:
@@ -203,17 +214,39 @@ class FunderFiles:
     def list(self, funder_code: str, limit: int = LIST_LIMIT) -> list[FileRecord]:
         return self._records.latest(funder_code, limit)
 
-    def get(self, funder_code: str, file_id: str) -> FileRecord | None:
-        if not file_id or len(file_id) > 64:
+    def get(self, funder_code: str, file_id: str) -> FileRecord:
+        """The funder's file; NotFound for a missing one and another funder's alike."""
+        record = self._records.get(funder_code, file_id) if 0 < len(file_id) <= 64 else None
+        if record is None:
+            raise NotFound(FILE_NOT_FOUND)
+        return record
+
+    def report_link(self, funder_code: str, file_id: str) -> str:
+        """The link to the report's CSV, issued after the ownership check; NotFound until the
+        file is processed."""
+        link = self._csv_link(self.get(funder_code, file_id))
+        if link is None:
+            raise NotFound(FILE_NOT_FOUND)
+        return link
+
+    def _csv_link(self, record: FileRecord) -> str | None:
+        if not (record.finished and record.report_key):
             return None
-        return self._records.get(funder_code, file_id)
+        return self._reports.presigned_get(record.report_key, f"{record.file_name}.report.csv")
 
     def report(
         self, funder_code: str, file_id: str, column: str = "", reason: str = ""
-    ) -> ReportView | None:
+    ) -> ReportView:
+        """The file's rejected lines, those of `column` and whose reason contains `reason`;
+        Invalid for a filter longer than MAX_FILTER_LENGTH, NotFound as `get`."""
+        too_long = {
+            name: FILTER_TOO_LONG
+            for name, value in (("column", column), ("reason", reason))
+            if len(value) > MAX_FILTER_LENGTH
+        }
+        if too_long:
+            raise Invalid(too_long, code="invalid_request")
         record = self.get(funder_code, file_id)
-        if record is None:
-            return None
         text = self._reports.report_text(record.report_key) if record.report_key else None
         lines = rejected_lines(io.StringIO(text.lstrip("\ufeff"))) if text else []
         columns = sorted({line.column for line in lines if line.column})
@@ -224,4 +257,6 @@ class FunderFiles:
             if (not column or line.column == column)
             and (not wanted or wanted in line.reason.casefold())
         ]
-        return ReportView(record, shown[:MAX_SHOWN_LINES], len(shown), columns)
+        return ReportView(
+            record, shown[:MAX_SHOWN_LINES], len(shown), columns, self._csv_link(record)
+        )

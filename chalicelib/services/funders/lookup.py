@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from chalicelib.services.accounts.model import AccountRepository, AuditLog, Clock
+from chalicelib.services.errors import Forbidden, Invalid
 from chalicelib.services.mail.delivery import DeliveryStatusStore
 from chalicelib.services.trainings.dossiers import (
     HIDDEN_HISTORY_FIELDS,
@@ -38,6 +39,10 @@ INCOMPLETE_SESSION = (
     "Terminez votre connexion (code à usage unique) avant de rechercher un dossier."
 )
 MAX_NAME_LENGTH = 100
+ONE_WAY = "Saisissez un numéro de dossier, ou un nom de famille et une date de naissance."
+NAME_MISSING = "Saisissez le nom de famille."
+NAME_TOO_LONG = f"Le nom ne peut dépasser {MAX_NAME_LENGTH} caractères."
+BIRTH_DATE_MISSING = "Saisissez la date de naissance."
 
 
 class CallerKind(StrEnum):
@@ -63,13 +68,23 @@ class FunderCaller:
         return hashlib.sha256(f"{self.funder_code}#{self.actor_id}".encode()).hexdigest()[:8]
 
 
-class LookupRefused(Exception):
-    """The caller may not look up dossiers now; `message` is French, for the page or the API."""
+@dataclass(frozen=True)
+class DossierQuery:
+    """One look-up: a dossier number, or a family name and a birth date (both exact)."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    dossier_number: str = ""
+    family_name: str = ""
+    birth_date: date | None = None
+    # A birth date was given that is no date (`birth_date` stays None): it still asks by name.
+    birth_date_unreadable: bool = False
+
+    @property
+    def by_name(self) -> bool:
+        return (
+            bool(self.family_name.strip())
+            or self.birth_date is not None
+            or (self.birth_date_unreadable)
+        )
 
 
 @dataclass(frozen=True)
@@ -129,7 +144,7 @@ class ConsultationJournal(Protocol):
 
 
 class SearchLimiter(Protocol):
-    def allow(self, action: str, client_ip: str) -> bool: ...
+    def check(self, action: str, client_ip: str | None, message: str) -> None: ...
 
 
 def mask_email(email: str) -> str:
@@ -166,14 +181,35 @@ class DossierLookup:
         self._limiter = limiter
         self._clock = clock
 
+    def search(self, caller: FunderCaller, query: DossierQuery) -> list[DossierFile]:
+        """The caller's funder's dossiers that answer `query` (none: « introuvable »). Raises
+        Invalid (keys `query`: neither or both ways; `family_name`; `birth_date`: missing or no
+        date), RateLimited, Forbidden (the caller's login is not complete)."""
+        number = query.dossier_number.strip()
+        if bool(number) == query.by_name:
+            raise Invalid({"query": ONE_WAY}, code="invalid_request")
+        if number:
+            found = self.by_number(caller, number)
+            return [found] if found is not None else []
+        name = query.family_name.strip()
+        errors: dict[str, str] = {}
+        if not name:
+            errors["family_name"] = NAME_MISSING
+        elif len(name) > MAX_NAME_LENGTH:
+            errors["family_name"] = NAME_TOO_LONG
+        if query.birth_date is None:
+            errors["birth_date"] = BIRTH_DATE_MISSING
+        if errors or query.birth_date is None:
+            raise Invalid(errors)
+        return self.by_name_and_birth(caller, name, query.birth_date)
+
     def by_number(self, caller: FunderCaller, dossier_number: str) -> DossierFile | None:
         """The caller's funder's dossier of this number, or None (« introuvable »)."""
         self._check(caller)
         number = dossier_number.strip()
         if not number:
             return None
-        if not self._limiter.allow("funder-lookup", self._limit_key(caller)):
-            raise LookupRefused(THROTTLED, 429)
+        self._limiter.check("funder-lookup", self._limit_key(caller), THROTTLED)
         dossier = self._dossiers.get(caller.funder_code, number)
         if dossier is None or dossier.funder_code != caller.funder_code:
             return None
@@ -187,8 +223,7 @@ class DossierLookup:
         name = family_name.strip()
         if not name or len(name) > MAX_NAME_LENGTH:
             return []
-        if not self._limiter.allow("funder-name-search", self._limit_key(caller)):
-            raise LookupRefused(THROTTLED, 429)
+        self._limiter.check("funder-name-search", self._limit_key(caller), THROTTLED)
         found = self._dossiers.find_by_name_and_birth(caller.funder_code, name, birth_date)
         return [
             self._file(caller, dossier)
@@ -199,7 +234,7 @@ class DossierLookup:
     @staticmethod
     def _check(caller: FunderCaller) -> None:
         if not caller.second_factor_done:
-            raise LookupRefused(INCOMPLETE_SESSION, 403)
+            raise Forbidden(INCOMPLETE_SESSION)
 
     @staticmethod
     def _limit_key(caller: FunderCaller) -> str:

@@ -1,100 +1,63 @@
-"""Funder staff accounts, invited by operators as organisation staff are
-(services/accounts/staff.py): an invitation mail with a temporary password, the first-login
-steps of everyone (new password, secret question, CGU), then the TOTP enrolment that their
-accounts require (they read many trainees' data)."""
+"""Who is signed in to the funders' space (`/financeur/…`): the staff member's account and its
+funder, read from the session's account, never from the request, so that a funder's staff only
+ever reaches its own funder's data. (Their invitation is services/accounts/staff.py, one with
+the organisations'.)"""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-from chalicelib.services.accounts.identity import normalise_typed_email, validated_email
-from chalicelib.services.accounts.model import (
-    Account,
-    AccountKind,
-    AccountRepository,
-    AuditLog,
-    Clock,
-    CreateOutcome,
-    Hasher,
-    PortalUrls,
-    StaffRole,
-)
-from chalicelib.services.accounts.passwords import generate_temporary_password
-from chalicelib.services.accounts.signup import TEMPORARY_PASSWORD_LIFETIME
-from chalicelib.services.accounts.staff import MAX_NAME_LENGTH, InvalidStaff
-from chalicelib.services.funders.model import FunderRepository
-from chalicelib.services.mail.mails import Mailer, funder_staff_invitation_mail
+from chalicelib.services.accounts.model import Account, AccountRepository, StaffRole
+from chalicelib.services.errors import NotFound
+from chalicelib.services.funders.lookup import CallerKind, FunderCaller
+from chalicelib.services.funders.model import Funder, FunderRepository
 
-FUNDER_SPACE_PATH = "/financeur/"
-ROLE_LABELS = {StaffRole.MANAGER: "gestionnaire", StaffRole.VIEWER: "consultation"}
+# The same words as any unknown page: nothing tells that the account or its funder went away.
+NOT_A_MEMBER = "La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée."
 
 
 @dataclass(frozen=True)
-class FunderStaffRequest:
-    email: str
-    funder_code: str
-    role: str
-    family_name: str = ""
-    given_names: str = ""
+class FunderStaffMember:
+    account: Account
+    funder: Funder
 
+    @property
+    def funder_code(self) -> str:
+        return self.funder.code
 
-def invite_funder_staff(
-    request: FunderStaffRequest,
-    accounts: AccountRepository,
-    funders: FunderRepository,
-    hasher: Hasher,
-    mailer: Mailer,
-    audit: AuditLog,
-    urls: PortalUrls,
-    clock: Clock,
-) -> Account:
-    """Creates the account and mails the invitation; raises InvalidStaff (in French) when the
-    operator's input is wrong or the address already has an account."""
-    email = normalise_typed_email(request.email)
-    if validated_email(email) is None:
-        raise InvalidStaff("L'adresse mail n'est pas valide.")
-    funder = funders.get(request.funder_code)
-    if funder is None:
-        raise InvalidStaff(f"Financeur inconnu : {request.funder_code}.")
-    try:
-        role = StaffRole(request.role)
-    except ValueError:
-        raise InvalidStaff("Le rôle doit être « gestionnaire » ou « consultation ».") from None
-    names = (" ".join(request.family_name.split()), " ".join(request.given_names.split()))
-    if any(len(name) > MAX_NAME_LENGTH for name in names):
-        raise InvalidStaff(f"Nom et prénom : {MAX_NAME_LENGTH} caractères au plus.")
-    temporary_password = generate_temporary_password()
-    now = clock()
-    account = Account(
-        account_id=uuid.uuid4().hex,
-        kind=AccountKind.FUNDER_STAFF,
-        email=email,
-        family_name=names[0],
-        given_names=names[1],
-        birth_date=None,
-        created_at=now,
-        temporary_password_hash=hasher.hash(temporary_password),
-        temporary_password_expires_at=now + TEMPORARY_PASSWORD_LIFETIME,
-        funder_code=funder.code,
-        staff_role=role,
-    )
-    if accounts.create(account) is not CreateOutcome.CREATED:
-        raise InvalidStaff("Cette adresse mail a déjà un compte sur le portail.")
-    audit.record(
-        account.account_id,
-        "funder-staff-created",
-        None,
-        {"funder": funder.code, "role": role.value},
-    )
-    mailer.send(
-        funder_staff_invitation_mail(
-            to=email,
-            funder_name=funder.name,
-            role=ROLE_LABELS[role],
-            temporary_password=temporary_password,
-            login_url=urls.path(FUNDER_SPACE_PATH),
-            portal_url=urls.base_url,
+    @property
+    def role(self) -> StaffRole:
+        return self.account.staff_role or StaffRole.VIEWER
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role is StaffRole.MANAGER
+
+    def caller(self, client_ip: str | None) -> FunderCaller:
+        """This member as « Rechercher un dossier »'s caller. The space's guard
+        (web/funder_guard.py) asks for a member only once every step of the login is done, the
+        TOTP code included."""
+        return FunderCaller(
+            funder_code=self.funder_code,
+            kind=CallerKind.STAFF,
+            actor_id=self.account.account_id,
+            role=self.role.value,
+            second_factor_done=True,
+            client_ip=client_ip,
         )
-    )
-    return account
+
+
+class FunderStaff:
+    def __init__(self, accounts: AccountRepository, funders: FunderRepository) -> None:
+        self._accounts = accounts
+        self._funders = funders
+
+    def member(self, account_id: str) -> FunderStaffMember:
+        """The funder staff member of this account; NotFound if it is none (any more)."""
+        account = self._accounts.get(account_id)
+        if account is None or account.funder_code is None:
+            raise NotFound(NOT_A_MEMBER)
+        funder = self._funders.get(account.funder_code)
+        if funder is None:
+            raise NotFound(NOT_A_MEMBER)
+        return FunderStaffMember(account, funder)
