@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from chalice.app import Request
 
 from chalicelib.container import get_container
-from chalicelib.services.accounts.model import Account, AccountKind, StaffRole
-from chalicelib.services.funders.model import Funder
+from chalicelib.services.accounts.model import AccountKind, StaffRole
 from chalicelib.services.funders.staff import FunderStaffMember
 from chalicelib.web.guards import Stop
 from chalicelib.web.http import (
@@ -45,29 +44,10 @@ ROLE_LABELS = {StaffRole.MANAGER: "Gestionnaire", StaffRole.VIEWER: "Consultatio
 
 
 @dataclass(frozen=True)
-class FunderStaffContext:
+class FunderStaffContext(FunderStaffMember):
+    """The member (its account, funder, role) and the session of the page's request."""
+
     current: CurrentSession
-    member: FunderStaffMember
-
-    @property
-    def account(self) -> Account:
-        return self.member.account
-
-    @property
-    def funder(self) -> Funder:
-        return self.member.funder
-
-    @property
-    def funder_code(self) -> str:
-        return self.member.funder_code
-
-    @property
-    def role(self) -> StaffRole:
-        return self.member.role
-
-    @property
-    def can_manage(self) -> bool:
-        return self.member.can_manage
 
     @property
     def csrf_token(self) -> str:
@@ -108,7 +88,8 @@ def funder_staff(request: Request, *, manage: bool = False) -> FunderStaffContex
         raise Stop(redirect(STEP_PATHS[pending]))
     if current.session.kind is not AccountKind.FUNDER_STAFF:
         raise Stop(not_found_page())
-    context = FunderStaffContext(current, container.funder_staff.member(current.session.account_id))
+    member = container.funder_staff.member(current.session.account_id)
+    context = FunderStaffContext(member.account, member.funder, current)
     if manage and not context.can_manage:
         raise Stop(
             html_page(

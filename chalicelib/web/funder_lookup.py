@@ -186,7 +186,7 @@ def funder_lookup_search() -> Response:
             name: fields.get(name, "").strip()[: MAX_NAME_LENGTH + 1]
             for name in ("numero", "nom", "date_naissance")
         }
-        caller = context.member.caller(client_ip(request))
+        caller = context.caller(client_ip(request))
         results = get_container().dossier_lookup.search(caller, _query(values))
     except Invalid as refused:
         errors = {
