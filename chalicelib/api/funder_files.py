@@ -9,13 +9,12 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.bodies import WRONG_FIELDS, invalid_request, read_fields
+from chalicelib.api.bodies import read_fields
 from chalicelib.api.funder_auth import authenticate_funder
 from chalicelib.api.responses import JSON_CONTENT_TYPES, api_view, json_response
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.services.funders.files import FileRecord
-from chalicelib.services.funders.uploads import InvalidFileName
 
 blueprint = Blueprint(__name__)
 
@@ -40,15 +39,12 @@ def create_upload() -> Response:
     request = blueprint.current_request
     client = authenticate_funder(request)
     fields = read_fields(request, texts=("file_name",))
-    try:
-        upload = get_container().funder_uploads.prepare(
-            client.funder_code,
-            fields.text("file_name"),
-            sender=f"api-key:{client.key_id}",
-            client_ip=client_ip(request),
-        )
-    except InvalidFileName as error:
-        raise invalid_request(WRONG_FIELDS, {"file_name": str(error)}) from None
+    upload = get_container().funder_uploads.prepare(
+        client.funder_code,
+        fields.text("file_name"),
+        sender=f"api-key:{client.key_id}",
+        client_ip=client_ip(request),
+    )
     return json_response(
         {
             "url": upload.url,

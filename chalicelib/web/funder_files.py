@@ -16,7 +16,7 @@ from chalicelib.faces.requests import client_ip
 from chalicelib.services.errors import Invalid
 from chalicelib.services.formatting import format_date_time
 from chalicelib.services.funders.files import MAX_FILTER_LENGTH, FileRecord
-from chalicelib.services.funders.uploads import InvalidFileName, PresignedUpload
+from chalicelib.services.funders.uploads import PresignedUpload
 from chalicelib.web.funder_guard import funder_staff
 from chalicelib.web.guards import read_form, web_view
 from chalicelib.web.http import FORM_CONTENT_TYPES, redirect
@@ -27,6 +27,7 @@ blueprint = Blueprint(__name__)
 
 FILES_PATH = "/financeur/fichiers"
 DASHBOARD_PATH = "/financeur/tableau-de-bord"
+EXPIRED_PAGE = "Le formulaire a expiré : rechargez la page."
 NOTICES = {"ok": "Fichier envoyé : il apparaît ci-dessous dès sa réception."}
 
 
@@ -135,10 +136,8 @@ def prepare_upload() -> Response:
             sender=context.account.email,
             client_ip=client_ip(request),
         )
-    except Invalid:
-        return _json({"error": "Le formulaire a expiré : rechargez la page."})
-    except InvalidFileName as error:
-        return _json({"error": str(error)})
+    except Invalid as refused:  # an expired form, or a name the portal would not read
+        return _json({"error": refused.errors.get("file_name", EXPIRED_PAGE)})
     return _json({"url": upload.url, "fields": upload.fields}, 201)
 
 

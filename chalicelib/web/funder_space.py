@@ -148,21 +148,19 @@ def funder_settings_submit() -> Response:
     context = funder_staff(request, manage=True)
     service = get_container().funder_settings
     settings = service.read(context.funder_code)
+    values: dict[str, object] = {}
     try:
         fields = read_form(request, context.current)
+        wanted = SettingsChange(
+            messages_enabled=fields.get("messages_enabled") == "oui",
+            franceconnect_enabled=fields.get("franceconnect_enabled") == "oui",
+            home_text=fields.get("home_text", "")[: MAX_HOME_TEXT * 2],
+        )
+        values = vars(wanted)  # the form as sent, shown again with the reasons
+        service.change(context.funder_code, context.account.account_id, wanted, client_ip(request))
     except Invalid as refused:
-        return _settings_page(context, settings, errors=refused.errors, status_code=403)
-    wanted = SettingsChange(
-        messages_enabled=fields.get("messages_enabled") == "oui",
-        franceconnect_enabled=fields.get("franceconnect_enabled") == "oui",
-        home_text=fields.get("home_text", "")[: MAX_HOME_TEXT * 2],
-    )
-    result = service.change(
-        context.funder_code, context.account.account_id, wanted, client_ip(request)
-    )
-    if not result.ok:
-        values = vars(wanted)  # the form as sent, with the reasons
+        status = 403 if "form" in refused.errors else 400  # an expired form, as on every page
         return _settings_page(
-            context, settings, values=values, errors=result.errors, status_code=400
+            context, settings, values=values, errors=refused.errors, status_code=status
         )
     return redirect(f"{SETTINGS_PATH}?enregistre=oui")

@@ -13,6 +13,7 @@ from chalicelib.services.accounts.staff import (
     InvalidStaff,
     StaffInvitations,
 )
+from chalicelib.services.errors import Invalid
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.funders.settings import (
     MAX_HOME_TEXT,
@@ -106,14 +107,14 @@ def settings_of(
 def test_each_change_is_saved_and_audited_under_the_member() -> None:
     service, repository, audit = settings_of(IDF)
 
-    result = service.change(
+    changed = service.change(
         "region-idf",
         "acc-1",
         SettingsChange(True, False, "  Bonjour\r\n\r\nÀ bientôt  \n"),
         "192.0.2.1",
     )
 
-    assert result.ok and sorted(result.changed) == ["home_text", "messages_enabled"]
+    assert sorted(changed) == ["home_text", "messages_enabled"]
     funder = repository.items["region-idf"]
     assert funder.messages_enabled and funder.home_text == "Bonjour\n\nÀ bientôt"
     assert home_paragraphs(funder.home_text) == ["Bonjour", "À bientôt"]
@@ -129,18 +130,17 @@ def test_each_change_is_saved_and_audited_under_the_member() -> None:
 
 def test_nothing_changed_writes_nothing() -> None:
     service, repository, audit = settings_of(IDF)
-    assert (
-        service.change("region-idf", "acc-1", SettingsChange(False, False, ""), None).changed == []
-    )
+    assert service.change("region-idf", "acc-1", SettingsChange(False, False, ""), None) == []
     assert repository.calls["update_space_settings"] == 0 and not audit.events
 
 
 def test_the_home_text_has_a_length_limit() -> None:
     service, repository, _ = settings_of(IDF)
-    result = service.change(
-        "region-idf", "acc-1", SettingsChange(False, False, "é" * (MAX_HOME_TEXT + 1)), None
-    )
-    assert result.errors == {
+    with pytest.raises(Invalid) as refused:
+        service.change(
+            "region-idf", "acc-1", SettingsChange(False, False, "é" * (MAX_HOME_TEXT + 1)), None
+        )
+    assert refused.value.errors == {
         "home_text": "Le texte d’accueil doit faire 1000 caractères au plus (il en fait 1001)."
     }
     assert repository.items["region-idf"].home_text == ""
@@ -164,16 +164,22 @@ def test_franceconnect_is_offered_only_if_the_operator_and_the_stage_allow_it(
 ) -> None:
     service, repository, _ = settings_of(funder, on_stage=on_stage)
     assert service.read("region-idf").franceconnect_offered is offered
-    result = service.change("region-idf", "acc-1", SettingsChange(False, True, ""), None)
+    try:
+        service.change("region-idf", "acc-1", SettingsChange(False, True, ""), None)
+        refused = False
+    except Invalid as error:
+        refused = "franceconnect_enabled" in error.errors
     assert repository.items["region-idf"].franceconnect_enabled is (
         offered or funder.franceconnect_enabled
     )
-    assert result.ok is (offered or funder.franceconnect_enabled)
+    assert refused is not (offered or funder.franceconnect_enabled)
 
 
 def test_a_funder_may_turn_franceconnect_off_even_where_it_is_no_longer_offered() -> None:
     service, repository, _ = settings_of(
         Funder("region-idf", "IDF", franceconnect_enabled=True), on_stage=False
     )
-    assert service.change("region-idf", "acc-1", SettingsChange(False, False, ""), None).ok
+    assert service.change("region-idf", "acc-1", SettingsChange(False, False, ""), None) == [
+        "franceconnect_enabled"
+    ]
     assert not repository.items["region-idf"].franceconnect_enabled

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chalicelib.services.accounts.model import AuditLog
+from chalicelib.services.errors import Invalid
 from chalicelib.services.funders.model import Funder
 
 MAX_HOME_TEXT = 1000
@@ -40,16 +41,6 @@ class SettingsChange:
     messages_enabled: bool
     franceconnect_enabled: bool
     home_text: str
-
-
-@dataclass
-class ChangeResult:
-    errors: dict[str, str]
-    changed: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def clean_home_text(text: str) -> str:
@@ -88,7 +79,9 @@ class FunderSettings:
 
     def change(
         self, funder_code: str, account_id: str, wanted: SettingsChange, client_ip: str | None
-    ) -> ChangeResult:
+    ) -> list[str]:
+        """Saves `wanted` and audits each setting changed (their names are returned); raises
+        Invalid (keys `home_text`, `franceconnect_enabled`) and changes nothing otherwise."""
         funder = self._funders.get(funder_code)
         if funder is None:
             raise LookupError(funder_code)
@@ -106,7 +99,7 @@ class FunderSettings:
                 "du Portail stagiaire."
             )
         if errors:
-            return ChangeResult(errors, [])
+            raise Invalid(errors)
         changes: dict[str, object] = {}
         if wanted.messages_enabled != funder.messages_enabled:
             changes["messages_enabled"] = wanted.messages_enabled
@@ -117,14 +110,13 @@ class FunderSettings:
         if home_text != funder.home_text:
             changes["home_text"] = home_text
         if not changes:
-            return ChangeResult({}, [])
+            return []
         if not self._funders.update_space_settings(funder_code, **changes):  # type: ignore[arg-type]
-            return ChangeResult(
+            raise Invalid(
                 {
                     "franceconnect_enabled": "FranceConnect vient d’être retiré de votre portail "
                     "par l’équipe du Portail stagiaire."
-                },
-                [],
+                }
             )
         for name, value in changes.items():
             shown = f"{len(str(value))} caractères" if name == "home_text" else _on_off(value)
@@ -134,7 +126,7 @@ class FunderSettings:
                 client_ip,
                 {"funder": funder_code, "setting": name, "value": shown},
             )
-        return ChangeResult({}, list(changes))
+        return list(changes)
 
 
 def _on_off(value: object) -> str:

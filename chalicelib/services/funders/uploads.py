@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from chalicelib.services.errors import Invalid
 from chalicelib.services.funders.files import CLIENT_IP_METADATA, SENDER_METADATA
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -53,10 +54,6 @@ class UploadSigner(Protocol):
         ...
 
 
-class InvalidFileName(ValueError):
-    pass
-
-
 def incoming_prefix(funder_code: str) -> str:
     return f"incoming/{funder_code}/"
 
@@ -82,7 +79,7 @@ class FunderUploads:
         """`file_name` None: the key takes the name the browser sends (no-JavaScript form); the
         ingestion then rejects an unexpected name in the file's report, like any other drop."""
         if file_name is not None and not FILE_NAME_PATTERN.fullmatch(file_name):
-            raise InvalidFileName(INVALID_NAME)
+            raise Invalid({"file_name": INVALID_NAME}, code="invalid_request")
         prefix = incoming_prefix(funder_code)
         key = prefix + (file_name or BROWSER_FILE_NAME)
         exact = {
