@@ -25,6 +25,7 @@ from chalicelib.api.responses import (
 from chalicelib.api.training_json import amount_json, link_json
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
+from chalicelib.services.errors import Invalid
 from chalicelib.services.formatting import format_date
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
@@ -37,15 +38,6 @@ from chalicelib.services.trainings.attestations import (
 blueprint = Blueprint(__name__)
 
 PERIODS = {"last-3-months": "3-derniers-mois", "year": "annee", "month": "mois", "dates": "dates"}
-# The service names its fields after the page's form; the API uses English names.
-FIELDS = {
-    "periode": "period",
-    "annee": "year",
-    "mois": "month",
-    "du": "from",
-    "au": "to",
-    "formation": "training",
-}
 MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 MAX_LENGTH = 120
@@ -104,10 +96,6 @@ def _iso_date(text: str) -> date | None:
     except ValueError:
         return None
     return chosen if chosen.year >= 1000 else None
-
-
-def _renamed(errors: dict[str, str]) -> dict[str, str]:
-    return {FIELDS.get(name, name): message for name, message in errors.items()}
 
 
 def statement_json(statement: Statement) -> dict[str, Any]:
@@ -200,7 +188,7 @@ def attestation_payments() -> Response:
     selection = _selection(_query())
     statement, errors = get_container().attestations.statement(account_id, selection)
     if statement is None:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, _renamed(errors))
+        raise Invalid(errors)
     return json_response(statement_json(statement))
 
 
@@ -228,7 +216,7 @@ def create_attestation() -> Response:
     container = get_container()
     issued, errors = container.attestations.issue(account_id, _selection(values))
     if issued is None:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, _renamed(errors))
+        raise Invalid(errors)
     url = container.document_delivery.link(account_id, issued.content)
     attestation = issued.attestation
     return json_response(

@@ -37,6 +37,15 @@ LABELS = {
     "code": "Code de vérification",
 }
 FIELDS = ("periode", "annee", "mois", "du", "au", "formation")
+# The service names the selection's inputs; this form's fields are French. The one table.
+SELECTION_FIELDS = {
+    "period": "periode",
+    "year": "annee",
+    "month": "mois",
+    "period_start": "du",
+    "period_end": "au",
+    "training": "formation",
+}
 
 
 def selection_of(values: dict[str, str]) -> Selection:
@@ -72,7 +81,7 @@ def _page(current: CurrentSession, values: dict[str, str], errors: dict[str, str
         issued=attestations.list(account_id),
         now=today,
         values={name: values.get(name, "") for name in FIELDS},
-        errors={**errors, **statement_errors},
+        errors={**errors, **_form_errors(statement_errors)},
         labels=LABELS,
         ready_made=[
             (label, f"annee-{s.year}" if s.year else s.choice)
@@ -81,6 +90,10 @@ def _page(current: CurrentSession, values: dict[str, str], errors: dict[str, str
         all_trainings=ALL_TRAININGS,
         funders_text=funders_text,
     )
+
+
+def _form_errors(errors: dict[str, str]) -> dict[str, str]:
+    return {SELECTION_FIELDS.get(key, key): message for key, message in errors.items()}
 
 
 def _query() -> dict[str, str]:
@@ -106,7 +119,7 @@ def issue_attestation() -> Response:
     container = get_container()
     issued, errors = container.attestations.issue(current.session.account_id, selection_of(values))
     if issued is None:
-        return _page(current, values, errors)
+        return _page(current, values, _form_errors(errors))
     return redirect(container.document_delivery.link(current.session.account_id, issued.content))
 
 

@@ -88,9 +88,15 @@ def test_a_year_without_payments_is_an_attestation_not_an_error(
 def test_wrong_choices_get_french_messages(camille: WebClient) -> None:
     page = camille.get("/formations/attestations?periode=dates&du=31/02/2018&au=01/03/2018")
     assert page.status == 400
-    assert "Saisissez une date au format JJ/MM/AAAA" in page.text
+    assert "Saisissez une date au format JJ/MM/AAAA" in (page.field_error("du") or "")
+    reversed_dates = camille.get(
+        "/formations/attestations?periode=dates&du=02/03/2018&au=01/03/2018"
+    )
+    assert reversed_dates.field_error("au") and not reversed_dates.field_error("du")
     other = camille.get("/formations/attestations?formation=region-idf~IDF-2026-000789")
-    assert "Choisissez une de vos formations dans la liste." in other.text
+    assert "Choisissez une de vos formations dans la liste." in (
+        other.field_error("formation") or ""
+    )
     form = camille.get("/formations/attestations")
     expired = camille.post("/formations/attestations", {"csrf": "faux", **YEAR_2018})
     assert "Le formulaire a expiré" in expired.text
@@ -209,6 +215,14 @@ def test_the_api_lists_creates_withdraws_and_verifies(
     assert body["total"] == {"value": "455.24", "formatted": f"455,24{NBSP}€"}
     bad = api.call("GET", "/api/v1/attestations/payments?period=month&month=2018-3", token=token)
     assert bad.status == 400 and "month" in bad.error["fields"]
+    # The service's refusals under the API's names (« to », « training »), not the page's.
+    reversed_dates = "period=dates&from=2018-03-02&to=2018-03-01&training=nulle-part"
+    bad = api.call("GET", f"/api/v1/attestations/payments?{reversed_dates}", token=token)
+    assert (bad.status, bad.error["code"], sorted(bad.error["fields"])) == (
+        400,
+        "validation_failed",
+        ["to", "training"],
+    )
 
     created = api.call(
         "POST",

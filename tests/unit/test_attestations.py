@@ -178,17 +178,17 @@ def test_one_training_only_and_someone_else_s_training_is_refused() -> None:
     _, errors = attestations.statement(
         CAMILLE, Selection("3-derniers-mois", training="region-idf~IDF-2026-000789")
     )
-    assert errors == {"formation": "Choisissez une de vos formations dans la liste."}
+    assert errors == {"training": "Choisissez une de vos formations dans la liste."}
 
 
 @pytest.mark.parametrize(
     ("selection", "field"),
     [
-        (Selection("annee", year="18"), "annee"),
-        (Selection("mois", month="13/2018"), "mois"),
-        (Selection("dates", start="32/01/2018", end="01/02/2018"), "du"),
-        (Selection("dates", start="02/02/2018", end="01/02/2018"), "au"),
-        (Selection("n-importe-quoi"), "periode"),
+        (Selection("annee", year="18"), "year"),
+        (Selection("mois", month="13/2018"), "month"),
+        (Selection("dates", start="32/01/2018", end="01/02/2018"), "period_start"),
+        (Selection("dates", start="02/02/2018", end="01/02/2018"), "period_end"),
+        (Selection("n-importe-quoi"), "period"),
     ],
 )
 def test_a_wrong_period_gets_a_french_message(selection: Selection, field: str) -> None:

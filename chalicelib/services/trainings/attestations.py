@@ -117,7 +117,8 @@ class Selection:
 
 
 def period_of(selection: Selection, today: date) -> tuple[AttestationPeriod | None, dict[str, str]]:
-    """The period chosen, or French errors keyed by the form's field names."""
+    """The period chosen, or French errors keyed by the selection's inputs (`period`, `year`,
+    `month`, `period_start`, `period_end`): each face names them its own way."""
     choice = selection.choice
     if choice == "3-derniers-mois":
         return AttestationPeriod.last_three_months(today), {}
@@ -125,27 +126,27 @@ def period_of(selection: Selection, today: date) -> tuple[AttestationPeriod | No
         text = selection.year.strip()
         if len(text) == 4 and text.isdigit() and 1900 < int(text) <= today.year:
             return AttestationPeriod.year(int(text)), {}
-        return None, {"annee": f"Saisissez une année entre 1901 et {today.year}, par exemple 2018."}
+        return None, {"year": f"Saisissez une année entre 1901 et {today.year}, par exemple 2018."}
     if choice == "mois":
         month, _, year = selection.month.strip().partition("/")
         well_formed = len(month) in (1, 2) and month.isdigit() and len(year) == 4
         if well_formed and year.isdigit() and 1 <= int(month) <= 12 and int(year) > 1900:
             return AttestationPeriod.month(int(year), int(month)), {}
-        return None, {"mois": BAD_MONTH}
+        return None, {"month": BAD_MONTH}
     if choice == "dates":
         errors: dict[str, str] = {}
         chosen: dict[str, date] = {}
-        for name, text in (("du", selection.start), ("au", selection.end)):
+        for name, text in (("period_start", selection.start), ("period_end", selection.end)):
             try:
                 chosen[name] = parse_date(text.strip())
             except ValueError:
                 errors[name] = BAD_DATE
         if errors:
             return None, errors
-        if chosen["au"] < chosen["du"]:
-            return None, {"au": END_BEFORE_START}
-        return AttestationPeriod.dates(chosen["du"], chosen["au"]), {}
-    return None, {"periode": BAD_CHOICE}
+        if chosen["period_end"] < chosen["period_start"]:
+            return None, {"period_end": END_BEFORE_START}
+        return AttestationPeriod.dates(chosen["period_start"], chosen["period_end"]), {}
+    return None, {"period": BAD_CHOICE}
 
 
 # What an attestation states ----------------------------------------------------------------------
@@ -303,7 +304,7 @@ class Attestations:
         if selection.training != ALL_TRAININGS:
             trainings = [t for t in trainings if t.key == selection.training]
             if not trainings:
-                errors = {**errors, "formation": BAD_TRAINING}
+                errors = {**errors, "training": BAD_TRAINING}
         if period is None or errors:
             return None, errors
         return build_statement(period, trainings, self.payments), {}
