@@ -1,7 +1,7 @@
 """The funders' space (`/financeur/`): its login page, home, logout and « Paramètres ». Staff log
 in with the same « Identification » as everyone (same password rules, throttling, sessions and
 first-login steps), then the TOTP code (web/second_factor.py); every page goes through
-`funder_page` (web/funder_guard.py)."""
+`funder_staff` (web/funder_guard.py)."""
 
 from __future__ import annotations
 
