@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import unescape
 
 import pyotp
@@ -14,13 +15,16 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import admin
-from chalicelib.container import get_container
+from chalicelib import container as container_module
+from chalicelib.container import get_container, reset_container
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.funders.model import Funder, save_funder
+from chalicelib.services.security.throttling import RATE_LIMITS
 from chalicelib.store.models import FunderItem
 from tests.integration.conftest import mails_to
 from tests.support.concurrency import atomic_requests, run_together
+from tests.support.fakes import FakeClock
 from tests.support.web import Page, WebClient
 
 MANAGER = "alix.durand@region-idf.example.fr"
@@ -484,3 +488,42 @@ def test_every_step_has_its_page_and_its_api_message() -> None:
     from chalicelib.web.http import STEP_PATHS
 
     assert set(STEP_PATHS) == set(Step) == set(STEP_MESSAGES)
+
+
+@pytest.fixture
+def window_start(portal: WebClient) -> Iterator[FakeClock]:
+    """Every service's clock at the start of a rate-limit window (they are fixed windows: a run
+    crossing a boundary would start a new count halfway)."""
+    window = int(RATE_LIMITS["login"].window.total_seconds())
+    start = int(time.time()) // window * window
+    fake = FakeClock(datetime.fromtimestamp(start, UTC))
+    original = container_module.now
+    container_module.now = fake
+    reset_container()
+    yield fake
+    container_module.now = original
+    reset_container()
+
+
+def test_both_staff_spaces_log_in_alike_and_share_the_address_allowance(
+    portal: WebClient, window_start: FakeClock
+) -> None:
+    """One login for the organisations' and the funders' spaces (web/staff_login.py): the same
+    single message, and one allowance of attempts per address across both."""
+    allowed = RATE_LIMITS["login"].requests
+    for attempt in range(allowed):
+        space = "/organisme" if attempt % 2 else "/financeur"
+        form = portal.get(space)
+        page = portal.post(
+            f"{space}/connexion",
+            # Another address each time: the per-identifier delays stay out of the way.
+            {"csrf": form.hidden("csrf"), "username": f"n{attempt}@example.fr", "password": "x"},
+        )
+        assert page.status == 401 and "Adresse mail ou mot de passe incorrect." in page.text
+    for space in ("/organisme", "/financeur"):
+        form = portal.get(space)
+        page = portal.post(
+            f"{space}/connexion",
+            {"csrf": form.hidden("csrf"), "username": "autre@example.fr", "password": "x"},
+        )
+        assert page.status == 429 and "Trop de tentatives" in page.text, page.text

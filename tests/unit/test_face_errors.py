@@ -13,6 +13,7 @@ from chalicelib.api.responses import api_view
 from chalicelib.services.errors import (
     DomainError,
     Expired,
+    Forbidden,
     Invalid,
     NotFound,
     RateLimited,
@@ -56,6 +57,8 @@ def test_the_api_answers_each_refusal_in_its_error_shape() -> None:
     assert 110 <= int(headers["Retry-After"]) <= 120
     status, body, _ = api_answer(RateLimited("Trop de vérifications."))
     assert (status, body["code"]) == (429, "rate_limited")
+    status, body, _ = api_answer(Forbidden("Terminez votre connexion."))
+    assert (status, body) == (403, {"code": "forbidden", "message": "Terminez votre connexion."})
     status, body, headers = api_answer(SignedOut())
     assert (status, body["code"]) == (401, "not_authenticated")
     assert 'error="invalid_token"' in headers["WWW-Authenticate"]
@@ -65,6 +68,7 @@ def test_the_api_answers_each_refusal_in_its_error_shape() -> None:
     ("error", "status", "location"),
     [
         (NotFound("Ce document n’existe pas."), 404, None),
+        (Forbidden("Ce document n’existe pas."), 403, None),
         (SignedOut(), 303, "/?message=connexion-requise"),
     ],
 )
@@ -76,7 +80,7 @@ def test_the_pages_answer_what_looks_the_same_everywhere(
 
     response = web_view(view)()
     assert (response.status_code, response.headers.get("Location")) == (status, location)
-    if isinstance(error, NotFound):
+    if isinstance(error, NotFound | Forbidden):
         assert "Ce document n’existe pas." in response.body
 
 

@@ -3,6 +3,7 @@ change itself, each change audited)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from chalicelib.services.accounts.staff import (
     InvalidStaff,
     StaffInvitations,
 )
-from chalicelib.services.errors import Invalid
+from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.funders.settings import (
     MAX_HOME_TEXT,
@@ -21,6 +22,7 @@ from chalicelib.services.funders.settings import (
     SettingsChange,
     home_paragraphs,
 )
+from chalicelib.services.funders.staff import FunderStaff
 from tests.support.fakes import (
     FakeClock,
     MemoryAccounts,
@@ -183,3 +185,31 @@ def test_a_funder_may_turn_franceconnect_off_even_where_it_is_no_longer_offered(
         "franceconnect_enabled"
     ]
     assert not repository.items["region-idf"].franceconnect_enabled
+
+
+def test_a_member_is_a_funder_staff_account_of_an_existing_funder() -> None:
+    accounts, mailer, audit = MemoryAccounts(), RecordingMailer(), MemoryAudit()
+    invited = invite(accounts, mailer, audit, role="consultation")
+    staff = FunderStaff(accounts, MemoryFunders(IDF))
+
+    member = staff.member(invited.account_id)
+
+    assert (member.funder_code, member.role, member.can_manage) == (
+        "region-idf",
+        StaffRole.VIEWER,
+        False,
+    )
+    caller = member.caller("192.0.2.1")
+    assert (caller.funder_code, caller.actor_id, caller.role) == (
+        "region-idf",
+        invited.account_id,
+        "consultation",
+    )
+    trainee = accounts.add(replace(invited, account_id="trainee", funder_code=None))
+    for gone in (
+        lambda: staff.member("unknown"),
+        lambda: staff.member(trainee.account_id),  # not funder staff
+        lambda: FunderStaff(accounts, MemoryFunders()).member(invited.account_id),  # no funder
+    ):
+        with pytest.raises(NotFound):
+            gone()
