@@ -283,11 +283,7 @@ def staff_create(args: argparse.Namespace) -> int:
     from chalicelib.services.accounts.staff import StaffRequest
 
     request = StaffRequest(
-        email=args.email,
-        siret=args.siret,
-        organisation_name=args.organisation_name,
-        family_name=args.family_name or "",
-        given_names=args.given_names or "",
+        siret=args.siret, organisation_name=args.organisation_name, **_person(args)
     )
     return _invite(
         lambda: get_container().staff_invitations.organisation(request),
@@ -303,13 +299,7 @@ def staff_invite(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
     from chalicelib.services.accounts.staff import FunderStaffRequest
 
-    request = FunderStaffRequest(
-        email=args.email,
-        funder_code=args.funder,
-        role=args.role,
-        family_name=args.family_name or "",
-        given_names=args.given_names or "",
-    )
+    request = FunderStaffRequest(funder_code=args.funder, role=args.role, **_person(args))
     return _invite(
         lambda: get_container().staff_invitations.funder(request),
         lambda account: (
@@ -317,6 +307,15 @@ def staff_invite(args: argparse.Namespace) -> int:
             f"{account.staff_role.value if account.staff_role else ''}"
         ),
     )
+
+
+def _person(args: argparse.Namespace) -> dict[str, str]:
+    """Who is invited, as both staff commands take it."""
+    return {
+        "email": args.email,
+        "family_name": args.family_name or "",
+        "given_names": args.given_names or "",
+    }
 
 
 def _invite(invite: Callable[[], Account], where: Callable[[Account], str]) -> int:
