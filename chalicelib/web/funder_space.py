@@ -147,20 +147,22 @@ def funder_settings_submit() -> Response:
     request = blueprint.current_request
     context = funder_staff(request, manage=True)
     service = get_container().funder_settings
-    settings = service.read(context.funder_code)
-    values: dict[str, object] = {}
     try:
         fields = read_form(request, context.current)
-        wanted = SettingsChange(
-            messages_enabled=fields.get("messages_enabled") == "oui",
-            franceconnect_enabled=fields.get("franceconnect_enabled") == "oui",
-            home_text=fields.get("home_text", "")[: MAX_HOME_TEXT * 2],
-        )
-        values = vars(wanted)  # the form as sent, shown again with the reasons
+    except Invalid as expired:
+        settings = service.read(context.funder_code)
+        return _settings_page(context, settings, errors=expired.errors, status_code=403)
+    wanted = SettingsChange(
+        messages_enabled=fields.get("messages_enabled") == "oui",
+        franceconnect_enabled=fields.get("franceconnect_enabled") == "oui",
+        home_text=fields.get("home_text", "")[: MAX_HOME_TEXT * 2],
+    )
+    try:
         service.change(context.funder_code, context.account.account_id, wanted, client_ip(request))
-    except Invalid as refused:
-        status = 403 if "form" in refused.errors else 400  # an expired form, as on every page
+    except Invalid as refused:  # the form as sent, over the settings as stored now
+        settings = service.read(context.funder_code)
+        values = vars(wanted)
         return _settings_page(
-            context, settings, values=values, errors=refused.errors, status_code=status
+            context, settings, values=values, errors=refused.errors, status_code=400
         )
     return redirect(f"{SETTINGS_PATH}?enregistre=oui")
