@@ -327,11 +327,11 @@ class Container(Services):
 
         return qr_modules(text)
 
-    def issue_captcha(self) -> IssuedCaptcha:
+    def issue_captcha(self, client_ip: str | None) -> IssuedCaptcha:
         """A new signup captcha: its image as a data: URL to embed, nothing binary goes through
         API Gateway (docs/specs/architecture.md, D9); its sound, 110 KB, only behind a link, made
-        when someone follows it."""
-        issued = self.captchas.issue()
+        when someone follows it. Raises `RateLimited` past the address's allowance."""
+        issued = self.captchas.issue(client_ip)
         return IssuedCaptcha(
             captcha_id=issued.captcha_id,
             image_url=data_url("image/png", issued.image_png),

@@ -222,6 +222,7 @@ class Services:
             drawing.generate_code,
             drawing.render_image,
             drawing.render_audio,
+            self.rate_limiter,
         )
 
     @cached_property
@@ -235,6 +236,7 @@ class Services:
             challenges=self.challenges,
             audit=p.audit,
             clock=p.clock,
+            limiter=self.rate_limiter,
         )
 
     # Accounts and sessions -----------------------------------------------------------------
@@ -275,6 +277,7 @@ class Services:
             urls=p.urls,
             clock=p.clock,
             owner_alert=self.dossier_claims.tell_owner,
+            limiter=self.rate_limiter,
         )
 
     @cached_property
@@ -305,6 +308,7 @@ class Services:
             audit=p.audit,
             current_terms_version=self.terms.current_version,
             clock=p.clock,
+            limiter=self.rate_limiter,
         )
 
     # « Mot de passe oublié » and « Mon compte » ----------------------------------------------
@@ -611,6 +615,7 @@ class Services:
             mailer=p.mailer,
             clock=p.clock,
             urls=p.urls,
+            limiter=self.rate_limiter,
         )
 
     # « Mes messages » and the organisations' space --------------------------------------------

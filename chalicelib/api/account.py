@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 # The helpers of the accounts API read the request through the app, whichever blueprint routes it.
 from chalicelib.api.auth import authenticate, bearer_token, not_authenticated
 from chalicelib.api.bodies import Fields, read_fields
-from chalicelib.api.guards import enforce_rate_limit, known_funder
+from chalicelib.api.guards import known_funder
 from chalicelib.api.responses import (
     FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
@@ -22,7 +22,6 @@ from chalicelib.api.responses import (
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import TOO_MANY_REQUESTS
 from chalicelib.services.accounts.my_account import AccountSettings
 from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
@@ -33,9 +32,6 @@ from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
 
 blueprint = Blueprint(__name__)
 
-ARITHMETIC_TOO_MANY = (
-    "Trop de demandes d’opération depuis votre connexion. Réessayez dans quelques minutes."
-)
 # The same sentence whatever the address: the mail tells its owner the rest.
 RECOVERY_SENT = (
     "Si un compte correspond à cette adresse, un courriel vient de lui être envoyé. Il contient "
@@ -74,8 +70,7 @@ def _refused(
 @blueprint.route("/api/v1/recovery/challenge", methods=["POST"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def issue_arithmetic() -> Response:
-    enforce_rate_limit(blueprint.current_request, "captcha", ARITHMETIC_TOO_MANY)
-    arithmetic = get_container().recovery.new_arithmetic()
+    arithmetic = get_container().recovery.issue_arithmetic(_ip())
     return json_response(
         {
             "challenge_id": arithmetic.challenge_id,
@@ -93,7 +88,6 @@ def issue_arithmetic() -> Response:
 def request_recovery(funder_code: str) -> Response:
     funder = known_funder(funder_code)
     fields = read_fields(blueprint.current_request, texts=("email", "challenge_id", "answer"))
-    enforce_rate_limit(blueprint.current_request, "recovery", TOO_MANY_REQUESTS)
     result = get_container().recovery.request(
         funder.code, fields.text("email"), fields.text("challenge_id"), fields.text("answer"), _ip()
     )

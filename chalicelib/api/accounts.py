@@ -12,7 +12,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import ANY_STEP, ApiSession, authenticate
 from chalicelib.api.bodies import read_fields
-from chalicelib.api.guards import enforce_rate_limit, known_funder
+from chalicelib.api.guards import known_funder
 from chalicelib.api.responses import (
     FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
@@ -24,8 +24,8 @@ from chalicelib.api.responses import (
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import TOO_MANY_ATTEMPTS, TOO_MANY_REQUESTS
-from chalicelib.services.accounts.login import WRONG_PAIR, StepResult
+from chalicelib.faces.texts import TOO_MANY_ATTEMPTS
+from chalicelib.services.accounts.login import WRONG_PAIR, LoginResult, StepResult
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.sessions import IDLE_TIMEOUT
 from chalicelib.services.accounts.signup import SignupForm
@@ -40,9 +40,6 @@ SIGNUP_DONE = (
     "Votre demande d’inscription est enregistrée. Un courriel vient d’être envoyé à l’adresse "
     "indiquée. Il contient votre mot de passe provisoire, valable 72\u00a0heures, ou la marche "
     "à suivre si cette adresse est déjà connue du portail."
-)
-CAPTCHA_TOO_MANY = (
-    "Trop de demandes de code depuis votre connexion. Réessayez dans quelques minutes."
 )
 NO_TERMS = "Aucune version des conditions générales d’utilisation n’est publiée."
 SIGNUP_TEXTS = (
@@ -67,9 +64,8 @@ def _step_value(step: Step | None) -> str | None:
 @blueprint.route("/api/v1/captcha", methods=["POST"], content_types=JSON_CONTENT_TYPES)
 @api_view
 def issue_captcha() -> Response:
-    enforce_rate_limit(blueprint.current_request, "captcha", CAPTCHA_TOO_MANY)
     container = get_container()
-    captcha = container.issue_captcha()
+    captcha = container.issue_captcha(client_ip(blueprint.current_request))
     return json_response(
         {
             "captcha_id": captcha.captcha_id,
@@ -95,7 +91,6 @@ def sign_up(funder_code: str) -> Response:
         flags=("no_dossier", "terms_accepted"),
         defaults={"no_dossier": False, "dossier_number": ""},
     )
-    enforce_rate_limit(blueprint.current_request, "signup", TOO_MANY_REQUESTS)
     form = SignupForm(
         **{name: fields.text(name) for name in SIGNUP_TEXTS},
         no_dossier=fields.flag("no_dossier"),
@@ -115,34 +110,31 @@ def sign_up(funder_code: str) -> Response:
 @api_view
 def open_session() -> Response:
     fields = read_fields(blueprint.current_request, texts=("username", "password"))
-    enforce_rate_limit(blueprint.current_request, "login", TOO_MANY_ATTEMPTS)
-    container = get_container()
-    result = container.login.log_in(
+    login = get_container().login
+    result = login.log_in(
         fields.text("username"), fields.text("password"), client_ip(blueprint.current_request)
     )
-    if result.retry_after is not None:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            result.error or TOO_MANY_ATTEMPTS,
-            headers={"Retry-After": str(seconds_until(result.retry_after))},
-        )
     if result.token is None or result.session is None:
-        raise ApiError(
-            401,
-            "invalid_credentials",
-            result.error or WRONG_PAIR,
-            headers={"WWW-Authenticate": REALM},
-        )
+        raise _login_refused(result)
     return json_response(
         {
             "token": result.token,
             "token_type": "Bearer",
             "expires_in": int(IDLE_TIMEOUT.total_seconds()),
-            "pending_step": _step_value(container.login.pending_step(result.session)),
+            "pending_step": _step_value(login.pending_step(result.session)),
         },
         201,
     )
+
+
+def _login_refused(result: LoginResult) -> ApiError:
+    """A delay in force (429, with when to try again) or a wrong pair (401)."""
+    if result.retry_after is not None:
+        retry = {"Retry-After": str(seconds_until(result.retry_after))}
+        message = result.error or TOO_MANY_ATTEMPTS
+        return ApiError(429, "too_many_attempts", message, headers=retry)
+    realm = {"WWW-Authenticate": REALM}
+    return ApiError(401, "invalid_credentials", result.error or WRONG_PAIR, headers=realm)
 
 
 @blueprint.route("/api/v1/sessions/current", methods=["DELETE"], content_types=JSON_CONTENT_TYPES)

@@ -8,33 +8,35 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
+from chalicelib.faces.requests import client_ip
 from chalicelib.observability import logger
 from chalicelib.services.accounts.sessions import Session
-from chalicelib.services.franceconnect.identity import FranceConnectError, Outcome
+from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.services.franceconnect.identity import CallbackResult, FranceConnectError, Outcome
 from chalicelib.services.funders.model import Funder
 from chalicelib.settings import FRANCECONNECT_CALLBACK_PATH, FRANCECONNECT_LOGOUT_RETURN_PATH
 from chalicelib.web.franceconnect_pages import MESSAGES, Message, message_page
-from chalicelib.web.guards import signed_in
+from chalicelib.web.guards import (
+    check_pre_session_csrf,
+    posted_fields,
+    read_form,
+    refusal,
+    signed_in_session,
+    web_view,
+)
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
     STEP_PATHS,
-    BadForm,
-    CurrentSession,
     anonymous_form_page,
     cookie,
     csrf_cookie_name,
     expired_cookie,
-    form_data,
-    pre_session_csrf_ok,
     read_cookie,
     redirect,
     session_cookies,
-    session_csrf_ok,
 )
-from chalicelib.web.pages import with_funder
+from chalicelib.web.pages import funder_of
 from chalicelib.web.rendering import not_found_page
 
 blueprint = Blueprint(__name__)
@@ -83,23 +85,21 @@ def _after_login(token: str, session: Session) -> Response:
 
 
 @blueprint.route("/{funder_code}/franceconnect", methods=["GET"])
+@web_view
 def start(funder_code: str) -> Response:
-    def begin(funder: Funder) -> Response:
-        if not funder.franceconnect_enabled:
-            return not_found_page()
-        container = get_container()
-        if not container.rate_limiter.allow("login", rate_limit_key(blueprint.current_request)):
-            return message_page(MESSAGES["too-many"], funder)
-        try:
-            redirection = container.franceconnect_login.start(funder.code)
-        except FranceConnectError as failure:
-            logger.warning("FranceConnect unavailable", extra={"reason": str(failure)})
-            redirection = None
-        if redirection is None:
-            return message_page(MESSAGES["unavailable"], funder)
-        return redirect(redirection.url, cookies=[_flow_cookie(redirection.browser_secret)])
-
-    return with_funder(funder_code, "franceconnect", begin)
+    funder = funder_of(funder_code, "franceconnect")
+    if not funder.franceconnect_enabled:
+        return not_found_page()
+    try:
+        redirection = get_container().franceconnect_login.start(funder.code, _ip())
+    except RateLimited:
+        return message_page(MESSAGES["too-many"], funder)
+    except FranceConnectError as failure:
+        logger.warning("FranceConnect unavailable", extra={"reason": str(failure)})
+        redirection = None
+    if redirection is None:
+        return message_page(MESSAGES["unavailable"], funder)
+    return redirect(redirection.url, cookies=[_flow_cookie(redirection.browser_secret)])
 
 
 @blueprint.route(FRANCECONNECT_CALLBACK_PATH, methods=["GET"])
@@ -113,13 +113,7 @@ def callback() -> Response:
         browser_secret=_flow_secret(),
         client_ip=_ip(),
     )
-    if result.reason:  # no token nor personal data in it
-        # A token that does not verify is worth a look; a cancel is not.
-        log = logger.warning if result.outcome is Outcome.FAILED else logger.info
-        log(
-            "FranceConnect login not completed",
-            extra={"outcome": result.outcome.value, "reason": result.reason},
-        )
+    _log_unfinished(result)
     if result.outcome is Outcome.SIGNED_IN and result.token and result.session:
         return _after_login(result.token, result.session)
     funder = container.funders.get(result.funder_code) if result.funder_code else None
@@ -133,6 +127,16 @@ def callback() -> Response:
     response = message_page(MESSAGES.get(result.outcome.value, MESSAGES["failed"]), funder)
     response.headers["Set-Cookie"] = expired_cookie(flow_cookie_name())
     return response
+
+
+def _log_unfinished(result: CallbackResult) -> None:
+    if result.reason:  # no token nor personal data in it
+        # A token that does not verify is worth a look; a cancel is not.
+        log = logger.warning if result.outcome is Outcome.FAILED else logger.info
+        log(
+            "FranceConnect login not completed",
+            extra={"outcome": result.outcome.value, "reason": result.reason},
+        )
 
 
 # Linking an existing account: one password login ----------------------------------------------
@@ -163,35 +167,33 @@ def _link_page(
 
 
 @blueprint.route("/{funder_code}/franceconnect/associer", methods=["GET"])
+@web_view
 def link_form(funder_code: str) -> Response:
-    return with_funder(funder_code, "franceconnect/associer", lambda f: _link_page(f, {}))
+    return _link_page(funder_of(funder_code, "franceconnect/associer"), {})
 
 
 @blueprint.route(
     "/{funder_code}/franceconnect/associer", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def link_submit(funder_code: str) -> Response:
-    def submit(funder: Funder) -> Response:
-        request = blueprint.current_request
-        try:
-            fields = form_data(request)
-        except BadForm:
-            return _link_page(funder, {}, EXPIRED_FORM, status_code=400)
+    funder = funder_of(funder_code, "franceconnect/associer")
+    request = blueprint.current_request
+    values: dict[str, str] = {}
+    try:
+        fields = posted_fields(request)
         values = {"username": fields.get("username", "")[:254]}
-        if not pre_session_csrf_ok(request, fields):
-            return _link_page(funder, values, EXPIRED_FORM, status_code=403)
-        container = get_container()
-        if not container.rate_limiter.allow("login", rate_limit_key(blueprint.current_request)):
-            return _link_page(funder, values, TOO_MANY_ATTEMPTS, status_code=429)
+        check_pre_session_csrf(request, fields)
         link_id, secret = _pending_link_id()
-        result = container.franceconnect_login.confirm_link(
+        result = get_container().franceconnect_login.confirm_link(
             link_id, secret, fields.get("username", ""), fields.get("password", ""), _ip()
         )
-        if result.token is None or result.session is None:
-            return _link_page(funder, values, result.error, status_code=401)
-        return _after_login(result.token, result.session)
-
-    return with_funder(funder_code, "franceconnect/associer", submit)
+    except (Invalid, RateLimited) as refused:
+        errors, status = refusal(refused)
+        return _link_page(funder, values, errors["form"], status)
+    if result.token is None or result.session is None:
+        return _link_page(funder, values, result.error, status_code=401)
+    return _after_login(result.token, result.session)
 
 
 # Logout through the provider ------------------------------------------------------------------
@@ -228,18 +230,15 @@ def logout_return() -> Response:
 @blueprint.route(
     "/compte/franceconnect/dissocier", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def unlink() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        try:
-            fields = form_data(blueprint.current_request)
-        except BadForm:
-            fields = {}
-        if not session_csrf_ok(current, fields):
-            return redirect("/compte")
-        refusal = get_container().franceconnect_login.unlink(current.session.account_id, _ip())
-        if refusal is not None:
-            refused = Message("FranceConnect reste relié à votre compte", refusal, status=409)
-            return message_page(refused, None, csrf=current.session.csrf_token)
-        return redirect(f"/compte?message={UNLINKED_NOTICE}")
-
-    return signed_in(blueprint.current_request, None, submit)
+    current = signed_in_session(blueprint.current_request)
+    try:
+        read_form(blueprint.current_request, current)
+    except Invalid:
+        return redirect("/compte")
+    refusal_text = get_container().franceconnect_login.unlink(current.session.account_id, _ip())
+    if refusal_text is not None:
+        refused = Message("FranceConnect reste relié à votre compte", refusal_text, status=409)
+        return message_page(refused, None, csrf=current.session.csrf_token)
+    return redirect(f"/compte?message={UNLINKED_NOTICE}")

@@ -5,15 +5,22 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
+from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.login import StepResult
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.accounts.sessions import LoginMethod
+from chalicelib.services.accounts.sessions import LoginMethod, Session
+from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.franceconnect import provider_logout
-from chalicelib.web.guards import signed_in
+from chalicelib.web.guards import (
+    check_pre_session_csrf,
+    posted_fields,
+    read_form,
+    refusal,
+    signed_in_session,
+    web_view,
+)
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
@@ -26,13 +33,12 @@ from chalicelib.web.http import (
     expired_cookie,
     form_data,
     home_path,
-    pre_session_csrf_ok,
     redirect,
     session_cookie_name,
     session_cookies,
     session_csrf_ok,
 )
-from chalicelib.web.pages import with_funder
+from chalicelib.web.pages import funder_of
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
@@ -62,42 +68,43 @@ def login_page(
 
 
 @blueprint.route("/{funder_code}", methods=["GET"])
+@web_view
 def funder_home(funder_code: str) -> Response:
-    return with_funder(funder_code, "", lambda funder: login_page(funder, {}))
+    return login_page(funder_of(funder_code, ""), {})
 
 
 @blueprint.route("/{funder_code}/connexion", methods=["GET"])
+@web_view
 def login_form(funder_code: str) -> Response:
-    return with_funder(funder_code, "", lambda funder: redirect(f"/{funder.code}/"))
+    return redirect(f"/{funder_of(funder_code, '').code}/")
 
 
 @blueprint.route("/{funder_code}/connexion", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def login_submit(funder_code: str) -> Response:
-    return with_funder(funder_code, "", _log_in)
-
-
-def _log_in(funder: Funder) -> Response:
+    funder = funder_of(funder_code, "")
     request = blueprint.current_request
+    values: dict[str, str] = {}
     try:
-        fields = form_data(request)
-    except BadForm:
-        return login_page(funder, {}, EXPIRED_FORM, status_code=400)
-    values = {"username": fields.get("username", "")[:254]}
-    if not pre_session_csrf_ok(request, fields):
-        return login_page(funder, values, EXPIRED_FORM, status_code=403)
-    container = get_container()
-    if not container.rate_limiter.allow("login", rate_limit_key(request)):
-        return login_page(funder, values, TOO_MANY_ATTEMPTS, status_code=429)
-    result = container.login.log_in(
-        fields.get("username", ""), fields.get("password", ""), client_ip(request)
-    )
+        fields = posted_fields(request)
+        values = {"username": fields.get("username", "")[:254]}
+        check_pre_session_csrf(request, fields)
+        result = get_container().login.log_in(
+            fields.get("username", ""), fields.get("password", ""), client_ip(request)
+        )
+    except (Invalid, RateLimited) as refused:
+        errors, status = refusal(refused)
+        return login_page(funder, values, errors["form"], status)
     if result.token is None or result.session is None:
         return login_page(funder, values, result.error, status_code=401)
-    step = result.session.pending_step
-    return redirect(
-        STEP_PATHS[step] if step else home_path(result.session),
-        cookies=[*session_cookies(result.token), expired_cookie(csrf_cookie_name())],
-    )
+    return _next_step(result.token, result.session, [expired_cookie(csrf_cookie_name())])
+
+
+def _next_step(token: str, session: Session, cookies: list[str] | None = None) -> Response:
+    """On to the first-login step still to do, or home, with the session's cookies."""
+    step = session.pending_step
+    cookies = [*session_cookies(token), *(cookies or [])]
+    return redirect(STEP_PATHS[step] if step else home_path(session), cookies=cookies)
 
 
 # Signed-in pages ---------------------------------------------------------------------------
@@ -118,80 +125,65 @@ def _after_step(
 ) -> Response:
     if not result.ok or result.token is None or result.session is None:
         return _step_page(template, current, errors=result.errors, **context)
-    step = result.session.pending_step
-    cookies = session_cookies(result.token) if result.token != current.token else None
-    return redirect(STEP_PATHS[step] if step else home_path(result.session), cookies=cookies)
-
-
-def _posted(current: CurrentSession, template: str) -> dict[str, str] | Response:
-    request = blueprint.current_request
-    try:
-        fields = form_data(request)
-    except BadForm:
-        return _step_page(template, current, errors={"form": EXPIRED_FORM})
-    if not session_csrf_ok(current, fields):
-        return _step_page(template, current, errors={"form": EXPIRED_FORM})
-    return fields
+    if result.token == current.token:  # the same session, one step further
+        step = result.session.pending_step
+        return redirect(STEP_PATHS[step] if step else home_path(result.session))
+    return _next_step(result.token, result.session)
 
 
 @blueprint.route("/premiere-connexion/mot-de-passe", methods=["GET"])
+@web_view
 def first_password_form() -> Response:
-    return signed_in(
-        blueprint.current_request,
-        Step.PASSWORD,
-        lambda current: _step_page("first_password.html", current),
-    )
+    current = signed_in_session(blueprint.current_request, Step.PASSWORD)
+    return _step_page("first_password.html", current)
 
 
 @blueprint.route(
     "/premiere-connexion/mot-de-passe", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def first_password_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        fields = _posted(current, "first_password.html")
-        if isinstance(fields, Response):
-            return fields
-        result = get_container().login.change_first_password(
-            current.token,
-            current.session,
-            fields.get("old_password", ""),
-            fields.get("new_password", ""),
-            fields.get("confirmation", ""),
-            client_ip(blueprint.current_request),
-        )
-        return _after_step(result, current, "first_password.html")
-
-    return signed_in(blueprint.current_request, Step.PASSWORD, submit)
+    request = blueprint.current_request
+    current = signed_in_session(request, Step.PASSWORD)
+    try:
+        fields = read_form(request, current)
+    except Invalid as refused:
+        return _step_page("first_password.html", current, errors=refused.errors)
+    result = get_container().login.change_first_password(
+        current.token,
+        current.session,
+        fields.get("old_password", ""),
+        fields.get("new_password", ""),
+        fields.get("confirmation", ""),
+        client_ip(request),
+    )
+    return _after_step(result, current, "first_password.html")
 
 
 @blueprint.route("/premiere-connexion/question-secrete", methods=["GET"])
+@web_view
 def secret_question_form() -> Response:
-    return signed_in(
-        blueprint.current_request,
-        Step.SECRET_QUESTION,
-        lambda current: _step_page("secret_question.html", current),
-    )
+    current = signed_in_session(blueprint.current_request, Step.SECRET_QUESTION)
+    return _step_page("secret_question.html", current)
 
 
 @blueprint.route(
     "/premiere-connexion/question-secrete", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def secret_question_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        fields = _posted(current, "secret_question.html")
-        if isinstance(fields, Response):
-            return fields
-        result = get_container().login.set_secret_question(
-            current.token,
-            current.session,
-            fields.get("question", ""),
-            fields.get("answer", ""),
-            client_ip(blueprint.current_request),
-        )
-        values = {"question": fields.get("question", "")[:200]}
-        return _after_step(result, current, "secret_question.html", values=values)
-
-    return signed_in(blueprint.current_request, Step.SECRET_QUESTION, submit)
+    request = blueprint.current_request
+    current = signed_in_session(request, Step.SECRET_QUESTION)
+    try:
+        fields = read_form(request, current)
+    except Invalid as refused:
+        return _step_page("secret_question.html", current, errors=refused.errors)
+    question, answer = fields.get("question", ""), fields.get("answer", "")
+    result = get_container().login.set_secret_question(
+        current.token, current.session, question, answer, client_ip(request)
+    )
+    values = {"question": question[:200]}
+    return _after_step(result, current, "secret_question.html", values=values)
 
 
 def terms_blocks(text: str) -> list[dict[str, object]]:
@@ -237,25 +229,20 @@ def terms_page() -> Response:
 
 
 @blueprint.route("/cgu", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def terms_accept() -> Response:
-    def accept(current: CurrentSession) -> Response:
-        try:
-            fields = form_data(blueprint.current_request)
-        except BadForm:
-            return _terms_page(current, EXPIRED_FORM)
-        if not session_csrf_ok(current, fields):
-            return _terms_page(current, EXPIRED_FORM)
-        result = get_container().login.accept_terms(
-            current.token,
-            current.session,
-            fields.get("version", ""),
-            client_ip(blueprint.current_request),
-        )
-        if not result.ok:
-            return _terms_page(current, result.errors.get("terms"))
-        return _after_step(result, current, "terms.html")
-
-    return signed_in(blueprint.current_request, Step.TERMS, accept)
+    request = blueprint.current_request
+    current = signed_in_session(request, Step.TERMS)
+    try:
+        fields = read_form(request, current)
+    except Invalid as refused:
+        return _terms_page(current, refused.errors["form"])
+    result = get_container().login.accept_terms(
+        current.token, current.session, fields.get("version", ""), client_ip(request)
+    )
+    if not result.ok:
+        return _terms_page(current, result.errors.get("terms"))
+    return _after_step(result, current, "terms.html")
 
 
 @blueprint.route("/deconnexion", methods=["POST"], content_types=FORM_CONTENT_TYPES)

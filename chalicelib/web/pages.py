@@ -21,6 +21,7 @@ from chalicelib.container import get_container
 from chalicelib.faces.texts import UNKNOWN_FUNDER
 from chalicelib.observability import logger
 from chalicelib.services.funders.model import Funder, is_valid_funder_code, list_funders
+from chalicelib.web.guards import Stop
 from chalicelib.web.rendering import (
     HTML,
     error_page,
@@ -71,18 +72,29 @@ def _redirect(location: str) -> Response:
     return Response(body="", status_code=301, headers={"Location": location})
 
 
-def with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Response]) -> Response:
-    """Render `page` for the funder of `funder_code`, or the 404 page when there is none."""
+def funder_of(funder_code: str, subpath: str) -> Funder:
+    """The funder of the path; otherwise raises `Stop` with the 404 page (or, for an address
+    typed in capitals, the redirect to `/<code>/<subpath>`). For routes under `@web_view`."""
     repository = get_container().funders
     if not is_valid_funder_code(funder_code):
         # Addresses copied from paper sometimes come in capitals: lead them to the real one.
         lowered = funder_code.lower()
         if lowered != funder_code and is_valid_funder_code(lowered) and repository.get(lowered):
-            return _redirect(f"/{lowered}/{subpath}")
-        return not_found_page(UNKNOWN_FUNDER)
+            raise Stop(_redirect(f"/{lowered}/{subpath}"))
+        raise Stop(not_found_page(UNKNOWN_FUNDER))
     funder = repository.get(funder_code)
     if funder is None:
-        return not_found_page(UNKNOWN_FUNDER)
+        raise Stop(not_found_page(UNKNOWN_FUNDER))
+    return funder
+
+
+def with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Response]) -> Response:
+    """Render `page` for the funder of `funder_code`, or the 404 page when there is none. (The
+    callback style of the routes not yet written with `@web_view` and `funder_of`.)"""
+    try:
+        funder = funder_of(funder_code, subpath)
+    except Stop as stop:
+        return stop.response
     return page(funder)
 
 

@@ -4,28 +4,24 @@ ticket of the code, then the reset step once the code was right."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import UNKNOWN_ADDRESS, client_ip
-from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_REQUESTS
+from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
+from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
+from chalicelib.web.guards import Stop, read_public_form, refusal, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
-    BadForm,
     cookie,
     expired_cookie,
-    form_data,
     pre_session_csrf,
-    pre_session_csrf_ok,
     read_cookie,
     redirect,
 )
-from chalicelib.web.pages import with_funder
+from chalicelib.web.pages import funder_of
 from chalicelib.web.rendering import html_page
 
 blueprint = Blueprint(__name__)
@@ -75,15 +71,12 @@ def _page(
     return response
 
 
-def _posted(render: Callable[..., Response]) -> dict[str, str] | Response:
-    request = blueprint.current_request
-    try:
-        fields = form_data(request)
-    except BadForm:
-        return render(errors={"form": EXPIRED_FORM}, status_code=400)
-    if not pre_session_csrf_ok(request, fields):
-        return render(errors={"form": EXPIRED_FORM}, status_code=403)
-    return fields
+def _step_ticket(funder: Funder, step: str) -> str:
+    """The id the browser keeps for this step; without it, back to the first step (raised)."""
+    ticket = read_cookie(blueprint.current_request, _cookie_name(step))
+    if not ticket:
+        raise Stop(redirect(f"/{funder.code}/{START}"))
+    return ticket
 
 
 # 1. Address and operation --------------------------------------------------------------------
@@ -102,33 +95,31 @@ def _request_page(funder: Funder, status_code: int = 200, **context: object) -> 
 
 
 @blueprint.route("/{funder_code}/mot-de-passe-oublie", methods=["GET"])
+@web_view
 def recovery_form(funder_code: str) -> Response:
-    return with_funder(funder_code, START, lambda funder: _request_page(funder))
+    return _request_page(funder_of(funder_code, START))
 
 
 @blueprint.route(
     "/{funder_code}/mot-de-passe-oublie", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def recovery_submit(funder_code: str) -> Response:
-    return with_funder(funder_code, START, _request)
-
-
-def _request(funder: Funder) -> Response:
-    fields = _posted(lambda **context: _request_page(funder, **context))
-    if isinstance(fields, Response):
-        return fields
-    values = {"email": fields.get("email", "")[:254]}
-    container = get_container()
-    ip = client_ip(blueprint.current_request)
-    if not container.rate_limiter.allow("recovery", ip or UNKNOWN_ADDRESS):
-        return _request_page(funder, 429, values=values, errors={"form": TOO_MANY_REQUESTS})
-    result = container.recovery.request(
-        funder.code,
-        fields.get("email", ""),
-        fields.get("arithmetic_id", ""),
-        fields.get("arithmetic_answer", ""),
-        ip,
-    )
+    funder = funder_of(funder_code, START)
+    values: dict[str, str] = {}
+    try:
+        fields = read_public_form(blueprint.current_request)
+        values = {"email": fields.get("email", "")[:254]}
+        result = get_container().recovery.request(
+            funder.code,
+            fields.get("email", ""),
+            fields.get("arithmetic_id", ""),
+            fields.get("arithmetic_answer", ""),
+            client_ip(blueprint.current_request),
+        )
+    except (Invalid, RateLimited) as refused:
+        errors, status = refusal(refused)
+        return _request_page(funder, status, values=values, errors=errors)
     if not result.ok or result.ticket is None:
         return _request_page(funder, values=values, errors=result.errors)
     # Same answer for every address: only the random ticket in the cookie differs.
@@ -145,30 +136,28 @@ def _request(funder: Funder) -> Response:
 
 
 @blueprint.route("/{funder_code}/mot-de-passe-oublie/code", methods=["GET"])
+@web_view
 def code_form(funder_code: str) -> Response:
-    return with_funder(funder_code, CODE_STEP, lambda funder: _code_page(funder))
+    return _code_page(funder_of(funder_code, CODE_STEP))
 
 
 def _code_page(funder: Funder, status_code: int = 200, **context: object) -> Response:
-    if not read_cookie(blueprint.current_request, _cookie_name("code")):
-        return redirect(f"/{funder.code}/{START}")
+    _step_ticket(funder, "code")
     return _page("recovery_code.html", funder, status_code, **context)
 
 
 @blueprint.route(
     "/{funder_code}/mot-de-passe-oublie/code", methods=["POST"], content_types=FORM_CONTENT_TYPES
 )
+@web_view
 def code_submit(funder_code: str) -> Response:
-    return with_funder(funder_code, CODE_STEP, _check_code)
-
-
-def _check_code(funder: Funder) -> Response:
-    fields = _posted(lambda **context: _code_page(funder, **context))
-    if isinstance(fields, Response):
-        return fields
-    ticket = read_cookie(blueprint.current_request, _cookie_name("code"))
-    if not ticket:
-        return redirect(f"/{funder.code}/{START}")
+    funder = funder_of(funder_code, CODE_STEP)
+    try:
+        fields = read_public_form(blueprint.current_request)
+    except Invalid as refused:
+        errors, status = refusal(refused)
+        return _code_page(funder, status, errors=errors)
+    ticket = _step_ticket(funder, "code")
     result = get_container().recovery.check_code(ticket, fields.get("code", ""))
     if not result.ok or result.ticket is None:
         return _code_page(funder, errors=result.errors)
@@ -185,8 +174,9 @@ def _check_code(funder: Funder) -> Response:
 
 
 @blueprint.route("/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe", methods=["GET"])
+@web_view
 def reset_form(funder_code: str) -> Response:
-    return with_funder(funder_code, RESET_STEP, lambda funder: _reset_page(funder))
+    return _reset_page(funder_of(funder_code, RESET_STEP))
 
 
 def _reset_page(
@@ -221,21 +211,21 @@ def _reset_page(
     methods=["POST"],
     content_types=FORM_CONTENT_TYPES,
 )
+@web_view
 def reset_submit(funder_code: str) -> Response:
-    return with_funder(funder_code, RESET_STEP, _reset)
-
-
-def _reset(funder: Funder) -> Response:
-    fields = _posted(lambda **context: _reset_page(funder, **context))
-    if isinstance(fields, Response):
-        return fields
-    reset_id = read_cookie(blueprint.current_request, _cookie_name("reset")) or ""
+    funder = funder_of(funder_code, RESET_STEP)
+    request = blueprint.current_request
+    try:
+        fields = read_public_form(request)
+    except Invalid as refused:
+        errors, status = refusal(refused)
+        return _reset_page(funder, errors=errors, status_code=status)
     result = get_container().recovery.reset_password(
-        reset_id,
+        read_cookie(request, _cookie_name("reset")) or "",
         fields.get("answer", ""),
         fields.get("new_password", ""),
         fields.get("confirmation", ""),
-        client_ip(blueprint.current_request),
+        client_ip(request),
     )
     if not result.ok:
         return _reset_page(funder, result)
@@ -243,7 +233,6 @@ def _reset(funder: Funder) -> Response:
 
 
 @blueprint.route("/{funder_code}/mot-de-passe-oublie/termine", methods=["GET"])
+@web_view
 def recovery_done(funder_code: str) -> Response:
-    return with_funder(
-        funder_code, DONE, lambda funder: html_page("recovery_done.html", funder=funder)
-    )
+    return html_page("recovery_done.html", funder=funder_of(funder_code, DONE))

@@ -7,21 +7,19 @@ from chalice import Blueprint, Response
 from markupsafe import Markup
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
-from chalicelib.web.guards import signed_in
+from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.web.guards import read_form, refusal, signed_in_session, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STEP_PATHS,
-    BadForm,
     CurrentSession,
-    form_data,
     home_path,
     redirect,
     session_cookies,
-    session_csrf_ok,
 )
 from chalicelib.web.rendering import html_page
 
@@ -61,17 +59,14 @@ def enrolment_context(enrolment: Enrolment, account: Account, action: str) -> di
     }
 
 
-def _fields(current: CurrentSession) -> dict[str, str] | None:
-    try:
-        fields = form_data(blueprint.current_request)
-    except BadForm:
-        return None
-    return fields if session_csrf_ok(current, fields) else None
+def _code(fields: dict[str, str]) -> str:
+    return fields.get("code", "")[:20]
 
 
-def _rate_limited() -> bool:
-    request = blueprint.current_request
-    return not get_container().rate_limiter.allow("login", rate_limit_key(request))
+def _no_store(response: Response) -> Response:
+    """A page with a secret (a QR code, recovery codes) stays out of every cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # The code at each login ---------------------------------------------------------------------
@@ -88,31 +83,30 @@ def _code_page(current: CurrentSession, errors: dict[str, str], status_code: int
 
 
 @blueprint.route("/double-authentification", methods=["GET"])
+@web_view
 def code_form() -> Response:
-    return signed_in(blueprint.current_request, Step.TOTP, lambda current: _code_page(current, {}))
+    return _code_page(signed_in_session(blueprint.current_request, Step.TOTP), {})
 
 
 @blueprint.route("/double-authentification", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def code_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        fields = _fields(current)
-        if fields is None:
-            return _code_page(current, {"form": EXPIRED_FORM}, 403)
-        if _rate_limited():
-            return _code_page(current, {"code": TOO_MANY_ATTEMPTS}, 429)
+    request = blueprint.current_request
+    current = signed_in_session(request, Step.TOTP)
+    try:
+        fields = read_form(request, current)
         result = get_container().totp.verify_login(
-            current.token,
-            current.session,
-            fields.get("code", "")[:20],
-            client_ip(blueprint.current_request),
+            current.token, current.session, _code(fields), client_ip(request)
         )
-        if not result.ok or result.token is None or result.session is None:
-            return _code_page(current, {"code": result.error or EXPIRED_FORM}, 401)
-        step = result.session.pending_step
-        cookies = session_cookies(result.token) if result.token != current.token else None
-        return redirect(STEP_PATHS[step] if step else home_path(result.session), cookies=cookies)
-
-    return signed_in(blueprint.current_request, Step.TOTP, submit)
+    except Invalid as refused:
+        return _code_page(current, refused.errors, 403)
+    except RateLimited as refused:
+        return _code_page(current, *refusal(refused, "code"))
+    if not result.ok or result.token is None or result.session is None:
+        return _code_page(current, {"code": result.error or EXPIRED_FORM}, 401)
+    step = result.session.pending_step
+    cookies = session_cookies(result.token) if result.token != current.token else None
+    return redirect(STEP_PATHS[step] if step else home_path(result.session), cookies=cookies)
 
 
 # Enrolment, the last first-login step of funder staff ----------------------------------------
@@ -121,10 +115,7 @@ ENROL_PATH = STEP_PATHS[Step.TOTP_ENROL]
 
 
 def _account(current: CurrentSession) -> Account:
-    account = get_container().accounts.get(current.session.account_id)
-    if account is None:
-        raise LookupError("session without account")
-    return account
+    return get_container().totp.status(current.session.account_id).account
 
 
 def _enrol_page(
@@ -147,46 +138,40 @@ def _codes_page(result: TotpResult, next_url: str, cookies: list[str] | None) ->
     response = html_page(
         "totp_recovery_codes.html", recovery_codes=result.recovery_codes, next_url=next_url
     )
-    response.headers["Cache-Control"] = "no-store"
     if cookies:
         response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
-    return response
+    return _no_store(response)
 
 
 @blueprint.route(ENROL_PATH, methods=["GET"])
+@web_view
 def enrol_form() -> Response:
-    def show(current: CurrentSession) -> Response:
-        enrolment = get_container().totp.begin_enrolment(_account(current))
-        response = _enrol_page(current, enrolment, {})
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return signed_in(blueprint.current_request, Step.TOTP_ENROL, show)
+    current = signed_in_session(blueprint.current_request, Step.TOTP_ENROL)
+    enrolment = get_container().totp.begin_enrolment(_account(current))
+    return _no_store(_enrol_page(current, enrolment, {}))
 
 
 @blueprint.route(ENROL_PATH, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def enrol_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        totp = get_container().totp
-        fields = _fields(current)
-        if fields is None or _rate_limited():
-            return redirect(ENROL_PATH)
+    request = blueprint.current_request
+    current = signed_in_session(request, Step.TOTP_ENROL)
+    totp = get_container().totp
+    try:
+        fields = read_form(request, current)
         result = totp.confirm_enrolment_step(
-            current.token,
-            current.session,
-            fields.get("code", "")[:20],
-            client_ip(blueprint.current_request),
+            current.token, current.session, _code(fields), client_ip(request)
         )
-        if not result.ok or result.token is None or result.session is None:
-            enrolment = totp.pending_enrolment(_account(current))
-            if enrolment is None:
-                return redirect(ENROL_PATH)
-            return _enrol_page(current, enrolment, {"code": result.error or EXPIRED_FORM}, 400)
-        step = result.session.pending_step
-        cookies = session_cookies(result.token) if result.token != current.token else None
-        return _codes_page(result, STEP_PATHS[step] if step else home_path(result.session), cookies)
-
-    return signed_in(blueprint.current_request, Step.TOTP_ENROL, submit)
+    except (Invalid, RateLimited):  # a new QR code, as if the page were opened again
+        return redirect(ENROL_PATH)
+    if not result.ok or result.token is None or result.session is None:
+        enrolment = totp.pending_enrolment(_account(current))
+        if enrolment is None:
+            return redirect(ENROL_PATH)
+        return _enrol_page(current, enrolment, {"code": result.error or EXPIRED_FORM}, 400)
+    step = result.session.pending_step
+    cookies = session_cookies(result.token) if result.token != current.token else None
+    return _codes_page(result, STEP_PATHS[step] if step else home_path(result.session), cookies)
 
 
 # Organisation staff: an option of their space --------------------------------------------------
@@ -199,17 +184,16 @@ def _organisation_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    totp = get_container().totp
-    account = _account(current)
+    status = get_container().totp.status(current.session.account_id)
     context: dict[str, object] = {"labels": LABELS}
     if enrolment is not None:
-        context = enrolment_context(enrolment, account, ORGANISATION_PATH)
+        context = enrolment_context(enrolment, status.account, ORGANISATION_PATH)
     return html_page(
         "organisation_totp.html",
         status_code=status_code,
         csrf=current.session.csrf_token,
-        enabled=account.totp_enabled,
-        codes_left=totp.recovery_codes_left(account.account_id) if account.totp_enabled else 0,
+        enabled=status.account.totp_enabled,
+        codes_left=status.codes_left,
         enrolment=enrolment,
         errors=errors or {},
         **context,
@@ -217,42 +201,43 @@ def _organisation_page(
 
 
 @blueprint.route(ORGANISATION_PATH, methods=["GET"])
+@web_view
 def organisation_totp() -> Response:
-    return signed_in(
-        blueprint.current_request, None, lambda current: _organisation_page(current), True
-    )
+    return _organisation_page(signed_in_session(blueprint.current_request, staff_space=True))
 
 
 @blueprint.route(ORGANISATION_PATH, methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def organisation_totp_submit() -> Response:
-    def submit(current: CurrentSession) -> Response:
-        totp = get_container().totp
-        fields = _fields(current)
-        if fields is None:
-            return _organisation_page(current, errors={"form": EXPIRED_FORM}, status_code=403)
-        account = _account(current)
-        if account.totp_enabled:
-            return redirect(ORGANISATION_PATH)
-        if fields.get("action") != "confirmer":
-            try:
-                enrolment = totp.begin_enrolment(account)
-            except AlreadyEnrolled:
-                return redirect(ORGANISATION_PATH)
-            response = _organisation_page(current, enrolment=enrolment)
-            response.headers["Cache-Control"] = "no-store"
-            return response
-        if _rate_limited():
-            return redirect(ORGANISATION_PATH)
-        result = totp.confirm_enrolment(
-            account, fields.get("code", "")[:20], client_ip(blueprint.current_request)
-        )
-        if not result.ok:
-            enrolment = totp.pending_enrolment(account)
-            if enrolment is None:
-                return redirect(ORGANISATION_PATH)
-            return _organisation_page(
-                current, enrolment=enrolment, errors={"code": result.error or ""}, status_code=400
-            )
+    request = blueprint.current_request
+    current = signed_in_session(request, staff_space=True)
+    try:
+        fields = read_form(request, current)
+    except Invalid as refused:
+        return _organisation_page(current, errors=refused.errors, status_code=403)
+    account = _account(current)
+    if account.totp_enabled:
+        return redirect(ORGANISATION_PATH)
+    if fields.get("action") != "confirmer":
+        return _organisation_enrolment(current, account)
+    totp = get_container().totp
+    try:
+        result = totp.confirm_enrolment(account, _code(fields), client_ip(request))
+    except RateLimited:
+        return redirect(ORGANISATION_PATH)
+    if result.ok:
         return _codes_page(result, ORGANISATION_PATH, None)
+    enrolment = totp.pending_enrolment(account)
+    if enrolment is None:
+        return redirect(ORGANISATION_PATH)
+    errors = {"code": result.error or ""}
+    return _organisation_page(current, enrolment=enrolment, errors=errors, status_code=400)
 
-    return signed_in(blueprint.current_request, None, submit, True)
+
+def _organisation_enrolment(current: CurrentSession, account: Account) -> Response:
+    """A new secret to scan (replacing one not confirmed), unless the factor is already on."""
+    try:
+        enrolment = get_container().totp.begin_enrolment(account)
+    except AlreadyEnrolled:
+        return redirect(ORGANISATION_PATH)
+    return _no_store(_organisation_page(current, enrolment=enrolment))

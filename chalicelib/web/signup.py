@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from chalice import Blueprint, Response
+from markupsafe import Markup
 
 from chalicelib.container import IssuedCaptcha, get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_REQUESTS
+from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.signup import SignupForm
+from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
-from chalicelib.web.http import (
-    FORM_CONTENT_TYPES,
-    BadForm,
-    anonymous_form_page,
-    form_data,
-    pre_session_csrf_ok,
-    redirect,
+from chalicelib.web.guards import (
+    check_pre_session_csrf,
+    posted_fields,
+    refusal,
+    web_view,
 )
-from chalicelib.web.pages import with_funder
+from chalicelib.web.http import FORM_CONTENT_TYPES, anonymous_form_page, redirect
+from chalicelib.web.pages import funder_of
 from chalicelib.web.rendering import html_page, not_found_page, request_error_page
 
 blueprint = Blueprint(__name__)
@@ -40,11 +38,11 @@ AUDIO_GONE = (
     "Ce code de sécurité n’est plus valable. Revenez au formulaire d’inscription et choisissez "
     "« Afficher un autre code » pour en écouter un nouveau."
 )
-AUDIO_TOO_MANY = "Trop de demandes depuis votre connexion. Réessayez dans dix minutes."
-TERMS_LABEL_HTML = (
+TERMS_LABEL = Markup(
     'J’accepte les <a href="/cgu" target="_blank" rel="noopener" '
     'title="conditions d’utilisation - nouvelle fenêtre">conditions d’utilisation</a>'
 )
+FLAGS = ("no_dossier", "terms_accepted")  # checkboxes: "oui" when ticked
 
 
 def _signup_page(
@@ -54,13 +52,12 @@ def _signup_page(
     status_code: int = 200,
 ) -> Response:
     request = blueprint.current_request
-    container = get_container()
     captcha: IssuedCaptcha | None = None
-    if container.rate_limiter.allow("captcha", rate_limit_key(request)):
-        captcha = container.issue_captcha()
-    else:  # no new image for this address for a while: the form says why
-        errors = {**errors, "captcha_answer": TOO_MANY_REQUESTS}
-        status_code = 429
+    try:
+        captcha = get_container().issue_captcha(client_ip(request))
+    except RateLimited as refused:  # no new image for this address for a while: the form says why
+        more, status_code = refusal(refused, "captcha_answer")
+        errors = {**errors, **more}
     return anonymous_form_page(
         request,
         "signup.html",
@@ -70,61 +67,52 @@ def _signup_page(
         errors=errors,
         labels=LABELS,
         captcha=captcha,
-        terms_label=_markup(TERMS_LABEL_HTML),
+        terms_label=TERMS_LABEL,
     )
-
-
-def _markup(html: str) -> object:
-    from markupsafe import Markup
-
-    return Markup(html)
 
 
 @blueprint.route("/{funder_code}/inscription", methods=["GET"])
+@web_view
 def signup_form(funder_code: str) -> Response:
-    return with_funder(funder_code, "inscription", lambda funder: _signup_page(funder, {}, {}))
+    return _signup_page(funder_of(funder_code, "inscription"), {}, {})
 
 
 @blueprint.route("/{funder_code}/inscription", methods=["POST"], content_types=FORM_CONTENT_TYPES)
+@web_view
 def signup_submit(funder_code: str) -> Response:
-    return with_funder(funder_code, "inscription", _submit)
-
-
-def _submit(funder: Funder) -> Response:
+    funder = funder_of(funder_code, "inscription")
     request = blueprint.current_request
+    values: dict[str, str] = {}
     try:
-        fields = form_data(request)
-    except BadForm:
-        return _signup_page(funder, {}, {"form": EXPIRED_FORM}, status_code=400)
-    values = {key: value for key, value in fields.items() if key in LABELS}
-    values.pop("captcha_answer", None)  # a used code is never shown again
-    if not pre_session_csrf_ok(request, fields):
-        return _signup_page(funder, values, {"form": EXPIRED_FORM}, status_code=403)
-    if fields.get("action") == "refresh":
-        return _signup_page(funder, values, {})
-    container = get_container()
-    ip = rate_limit_key(request)
-    if not container.rate_limiter.allow("signup", ip):
-        return _signup_page(funder, values, {"form": TOO_MANY_REQUESTS}, status_code=429)
-    form = SignupForm(
-        family_name=fields.get("family_name", ""),
-        given_names=fields.get("given_names", ""),
-        birth_date=fields.get("birth_date", ""),
-        no_dossier=fields.get("no_dossier") == "oui",
-        dossier_number=fields.get("dossier_number", ""),
-        email=fields.get("email", ""),
+        fields = posted_fields(request)
+        # Typed values are shown again; a used code never is.
+        values = {key: fields[key] for key in LABELS if key in fields and key != "captcha_answer"}
+        check_pre_session_csrf(request, fields)
+        if fields.get("action") == "refresh":
+            return _signup_page(funder, values, {})
+        result = get_container().signup.sign_up(funder, _form(fields), client_ip(request))
+    except (Invalid, RateLimited) as refused:
+        return _signup_page(funder, values, *refusal(refused))
+    if not result.ok:
+        return _signup_page(funder, _kept(fields, values), result.errors)
+    return redirect(f"/{funder.code}/inscription/confirmation")
+
+
+def _form(fields: dict[str, str]) -> SignupForm:
+    texts = ("family_name", "given_names", "birth_date", "dossier_number", "email")
+    return SignupForm(
+        **{name: fields.get(name, "") for name in texts},
         email_confirmation=fields.get("email_confirmation", ""),
         captcha_id=fields.get("captcha_id", ""),
         captcha_answer=fields.get("captcha_answer", ""),
+        no_dossier=fields.get("no_dossier") == "oui",
         terms_accepted=fields.get("terms_accepted") == "oui",
     )
-    result = container.signup.sign_up(funder, form, client_ip(request))
-    if not result.ok:
-        kept = {key: str(value) for key, value in asdict(form).items() if key in values}
-        kept["no_dossier"] = "oui" if form.no_dossier else ""
-        kept["terms_accepted"] = "oui" if form.terms_accepted else ""
-        return _signup_page(funder, kept, result.errors)
-    return redirect(f"/{funder.code}/inscription/confirmation")
+
+
+def _kept(fields: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+    """The form shown again after the service's refusal: the typed texts, the boxes as ticked."""
+    return {**values, **{flag: "oui" if fields.get(flag) == "oui" else "" for flag in FLAGS}}
 
 
 @blueprint.route("/code-de-securite/{captcha_id}/{token}", methods=["GET"])
@@ -132,20 +120,18 @@ def captcha_audio(captcha_id: str, token: str) -> Response:
     """« Écouter le code »: a plain link, no JavaScript; the sound is made now and handed out by
     a 5-minute presigned link to the documents bucket, as PDFs are
     (docs/specs/architecture.md, D9)."""
-    container = get_container()
-    address = client_ip(blueprint.current_request) or "inconnue"
-    if not container.rate_limiter.allow("captcha_audio", address):
-        return request_error_page(429, AUDIO_TOO_MANY)
-    link = container.captchas.audio_link(captcha_id, token)
+    captchas = get_container().captchas
+    try:
+        link = captchas.audio_link(captcha_id, token, client_ip(blueprint.current_request))
+    except RateLimited as refused:
+        return request_error_page(429, refused.message)
     if link is None:
         return not_found_page(AUDIO_GONE)
     return redirect(link)
 
 
 @blueprint.route("/{funder_code}/inscription/confirmation", methods=["GET"])
+@web_view
 def signup_done(funder_code: str) -> Response:
-    return with_funder(
-        funder_code,
-        "inscription/confirmation",
-        lambda funder: html_page("signup_done.html", funder=funder),
-    )
+    funder = funder_of(funder_code, "inscription/confirmation")
+    return html_page("signup_done.html", funder=funder)

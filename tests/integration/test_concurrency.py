@@ -340,8 +340,9 @@ def franceconnect_first_login(person: Person) -> CallbackResult:
         mailer=container.mailer,
         clock=lambda: datetime.now(UTC),
         urls=container.urls,
+        limiter=container.rate_limiter,
     )
-    started = service.start("region-idf")
+    started = service.start("region-idf", None)
     assert started is not None
     state = re.search(r"state=([0-9a-f]+)", started.url).group(1)  # type: ignore[union-attr]
     return service.finish(state, "code", "", started.browser_secret, IP)

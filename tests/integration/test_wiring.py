@@ -115,7 +115,9 @@ class HandWiredLogin(Container):
     @cached_property
     def login(self) -> Login:
         own_throttle = LoginThrottle(self.counters, self.clock)
-        safeguards = Safeguards(self.hasher, own_throttle, self.challenges, self.audit, self.clock)
+        safeguards = Safeguards(
+            self.hasher, own_throttle, self.challenges, self.audit, self.clock, self.rate_limiter
+        )
         return Login(self.accounts, self.sessions, self.terms, safeguards, self.mailer, self.urls)
 
 

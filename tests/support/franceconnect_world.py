@@ -99,7 +99,7 @@ class World:
     def callback(self, claims: dict[str, object] | None = None, **params: str) -> CallbackResult:
         """Start at FUNDER, come back from the provider with these claims."""
         self.provider.claims = {**ANGELA, **(claims or {})}
-        started = self.service.start(params.pop("funder", FUNDER))
+        started = self.service.start(params.pop("funder", FUNDER), "192.0.2.1")
         assert started is not None
         state = re.search(r"state=([0-9a-f]+)", started.url).group(1)  # type: ignore[union-attr]
         return self.service.finish(

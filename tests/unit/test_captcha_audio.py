@@ -19,6 +19,8 @@ from chalicelib.services.security.challenges import Purpose
 from tests.support.builder import build
 from tests.support.fakes import FakeClock, MemoryChallenges
 
+IP = "192.0.2.7"
+
 START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
 
@@ -81,15 +83,15 @@ def _parts(audio_path: str) -> tuple[str, str]:
 
 
 def test_the_page_gets_the_image_and_a_link_and_no_sound_is_made_yet(setup: Setup) -> None:
-    issued = setup.captchas.issue()
+    issued = setup.captchas.issue(IP)
     assert issued.image_png == b"PNG 024680"
     assert _parts(issued.audio_path)[0] == issued.captcha_id
     assert setup.rendered == [] and setup.files.files == {}
 
 
 def test_following_the_link_speaks_the_code_behind_a_five_minute_link(setup: Setup) -> None:
-    issued = setup.captchas.issue()
-    link = setup.captchas.audio_link(*_parts(issued.audio_path))
+    issued = setup.captchas.issue(IP)
+    link = setup.captchas.audio_link(*_parts(issued.audio_path), IP)
     key = audio_key(issued.captcha_id)
     assert link == f"https://bucket.example/{key}?expires=300"
     assert setup.files.files == {key: b"WAV 024680"}
@@ -99,7 +101,7 @@ def test_following_the_link_speaks_the_code_behind_a_five_minute_link(setup: Set
 
 
 def test_the_stored_challenge_keeps_the_code_only_sealed(setup: Setup) -> None:
-    issued = setup.captchas.issue()
+    issued = setup.captchas.issue(IP)
     stored = setup.repository.get(issued.captcha_id)
     assert stored is not None
     assert "024680" not in repr(stored)
@@ -115,30 +117,30 @@ def test_seal_and_unseal_round_trip_with_leading_zeros(code: str) -> None:
 
 
 def test_one_captchas_token_opens_no_other_captcha(setup: Setup) -> None:
-    first = setup.captchas.issue()
-    second = setup.captchas.issue()
+    first = setup.captchas.issue(IP)
+    second = setup.captchas.issue(IP)
     first_id, first_token = _parts(first.audio_path)
     second_id, second_token = _parts(second.audio_path)
     assert first_token != second_token
-    assert setup.captchas.audio_link(second_id, first_token) is None
-    assert setup.captchas.audio_link(first_id, second_token) is None
-    assert setup.captchas.audio_link(second_id, "") is None
+    assert setup.captchas.audio_link(second_id, first_token, IP) is None
+    assert setup.captchas.audio_link(first_id, second_token, IP) is None
+    assert setup.captchas.audio_link(second_id, "", IP) is None
     assert setup.rendered == [] and setup.files.files == {}
     # Each token still opens its own, with its own code.
-    assert setup.captchas.audio_link(second_id, second_token) is not None
+    assert setup.captchas.audio_link(second_id, second_token, IP) is not None
     assert setup.rendered == ["975320"]
 
 
 def test_no_sound_once_the_code_is_used_or_expired(setup: Setup) -> None:
-    used = setup.captchas.issue()
+    used = setup.captchas.issue(IP)
     used_id, used_token = _parts(used.audio_path)
     assert setup.challenges.verify(used_id, Purpose.CAPTCHA, "024680") is not None
-    assert setup.captchas.audio_link(used_id, used_token) is None
+    assert setup.captchas.audio_link(used_id, used_token, IP) is None
 
-    expiring = setup.captchas.issue()
+    expiring = setup.captchas.issue(IP)
     expiring_id, expiring_token = _parts(expiring.audio_path)
     setup.clock.advance(minutes=10)
-    assert setup.captchas.audio_link(expiring_id, expiring_token) is None
+    assert setup.captchas.audio_link(expiring_id, expiring_token, IP) is None
     assert setup.rendered == []
 
 
@@ -146,4 +148,4 @@ def test_another_kind_of_challenge_is_no_captcha_sound(setup: Setup) -> None:
     other = setup.challenges.issue(
         Purpose.ARITHMETIC, "12", data={SEALED_CODE: "000012", "audio_token_check": ""}
     )
-    assert setup.captchas.audio_link(other, "") is None
+    assert setup.captchas.audio_link(other, "", IP) is None

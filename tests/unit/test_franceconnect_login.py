@@ -39,7 +39,7 @@ def world() -> World:
 
 
 def test_start_keeps_a_64_hex_state_and_nonce_for_ten_minutes(world):
-    started = world.service.start(FUNDER)
+    started = world.service.start(FUNDER, "192.0.2.1")
     assert started is not None and len(started.browser_secret) == 64
     (state, nonce), *_ = world.provider.nonces.items()
     assert re.fullmatch(r"[0-9a-f]{64}", state) and re.fullmatch(r"[0-9a-f]{64}", nonce)
@@ -51,13 +51,13 @@ def test_start_keeps_a_64_hex_state_and_nonce_for_ten_minutes(world):
 
 def test_without_settings_there_is_no_franceconnect(world):
     world.service._provider = None
-    assert world.service.start(FUNDER) is None and not world.service.available
+    assert world.service.start(FUNDER, "192.0.2.1") is None and not world.service.available
 
 
 def test_a_state_is_single_use(world):
     world.dossiers.add(dossier())
     world.provider.claims = dict(ANGELA)
-    started = world.service.start(FUNDER)
+    started = world.service.start(FUNDER, "192.0.2.1")
     assert started is not None
     state = next(iter(world.provider.nonces))
     first = world.service.finish(state, "code-1", "", started.browser_secret, IP)

@@ -22,7 +22,7 @@ from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.errors import SignedOut
 from chalicelib.services.mail.mails import Mailer, password_changed_mail
 from chalicelib.services.security.safeguards import Safeguards
-from chalicelib.services.security.throttling import Attempt
+from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, Attempt
 
 WRONG_PAIR = "Adresse mail ou mot de passe incorrect."
 MAX_QUESTION_LENGTH = 200
@@ -66,6 +66,7 @@ class Login:
         self._hasher = safeguards.hasher
         self._audit = safeguards.audit
         self._clock = safeguards.clock
+        self.limiter = safeguards.limiter
         self._mailer = mailer
         self._urls = urls
         self._dummy_hash: str | None = None
@@ -76,6 +77,9 @@ class Login:
         self._hasher.verify(self._dummy_hash, password)
 
     def log_in(self, identifier: str, password: str, client_ip: str | None) -> LoginResult:
+        """A password login, every face's: raises `RateLimited` past the address's allowance of
+        identifications; a wrong pair or a delay in force is in the result."""
+        self.limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         # The throwaway hash is made on the first login attempt, whatever its outcome: made only
         # for an unknown address, that answer would take one hash longer than for a known one.
         # Not when this service is built: every signed-in page builds it (pending steps), and

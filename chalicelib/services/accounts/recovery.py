@@ -46,7 +46,7 @@ from chalicelib.services.mail.mails import (
 )
 from chalicelib.services.security.challenges import Purpose, answer_hash
 from chalicelib.services.security.safeguards import Safeguards
-from chalicelib.services.security.throttling import Attempt
+from chalicelib.services.security.throttling import TOO_MANY_REQUESTS, Attempt
 
 CODE_LIFETIME = timedelta(minutes=30)
 CODE_TRIES = 5
@@ -54,6 +54,9 @@ CODE_DIGITS = 8
 ANSWER_TRIES = 5
 
 INVALID_EMAIL = "Saisissez votre adresse mail, par exemple nom@exemple.fr."
+TOO_MANY_OPERATIONS = (
+    "Trop de demandes d’opération depuis votre connexion. Réessayez dans quelques minutes."
+)
 WRONG_ARITHMETIC = "Le résultat de l'opération est incorrect. Calculez la nouvelle opération."
 WRONG_CODE = (
     "Ce code est incorrect ou n'est plus valable. Vérifiez les 8 chiffres du dernier courriel "
@@ -137,8 +140,15 @@ class Recovery:
         self._hasher = safeguards.hasher
         self._audit = safeguards.audit
         self._clock = safeguards.clock
+        self._limiter = safeguards.limiter
         self._mailer = mailer
         self._urls = urls
+
+    def issue_arithmetic(self, client_ip: str | None) -> Arithmetic:
+        """An operation handed out on its own (the API's), counted as a captcha: raises
+        `RateLimited` past the address's allowance. (The page draws its operation with the form.)"""
+        self._limiter.check("captcha", client_ip, TOO_MANY_OPERATIONS)
+        return self.new_arithmetic()
 
     def new_arithmetic(self) -> Arithmetic:
         question, answer = arithmetic_challenge()
@@ -155,6 +165,9 @@ class Recovery:
         arithmetic_answer: str,
         client_ip: str | None,
     ) -> RecoveryResult:
+        """Raises `RateLimited` past the address's allowance of requests; otherwise the same
+        answer whether or not the address has an account."""
+        self._limiter.check("recovery", client_ip, TOO_MANY_REQUESTS)
         errors: dict[str, str] = {}
         valid = validated_email(email)
         email = valid or normalise_typed_email(email)

@@ -33,6 +33,7 @@ from chalicelib.services.mail.mails import (
     temporary_password_mail,
 )
 from chalicelib.services.security.challenges import Challenges, Purpose
+from chalicelib.services.security.throttling import TOO_MANY_REQUESTS, RateLimiter
 from chalicelib.services.trainings.dossier_claims import proven_by_address
 from chalicelib.services.trainings.dossiers import Dossier
 
@@ -91,6 +92,7 @@ class Signup:
         urls: PortalUrls,
         clock: Clock,
         owner_alert: Callable[[Dossier], None],
+        limiter: RateLimiter,
     ) -> None:
         """`owner_alert` tells the owner of a linked dossier that someone named it."""
         self._accounts = accounts
@@ -102,6 +104,7 @@ class Signup:
         self._urls = urls
         self._clock = clock
         self._owner_alert = owner_alert
+        self._limiter = limiter
 
     def check_fields(self, form: SignupForm) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -138,6 +141,9 @@ class Signup:
         return errors
 
     def sign_up(self, funder: Funder, form: SignupForm, client_ip: str | None) -> SignupResult:
+        """Raises `RateLimited` past the address's allowance of sign-ups; the fields to correct
+        are in the result."""
+        self._limiter.check("signup", client_ip, TOO_MANY_REQUESTS)
         errors = self.check_fields(form)
         if self._challenges.verify(form.captcha_id, Purpose.CAPTCHA, form.captcha_answer) is None:
             errors["captcha_answer"] = (

@@ -28,7 +28,8 @@ import pyotp
 
 from chalicelib.services.accounts.model import Account, AccountRepository, AuditLog, Clock
 from chalicelib.services.accounts.sessions import Session, Sessions
-from chalicelib.services.security.throttling import LoginThrottle
+from chalicelib.services.errors import SignedOut
+from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, LoginThrottle, RateLimiter
 
 ISSUER = "Portail stagiaire"
 TIME_STEP_SECONDS = 30
@@ -97,6 +98,14 @@ class TotpResult:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class SecondFactorStatus:
+    """What the pages show of an account's second factor."""
+
+    account: Account
+    codes_left: int  # the recovery codes not yet used (0 while the factor is off)
+
+
 class AlreadyEnrolled(Exception):
     pass
 
@@ -145,6 +154,7 @@ class TotpService:
         audit: AuditLog,
         current_terms_version: Callable[[], str | None],
         clock: Clock,
+        limiter: RateLimiter,
     ) -> None:
         self._accounts = accounts
         self._store = store
@@ -153,6 +163,7 @@ class TotpService:
         self._audit = audit
         self._terms_version = current_terms_version
         self._clock = clock
+        self._limiter = limiter
 
     @staticmethod
     def _throttle_key(account_id: str) -> str:
@@ -176,9 +187,22 @@ class TotpService:
             return None
         return _enrolment(state.pending_secret, account)
 
+    def status(self, account_id: str) -> SecondFactorStatus:
+        """The account and its codes left; raises `SignedOut` when the account is gone."""
+        account = self._accounts.get(account_id)
+        if account is None:  # closed since the login: so is what the session stood for
+            raise SignedOut()
+        codes_left = self.recovery_codes_left(account_id) if account.totp_enabled else 0
+        return SecondFactorStatus(account, codes_left)
+
     def confirm_enrolment(self, account: Account, code: str, client_ip: str | None) -> TotpResult:
         """Checks a code of the pending secret; then the account asks it at every login, and the
-        recovery codes are returned, to be shown once."""
+        recovery codes are returned, to be shown once. A code is an identification: raises
+        `RateLimited` past the address's allowance."""
+        self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
+        return self._confirm(account, code, client_ip)
+
+    def _confirm(self, account: Account, code: str, client_ip: str | None) -> TotpResult:
         attempt = self._throttle.begin(self._throttle_key(account.account_id))
         if attempt.refused_until is not None:
             return TotpResult(error=too_many_codes(attempt.refused_until))
@@ -205,8 +229,9 @@ class TotpService:
         self, token: str, session: Session, code: str, client_ip: str | None
     ) -> TotpResult:
         """The last first-login step of funder staff: on success, the session is complete."""
+        self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         account = self._account(session)
-        result = self.confirm_enrolment(account, code, client_ip)
+        result = self._confirm(account, code, client_ip)
         if not result.ok:
             return result
         enrolled = self._account(session)
@@ -220,7 +245,9 @@ class TotpService:
     def verify_login(
         self, token: str, session: Session, code: str, client_ip: str | None
     ) -> TotpResult:
-        """The code of the application, or a recovery code, completes the session's login."""
+        """The code of the application, or a recovery code, completes the session's login.
+        Raises `RateLimited` past the address's allowance of identifications."""
+        self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         account = self._account(session)
         key = self._throttle_key(account.account_id)
         attempt = self._throttle.begin(key)
@@ -259,8 +286,8 @@ class TotpService:
 
     def _account(self, session: Session) -> Account:
         account = self._accounts.get(session.account_id)
-        if account is None:
-            raise LookupError("session without account")
+        if account is None:  # closed since the login: so is what the session stood for
+            raise SignedOut()
         return account
 
 

@@ -37,6 +37,7 @@ from chalicelib.services.mail.mails import (
     franceconnect_unlinked_mail,
 )
 from chalicelib.services.security.challenges import Challenges, Purpose, answer_hash
+from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, RateLimiter
 from chalicelib.services.trainings.dossiers import Dossier
 
 AUTHORIZE, LINK, LOGOUT = "authorize", "link", "logout"  # what a FRANCECONNECT challenge is for
@@ -69,6 +70,7 @@ class FranceConnectLogin:
         mailer: Mailer,
         clock: Clock,
         urls: PortalUrls,
+        limiter: RateLimiter,
     ) -> None:
         self._provider = provider  # None: FranceConnect is not configured for this stage
         self._challenges = challenges
@@ -80,12 +82,16 @@ class FranceConnectLogin:
         self._mailer = mailer
         self._clock = clock
         self._urls = urls
+        self._limiter = limiter
 
     @property
     def available(self) -> bool:
         return self._provider is not None
 
-    def start(self, funder_code: str) -> Redirection | None:
+    def start(self, funder_code: str, client_ip: str | None) -> Redirection | None:
+        """The way to the provider (None: not configured here). An identification like a
+        password login: raises `RateLimited` past the address's allowance."""
+        self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         if self._provider is None:
             return None
         secret, nonce = secrets.token_hex(32), secrets.token_hex(32)
@@ -259,7 +265,7 @@ class FranceConnectLogin:
         pending = self.pending_link(link_id, browser_secret)
         if pending is None:
             return LinkResult(error=LINK_EXPIRED)
-        # The normal password login: same throttling, same single message for a wrong pair.
+        # The normal password login: same rate limit and delays, one message for a wrong pair.
         result = self._login.log_in(username, password, client_ip)
         if result.token is None or result.session is None:
             return LinkResult(error=result.error)

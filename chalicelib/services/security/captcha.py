@@ -22,12 +22,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chalicelib.services.security.challenges import Challenges, Purpose
+from chalicelib.services.security.throttling import RateLimiter
 
 AUDIO_LINK_SECONDS = 300  # docs/specs/security.md: presigned links expire within 5 minutes
 AUDIO_FILENAME = "code-de-securite.wav"
 AUDIO_PREFIX = "captcha/"  # the bucket's lifecycle rule empties it after a day
 SEALED_CODE = "sealed_code"
 TOKEN_CHECK = "audio_token_check"
+# The captchas' windows are ten minutes (throttling.RATE_LIMITS "captcha", "captcha_audio").
+TOO_MANY_CODES = "Trop de demandes de code depuis votre connexion. Réessayez dans quelques minutes."
+TOO_MANY_LISTENS = "Trop de demandes depuis votre connexion. Réessayez dans dix minutes."
 
 
 class AudioFiles(Protocol):
@@ -75,14 +79,18 @@ class Captchas:
         generate_code: Callable[[], str],
         render_image: Callable[[str], bytes],
         render_audio: Callable[[str], bytes],
+        limiter: RateLimiter,
     ) -> None:
         self._challenges = challenges
         self._files = files
         self._generate_code = generate_code
         self._render_image = render_image
         self._render_audio = render_audio
+        self._limiter = limiter
 
-    def issue(self) -> IssuedCaptcha:
+    def issue(self, client_ip: str | None) -> IssuedCaptcha:
+        """A new code; raises `RateLimited` past the address's allowance of images."""
+        self._limiter.check("captcha", client_ip, TOO_MANY_CODES)
         code = self._generate_code()
         if not code.isascii() or not code.isdigit():
             raise ValueError("a captcha code is made of ASCII digits only")
@@ -98,9 +106,11 @@ class Captchas:
             audio_path=f"/code-de-securite/{captcha_id}/{token}",
         )
 
-    def audio_link(self, captcha_id: str, token: str) -> str | None:
+    def audio_link(self, captcha_id: str, token: str, client_ip: str | None) -> str | None:
         """A 5-minute link to the spoken code, or None when the captcha is used, expired, or
-        the token is not its own."""
+        the token is not its own. Each listen renders a sound and writes it to S3: raises
+        `RateLimited` past the address's allowance."""
+        self._limiter.check("captcha_audio", client_ip, TOO_MANY_LISTENS)
         challenge = self._challenges.peek(captcha_id, Purpose.CAPTCHA)
         if challenge is None:
             return None

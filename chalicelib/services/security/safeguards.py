@@ -2,7 +2,8 @@
 
 The login, « Mot de passe oublié » and FranceConnect's fallback all check a secret with the
 same hasher, count failures on the same throttle, issue one-time challenges, record the audit
-trail and read the same clock: one value instead of five constructor arguments each.
+trail, read the same clock and count the requests of each client address on the same rate
+limiter: one value instead of six constructor arguments each.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chalicelib.services.accounts.model import AuditLog, Clock, Hasher
     from chalicelib.services.security.challenges import Challenges
-    from chalicelib.services.security.throttling import LoginThrottle
+    from chalicelib.services.security.throttling import LoginThrottle, RateLimiter
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,5 @@ class Safeguards:
     challenges: Challenges
     audit: AuditLog
     clock: Clock
+    # Per client address and action (`RATE_LIMITS`): each use case counts its own requests.
+    limiter: RateLimiter

@@ -146,6 +146,12 @@ RATE_LIMITS: dict[str, Limit] = {
 # Requests without a known address share one counter rather than escaping the limit.
 UNKNOWN_ADDRESS = "inconnue"
 
+# What a refused request is told, by window (both faces show these words):
+# identification (login, second factor, FranceConnect) counts over minutes...
+TOO_MANY_ATTEMPTS = "Trop de tentatives depuis votre connexion. Réessayez dans quelques minutes."
+# ...sign-up and password recovery over an hour. (The captchas say theirs: security/captcha.py.)
+TOO_MANY_REQUESTS = "Trop de demandes depuis votre connexion. Réessayez dans une heure."
+
 
 class RateLimiter:
     """Fixed windows per client address and action; counters expire with their window."""
