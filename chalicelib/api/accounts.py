@@ -166,10 +166,9 @@ def me() -> Response:
     )
 
 
-def _step_answer(result: StepResult, current: ApiSession, renamed: dict[str, str]) -> Response:
+def _step_answer(result: StepResult, current: ApiSession) -> Response:
     if not result.ok or result.token is None or result.session is None:
-        fields = {renamed.get(name, name): message for name, message in result.errors.items()}
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
+        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
     body: dict[str, Any] = {
         "pending_step": _step_value(get_container().login.pending_step(result.session))
     }
@@ -195,7 +194,7 @@ def change_first_password() -> Response:
         fields.text("confirmation"),
         client_ip(blueprint.current_request),
     )
-    return _step_answer(result, current, {})
+    return _step_answer(result, current)
 
 
 @blueprint.route(
@@ -212,7 +211,7 @@ def set_secret_question() -> Response:
         fields.text("answer"),
         client_ip(blueprint.current_request),
     )
-    return _step_answer(result, current, {})
+    return _step_answer(result, current)
 
 
 @blueprint.route("/api/v1/terms/current", methods=["GET"], content_types=JSON_CONTENT_TYPES)
@@ -238,8 +237,7 @@ def accept_terms() -> Response:
     result = get_container().login.accept_terms(
         current.token, current.session, fields.text("version"), client_ip(blueprint.current_request)
     )
-    # The service names its error after the page ("terms"); the app sent a "version".
-    return _step_answer(result, current, {"terms": "version"})
+    return _step_answer(result, current)
 
 
 # The API's own description ------------------------------------------------------------------

@@ -27,6 +27,7 @@ from chalice.app import Request
 from chalicelib.container import get_container
 from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import AccountKind, Step
+from chalicelib.services.accounts.sessions import Session
 from chalicelib.services.errors import (
     Forbidden,
     Invalid,
@@ -46,6 +47,7 @@ from chalicelib.web.http import (
     pre_session_csrf_ok,
     redirect,
     session_cookie_name,
+    session_cookies,
     session_csrf_ok,
 )
 from chalicelib.web.rendering import not_found_page, request_error_page
@@ -129,6 +131,19 @@ def signed_in(
     person where they must go, and answers the services' refusals as `web_view` does. (The
     callback style of the routes not yet written with `@web_view`.)"""
     return web_view(lambda: page(signed_in_session(request, step, staff_space)))()
+
+
+def next_path(session: Session) -> str:
+    """The first-login step still to do, or the session's home."""
+    step = session.pending_step
+    return STEP_PATHS[step] if step else home_path(session)
+
+
+def onward(current: CurrentSession | None, token: str, session: Session) -> Response:
+    """After a login or a first-login step: on to `next_path`, with the session's cookie when
+    the token is not `current`'s (a new session, or a privilege change)."""
+    renewed = current is None or token != current.token
+    return redirect(next_path(session), cookies=session_cookies(token) if renewed else None)
 
 
 def read_form(request: Request, current: CurrentSession) -> dict[str, str]:

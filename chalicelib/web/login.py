@@ -9,12 +9,14 @@ from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.login import StepResult
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.accounts.sessions import LoginMethod, Session
+from chalicelib.services.accounts.sessions import LoginMethod
 from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.franceconnect import provider_logout
 from chalicelib.web.guards import (
     check_pre_session_csrf,
+    next_path,
+    onward,
     posted_fields,
     read_form,
     refusal,
@@ -32,7 +34,6 @@ from chalicelib.web.http import (
     current_session,
     expired_cookie,
     form_data,
-    home_path,
     redirect,
     session_cookie_name,
     session_cookies,
@@ -97,14 +98,8 @@ def login_submit(funder_code: str) -> Response:
         return login_page(funder, values, errors["form"], status)
     if result.token is None or result.session is None:
         return login_page(funder, values, result.error, status_code=401)
-    return _next_step(result.token, result.session, [expired_cookie(csrf_cookie_name())])
-
-
-def _next_step(token: str, session: Session, cookies: list[str] | None = None) -> Response:
-    """On to the first-login step still to do, or home, with the session's cookies."""
-    step = session.pending_step
-    cookies = [*session_cookies(token), *(cookies or [])]
-    return redirect(STEP_PATHS[step] if step else home_path(session), cookies=cookies)
+    cookies = [*session_cookies(result.token), expired_cookie(csrf_cookie_name())]
+    return redirect(next_path(result.session), cookies=cookies)
 
 
 # Signed-in pages ---------------------------------------------------------------------------
@@ -125,10 +120,7 @@ def _after_step(
 ) -> Response:
     if not result.ok or result.token is None or result.session is None:
         return _step_page(template, current, errors=result.errors, **context)
-    if result.token == current.token:  # the same session, one step further
-        step = result.session.pending_step
-        return redirect(STEP_PATHS[step] if step else home_path(result.session))
-    return _next_step(result.token, result.session)
+    return onward(current, result.token, result.session)
 
 
 @blueprint.route("/premiere-connexion/mot-de-passe", methods=["GET"])
@@ -241,7 +233,7 @@ def terms_accept() -> Response:
         current.token, current.session, fields.get("version", ""), client_ip(request)
     )
     if not result.ok:
-        return _terms_page(current, result.errors.get("terms"))
+        return _terms_page(current, result.errors.get("version"))
     return _after_step(result, current, "terms.html")
 
 

@@ -30,6 +30,7 @@ START = "mot-de-passe-oublie"
 CODE_STEP = f"{START}/code"
 RESET_STEP = f"{START}/nouveau-mot-de-passe"
 DONE = f"{START}/termine"
+RESET_ROUTE = "/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe"
 LABELS = {
     "email": "Utilisateur",
     "arithmetic_answer": "Résultat de l’opération",
@@ -79,6 +80,16 @@ def _step_ticket(funder: Funder, step: str) -> str:
     return ticket
 
 
+def _on_to(funder: Funder, path: str, kept: tuple[str, str], dropped: str) -> Response:
+    """To the next step, the browser now keeping `kept` (step, id) and forgetting `dropped`."""
+    step, ticket = kept
+    cookies = [
+        cookie(_cookie_name(step), ticket, max_age=STEP_SECONDS),
+        expired_cookie(_cookie_name(dropped)),
+    ]
+    return redirect(f"/{funder.code}/{path}", cookies=cookies)
+
+
 # 1. Address and operation --------------------------------------------------------------------
 
 
@@ -106,16 +117,14 @@ def recovery_form(funder_code: str) -> Response:
 @web_view
 def recovery_submit(funder_code: str) -> Response:
     funder = funder_of(funder_code, START)
+    request = blueprint.current_request
     values: dict[str, str] = {}
     try:
-        fields = read_public_form(blueprint.current_request)
+        fields = read_public_form(request)
         values = {"email": fields.get("email", "")[:254]}
+        operation = fields.get("arithmetic_id", ""), fields.get("arithmetic_answer", "")
         result = get_container().recovery.request(
-            funder.code,
-            fields.get("email", ""),
-            fields.get("arithmetic_id", ""),
-            fields.get("arithmetic_answer", ""),
-            client_ip(blueprint.current_request),
+            funder.code, fields.get("email", ""), *operation, client_ip(request)
         )
     except (Invalid, RateLimited) as refused:
         errors, status = refusal(refused)
@@ -123,13 +132,7 @@ def recovery_submit(funder_code: str) -> Response:
     if not result.ok or result.ticket is None:
         return _request_page(funder, values=values, errors=result.errors)
     # Same answer for every address: only the random ticket in the cookie differs.
-    return redirect(
-        f"/{funder.code}/{CODE_STEP}",
-        cookies=[
-            cookie(_cookie_name("code"), result.ticket, max_age=STEP_SECONDS),
-            expired_cookie(_cookie_name("reset")),
-        ],
-    )
+    return _on_to(funder, CODE_STEP, ("code", result.ticket), "reset")
 
 
 # 2. The code -----------------------------------------------------------------------------------
@@ -161,19 +164,13 @@ def code_submit(funder_code: str) -> Response:
     result = get_container().recovery.check_code(ticket, fields.get("code", ""))
     if not result.ok or result.ticket is None:
         return _code_page(funder, errors=result.errors)
-    return redirect(
-        f"/{funder.code}/{RESET_STEP}",
-        cookies=[
-            expired_cookie(_cookie_name("code")),
-            cookie(_cookie_name("reset"), result.ticket, max_age=STEP_SECONDS),
-        ],
-    )
+    return _on_to(funder, RESET_STEP, ("reset", result.ticket), "code")
 
 
 # 3. Secret answer and new password ---------------------------------------------------------------
 
 
-@blueprint.route("/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe", methods=["GET"])
+@blueprint.route(RESET_ROUTE, methods=["GET"])
 @web_view
 def reset_form(funder_code: str) -> Response:
     return _reset_page(funder_of(funder_code, RESET_STEP))
@@ -206,11 +203,7 @@ def _reset_page(
     )
 
 
-@blueprint.route(
-    "/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe",
-    methods=["POST"],
-    content_types=FORM_CONTENT_TYPES,
-)
+@blueprint.route(RESET_ROUTE, methods=["POST"], content_types=FORM_CONTENT_TYPES)
 @web_view
 def reset_submit(funder_code: str) -> Response:
     funder = funder_of(funder_code, RESET_STEP)

@@ -12,12 +12,18 @@ from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
 from chalicelib.services.errors import Invalid, RateLimited
-from chalicelib.web.guards import read_form, refusal, signed_in_session, web_view
+from chalicelib.web.guards import (
+    next_path,
+    onward,
+    read_form,
+    refusal,
+    signed_in_session,
+    web_view,
+)
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STEP_PATHS,
     CurrentSession,
-    home_path,
     redirect,
     session_cookies,
 )
@@ -104,9 +110,7 @@ def code_submit() -> Response:
         return _code_page(current, *refusal(refused, "code"))
     if not result.ok or result.token is None or result.session is None:
         return _code_page(current, {"code": result.error or EXPIRED_FORM}, 401)
-    step = result.session.pending_step
-    cookies = session_cookies(result.token) if result.token != current.token else None
-    return redirect(STEP_PATHS[step] if step else home_path(result.session), cookies=cookies)
+    return onward(current, result.token, result.session)
 
 
 # Enrolment, the last first-login step of funder staff ----------------------------------------
@@ -169,9 +173,8 @@ def enrol_submit() -> Response:
         if enrolment is None:
             return redirect(ENROL_PATH)
         return _enrol_page(current, enrolment, {"code": result.error or EXPIRED_FORM}, 400)
-    step = result.session.pending_step
     cookies = session_cookies(result.token) if result.token != current.token else None
-    return _codes_page(result, STEP_PATHS[step] if step else home_path(result.session), cookies)
+    return _codes_page(result, next_path(result.session), cookies)
 
 
 # Organisation staff: an option of their space --------------------------------------------------
@@ -220,9 +223,14 @@ def organisation_totp_submit() -> Response:
         return redirect(ORGANISATION_PATH)
     if fields.get("action") != "confirmer":
         return _organisation_enrolment(current, account)
+    return _organisation_confirm(current, account, _code(fields))
+
+
+def _organisation_confirm(current: CurrentSession, account: Account, code: str) -> Response:
+    """The recovery codes once the code is right; otherwise the same QR code and the error."""
     totp = get_container().totp
     try:
-        result = totp.confirm_enrolment(account, _code(fields), client_ip(request))
+        result = totp.confirm_enrolment(account, code, client_ip(blueprint.current_request))
     except RateLimited:
         return redirect(ORGANISATION_PATH)
     if result.ok:

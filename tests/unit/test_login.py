@@ -651,7 +651,7 @@ def test_accepting_a_stale_cgu_version_is_refused(world):
 
     result = world.login.accept_terms(token, session, "v1", IP)
 
-    assert result.errors == {"terms": STALE_TERMS}
+    assert result.errors == {"version": STALE_TERMS}
     assert world.terms_store.acceptances("acc-1") == []
     assert world.account().terms_version is None
 
@@ -661,7 +661,7 @@ def test_accepting_an_unknown_cgu_version_is_refused(world):
 
     result = world.login.accept_terms(token, session, "v9", IP)
 
-    assert result.errors == {"terms": STALE_TERMS}
+    assert result.errors == {"version": STALE_TERMS}
 
 
 def test_a_new_cgu_version_sends_a_complete_session_back_to_the_cgu(world):

@@ -219,7 +219,7 @@ class Login:
         account = self._account(session)
         current = self.terms.current_version()
         if current is None or version != current:
-            return StepResult({"terms": "Une nouvelle version des CGU vient d'être publiée."})
+            return StepResult({"version": "Une nouvelle version des CGU vient d'être publiée."})
         self.terms.accept(account.account_id, version)
         account = account.updated(terms_version=version)
         self.accounts.save(account)
