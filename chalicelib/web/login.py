@@ -27,17 +27,14 @@ from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,
     STEP_PATHS,
-    BadForm,
     CurrentSession,
     anonymous_form_page,
     csrf_cookie_name,
     current_session,
     expired_cookie,
-    form_data,
     redirect,
     session_cookie_name,
     session_cookies,
-    session_csrf_ok,
 )
 from chalicelib.web.pages import funder_of
 from chalicelib.web.rendering import html_page
@@ -245,10 +242,8 @@ def log_out() -> Response:
     if current is None:
         return redirect("/?message=deconnecte", cookies=cookies)
     try:
-        fields = form_data(request)
-    except BadForm:
-        fields = {}
-    if not session_csrf_ok(current, fields):
+        read_form(request, current)
+    except Invalid:  # not a logout this browser asked for
         return redirect(HOME_PATH)
     get_container().login.log_out(current.token, current.session, client_ip(request))
     if current.session.method == LoginMethod.FRANCECONNECT:
