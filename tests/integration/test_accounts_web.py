@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from chalicelib.container import get_container
+from chalicelib.services.security.captcha import TOO_MANY_CODES
+from chalicelib.services.security.throttling import (
+    RATE_LIMITS,
+    TOO_MANY_ATTEMPTS,
+    TOO_MANY_REQUESTS,
+    Limit,
+)
 from chalicelib.store.models import DossierItem, SessionItem, TermsItem
 from tests.integration.conftest import CAPTCHA, DEMO, mails_to
 from tests.support.aws import count_dynamodb_requests, drop, run_queue
@@ -211,6 +220,28 @@ def test_a_wrong_pair_gets_one_message_then_growing_delays(portal: WebClient) ->
         blocked = log_in(portal, address, temporary_password(LUCAS["email"]))
         assert "Trop de tentatives de connexion avec cette adresse" in blocked.text
         assert blocked.status == 401
+
+
+def test_the_pages_show_the_rate_limits_their_services_count(
+    portal: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The services count each address (RateLimited); the pages only say it, 429, in place."""
+    home = portal.get("/region-idf/")
+    signup_form = portal.get("/region-idf/inscription")
+    for action in ("login", "signup", "captcha"):  # spent at the very first request
+        monkeypatch.setitem(RATE_LIMITS, action, Limit(0, RATE_LIMITS[action].window))
+    login = portal.post(
+        "/region-idf/connexion",
+        {"csrf": home.hidden("csrf"), "username": LUCAS["email"], "password": "x"},
+    )
+    assert login.status == 429 and TOO_MANY_ATTEMPTS in login.text
+    signup = portal.post(
+        "/region-idf/inscription",
+        {**LUCAS, "csrf": signup_form.hidden("csrf"), "captcha_id": "x", "action": "submit"},
+    )
+    assert signup.status == 429 and TOO_MANY_REQUESTS in signup.text
+    assert signup.field_error("captcha_answer") == TOO_MANY_CODES  # and no new image
+    assert mails_to(LUCAS["email"]) == []
 
 
 def test_forms_without_their_csrf_token_are_refused(portal: WebClient) -> None:
