@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from chalice.app import Request
 
-from chalicelib.services.security.throttling import UNKNOWN_ADDRESS
-
 
 def client_ip(request: Request) -> str | None:
     """The browser's address. Behind CloudFront, API Gateway's sourceIp is an edge server's, so
@@ -16,8 +14,3 @@ def client_ip(request: Request) -> str | None:
         return viewer.rpartition(":")[0].strip("[]")
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp")
-
-
-def rate_limit_key(request: Request) -> str:
-    """The address the rate limiter counts this request under."""
-    return client_ip(request) or UNKNOWN_ADDRESS

@@ -88,16 +88,6 @@ def funder_of(funder_code: str, subpath: str) -> Funder:
     return funder
 
 
-def with_funder(funder_code: str, subpath: str, page: Callable[[Funder], Response]) -> Response:
-    """Render `page` for the funder of `funder_code`, or the 404 page when there is none. (The
-    callback style of the routes not yet written with `@web_view` and `funder_of`.)"""
-    try:
-        funder = funder_of(funder_code, subpath)
-    except Stop as stop:
-        return stop.response
-    return page(funder)
-
-
 @blueprint.route("/")
 def home() -> Response:
     container = get_container()

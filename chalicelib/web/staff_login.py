@@ -11,8 +11,8 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.container import get_container
-from chalicelib.faces.requests import client_ip, rate_limit_key
-from chalicelib.faces.texts import EXPIRED_FORM, TOO_MANY_ATTEMPTS
+from chalicelib.faces.requests import client_ip
+from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.errors import RateLimited
 from chalicelib.web.http import (
     STEP_PATHS,
@@ -40,14 +40,8 @@ def staff_login(request: Request, login_page: LoginPage) -> Response:
     values = {"username": fields.get("username", "")[:254]}
     if not pre_session_csrf_ok(request, fields):
         return login_page(values, EXPIRED_FORM, 403)
-    container = get_container()
-    # The trainees' login counts this allowance in its face too (web/login.py). Once Login.log_in
-    # counts it itself and raises RateLimited (issue 15e), these three lines go: the test
-    # test_both_staff_spaces_log_in_alike_and_share_the_address_allowance fails on a double count.
-    if not container.rate_limiter.allow("login", rate_limit_key(request)):
-        return login_page(values, TOO_MANY_ATTEMPTS, 429)
-    try:
-        result = container.login.log_in(
+    try:  # Login.log_in counts the address's allowance of identifications itself
+        result = get_container().login.log_in(
             fields.get("username", ""), fields.get("password", ""), client_ip(request)
         )
     except RateLimited as refused:
