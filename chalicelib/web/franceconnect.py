@@ -118,11 +118,8 @@ def callback() -> Response:
         return _after_login(result.token, result.session)
     funder = container.funders.get(result.funder_code) if result.funder_code else None
     if result.outcome is Outcome.LINK_REQUIRED and result.link and funder:
-        link = result.link
-        return redirect(
-            f"/{funder.code}/franceconnect/associer",
-            cookies=[_flow_cookie(f"{link.link_id}.{link.browser_secret}")],
-        )
+        secret = f"{result.link.link_id}.{result.link.browser_secret}"
+        return redirect(f"/{funder.code}/franceconnect/associer", cookies=[_flow_cookie(secret)])
     # A link whose funder has just gone is as good as failed.
     response = message_page(MESSAGES.get(result.outcome.value, MESSAGES["failed"]), funder)
     response.headers["Set-Cookie"] = expired_cookie(flow_cookie_name())
