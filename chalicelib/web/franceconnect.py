@@ -15,15 +15,9 @@ from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.franceconnect.identity import CallbackResult, FranceConnectError, Outcome
 from chalicelib.services.funders.model import Funder
 from chalicelib.settings import FRANCECONNECT_CALLBACK_PATH, FRANCECONNECT_LOGOUT_RETURN_PATH
+from chalicelib.web.forms import check_pre_session_csrf, posted_fields, refusal
 from chalicelib.web.franceconnect_pages import MESSAGES, Message, message_page
-from chalicelib.web.guards import (
-    check_pre_session_csrf,
-    posted_fields,
-    read_form,
-    refusal,
-    signed_in_session,
-    web_view,
-)
+from chalicelib.web.guards import read_form, signed_in_session, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,

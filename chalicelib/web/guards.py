@@ -28,14 +28,7 @@ from chalicelib.container import get_container
 from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import AccountKind, Step
 from chalicelib.services.accounts.sessions import Session
-from chalicelib.services.errors import (
-    Forbidden,
-    Invalid,
-    NotFound,
-    RateLimited,
-    SignedOut,
-    Throttled,
-)
+from chalicelib.services.errors import Forbidden, Invalid, NotFound, SignedOut, Throttled
 from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
@@ -44,7 +37,6 @@ from chalicelib.web.http import (
     expired_cookie,
     form_data,
     home_path,
-    pre_session_csrf_ok,
     redirect,
     session_cookie_name,
     session_cookies,
@@ -161,39 +153,3 @@ def read_form(request: Request, current: CurrentSession) -> dict[str, str]:
 def page_errors(error: Invalid | Throttled) -> dict[str, str]:
     """A refusal's messages under the form's field names."""
     return {PAGE_FIELDS.get(key, key): message for key, message in error.errors.items()}
-
-
-# The codes of a form refused before any service saw it, and the status of its page again.
-UNREADABLE_FORM = "unreadable_form"
-EXPIRED_PRE_SESSION_FORM = "expired_form"
-FORM_STATUS = {UNREADABLE_FORM: 400, EXPIRED_PRE_SESSION_FORM: 403}
-
-
-def posted_fields(request: Request) -> dict[str, str]:
-    """The posted fields of a page without a session; raises `Invalid` under `form` when the
-    body cannot be read (check its CSRF token with `check_pre_session_csrf`)."""
-    try:
-        return form_data(request)
-    except BadForm:
-        raise Invalid({"form": EXPIRED_FORM}, UNREADABLE_FORM) from None
-
-
-def check_pre_session_csrf(request: Request, fields: dict[str, str]) -> None:
-    """Raises `Invalid` under `form` unless the fields carry this browser's pre-session token."""
-    if not pre_session_csrf_ok(request, fields):
-        raise Invalid({"form": EXPIRED_FORM}, EXPIRED_PRE_SESSION_FORM)
-
-
-def read_public_form(request: Request) -> dict[str, str]:
-    """`read_form` for the pages without a session (login, sign-up, « Mot de passe oublié »)."""
-    fields = posted_fields(request)
-    check_pre_session_csrf(request, fields)
-    return fields
-
-
-def refusal(error: Invalid | RateLimited, field: str = "form") -> tuple[dict[str, str], int]:
-    """A form's refusal as its errors and the status of the page shown again: a rate limit's
-    message under `field` (429), a form refused before the service (400, 403), else 200."""
-    if isinstance(error, RateLimited):
-        return {field: error.message}, 429
-    return page_errors(error), FORM_STATUS.get(error.code, 200)

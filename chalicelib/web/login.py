@@ -12,17 +12,9 @@ from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.sessions import LoginMethod
 from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
+from chalicelib.web.forms import check_pre_session_csrf, posted_fields, refusal
 from chalicelib.web.franceconnect import provider_logout
-from chalicelib.web.guards import (
-    check_pre_session_csrf,
-    next_path,
-    onward,
-    posted_fields,
-    read_form,
-    refusal,
-    signed_in_session,
-    web_view,
-)
+from chalicelib.web.guards import next_path, onward, read_form, signed_in_session, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     HOME_PATH,

@@ -12,7 +12,8 @@ from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
 from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
 from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
-from chalicelib.web.guards import Stop, read_public_form, refusal, web_view
+from chalicelib.web.forms import read_public_form, refusal
+from chalicelib.web.guards import Stop, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     cookie,

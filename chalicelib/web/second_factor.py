@@ -12,14 +12,8 @@ from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
 from chalicelib.services.errors import Invalid, RateLimited
-from chalicelib.web.guards import (
-    next_path,
-    onward,
-    read_form,
-    refusal,
-    signed_in_session,
-    web_view,
-)
+from chalicelib.web.forms import refusal
+from chalicelib.web.guards import next_path, onward, read_form, signed_in_session, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     STEP_PATHS,

@@ -10,12 +10,8 @@ from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.signup import SignupForm
 from chalicelib.services.errors import Invalid, RateLimited
 from chalicelib.services.funders.model import Funder
-from chalicelib.web.guards import (
-    check_pre_session_csrf,
-    posted_fields,
-    refusal,
-    web_view,
-)
+from chalicelib.web.forms import check_pre_session_csrf, posted_fields, refusal
+from chalicelib.web.guards import web_view
 from chalicelib.web.http import FORM_CONTENT_TYPES, anonymous_form_page, redirect
 from chalicelib.web.pages import funder_of
 from chalicelib.web.rendering import html_page, not_found_page, request_error_page
