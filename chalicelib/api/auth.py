@@ -1,5 +1,5 @@
 """Bearer sessions for the JSON API: the same server-side sessions and first-login gate as the
-browser's `chalicelib/web/guards.py::signed_in`, answering JSON instead of redirecting."""
+browser's `chalicelib/web/guards.py::signed_in_session`, answering JSON instead of redirecting."""
 
 from __future__ import annotations
 

@@ -113,18 +113,6 @@ def signed_in_session(
     return current
 
 
-def signed_in(
-    request: Request,
-    step: Step | None,
-    page: Callable[[CurrentSession], Response],
-    staff_space: bool | None = False,
-) -> Response:
-    """Runs `page` for a live session that may see it (`signed_in_session`); otherwise leads the
-    person where they must go, and answers the services' refusals as `web_view` does. (The
-    callback style of the routes not yet written with `@web_view`.)"""
-    return web_view(lambda: page(signed_in_session(request, step, staff_space)))()
-
-
 def next_path(session: Session) -> str:
     """The first-login step still to do, or the session's home."""
     step = session.pending_step
