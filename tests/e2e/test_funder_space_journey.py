@@ -5,10 +5,7 @@ axe-core on every page."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 
@@ -20,6 +17,7 @@ from tests.support.browser import assert_accessible
 from tests.support.journeys import (
     choose_first_password,
     create_secret_question,
+    invite_funder_staff,
     log_in,
     main_text,
 )
@@ -29,51 +27,9 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "Financeur-Espace-2026"
 
 
-def invite(stack, email: str) -> str:
-    """`python -m chalicelib.admin staff invite` against the stack, as an operator would; the
-    temporary password of the invitation mail."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
-    }
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chalicelib.admin",
-            "--stage",
-            "local",
-            "--endpoint-url",
-            stack.aws_url,
-            "staff",
-            "invite",
-            "--funder",
-            "region-idf",
-            "--role",
-            "gestionnaire",
-            "--email",
-            email,
-            "--given-names",
-            "Alix",
-            "--family-name",
-            "DURAND",
-        ],
-        cwd=PROJECT_DIR,
-        env=environment,
-        check=True,
-        capture_output=True,
-    )
-    (mail,) = stack.wait_for_mail(email)
-    assert "espace des financeurs" in mail
-    match = re.search(r"Mot de passe provisoire : (\S+)", mail)
-    assert match, mail
-    return match.group(1)
-
-
 def test_a_funder_member_enrols_totp_and_changes_the_home_text(page, stack) -> None:
     email = f"alix.{uuid.uuid4().hex[:8]}@region-idf.example.fr"
-    temporary = invite(stack, email)
+    temporary = invite_funder_staff(stack, PROJECT_DIR, email)
 
     page.goto("/financeur/")
     assert page.get_by_role("heading", name="Espace des financeurs").is_visible()

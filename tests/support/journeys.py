@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 OPERATION = re.compile(r"Combien font (\d+) (plus|moins) (\d+) \?")
@@ -76,3 +80,51 @@ def enter_mailed_code(page: Any, stack: Any, address: str) -> None:
     page.get_by_label("Code reçu par courriel").fill(code)
     page.get_by_role("button", name="Continuer").click()
     page.wait_for_url("**/mot-de-passe-oublie/nouveau-mot-de-passe")
+
+
+def invite_funder_staff(
+    stack: Any,
+    project_dir: Path,
+    email: str,
+    funder: str = "region-idf",
+    role: str = "gestionnaire",
+) -> str:
+    """`python -m chalicelib.admin staff invite` against the stack's emulator, as an operator
+    would; the temporary password of the invitation mail."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chalicelib.admin",
+            "--stage",
+            "local",
+            "--endpoint-url",
+            stack.aws_url,
+            "staff",
+            "invite",
+            "--funder",
+            funder,
+            "--role",
+            role,
+            "--email",
+            email,
+            "--given-names",
+            "Alix",
+            "--family-name",
+            "DURAND",
+        ],
+        cwd=project_dir,
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    (mail,) = stack.wait_for_mail(email)
+    assert "espace des financeurs" in mail
+    match = re.search(r"Mot de passe provisoire : (\S+)", mail)
+    assert match, mail
+    return match.group(1)

@@ -35,7 +35,8 @@
       if (request.status >= 200 && request.status < 300) {
         bar.value = 100;
         say("Fichier envoyé : il apparaît ci-dessous dès sa réception.");
-        refresh();
+        awaiting = AWAIT_POLLS;
+        window.setTimeout(refresh, POLL_MS / 3);
       } else if (request.responseText.indexOf("EntityTooLarge") >= 0) {
         say("Le fichier dépasse la taille permise.", true);
       } else {
@@ -80,6 +81,12 @@
   }
 
   var table = document.getElementById("fichiers");
+  var follow = document.getElementById("suivi-fichiers");
+  // After an upload, S3 → SQS → ingestion records the file a few seconds later: the list is
+  // polled until it shows up (then the page reloads to show its row), for two minutes at most.
+  var POLL_MS = 3000;
+  var AWAIT_POLLS = 40;
+  var awaiting = 0;
 
   function describe(file) {
     if (file.status === "traité") {
@@ -90,31 +97,39 @@
   }
 
   function refresh() {
-    if (!table) {
-      window.setTimeout(function () { window.location.reload(); }, 3000);
-      return;
-    }
-    fetch(table.getAttribute("data-status"), { credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
+    if (!follow) return;
+    fetch(follow.getAttribute("data-status"), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
       .then(function (answer) {
         var known = {};
-        table.querySelectorAll("tr[data-file]").forEach(function (row) {
-          known[row.getAttribute("data-file")] = row;
-        });
+        if (table) {
+          table.querySelectorAll("tr[data-file]").forEach(function (row) {
+            known[row.getAttribute("data-file")] = row;
+          });
+        }
         var pending = false;
+        var arrived = false;
         answer.files.forEach(function (file) {
           var row = known[file.id];
-          if (!row) { pending = true; return; } // a new file: the next reload shows it whole
+          if (!row) { arrived = true; return; }
           var cell = row.querySelector(".etat");
           var text = describe(file);
           if (cell.textContent !== text) cell.textContent = text;
           if (!file.finished) pending = true;
         });
-        if (answer.files.length !== Object.keys(known).length) {
+        if (arrived) {
+          // A new file: the reloaded page shows its whole row, and polls it if unfinished.
           window.location.reload();
           return;
         }
-        if (pending) window.setTimeout(refresh, 3000);
+        if (awaiting > 0) awaiting -= 1;
+        if (pending || awaiting > 0) window.setTimeout(refresh, POLL_MS);
+      })
+      .catch(function () {
+        // Signed out or offline: « Actualiser » still works.
       });
   }
 
@@ -122,6 +137,6 @@
     var unfinished = Array.prototype.some.call(table.querySelectorAll(".etat"), function (cell) {
       return /^(reçu|en cours)/.test(cell.textContent.trim());
     });
-    if (unfinished) window.setTimeout(refresh, 3000);
+    if (unfinished) window.setTimeout(refresh, POLL_MS);
   }
 })();
