@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.franceconnect.login import FranceConnectLogin
     from chalicelib.services.funder_files.ingestion import FunderFileIngestion
+    from chalicelib.services.funders.activations import AccountActivations
     from chalicelib.services.funders.api_keys import ApiKeyRepository, FunderApiKeys
     from chalicelib.services.funders.dashboard import DashboardCounters, FunderDashboard
     from chalicelib.services.funders.files import (
@@ -292,7 +293,16 @@ class Services:
             safeguards=self.safeguards,
             mailer=p.mailer,
             urls=p.urls,
+            activations=self.account_activations,
         )
+
+    @cached_property
+    def account_activations(self) -> AccountActivations:
+        """The funders' dashboards count the dossiers whose account is activated."""
+        from chalicelib.services.funders.activations import AccountActivations
+
+        p = self.ports
+        return AccountActivations(p.dossiers, p.dashboard_counters, p.clock)
 
     @cached_property
     def totp(self) -> TotpService:
@@ -453,6 +463,7 @@ class Services:
             mailer=p.mailer,
             audit=p.audit,
             urls=p.urls,
+            activations=self.account_activations,
         )
 
     @cached_property
@@ -489,7 +500,9 @@ class Services:
             dossiers=p.dossiers,
             payments=p.payments,
             clock=p.clock,
-            linker=AccountLinker(p.accounts, p.mailer, p.audit, p.urls),
+            linker=AccountLinker(
+                p.accounts, p.mailer, p.audit, p.urls, activations=self.account_activations
+            ),
             notifications=p.notification_queue,
             withdrawal=self.dossier_withdrawal,
             counters=p.dashboard_counters,

@@ -106,6 +106,9 @@ def create_ready_account() -> None:
     for funder_code, dossier_number in others:
         container.dossiers.link_account(funder_code, dossier_number, account.account_id)
     container.terms.accept(account.account_id, TERMS_VERSION)
+    # Created already past its first login: the funders' dashboards count it as activated, as
+    # that login's last step would have.
+    container.account_activations.account_activated(account)
 
 
 def create_ready_staff_account() -> None:

@@ -7,7 +7,7 @@ nothing here scans, and every step can run again after a failure halfway.
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date
+from datetime import UTC, date, datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
@@ -19,7 +19,9 @@ from chalicelib.services.messages.unread import organisation_owner, trainee_owne
 from chalicelib.services.trainings.dossiers import Dossier, dossier_key
 from chalicelib.store import accounts as account_claims
 from chalicelib.store import franceconnect as franceconnect_claims
+from chalicelib.store.conditional_writes import refusals
 from chalicelib.store.dossiers import to_dossier
+from chalicelib.store.funder_files import DynamoDashboardCounters, counter_updates, month_of
 from chalicelib.store.funder_lookups import DynamoConsultationJournal
 from chalicelib.store.messages import COUNTER_PREFIX, SUMMARY_KEY
 from chalicelib.store.models import (
@@ -51,16 +53,32 @@ def orphan_owner(funder_code: str, dossier_number: str) -> str:
 class DynamoErasureStore:
     def unlink_dossiers(self, account_id: str) -> list[Dossier]:
         unlinked: list[Dossier] = []
+        counters = DynamoDashboardCounters()
         for item in DossierItem.by_account.query(account_id):
-            # Only where this account still holds it: never unlinks someone else's.
-            with suppress(UpdateError):
-                DossierItem(
-                    funder_code=item.funder_code, dossier_number=item.dossier_number
-                ).update(
-                    actions=[DossierItem.account_id.remove()],
-                    condition=DossierItem.account_id == account_id,
-                )
-                unlinked.append(to_dossier(item).with_account(None))
+            month = month_of(datetime.now(UTC))
+            # The activation's count first: a retry after a failure below still finds the
+            # dossier by this account, and a dossier already unlinked is never found again.
+            counters.uncount_activation(item.funder_code, item.dossier_number, month)
+            try:
+                # Only where this account still holds it: never unlinks someone else's. The
+                # funder's dashboard loses the link in the same transaction.
+                with TransactWrite(connection=Connection(region=DossierItem.Meta.region)) as write:
+                    write.update(
+                        DossierItem(
+                            funder_code=item.funder_code, dossier_number=item.dossier_number
+                        ),
+                        actions=[DossierItem.account_id.remove()],
+                        condition=DossierItem.account_id == account_id,
+                    )
+                    for counter, adds in counter_updates(
+                        item.funder_code, month, {"linked_accounts": -1}
+                    ):
+                        write.update(counter, actions=adds)
+            except TransactWriteError as error:
+                if "ConditionalCheckFailed" in refusals(error):
+                    continue
+                raise
+            unlinked.append(to_dossier(item).with_account(None))
         return unlinked
 
     def detach_messages(self, account_id: str) -> int:
@@ -149,6 +167,10 @@ class DynamoErasureStore:
                     dossier.dossier_number,
                 ):
                     self._delete_thread(thread)
+        # A dossier counted as activated on the dashboard stops counting (once: by its marker).
+        DynamoDashboardCounters().uncount_activation(
+            dossier.funder_code, dossier.dossier_number, month_of(datetime.now(UTC))
+        )
         # The dossier last: until it goes, a retry of a failed run finds it and does the rest.
         with suppress(DeleteError):
             DossierItem(

@@ -12,7 +12,8 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.funders.files import FileRecord, FileStatus
-from chalicelib.store.models import FunderTableItem
+from chalicelib.store.conditional_writes import refusals
+from chalicelib.store.models import DossierItem, FunderTableItem
 
 COUNTER_NAMES = (
     "files",
@@ -23,6 +24,11 @@ COUNTER_NAMES = (
     "payment_mails_sent",
     "payment_mails_bounced",
 )
+
+
+def activation_partition(funder_code: str) -> str:
+    """One marker per dossier counted in `activated_accounts` (sk the dossier number)."""
+    return f"activated#{funder_code}"
 
 
 def files_partition(funder_code: str) -> str:
@@ -175,6 +181,56 @@ class DynamoDashboardCounters:
         if adds:
             FunderTableItem(pk=partition, sk="total").update(actions=adds)
             FunderTableItem(pk=partition, sk=f"month#{month}").update(actions=adds)
+
+    def count_activation(
+        self, funder_code: str, dossier_number: str, account_id: str, month: str
+    ) -> bool:
+        """Counts a dossier whose account is activated, at most once: one transaction of a
+        check that the dossier is still linked to that account, the dossier's marker put if
+        absent and the ADDs. False (nothing added) when it is counted already or no longer
+        linked to that account."""
+        adds = [FunderTableItem.activated_accounts.add(1)]
+        partition = dashboard_partition(funder_code)
+        try:
+            with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
+                writes.condition_check(
+                    DossierItem,
+                    funder_code,
+                    dossier_number,
+                    condition=DossierItem.account_id == account_id,
+                )
+                writes.save(
+                    FunderTableItem(
+                        pk=activation_partition(funder_code), sk=dossier_number, funder=funder_code
+                    ),
+                    condition=FunderTableItem.sk.does_not_exist(),
+                )
+                writes.update(FunderTableItem(pk=partition, sk="total"), actions=adds)
+                writes.update(FunderTableItem(pk=partition, sk=f"month#{month}"), actions=adds)
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in refusals(error):
+                return False
+            raise
+        return True
+
+    def uncount_activation(self, funder_code: str, dossier_number: str, month: str) -> bool:
+        """The dossier leaves its account (closure, withdrawal): its marker goes with a minus
+        one, in one transaction; False (nothing taken) when it was not counted."""
+        subtracts = [FunderTableItem.activated_accounts.add(-1)]
+        partition = dashboard_partition(funder_code)
+        try:
+            with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
+                writes.delete(
+                    FunderTableItem(pk=activation_partition(funder_code), sk=dossier_number),
+                    condition=FunderTableItem.sk.exists(),
+                )
+                writes.update(FunderTableItem(pk=partition, sk="total"), actions=subtracts)
+                writes.update(FunderTableItem(pk=partition, sk=f"month#{month}"), actions=subtracts)
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in refusals(error):
+                return False
+            raise
+        return True
 
     def read(self, funder_code: str, month: str) -> tuple[dict[str, int], dict[str, int]]:
         """The totals and the month's: two GetItem, whatever the funder's size."""

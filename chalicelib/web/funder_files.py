@@ -174,16 +174,20 @@ def report_download() -> Response:
     return redirect(get_container().funder_files.report_link(context.funder_code, file_id))
 
 
+def _percent(share: float | None) -> str | None:
+    return None if share is None else f"{share * 100:.0f}\u00a0%"
+
+
 @blueprint.route(DASHBOARD_PATH, methods=["GET"])
 @web_view
 def dashboard_page() -> Response:
     context = funder_staff(blueprint.current_request)
     board = get_container().funder_dashboard.read(context.funder_code)
-    share = board.linked_share
     return html_page(
         "funder_dashboard.html",
         **context.layout(active=DASHBOARD_PATH),
         board=board,
         month_label=f"{board.month[5:]}/{board.month[:4]}",
-        share=None if share is None else f"{share * 100:.0f} %".replace(".", ","),
+        share=_percent(board.linked_share),
+        activated_share=_percent(board.activated_share),
     )

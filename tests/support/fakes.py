@@ -142,6 +142,9 @@ class MemoryDossierLookup:
         key = (funder_code, dossier_number)
         self.items[key] = self.items[key].with_account(account_id)
 
+    def list_for_account(self, account_id: str) -> list[Dossier]:
+        return [dossier for dossier in self.items.values() if dossier.account_id == account_id]
+
 
 class MemoryAccounts:
     """Accounts with the mail-address claim of DynamoAccountRepository: `create` stores the

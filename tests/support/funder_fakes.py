@@ -98,6 +98,22 @@ class MemoryDashboardCounters:
         self.add(funder_code, month, increments)
         return True
 
+    def count_activation(
+        self, funder_code: str, dossier_number: str, account_id: str, month: str
+    ) -> bool:
+        """The marker only: the store's check that the dossier is still linked is DynamoDB's
+        (tests/integration/test_funder_dashboard.py)."""
+        return self.count_once(
+            funder_code, f"activated#{dossier_number}", month, {"activated_accounts": 1}
+        )
+
+    def uncount_activation(self, funder_code: str, dossier_number: str, month: str) -> bool:
+        if (funder_code, f"activated#{dossier_number}") not in self.markers:
+            return False
+        self.markers.discard((funder_code, f"activated#{dossier_number}"))
+        self.add(funder_code, month, {"activated_accounts": -1})
+        return True
+
     def read(self, funder_code: str, month: str) -> tuple[dict[str, int], dict[str, int]]:
         return (
             dict(self.values.get((funder_code, "total"), Counter())),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts.identity import normalise_typed_email
@@ -23,6 +24,9 @@ from chalicelib.services.errors import SignedOut
 from chalicelib.services.mail.mails import Mailer, password_changed_mail
 from chalicelib.services.security.safeguards import Safeguards
 from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, Attempt
+
+if TYPE_CHECKING:
+    from chalicelib.services.funders.activations import AccountActivations
 
 WRONG_PAIR = "Adresse mail ou mot de passe incorrect."
 MAX_QUESTION_LENGTH = 200
@@ -58,8 +62,11 @@ class Login:
         safeguards: Safeguards,
         mailer: Mailer,
         urls: PortalUrls,
+        activations: AccountActivations | None = None,
     ) -> None:
         self.accounts = accounts
+        # The funders' dashboards count activated accounts (services/funders/activations.py).
+        self.activations = activations
         self.sessions = sessions
         self.terms = terms
         self._throttle = safeguards.throttle
@@ -211,6 +218,9 @@ class Login:
         )
         self.accounts.save(account)
         self._audit.record(account.account_id, "secret-question-set", client_ip)
+        if self.activations is not None:
+            # The step that completes a first login: its dossiers count as activated.
+            self.activations.account_activated(account)
         return self._advance(token, session, account)
 
     def accept_terms(

@@ -314,6 +314,10 @@ class FranceConnectLogin:
                     dossier.funder_code, dossier.dossier_number, account.account_id
                 )
             ):
+                if self._login.activations is not None:
+                    self._login.activations.dossier_linked(
+                        account, dossier.funder_code, dossier.dossier_number
+                    )
                 self._audit.record(
                     account.account_id,
                     "dossier-added",

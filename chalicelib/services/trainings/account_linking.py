@@ -3,12 +3,15 @@ funder file brings that person's identity and mail address (docs/specs/funder-fi
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.services.accounts.identity import identity_key, normalise_email
 from chalicelib.services.accounts.model import Account, AuditLog, PortalUrls
 from chalicelib.services.mail.mails import Mailer, dossier_linked_mail
 from chalicelib.services.trainings.dossiers import Dossier
+
+if TYPE_CHECKING:
+    from chalicelib.services.funders.activations import AccountActivations
 
 
 class AwaitingAccounts(Protocol):
@@ -19,9 +22,15 @@ class AwaitingAccounts(Protocol):
 
 class AccountLinker:
     def __init__(
-        self, accounts: AwaitingAccounts, mailer: Mailer, audit: AuditLog, urls: PortalUrls
+        self,
+        accounts: AwaitingAccounts,
+        mailer: Mailer,
+        audit: AuditLog,
+        urls: PortalUrls,
+        activations: AccountActivations | None = None,
     ) -> None:
         self._accounts = accounts
+        self._activations = activations
         self._mailer = mailer
         self._audit = audit
         self._urls = urls
@@ -57,6 +66,10 @@ class AccountLinker:
         """Once the dossiers are stored: the accounts stop waiting and their owners are told."""
         for account, dossier in links:
             self._accounts.save(account.updated(awaiting_dossier=False))
+            if self._activations is not None:
+                self._activations.dossier_linked(
+                    account, dossier.funder_code, dossier.dossier_number
+                )
             self._audit.record(
                 account.account_id,
                 "dossier-linked",

@@ -31,7 +31,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts.identity import identity_key, normalise_email
@@ -46,6 +46,9 @@ from chalicelib.services.mail.mails import (
 from chalicelib.services.security.challenges import Challenges, Purpose
 from chalicelib.services.security.throttling import FAILURE_MEMORY, delay_after
 from chalicelib.services.trainings.dossiers import Dossier, activation_code_hash
+
+if TYPE_CHECKING:
+    from chalicelib.services.funders.activations import AccountActivations
 
 CLAIM_LIFETIME = timedelta(minutes=30)
 CLAIM_TRIES = 5
@@ -207,9 +210,11 @@ class DossierClaims:
         mailer: Mailer,
         audit: AuditLog,
         urls: PortalUrls,
+        activations: AccountActivations | None = None,
     ) -> None:
         self._dossiers = dossiers
         self._accounts = accounts
+        self._activations = activations
         self._challenges = challenges
         self._throttle = throttle
         self._funders = funders
@@ -373,6 +378,8 @@ class DossierClaims:
             dossier.funder_code, dossier.dossier_number, account.account_id
         ):
             return False
+        if self._activations is not None:
+            self._activations.dossier_linked(account, dossier.funder_code, dossier.dossier_number)
         self._throttle.succeeded(account.account_id)
         self._audit.record(
             account.account_id,
