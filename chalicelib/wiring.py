@@ -70,7 +70,11 @@ if TYPE_CHECKING:
     from chalicelib.services.funders.uploads import FunderUploads, UploadSigner
     from chalicelib.services.mail.delivery import MailDelivery
     from chalicelib.services.mail.mails import Mailer
-    from chalicelib.services.mail.notifications import NewPaymentNotifier, NotificationQueue
+    from chalicelib.services.mail.notifications import (
+        NewPaymentNotifier,
+        NotificationQueue,
+        PaymentMailBounces,
+    )
     from chalicelib.services.messages.my_messages import Messages
     from chalicelib.services.messages.threads import MessageRepository
     from chalicelib.services.security.captcha import Captchas
@@ -507,6 +511,13 @@ class Services:
             withdrawal=self.dossier_withdrawal,
             counters=p.dashboard_counters,
         )
+
+    @cached_property
+    def payment_mail_bounces(self) -> PaymentMailBounces:
+        """SES's bounces of payment mails, on the funder's dashboard and look-up."""
+        from chalicelib.services.mail.notifications import PaymentMailBounces
+
+        return PaymentMailBounces(self.ports.payments)
 
     @cached_property
     def new_payment_notifier(self) -> NewPaymentNotifier:

@@ -20,7 +20,11 @@ def sent_messages(region: str, account_id: str = "123456789012") -> list[EmailMe
         if raw is None:
             continue
         data = raw.encode() if isinstance(raw, str) else raw
-        messages.append(message_from_bytes(data, policy=policy.default))  # type: ignore[arg-type]
+        message = message_from_bytes(data, policy=policy.default)
+        # What SES knows of the mail beside its bytes, for its events (local/ses_events.py).
+        message.ses_message_id = getattr(sent, "id", None)  # type: ignore[attr-defined]
+        message.ses_tags = dict(getattr(sent, "tags", {}) or {})  # type: ignore[attr-defined]
+        messages.append(message)  # type: ignore[arg-type]
     return messages
 
 

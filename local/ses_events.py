@@ -8,7 +8,10 @@ for configuration sets nor publishes to their event destinations (its CloudForma
   suppression list;
 - `complaint@simulator.amazonses.com`: a complaint;
 
-each also with a label (`bounce+camille@simulator.amazonses.com`), as SES accepts. The event goes
+each also with a label (`bounce+camille@simulator.amazonses.com`), as SES accepts. The event
+carries the mail's SES id and its message tags, as SES's does (moto drops SendRawEmail's `Tags`:
+`keep_message_tags` keeps them on the stored mail; a payment mail's bounce finds its payment by
+them, services/mail/notifications.py). The event goes
 to the SNS topic that the template's event destination names, for the event types it matches, in
 SES's event-publishing format; from there the emulator's subscription carries it to the queue and
 the poller to the handler, as in AWS. Every local mail counts as sent through the configuration
@@ -37,6 +40,29 @@ SIMULATED = {
 }
 
 
+def keep_message_tags() -> None:
+    """moto's SES stores a SendRawEmail's raw mail and drops its `Tags`; SES publishes them in
+    the mail's events (`mail.tags`). Keeps them on moto's stored message (`tags`), where
+    local/outbox.py reads them. The emulator answers one request at a time (local/emulator.py),
+    so the last stored message is this request's."""
+    from moto.ses.responses import EmailResponse
+
+    original = EmailResponse.send_raw_email
+    if getattr(original, "keeps_tags", False):
+        return
+
+    def send_raw_email(self: Any) -> Any:
+        answer = original(self)
+        tags: dict[str, list[str]] = {}
+        for tag in self._get_param("Tags") or []:
+            tags.setdefault(str(tag.get("Name")), []).append(str(tag.get("Value")))
+        self.backend.sent_messages[-1].tags = tags
+        return answer
+
+    send_raw_email.keeps_tags = True  # type: ignore[attr-defined]
+    EmailResponse.send_raw_email = send_raw_email  # type: ignore[method-assign]
+
+
 def simulated_mailbox(address: str) -> str | None:
     """ "bounce" for bounce@ or bounce+label@ the simulator's domain; None for any other address."""
     local, _, domain = address.strip().lower().rpartition("@")
@@ -59,9 +85,12 @@ def ses_event(
         "timestamp": timestamp,
         "source": str(message["From"] or ""),
         "sendingAccountId": "123456789012",
-        "messageId": f"local-{uuid.uuid4()}",
+        "messageId": getattr(message, "ses_message_id", None) or f"local-{uuid.uuid4()}",
         "destination": [a for _, a in getaddresses([str(message["To"] or "")])],
-        "tags": {"ses:configuration-set": [configuration_set]},
+        "tags": {
+            **getattr(message, "ses_tags", {}),
+            "ses:configuration-set": [configuration_set],
+        },
     }
     feedback_id = f"local-feedback-{uuid.uuid4()}"
     if bounce is not None:

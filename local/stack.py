@@ -106,6 +106,9 @@ class LocalStack:
         # The emulator's access log would drown what matters; the app's own logs stay JSON.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from local.emulator import AtomicMotoServer
+        from local.ses_events import keep_message_tags
+
+        keep_message_tags()
 
         self._moto = AtomicMotoServer(
             ip_address=self.addresses.host,

@@ -39,6 +39,10 @@ class SesMailer:
         request: dict[str, Any] = {"RawMessage": {"Data": self.mime_bytes(mail)}}
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
+        if mail.tags:
+            # API parameters rather than X-SES-MESSAGE-TAGS: with both, SES keeps only these
+            # (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-send-email.html).
+            request["Tags"] = [{"Name": name, "Value": value} for name, value in mail.tags]
         try:
             response = self._ses.send_raw_email(**request)
         except ClientError as error:

@@ -70,6 +70,7 @@ def dossier_file_json(found: DossierFile) -> dict[str, Any]:
                 "payment_date": state.payment.payment_date.isoformat(),
                 "amount": amount_json(state.payment.total),
                 "notified_by_mail": state.notified,
+                "mail_bounced_at": _iso(state.bounced_at),
             }
             for state in found.payments
         ],

@@ -41,6 +41,7 @@ def parse_mail_event(body: str) -> MailFeedback | None:
             at=_timestamp(bounce, event),
             permanent=bounce_type == "Permanent",
             detail=f"{bounce_type}/{bounce.get('bounceSubType', '')}",
+            tags=_tags(event),
         )
     if kind == "Complaint":
         complaint = _object(event, "complaint")
@@ -49,6 +50,7 @@ def parse_mail_event(body: str) -> MailFeedback | None:
             addresses=_addresses(complaint, "complainedRecipients"),
             at=_timestamp(complaint, event),
             detail=str(complaint.get("complaintFeedbackType") or ""),
+            tags=_tags(event),
         )
     if isinstance(kind, str):
         return None
@@ -74,6 +76,8 @@ def handle_mail_event_messages(event: SQSEvent) -> None:
         if feedback is None:
             continue
         marked += delivery.record(feedback)
+        # A payment mail that bounced: the funder's dashboard and look-up show it.
+        get_container().payment_mail_bounces.record(feedback)
         logger.info(
             "Mail feedback recorded",
             extra={"kind": feedback.kind.value, "detail": feedback.detail},
@@ -127,6 +131,22 @@ def _addresses(section: dict[str, Any], name: str) -> tuple[str, ...]:
             raise MalformedMailEvent(f"a recipient of {name} is not a mail address")
         addresses.append(address)
     return tuple(addresses)
+
+
+def _tags(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The mail's message tags, `mail.tags` as `{"name": ["value", …]}` (event publishing; the
+    identity notifications carry none), as (name, value) pairs; anything else is ignored."""
+    mail = event.get("mail")
+    tags = mail.get("tags") if isinstance(mail, dict) else None
+    if not isinstance(tags, dict):
+        return ()
+    return tuple(
+        (name, value)
+        for name, values in tags.items()
+        if isinstance(name, str) and isinstance(values, list)
+        for value in values
+        if isinstance(value, str)
+    )
 
 
 def _timestamp(section: dict[str, Any], event: dict[str, Any]) -> datetime:

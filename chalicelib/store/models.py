@@ -223,6 +223,8 @@ class PaymentItem(Model):
     source_file = UnicodeAttribute()
     stored_at = UTCDateTimeAttribute()
     notified = BooleanAttribute(default=False)
+    # When its mail did not reach the trainee (kept back, or SES's permanent bounce); set once.
+    notice_bounced_at = UTCDateTimeAttribute(null=True)
 
     by_dossier = PaymentsByDossier()
 

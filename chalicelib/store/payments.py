@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.trainings.dossiers import dossier_key
 from chalicelib.services.trainings.payments import Payment, PaymentLine, StoredPayment
-from chalicelib.store.conditional_writes import put_if
+from chalicelib.store.conditional_writes import put_if, refusals
+from chalicelib.store.funder_files import counter_updates, month_of
 from chalicelib.store.models import PaymentItem, PaymentLineAttribute
 
 
@@ -107,6 +110,29 @@ class DynamoPaymentRepository:
             actions=[PaymentItem.notified.set(False)]
         )
 
+    def mark_notice_bounced(self, funder_code: str, reference: str, at: datetime) -> bool:
+        """Once per payment whose mail was handed over: the mark and the funder's count in one
+        transaction. SES may publish a bounce more than once, and SQS deliver it more than once:
+        the condition keeps the count exact."""
+        try:
+            with TransactWrite(connection=Connection(region=PaymentItem.Meta.region)) as write:
+                write.update(
+                    PaymentItem(funder_code=funder_code, reference=reference),
+                    actions=[PaymentItem.notice_bounced_at.set(at)],
+                    condition=PaymentItem.reference.exists()
+                    & (PaymentItem.notified == True)  # noqa: E712
+                    & PaymentItem.notice_bounced_at.does_not_exist(),
+                )
+                for item, adds in counter_updates(
+                    funder_code, month_of(at), {"payment_mails_bounced": 1}
+                ):
+                    write.update(item, actions=adds)
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in refusals(error):
+                return False
+            raise
+        return True
+
     def write_many(self, payments: list[Payment], source_file: str) -> set[str]:
         """Stores each payment unless its reference is already stored; the references that were.
 
@@ -123,11 +149,12 @@ class DynamoPaymentRepository:
 
     def list_with_notices(
         self, funder_code: str, dossier_number: str
-    ) -> list[tuple[Payment, bool]]:
+    ) -> list[tuple[Payment, bool, datetime | None]]:
         """The dossier's payments, newest first, each with whether its mail was handed over
-        (the notifier's claim, released when the mail could not be sent)."""
+        (the notifier's claim, released when the mail could not be sent) and when it was found
+        not delivered."""
         return [
-            (to_payment(item), bool(item.notified))
+            (to_payment(item), bool(item.notified), item.notice_bounced_at)
             for item in PaymentItem.by_dossier.query(
                 dossier_key(funder_code, dossier_number), scan_index_forward=False
             )

@@ -112,6 +112,7 @@ def _view(found: DossierFile) -> dict[str, object]:
                 "date": format_date(state.payment.payment_date),
                 "amount": format_euros(state.payment.total),
                 "notified": state.notified,
+                "bounced": _when(state.bounced_at),
             }
             for state in found.payments
         ],

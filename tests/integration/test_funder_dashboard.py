@@ -13,7 +13,9 @@ from chalicelib.services.funders.activations import is_activated
 from chalicelib.store.models import DossierItem, PaymentItem
 from local.demo import READY
 from tests.integration.test_accounts_web import LUCAS, complete_first_login, sign_up
-from tests.support.aws import count_dynamodb_requests, drop, run_queue
+from tests.integration.test_mail_events import ses_publishes
+from tests.integration.test_payment_mail_bounces import bounced_event
+from tests.support.aws import count_dynamodb_requests, drop, run_queue, ses_send_requests
 from tests.support.web import WebClient
 
 FUNDERS = ("region-idf", "region-hdf")
@@ -49,6 +51,7 @@ def recount(funder_code: str) -> dict[str, int]:
             and is_activated(accounts[item.account_id])  # type: ignore[arg-type]
         ),
         "payment_mails": sum(1 for item in payments if item.notified),
+        "payment_mails_bounced": sum(1 for item in payments if item.notice_bounced_at),
     }
 
 
@@ -61,6 +64,7 @@ def shown(funder_code: str) -> dict[str, int]:
         "linked_accounts": board.linked_accounts,
         "activated_accounts": board.activated_accounts,
         "payment_mails": board.payment_mails_sent,
+        "payment_mails_bounced": board.payment_mails_bounced,
     }
 
 
@@ -89,7 +93,9 @@ PAYMENTS = (
 )
 
 
-def test_the_counters_match_a_recount_after_the_journey(demo_data: WebClient) -> None:
+def test_the_counters_match_a_recount_after_the_journey(
+    aws: dict[str, str], demo_data: WebClient
+) -> None:
     run_queue(queue="notifications")
     before = shown("region-idf")
 
@@ -101,13 +107,19 @@ def test_the_counters_match_a_recount_after_the_journey(demo_data: WebClient) ->
     assert shown("region-idf")["activated_accounts"] == before["activated_accounts"] + 1
     assert_counters_match()
 
-    # The funder sends a payments file with a rejected line; the payment mail goes out.
-    drop("region-idf", "paiements_dash.csv", PAYMENTS.encode())
-    run_queue()
-    run_queue(queue="notifications")
+    # The funder sends a payments file with a rejected line; the payment mail goes out, and
+    # bounces (SES's event, with the mail's tags, through the mail-events handler).
+    with ses_send_requests() as sent:
+        drop("region-idf", "paiements_dash.csv", PAYMENTS.encode())
+        run_queue()
+        run_queue(queue="notifications")
+    (request,) = sent
+    ses_publishes(aws, bounced_event(request))
+    run_queue(queue="mail-events")
     after_file = shown("region-idf")
     assert after_file["lines_rejected_this_month"] == before["lines_rejected_this_month"] + 1
     assert after_file["payment_mails"] == before["payment_mails"] + 1
+    assert after_file["payment_mails_bounced"] == before["payment_mails_bounced"] + 1
     assert_counters_match()
 
     # The same activation told again (a retried request) counts nothing more.

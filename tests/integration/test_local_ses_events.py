@@ -86,3 +86,33 @@ def test_a_mail_to_the_complaint_simulator_stops_the_notices(
 
     delivery = api.call("GET", "/api/v1/me/account", token=token).json["email_delivery"]
     assert delivery["status"] == "notifications_stopped"
+
+
+def test_a_payment_mail_bouncing_locally_reaches_the_funders_dashboard_and_look_up(
+    aws: dict[str, str], portal: WebClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local stack keeps a mail's SES tags (moto drops them) and publishes them in the
+    bounce event, as SES does: a payment mail's bounce finds its payment."""
+    from moto.ses.responses import EmailResponse
+
+    from chalicelib.container import get_container
+    from local.ses_events import keep_message_tags
+    from tests.integration.test_mail_events import pay
+
+    monkeypatch.setattr(EmailResponse, "send_raw_email", EmailResponse.send_raw_email)
+    keep_message_tags()
+    api = Api(portal.client)
+    token = complete_first_login(api)
+    events = LocalSesEvents.from_template(boto3.client("sns"), load_template(), aws)
+    outbox = OutboxWriter(tmp_path, "eu-west-3", "123456789012", lambda _: None, events.publish_for)
+    outbox.flush()
+    change_address(api, token, BOUNCE)
+    pay("IDF-P-LOCAL-BOUNCE")  # sent before SES's first bounce of that address is known
+    before = get_container().funder_dashboard.read("region-idf").payment_mails_bounced
+
+    outbox.flush()
+    (payment_event,) = [e for e in events.published if "payment" in e["mail"]["tags"]]
+    assert payment_event["mail"]["tags"]["funder"] == ["region-idf"]
+    assert not payment_event["mail"]["messageId"].startswith("local-")  # moto's SES id
+    run_queue(queue="mail-events")
+    assert get_container().funder_dashboard.read("region-idf").payment_mails_bounced == before + 1

@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 from unittest import mock
 
 from chalicelib.container import get_container
@@ -72,3 +73,20 @@ def count_dynamodb_requests() -> Iterator[Counter[str]]:
 
     with mock.patch.object(Connection, "_make_api_call", counting):
         yield counts
+
+
+@contextlib.contextmanager
+def ses_send_requests() -> Iterator[list[dict[str, Any]]]:
+    """The parameters of every SendRawEmail the portal's SES client makes (moto keeps the raw
+    mail, not its message tags: a test reads them here to publish the event SES would)."""
+    sent: list[dict[str, Any]] = []
+
+    def remember(params: dict[str, Any], **_: object) -> None:
+        sent.append(dict(params))
+
+    events = get_container().client("ses").meta.events
+    events.register("provide-client-params.ses.SendRawEmail", remember)
+    try:
+        yield sent
+    finally:
+        events.unregister("provide-client-params.ses.SendRawEmail", remember)

@@ -119,9 +119,9 @@ class PaymentNoticesFake:
 
     def list_with_notices(
         self, funder_code: str, dossier_number: str
-    ) -> list[tuple[Payment, bool]]:
+    ) -> list[tuple[Payment, bool, datetime | None]]:
         return [
-            (p, notified)
+            (p, notified, None)
             for p, notified in self.items
             if (p.funder_code, p.dossier_number) == (funder_code, dossier_number)
         ]

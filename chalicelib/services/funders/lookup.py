@@ -110,6 +110,7 @@ class AccountState:
 class PaymentState:
     payment: Payment
     notified: bool  # the new-payment mail was handed over for sending
+    bounced_at: datetime | None = None  # it did not reach the trainee (kept back, or bounced)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class LookupDossiers(Protocol):
 class PaymentNotices(Protocol):
     def list_with_notices(
         self, funder_code: str, dossier_number: str
-    ) -> list[tuple[Payment, bool]]: ...
+    ) -> list[tuple[Payment, bool, datetime | None]]: ...
 
 
 class ConsultationJournal(Protocol):
@@ -266,8 +267,8 @@ class DossierLookup:
             history=self._dossiers.history(caller.funder_code, dossier.dossier_number),
             account=self._account_state(dossier),
             payments=[
-                PaymentState(payment, notified)
-                for payment, notified in self._payments.list_with_notices(
+                PaymentState(payment, notified, bounced_at)
+                for payment, notified, bounced_at in self._payments.list_with_notices(
                     caller.funder_code, dossier.dossier_number
                 )
             ],

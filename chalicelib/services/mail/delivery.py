@@ -57,6 +57,7 @@ class MailFeedback:
     at: datetime
     permanent: bool = False  # bounces only: SES's bounceType "Permanent"
     detail: str = ""  # SES's bounce type and subtype, or complaint feedback type: no address
+    tags: tuple[tuple[str, str], ...] = ()  # the mail's SES message tags (OutgoingMail.tags)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,9 @@ class OutgoingMail:
     text: str
     html: str | None = None
     category: MailCategory = MailCategory.NOTIFICATION
+    # SES message tags (name, value): SES gives them back in the bounce and complaint events of
+    # this mail (`mail.tags`), which is how a bounce finds the payment it was about.
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer(Protocol):

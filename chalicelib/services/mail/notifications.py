@@ -1,16 +1,57 @@
-"""« Un nouveau paiement est disponible »: queued by ingestion, delivered one mail per payment."""
+"""« Un nouveau paiement est disponible »: queued by ingestion, delivered one mail per payment.
+
+The funder's dashboard counts the payment mails issued (« payment_mails_sent ») and, among
+them, those that did not reach the trainee (« payment_mails_bounced »): kept back because the
+address already bounced, or bounced for good afterwards. A payment mail carries SES message tags
+naming its funder and payment; SES gives them back in its bounce event (`mail.tags`), and
+`PaymentMailBounces` marks that payment, once, with the count in the same transaction.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.services.accounts.model import AccountRepository, PortalUrls
 from chalicelib.services.funders.files import DashboardCounters
-from chalicelib.services.mail.delivery import DeliveryStatusStore
+from chalicelib.services.mail.delivery import (
+    DeliveryStatusStore,
+    FeedbackKind,
+    MailFeedback,
+)
 from chalicelib.services.mail.mails import Mailer, new_payment_mail
+
+# SES message tags: names and values of ASCII letters, digits, "_" and "-", 256 characters at
+# most (https://docs.aws.amazon.com/ses/latest/APIReference/API_MessageTag.html). A payment
+# reference is the funder's own text, so it travels as unpadded URL-safe base64 (that alphabet).
+FUNDER_TAG = "funder"
+PAYMENT_TAG = "payment"
+SES_TAG_VALUE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def payment_mail_tags(funder_code: str, reference: str) -> tuple[tuple[str, str], ...]:
+    encoded = base64.urlsafe_b64encode(reference.encode()).decode().rstrip("=")
+    tags = ((FUNDER_TAG, funder_code), (PAYMENT_TAG, encoded))
+    # A value SES would refuse would lose the mail: then it leaves without tags.
+    return tags if all(SES_TAG_VALUE.fullmatch(value) for _, value in tags) else ()
+
+
+def payment_of_tags(tags: tuple[tuple[str, str], ...]) -> NewPayment | None:
+    """The payment a mail's tags name, or None (another kind of mail, or tags not ours)."""
+    values = dict(tags)
+    funder_code, encoded = values.get(FUNDER_TAG), values.get(PAYMENT_TAG)
+    if not funder_code or not encoded or not SES_TAG_VALUE.fullmatch(encoded):
+        return None
+    try:
+        reference = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return NewPayment(funder_code, reference) if reference else None
 
 
 @dataclass(frozen=True)
@@ -29,6 +70,11 @@ class PaymentNotices(Protocol):
         ...
 
     def release_notice(self, funder_code: str, reference: str) -> None: ...
+
+    def mark_notice_bounced(self, funder_code: str, reference: str, at: datetime) -> bool:
+        """Marks a notified payment's mail as not delivered and counts it on the funder's
+        dashboard, in one transaction; False (nothing counted) if marked already, or unknown."""
+        ...
 
 
 class DossierOwners(Protocol):
@@ -75,8 +121,11 @@ class NewPaymentNotifier:
             login_url=self._urls.funder_home(notification.funder_code),
             portal_url=self._urls.base_url,
         )
+        mail = replace(
+            mail, tags=payment_mail_tags(notification.funder_code, notification.reference)
+        )
         # The mailer (DeliveryGuard) keeps back a mail to an address that bounced: the funder's
-        # dashboard counts it as bounced rather than sent.
+        # dashboard counts it as not delivered.
         status = self._delivery.delivery_status(account.email) if self._delivery else None
         bounced = status is not None and status.refuses(mail.category)
         try:
@@ -87,8 +136,29 @@ class NewPaymentNotifier:
         if self._counters is not None:
             # After the claim above, which only one delivery wins: counted once per payment.
             self._counters.add(
-                notification.funder_code,
-                f"{self._clock():%Y-%m}",
-                {"payment_mails_bounced" if bounced else "payment_mails_sent": 1},
+                notification.funder_code, f"{self._clock():%Y-%m}", {"payment_mails_sent": 1}
+            )
+        if bounced:
+            self._payments.mark_notice_bounced(
+                notification.funder_code, notification.reference, self._clock()
             )
         return True
+
+
+class PaymentMailBounces:
+    """SES's bounce events of payment mails (events/mail_events.py)."""
+
+    def __init__(self, payments: PaymentNotices) -> None:
+        self._payments = payments
+
+    def record(self, feedback: MailFeedback) -> bool:
+        """A permanent bounce of a payment mail marks its payment (once). A transient bounce is
+        SES still trying, and a complaint is a mail that arrived: neither counts."""
+        if feedback.kind is not FeedbackKind.BOUNCE or not feedback.permanent:
+            return False
+        payment = payment_of_tags(feedback.tags)
+        if payment is None:
+            return False
+        return self._payments.mark_notice_bounced(
+            payment.funder_code, payment.reference, feedback.at
+        )
