@@ -21,6 +21,7 @@ def _to_funder(item: FunderItem) -> Funder:
         if item.franceconnect_allowed is None
         else bool(item.franceconnect_allowed),
         home_text=item.home_text or "",
+        settings_version=int(item.settings_version or 0),
     )
 
 
@@ -45,6 +46,8 @@ class DynamoFunderRepository:
                 FunderItem.messages_enabled.set(funder.messages_enabled),
                 FunderItem.retention_years.set(funder.retention_years),
                 FunderItem.updated_at.set(datetime.now(UTC)),
+                # A « Paramètres » form read before this change must not undo it.
+                FunderItem.settings_version.add(1),
             ]
         )
 
@@ -55,11 +58,25 @@ class DynamoFunderRepository:
         messages_enabled: bool | None = None,
         franceconnect_enabled: bool | None = None,
         home_text: str | None = None,
+        expected_version: int | None = None,
     ) -> bool:
         """The funder's own settings, only those given, in one conditional UpdateItem: turning
-        FranceConnect on needs the operator's permission at the time of the write."""
-        actions = [FunderItem.updated_at.set(datetime.now(UTC))]
+        FranceConnect on needs the operator's permission at the time of the write, and with
+        `expected_version` the settings must still be at that version (two members saving at
+        the same instant: the second one's write fails, instead of silently undoing the first
+        one's). Every write moves the version on."""
+        actions = [
+            FunderItem.updated_at.set(datetime.now(UTC)),
+            FunderItem.settings_version.add(1),
+        ]
         condition = FunderItem.funder_code.exists()
+        if expected_version is not None:
+            condition &= (
+                FunderItem.settings_version == expected_version
+                if expected_version
+                else FunderItem.settings_version.does_not_exist()
+                | (FunderItem.settings_version == 0)
+            )
         if messages_enabled is not None:
             actions.append(FunderItem.messages_enabled.set(messages_enabled))
         if franceconnect_enabled is not None:

@@ -44,6 +44,9 @@ class FunderItem(Model):
     # Unset on funders saved before the funders' space: the operator's franceconnect_enabled.
     franceconnect_allowed = BooleanAttribute(null=True)
     home_text = UnicodeAttribute(null=True)  # the funder's own, from « Paramètres »
+    # Bumped by every change of the settings: « Paramètres » writes only over the version its
+    # form was read at (store/funders.py).
+    settings_version = NumberAttribute(null=True)
     # The last month of training ends whose dossiers the daily purge has deleted ("YYYY-MM").
     purged_through = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()

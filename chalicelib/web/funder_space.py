@@ -141,6 +141,14 @@ def funder_settings() -> Response:
     return _settings_page(context, settings, saved=saved)
 
 
+def _version(text: str) -> int | None:
+    """The form's hidden version. None without one (a page rendered before versions existed):
+    no check. A malformed one is checked as -1, never stored: « check and save again »."""
+    if not text:
+        return None
+    return int(text) if text.isdigit() and len(text) < 10 else -1
+
+
 @blueprint.route(SETTINGS_PATH, methods=["POST"], content_types=FORM_CONTENT_TYPES)
 @web_view
 def funder_settings_submit() -> Response:
@@ -156,10 +164,11 @@ def funder_settings_submit() -> Response:
         messages_enabled=fields.get("messages_enabled") == "oui",
         franceconnect_enabled=fields.get("franceconnect_enabled") == "oui",
         home_text=fields.get("home_text", "")[: MAX_HOME_TEXT * 2],
+        version=_version(fields.get("version", "")),
     )
     try:
         service.change(context.funder_code, context.account.account_id, wanted, client_ip(request))
-    except Invalid as refused:  # the form as sent, over the settings as stored now
+    except Invalid as refused:  # the form as sent, over the settings as stored now (its version)
         settings = service.read(context.funder_code)
         values = vars(wanted)
         return _settings_page(

@@ -527,3 +527,59 @@ def test_both_staff_spaces_log_in_alike_and_share_the_address_allowance(
             {"csrf": form.hidden("csrf"), "username": "autre@example.fr", "password": "x"},
         )
         assert page.status == 429 and "Trop de tentatives" in page.text, page.text
+
+
+SECOND_MANAGER = "yanis.moreau@region-idf.example.fr"
+
+
+def test_two_members_saving_the_settings_at_once_never_undo_each_other(manager: Staff) -> None:
+    """Both read the form, the first one saves, then the second one: before settings had a
+    version, the second write silently put back the old home text over the first one's change.
+    Now it fails its condition, and the second member gets the form back, kept, with a clear
+    French message and the current version."""
+    invite(SECOND_MANAGER, "region-idf", "gestionnaire")
+    other = first_login(another_browser(), SECOND_MANAGER)
+    first_form = manager.web.get("/financeur/parametres")
+    second_form = other.web.get("/financeur/parametres")
+    assert first_form.hidden("version") == second_form.hidden("version")
+
+    def save(staff: Staff, form: Page, **fields: str) -> Page:
+        data = {"csrf": form.hidden("csrf"), "version": form.hidden("version"), **fields}
+        return staff.web.post("/financeur/parametres", data)
+
+    first = save(manager, first_form, messages_enabled="oui", home_text="Texte de Alix.")
+    assert first.location == "/financeur/parametres?enregistre=oui"
+    second = save(other, second_form, home_text="Texte de Yanis.")
+    assert second.status == 400
+    assert (
+        "Les paramètres ont été modifiés par une autre personne entre-temps. Vérifiez-les et "
+        "enregistrez de nouveau." in unescape(second.text)
+    )
+    assert "Texte de Yanis." in second.body  # the form is kept
+    funder = get_container().funders.get("region-idf")
+    assert funder is not None and funder.home_text == "Texte de Alix." and funder.messages_enabled
+
+    # Checked, saved again: the form now carries the current version.
+    assert second.hidden("version") != second_form.hidden("version")
+    again = save(other, second, messages_enabled="oui", home_text="Texte de Yanis.")
+    assert again.location == "/financeur/parametres?enregistre=oui"
+    assert get_container().funders.get("region-idf").home_text == "Texte de Yanis."  # type: ignore[union-attr]
+
+
+def test_two_writes_of_the_same_version_at_the_same_instant_one_wins(manager: Staff) -> None:
+    """The store's conditional write, with both writes released together: exactly one lands."""
+    funders = get_container().funders
+    version = funders.get("region-idf").settings_version  # type: ignore[union-attr]
+    with atomic_requests():
+        results = run_together(
+            lambda: funders.update_space_settings(
+                "region-idf", home_text="A", expected_version=version
+            ),
+            lambda: funders.update_space_settings(
+                "region-idf", home_text="B", expected_version=version
+            ),
+        )
+    assert sorted(results) == [False, True]
+    funder = funders.get("region-idf")
+    assert funder is not None and funder.settings_version == version + 1
+    assert funder.home_text == ("A" if results[0] else "B")

@@ -649,13 +649,16 @@ class MemoryFunders:
         messages_enabled: bool | None = None,
         franceconnect_enabled: bool | None = None,
         home_text: str | None = None,
+        expected_version: int | None = None,
     ) -> bool:
         """The conditions of DynamoFunderRepository.update_space_settings."""
         self.calls["update_space_settings"] += 1
         funder = self.items.get(code)
         if funder is None or (franceconnect_enabled and not funder.may_use_franceconnect):
             return False
-        changes: dict[str, object] = {}
+        if expected_version is not None and funder.settings_version != expected_version:
+            return False
+        changes: dict[str, object] = {"settings_version": funder.settings_version + 1}
         if messages_enabled is not None:
             changes["messages_enabled"] = messages_enabled
         if franceconnect_enabled is not None:

@@ -47,6 +47,7 @@ class Funder:
     # (« Paramètres » of its space); `franceconnect_enabled` is the funder's current choice.
     franceconnect_allowed: bool = False
     home_text: str = ""  # plain text shown on the funder's home page, escaped
+    settings_version: int = 0  # bumped by every change of the settings (operator's or own)
 
     @property
     def may_use_franceconnect(self) -> bool:

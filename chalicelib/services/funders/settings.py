@@ -24,7 +24,14 @@ class FunderSettingsRepository(Protocol):
         messages_enabled: bool | None = None,
         franceconnect_enabled: bool | None = None,
         home_text: str | None = None,
+        expected_version: int | None = None,
     ) -> bool: ...
+
+
+SETTINGS_CHANGED_MEANWHILE = (
+    "Les paramètres ont été modifiés par une autre personne entre-temps. Vérifiez-les et "
+    "enregistrez de nouveau."
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class SpaceSettings:
     franceconnect_enabled: bool
     franceconnect_offered: bool
     home_text: str
+    version: int = 0  # what the form sends back (SettingsChange.version)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,9 @@ class SettingsChange:
     messages_enabled: bool
     franceconnect_enabled: bool
     home_text: str
+    # The settings' version the form was read at; None: no check (the change is applied over
+    # whatever is stored).
+    version: int | None = None
 
 
 def clean_home_text(text: str) -> str:
@@ -72,6 +83,7 @@ class FunderSettings:
             franceconnect_enabled=funder.franceconnect_enabled,
             franceconnect_offered=self._offered(funder),
             home_text=funder.home_text,
+            version=funder.settings_version,
         )
 
     def _offered(self, funder: Funder) -> bool:
@@ -100,6 +112,8 @@ class FunderSettings:
             )
         if errors:
             raise Invalid(errors)
+        if wanted.version is not None and wanted.version != funder.settings_version:
+            raise Invalid({"form": SETTINGS_CHANGED_MEANWHILE})
         changes: dict[str, object] = {}
         if wanted.messages_enabled != funder.messages_enabled:
             changes["messages_enabled"] = wanted.messages_enabled
@@ -111,7 +125,15 @@ class FunderSettings:
             changes["home_text"] = home_text
         if not changes:
             return []
-        if not self._funders.update_space_settings(funder_code, **changes):  # type: ignore[arg-type]
+        if not self._funders.update_space_settings(
+            funder_code,
+            expected_version=wanted.version,
+            **changes,  # type: ignore[arg-type]
+        ):
+            now = self._funders.get(funder_code)
+            if now is not None and now.settings_version != funder.settings_version:
+                # Another member (or the operator) wrote in between our read and our write.
+                raise Invalid({"form": SETTINGS_CHANGED_MEANWHILE})
             raise Invalid(
                 {
                     "franceconnect_enabled": "FranceConnect vient d’être retiré de votre portail "
