@@ -68,3 +68,40 @@ def test_a_redelivered_event_keeps_one_record_and_counts_once(funder: None) -> N
         "region-idf", f"{files[0].received_at:%Y-%m}"
     )
     assert total["files"] == 1 and total["lines_rejected"] == 1
+
+
+TWO_LINES = PAYMENTS + b"AUTRE;P-2;20/03/2018;16/10/2017;31/10/2017;REMUNERATION;144,85\n"
+
+
+def test_two_uploads_of_the_same_name_at_the_same_instant_get_a_record_and_report_each(
+    funder: None,
+) -> None:
+    """Two members send `paiements_12.csv` at the same instant (one line, then two lines).
+    Under one key per name, S3 kept both as versions of one object and both records shared one
+    report key: the first file's report was overwritten by the second's. Each upload now writes
+    its own object, so each file has its own record and its own report."""
+    from tests.support.concurrency import atomic_requests, run_together
+
+    container = get_container()
+    uploads = [
+        container.funder_uploads.prepare("region-idf", "paiements_12.csv", who, None)
+        for who in ("alix@region-idf.fr", "yanis@region-idf.fr")
+    ]
+    assert uploads[0].key != uploads[1].key
+    with atomic_requests():
+        run_together(
+            lambda: container.exchange.put(uploads[0].key, PAYMENTS),
+            lambda: container.exchange.put(uploads[1].key, TWO_LINES),
+        )
+    run_queue()
+    records = [
+        r for r in container.funder_files.list("region-idf") if r.key in {u.key for u in uploads}
+    ]
+    assert len(records) == 2 and len({r.report_key for r in records}) == 2
+    by_key = {record.key: record for record in records}
+    for upload, lines in ((uploads[0], 1), (uploads[1], 2)):
+        record = by_key[upload.key]
+        assert record.file_name == "paiements_12.csv" and record.status is FileStatus.DONE
+        assert record.counts["lines_read"] == lines
+        view = container.funder_files.report("region-idf", record.file_id)
+        assert view is not None and view.total_rejected == lines

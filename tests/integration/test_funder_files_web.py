@@ -65,8 +65,11 @@ def test_the_manager_sends_follows_and_reads_a_report(staff: dict[str, Staff]) -
     assert page.status == 200 and "Envoyer un fichier" in page.text
     fields = hidden_fields(page.body)
     policy = json.loads(base64.b64decode(fields["policy"]))
-    assert ["starts-with", "$key", "incoming/region-idf/"] in policy["conditions"]
-    assert fields["key"] == "incoming/region-idf/${filename}"
+    folder = re.fullmatch(r"incoming/region-idf/([0-9a-f]{32})/\$\{filename\}", fields["key"])
+    assert folder, fields["key"]  # each upload in a folder of its own
+    assert ["starts-with", "$key", f"incoming/region-idf/{folder.group(1)}/"] in policy[
+        "conditions"
+    ]
     assert fields["success_action_redirect"].endswith("/financeur/fichiers?envoi=ok")
     assert fields["x-amz-meta-sender"] == MANAGER
     # The page's CSP lets its form and script reach the bucket, and no other origin.
@@ -83,8 +86,9 @@ def test_the_manager_sends_follows_and_reads_a_report(staff: dict[str, Staff]) -
     prepared = web.post(
         "/financeur/fichiers/envoi", {"csrf": page.hidden("csrf"), "file_name": "paiements_12.csv"}
     )
-    assert prepared.status == 201 and json.loads(prepared.body)["fields"]["key"] == (
-        "incoming/region-idf/paiements_12.csv"
+    assert prepared.status == 201 and re.fullmatch(
+        r"incoming/region-idf/[0-9a-f]{32}/paiements_12\.csv",
+        json.loads(prepared.body)["fields"]["key"],
     )
     drop("region-idf", "paiements_12.csv", PAYMENTS)
     run_queue()

@@ -5,6 +5,7 @@ tests fails against a forgiving emulator (moto as it is)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 import uuid
@@ -72,16 +73,26 @@ def keys(s3) -> list[str]:
 
 
 def test_a_presigned_upload_stores_the_file_under_the_prefix_with_its_sender(s3) -> None:
-    answer = post(prepare(s3))
+    upload = prepare(s3)
+    folder, name = upload.key.removeprefix("incoming/region-idf/").split("/")
+    assert re.fullmatch(r"[0-9a-f]{32}", folder) and name == "paiements_12.csv"
+    answer = post(upload)
     assert answer.status_code == 201, answer.text
-    assert keys(s3) == ["incoming/region-idf/paiements_12.csv"]
-    head = s3.head_object(Bucket=BUCKET, Key="incoming/region-idf/paiements_12.csv")
+    assert keys(s3) == [upload.key]
+    head = s3.head_object(Bucket=BUCKET, Key=upload.key)
     assert head["Metadata"] == {"sender": "agent@region-idf.fr", "client-ip": "203.0.113.9"}
 
 
 def test_it_cannot_write_outside_its_prefix(s3) -> None:
     upload = prepare(s3)
-    for key in ("incoming/region-hdf/paiements_12.csv", "reports/region-idf/x.csv", "x.csv"):
+    other = prepare(s3)  # another upload of the same name: its own folder
+    for key in (
+        "incoming/region-hdf/paiements_12.csv",
+        "incoming/region-idf/paiements_12.csv",
+        other.key,
+        "reports/region-idf/x.csv",
+        "x.csv",
+    ):
         answer = post(upload, key=key)
         assert answer.status_code == 403 and "Policy Condition failed" in answer.text, key
     assert keys(s3) == []
@@ -143,4 +154,4 @@ def test_the_no_javascript_form_takes_the_browsers_file_name_and_redirects(s3) -
     )
     assert answer.status_code == 303, answer.text
     assert answer.headers["Location"].startswith("http://localhost:8000/financeur/fichiers?")
-    assert keys(s3) == ["incoming/region-idf/dossiers_decembre.csv"]
+    assert keys(s3) == [upload.key.replace("${filename}", "dossiers_decembre.csv")]

@@ -29,7 +29,12 @@ from chalicelib.services.funder_files.payment_rules import (
 )
 from chalicelib.services.funder_files.records import PaymentLineRecord, Rejection
 from chalicelib.services.funder_files.report import FileReport
-from chalicelib.services.funders.files import DashboardCounters
+from chalicelib.services.funders.files import (
+    INCOMING_PREFIX,
+    UPLOAD_FOLDER,
+    DashboardCounters,
+    report_key_for,
+)
 from chalicelib.services.funders.model import FunderRepository
 from chalicelib.services.mail.notifications import NewPayment, NotificationQueue
 from chalicelib.services.trainings.account_linking import AccountLinker
@@ -53,8 +58,6 @@ if TYPE_CHECKING:
 ChunkSource = Callable[[], Iterable[bytes]]
 """Opens the file afresh at each call and yields its bytes; the same version every time."""
 
-INCOMING_PREFIX = "incoming/"
-REPORTS_PREFIX = "reports/"
 BATCH_SIZE = 100  # BatchGetItem takes 100 keys, TransactWriteItems 100 items
 MAX_DOSSIER_ATTEMPTS = 5
 
@@ -76,7 +79,7 @@ class IncomingFile:
 
     @property
     def report_key(self) -> str:
-        return f"{REPORTS_PREFIX}{self.funder_code}/{self.file_name}.report.csv"
+        return report_key_for(self.key)
 
     @property
     def kind(self) -> FileKind | None:
@@ -90,12 +93,16 @@ class IncomingFile:
 
 
 def locate(key: str) -> IncomingFile | None:
-    """`incoming/<funder_code>/<file name>` → the file; anything else is not a funder file."""
+    """`incoming/<funder_code>/<file name>`, or `incoming/<funder_code>/<upload id>/<file name>`
+    for a file sent from the portal, → the file; anything else is not a funder file."""
     if not key.startswith(INCOMING_PREFIX):
         return None
-    funder_code, _, file_name = key[len(INCOMING_PREFIX) :].partition("/")
-    if not funder_code or not file_name or "/" in file_name:
+    parts = key[len(INCOMING_PREFIX) :].split("/")
+    if len(parts) == 3 and UPLOAD_FOLDER.fullmatch(parts[1]):
+        parts = [parts[0], parts[2]]
+    if len(parts) != 2 or not all(parts):
         return None
+    funder_code, file_name = parts
     return IncomingFile(key=key, funder_code=funder_code, file_name=file_name)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,12 @@ from typing import Protocol
 
 from chalicelib.services.errors import Invalid, NotFound
 
+INCOMING_PREFIX = "incoming/"
+REPORTS_PREFIX = "reports/"
+# A file sent from the portal (browser or API) lands in a folder of its own under the funder's
+# prefix, `incoming/<funder>/<upload id>/<file name>`: two uploads of the same name, even at the
+# same instant, are two objects, two records and two reports (services/funders/uploads.py).
+UPLOAD_FOLDER = re.compile(r"^[0-9a-f]{32}$")
 DIRECT_DEPOSIT = "dépôt direct"
 # Object metadata the presigned POST pins (x-amz-meta-…): who sent it from the browser or API.
 SENDER_METADATA = "sender"
@@ -97,6 +104,12 @@ class DashboardCounters(Protocol):
         ...
 
 
+def report_key_for(key: str) -> str:
+    """`incoming/<funder>/[<upload id>/]<name>` → `reports/<funder>/[<upload id>/]<name>.report.csv`
+    (docs/specs/funder-files.md: one report per file, beside its name)."""
+    return f"{REPORTS_PREFIX}{key.removeprefix(INCOMING_PREFIX)}.report.csv"
+
+
 def file_id_for(key: str, version: str, last_modified: datetime) -> str:
     """Sortable by time (newest first in a Query), the same for every delivery of one version."""
     digest = hashlib.sha256(f"{key}\n{version}".encode()).hexdigest()[:16]
@@ -130,6 +143,7 @@ class FileTracking:
             updated_at=now,
             sender=(metadata.get(SENDER_METADATA) or DIRECT_DEPOSIT)[:200],
             sender_ip=(metadata.get(CLIENT_IP_METADATA) or None),
+            report_key=report_key_for(key),
         )
         if not self._records.receive(record):  # a redelivery: the first record stays
             return self._records.get(funder_code, record.file_id) or record

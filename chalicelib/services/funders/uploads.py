@@ -12,6 +12,8 @@ enforces the same rules (local/post_policy.py), which moto does not.
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -64,9 +66,15 @@ def ascii_metadata(value: str) -> str:
 
 
 class FunderUploads:
-    def __init__(self, signer: UploadSigner, clock: object) -> None:
+    def __init__(
+        self,
+        signer: UploadSigner,
+        clock: object,
+        new_upload_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
         self._signer = signer
         self._clock = clock
+        self._new_upload_id = new_upload_id
 
     def prepare(
         self,
@@ -77,10 +85,16 @@ class FunderUploads:
         redirect_url: str | None = None,
     ) -> PresignedUpload:
         """`file_name` None: the key takes the name the browser sends (no-JavaScript form); the
-        ingestion then rejects an unexpected name in the file's report, like any other drop."""
+        ingestion then rejects an unexpected name in the file's report, like any other drop.
+
+        Each upload gets a folder of its own (`incoming/<funder>/<upload id>/<name>`): two
+        members sending `paiements_2026-11.csv` at the same instant write two objects, which
+        become two records and two reports, never one report over the other's."""
         if file_name is not None and not FILE_NAME_PATTERN.fullmatch(file_name):
             raise Invalid({"file_name": INVALID_NAME}, code="invalid_request")
-        prefix = incoming_prefix(funder_code)
+        # The policy's prefix is the upload's own folder: the form cannot be pointed at another
+        # upload's key, nor outside the funder's prefix.
+        prefix = f"{incoming_prefix(funder_code)}{self._new_upload_id()}/"
         key = prefix + (file_name or BROWSER_FILE_NAME)
         exact = {
             f"x-amz-meta-{SENDER_METADATA}": ascii_metadata(sender),
