@@ -64,6 +64,12 @@ def watch(client: Any) -> Any:
     return client
 
 
+def note(cause: str) -> None:
+    """A call that answered but left work undone after its retries (BatchGetItem's
+    `UnprocessedKeys`): the same « indisponible, réessayez » as a throttled one."""
+    _cause.set(cause)
+
+
 def forget() -> None:
     """A new request starts with nothing noted."""
     _cause.set(None)

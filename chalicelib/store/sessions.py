@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib.adapters import unavailability
 from chalicelib.services.accounts.model import AccountKind, Step
 from chalicelib.services.accounts.sessions import ABSOLUTE_TIMEOUT, Session
 from chalicelib.services.messages.unread import UnreadSnapshot
@@ -14,9 +15,18 @@ from chalicelib.store.models import SessionItem, TermsItem
 from chalicelib.store.terms import CURRENT, TERMS
 
 # BatchGetItem may answer part of the keys and return the rest as UnprocessedKeys, even without
-# an error (throttling, an internal failure): those are read again, a few times at most.
+# an error (throttling, an internal failure): those are read again, a few times at most. AWS,
+# BatchGetItem: « If DynamoDB returns any unprocessed items, you should retry the batch
+# operation on those items. However, we strongly recommend that you use an exponential backoff
+# algorithm. » (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/
+# API_BatchGetItem.html); pinned by tests/integration/test_session_batch_read.py.
 BATCH_GET_ATTEMPTS = 3
 BATCH_GET_BACKOFF_SECONDS = 0.05
+
+
+class BatchReadIncomplete(RuntimeError):
+    """DynamoDB still left keys unread after the retries: the page answers « service
+    indisponible, réessayez » (503), as for a throttled call."""
 
 
 def to_unread(item: SessionItem) -> UnreadSnapshot:
@@ -88,7 +98,8 @@ class DynamoSessionRepository:
                 break
             time.sleep(BATCH_GET_BACKOFF_SECONDS * 2**attempt)  # AWS: retry with backoff
         else:
-            raise RuntimeError("BatchGetItem left keys unread after retries")
+            unavailability.note("DynamoDB BatchGetItem: UnprocessedKeys after retries")
+            raise BatchReadIncomplete("BatchGetItem left keys unread after retries")
         session = (
             to_session(SessionItem.from_raw_data(found[sessions][0])) if found[sessions] else None
         )
