@@ -60,6 +60,27 @@ def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.No
 _CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
 
 
+def exchange_cors_rules(template: Mapping[str, Any], origin: str) -> list[dict[str, Any]]:
+    """The exchange bucket's CORS rules of the template, as the S3 API takes them, for `origin`:
+    locally the pages come from the app's own address, not the stage's domain; everything else
+    (methods, headers, max age) is the template's."""
+    names = {
+        "Id": "ID",
+        "AllowedMethods": "AllowedMethods",
+        "AllowedHeaders": "AllowedHeaders",
+        "ExposedHeaders": "ExposeHeaders",
+        "MaxAge": "MaxAgeSeconds",
+    }
+    bucket = template["Resources"]["ExchangeBucket"]["Properties"]
+    return [
+        {
+            **{names[key]: value for key, value in rule.items() if key in names},
+            "AllowedOrigins": [origin],
+        }
+        for rule in bucket["CorsConfiguration"]["CorsRules"]
+    ]
+
+
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template as a dict, intrinsics in long form (what CloudFormation's JSON would hold)."""
     return copy.deepcopy(_parsed_template(path))

@@ -185,20 +185,16 @@ class LocalStack:
 
     def _allow_uploads_from_the_app(self, region: str) -> None:
         """The template's CORS rule names the public origin; locally the pages are served from
-        the app's address, whose upload form posts straight to the emulated bucket."""
+        the app's address, whose upload form posts straight to the emulated bucket: the same
+        rule for that origin (moto answers a preflight by it, so the browser tests exercise it)."""
         import boto3
+
+        from local.resources import exchange_cors_rules, load_template
 
         boto3.client("s3", region_name=region).put_bucket_cors(
             Bucket=self.outputs["ExchangeBucketName"],
             CORSConfiguration={
-                "CORSRules": [
-                    {
-                        "AllowedMethods": ["POST"],
-                        "AllowedOrigins": [self.addresses.app_url],
-                        "AllowedHeaders": ["*"],
-                        "MaxAgeSeconds": 600,
-                    }
-                ]
+                "CORSRules": exchange_cors_rules(load_template(), self.addresses.app_url)
             },
         )
 

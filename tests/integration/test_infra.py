@@ -479,3 +479,63 @@ def test_the_main_queues_alarm_on_their_oldest_message() -> None:
         "SecurityMailsQueue",
         "MailEventsQueue",
     }
+
+
+# ---------------------------------------------------------------- browser uploads (CORS)
+
+# AWS, « Elements of a CORS configuration » (AmazonS3/latest/userguide/ManageCorsUsing.html)
+# and the CORSRule API: at most 100 rules; AllowedMethods among GET, PUT, POST, DELETE, HEAD;
+# an AllowedOrigin and an AllowedHeader may each hold at most one « * » wildcard; an ID of 255
+# characters at most.
+S3_CORS_METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD"}
+PORTAL_ORIGIN = "https://portail.example.gouv.fr"
+UPLOAD_HEADERS = {"content-type"}  # what the page's XMLHttpRequest of a FormData sends
+
+
+def exchange_cors() -> list[dict[str, Any]]:
+    bucket = TEMPLATE["Resources"]["ExchangeBucket"]["Properties"]
+    return bucket["CorsConfiguration"]["CorsRules"]
+
+
+def test_the_exchange_cors_rule_is_valid_for_s3_and_allows_only_the_portals_uploads() -> None:
+    rules = exchange_cors()
+    assert 1 <= len(rules) <= 100
+    for rule in rules:
+        assert set(rule["AllowedMethods"]) <= S3_CORS_METHODS
+        assert rule["AllowedMethods"] == ["POST"]  # uploads only: no reading, no deleting
+        assert len(rule.get("Id", "")) <= 255
+        for header in rule.get("AllowedHeaders", []):
+            assert header.count("*") <= 1 and header.lower() in UPLOAD_HEADERS
+        assert isinstance(rule.get("MaxAge", 0), int)
+        (origin,) = rule["AllowedOrigins"]
+        condition, with_domain, without_domain = origin["Fn::If"]
+        assert condition == "HasCustomDomain"
+        # The portal's public address, and nothing else, when the stage has its domain.
+        assert with_domain == {"Fn::Sub": "https://${DomainName}"}
+        for value in (with_domain["Fn::Sub"], without_domain):
+            assert value.count("*") <= 1 and value.startswith("https://")
+
+
+def test_the_local_stack_applies_the_templates_cors_rule_for_its_own_origin() -> None:
+    """local/stack.py puts exactly this on the emulated bucket; moto then answers a browser's
+    preflight by it (the funder journey's upload goes through it in Chromium)."""
+    from local.resources import exchange_cors_rules
+
+    (template_rule,) = exchange_cors()
+    (local_rule,) = exchange_cors_rules(TEMPLATE, "http://localhost:8000")
+    assert local_rule == {
+        "ID": template_rule["Id"],
+        "AllowedMethods": template_rule["AllowedMethods"],
+        "AllowedHeaders": template_rule["AllowedHeaders"],
+        "MaxAgeSeconds": template_rule["MaxAge"],
+        "AllowedOrigins": ["http://localhost:8000"],
+    }
+    with mock_aws():
+        s3 = client("s3")
+        s3.create_bucket(
+            Bucket="cors-check", CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        s3.put_bucket_cors(Bucket="cors-check", CORSConfiguration={"CORSRules": [local_rule]})
+        (stored,) = s3.get_bucket_cors(Bucket="cors-check")["CORSRules"]
+        assert stored["AllowedOrigins"] == ["http://localhost:8000"]
+        assert stored["AllowedMethods"] == ["POST"]
