@@ -335,6 +335,28 @@ def _invite(invite: Callable[[], Account], where: Callable[[Account], str]) -> i
     return 0
 
 
+def staff_reset_totp(args: argparse.Namespace) -> int:
+    """A staff member lost the phone and the recovery codes: the second factor goes, the
+    sessions end, and the next login enrols a new one. Written to the account's audit trail."""
+    from chalicelib.container import get_container
+    from chalicelib.services.accounts.totp import NotStaff
+    from chalicelib.services.mail.mails import mask_email
+
+    try:
+        account = get_container().totp.reset(args.email)
+    except NotStaff:
+        print(
+            "Refusé : aucun compte d'organisme ou de financeur avec cette adresse.", file=sys.stderr
+        )
+        return 2
+    print(
+        f"Double authentification réinitialisée pour {mask_email(account.email)} "
+        f"({account.account_id}) : ses sessions sont fermées ; à sa prochaine connexion, la "
+        "personne enregistrera une nouvelle application et recevra de nouveaux codes de secours."
+    )
+    return 0
+
+
 def staff_list(args: argparse.Namespace) -> int:
     from chalicelib.container import get_container
     from chalicelib.services.accounts.staff import clean_siret
@@ -450,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     invite_parser.add_argument("--family-name", help="nom de la personne (facultatif)")
     invite_parser.add_argument("--given-names", help="prénom de la personne (facultatif)")
     invite_parser.set_defaults(run=staff_invite)
+    reset_parser = staff.add_parser(
+        "reset-totp",
+        help="réinitialiser la double authentification (téléphone et codes de secours perdus)",
+    )
+    reset_parser.add_argument("--email", required=True, help="adresse mail du compte")
+    reset_parser.set_defaults(run=staff_reset_totp)
     list_parser = staff.add_parser("list", help="comptes d'un organisme")
     list_parser.add_argument("--siret", required=True)
     list_parser.set_defaults(run=staff_list)

@@ -583,3 +583,51 @@ def test_two_writes_of_the_same_version_at_the_same_instant_one_wins(manager: St
     funder = funders.get("region-idf")
     assert funder is not None and funder.settings_version == version + 1
     assert funder.home_text == ("A" if results[0] else "B")
+
+
+def test_an_operator_resets_a_lost_second_factor_and_the_next_login_enrols_again(
+    manager: Staff, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert manager.web.get("/financeur").status == 200
+    assert admin.main(["--stage", "test", "staff", "reset-totp", "--email", MANAGER]) == 0
+    assert "Double authentification réinitialisée" in capsys.readouterr().out
+
+    # The open session ended; the old secret and recovery codes serve no more.
+    assert manager.web.get("/financeur/parametres").location.startswith("/financeur?")
+    assert (
+        get_container().second_factor_store.get(
+            get_container().accounts.find_by_email(MANAGER).account_id  # type: ignore[union-attr]
+        )
+        is None
+    )
+    manager.web.cookies.clear()
+    page = password_login(manager.web, MANAGER, NEW_PASSWORD)
+    assert page.location == "/double-authentification/activation"  # a new enrolment
+    assert manager.web.get("/financeur/parametres").location == page.location
+    enrol = manager.web.get(page.location)
+    secret = SECRET_KEY.search(enrol.body).group(1).replace(" ", "")  # type: ignore[union-attr]
+    assert secret != manager.secret
+    old_code = manager.web.post(
+        page.location, {"csrf": enrol.hidden("csrf"), "code": manager.code(30)}
+    )
+    assert old_code.status == 400
+    codes = manager.web.post(
+        page.location, {"csrf": enrol.hidden("csrf"), "code": pyotp.TOTP(secret).now()}
+    )
+    assert codes.status == 200 and len(RECOVERY.findall(codes.body)) == 10
+
+    account_id = get_container().accounts.find_by_email(MANAGER).account_id  # type: ignore[union-attr]
+    events = [e.event for e in get_container().audit.events(account_id, limit=50)]
+    assert "totp-reset" in events
+
+
+def test_a_reset_of_an_unknown_or_trainee_address_is_refused(
+    space: WebClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local.demo import READY, create_ready_account
+
+    get_container().terms.publish("2026-11", "# CGU")
+    create_ready_account()
+    for email in ("personne@nulle-part.fr", READY.email):
+        assert admin.main(["--stage", "test", "staff", "reset-totp", "--email", email]) == 2
+        assert "aucun compte d'organisme ou de financeur" in capsys.readouterr().err

@@ -616,6 +616,10 @@ class MemorySecondFactors:
             item["last_step"] = step
             return True
 
+    def delete(self, account_id: str) -> None:
+        with self._lock:
+            self.items.pop(account_id, None)
+
     def use_recovery_code(self, account_id: str, code_hash: str) -> bool:
         with self._lock:
             codes = self.items.get(account_id, {}).get("codes", set())

@@ -74,6 +74,14 @@ class SecondFactorRepository(Protocol):
         """Removes that recovery code, only if it is still there."""
         ...
 
+    def delete(self, account_id: str) -> None:
+        """Forgets the second factor (secret, pending secret, recovery codes); idempotent."""
+        ...
+
+
+class NotStaff(LookupError):
+    """No staff account with this address (a trainee has no second factor to reset)."""
+
 
 @dataclass(frozen=True)
 class Enrolment:
@@ -239,6 +247,28 @@ class TotpService:
             token, session, enrolled, self._terms_version()
         )
         return result
+
+    # The operator's reset (lost phone and recovery codes) --------------------------------------
+
+    def reset(self, email: str) -> Account:
+        """`python -m chalicelib.admin staff reset-totp`: the secret and recovery codes go, every
+        session of the account ends, and the next login asks for a new enrolment (funder staff,
+        Account.pending_step) once the password is given. Audited as the operator's act. Each
+        step may run again: a reset interrupted halfway is finished by running it again."""
+        from chalicelib.services.accounts.identity import normalise_typed_email
+        from chalicelib.services.accounts.model import AccountKind
+
+        account = self._accounts.find_by_email(normalise_typed_email(email))
+        if account is None or account.kind is AccountKind.TRAINEE:
+            raise NotStaff(email)
+        # Sessions first: none stays signed in past its second factor while the reset runs.
+        self._sessions.close_all(account.account_id)
+        self._store.delete(account.account_id)
+        fresh = self._accounts.get(account.account_id) or account
+        self._accounts.save(fresh.updated(totp_enabled=False))
+        self._throttle.reset(self._throttle_key(account.account_id))
+        self._audit.record(account.account_id, "totp-reset", None, {"by": "operator"})
+        return fresh.updated(totp_enabled=False)
 
     # Every login ----------------------------------------------------------------------------
 
