@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.franceconnect import FranceConnectClient
     from chalicelib.adapters.hashing import Argon2Hasher
     from chalicelib.adapters.notification_queue import SqsNotificationQueue
-    from chalicelib.services.accounts.sessions import SessionWithTerms
+    from chalicelib.services.accounts.sessions import Session, SessionWithTerms
     from chalicelib.services.mail.delivery import DeliveryGuard
     from chalicelib.services.trainings.documents import DocumentContent
     from chalicelib.store.accounts import DynamoAccountRepository
@@ -293,8 +293,21 @@ class Container(Services):
     @cached_property
     def session_with_terms(self) -> SessionWithTerms:
         """The session and the current CGU version in one BatchGetItem (a cold page's read)."""
+        from chalicelib.adapters import unavailability
+        from chalicelib.store.sessions import BatchReadIncomplete
+
         store = self.session_store
-        return lambda token_hash: store.get_with_current_terms(token_hash)
+
+        def read(token_hash: str) -> tuple[Session | None, str | None]:
+            try:
+                return store.get_with_current_terms(token_hash)
+            except BatchReadIncomplete:
+                # DynamoDB answered, but left keys unread after the retries: the page says
+                # « service indisponible, réessayez » (503), as for a throttled call.
+                unavailability.note("DynamoDB BatchGetItem: UnprocessedKeys after retries")
+                raise
+
+        return read
 
     @cached_property
     def file_records(self) -> DynamoFileRecords:

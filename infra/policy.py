@@ -101,8 +101,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "notifications": ("accounts", "dossiers", "funders", "payments"),
     # A code armed on its ticket, or a temporary password that ends the account's sessions.
     "security_mails": ("accounts", "audit", "challenges", "sessions"),
-    # An address's claim is marked (one conditional update), the account's trail told.
-    "mail_events": ("accounts", "audit"),
+    # An address's claim is marked (one conditional update), the account's trail told; a payment
+    # mail's bounce marks the payment and counts it on the funder's dashboard.
+    "mail_events": ("accounts", "audit", "funders", "payments"),
     # The daily schedule (services/accounts/retention.py): inactive accounts warned then closed
     # (with all that hangs from them), dossiers past their funder's period purged (with theirs).
     "retention": (
@@ -128,14 +129,25 @@ INDEXED_TABLES: dict[str, tuple[str, ...]] = {
     "retention": INDEXED_TABLE_SUFFIXES,
 }
 # No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
-# action of their own: each item is authorised as the PutItem, UpdateItem... it holds.
+# action of their own: each item is authorised as the PutItem, UpdateItem... it holds, and a
+# ConditionCheck as ConditionCheckItem (the dashboard's activated accounts, where a dossier is
+# linked to an activated account: store/funder_files.py::count_activation).
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # BatchWriteItem: « Fermer mon compte » deletes sessions, CGU acceptances, unread counters.
-    "api_handler": ("BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"),
+    "api_handler": (
+        "BatchWriteItem",
+        "ConditionCheckItem",
+        "DeleteItem",
+        "GetItem",
+        "PutItem",
+        "Query",
+        "UpdateItem",
+    ),
     # DeleteItem and Query: a withdrawn dossier goes with its payments, changes and messages.
     "funder_files": (
         "BatchGetItem",
         "BatchWriteItem",
+        "ConditionCheckItem",
         "DeleteItem",
         "GetItem",
         "PutItem",

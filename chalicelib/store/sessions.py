@@ -7,7 +7,6 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.adapters import unavailability
 from chalicelib.services.accounts.model import AccountKind, Step
 from chalicelib.services.accounts.sessions import ABSOLUTE_TIMEOUT, Session
 from chalicelib.services.messages.unread import UnreadSnapshot
@@ -25,8 +24,8 @@ BATCH_GET_BACKOFF_SECONDS = 0.05
 
 
 class BatchReadIncomplete(RuntimeError):
-    """DynamoDB still left keys unread after the retries: the page answers « service
-    indisponible, réessayez » (503), as for a throttled call."""
+    """DynamoDB still left keys unread after the retries (the composition root makes the page
+    answer « service indisponible, réessayez », 503, as for a throttled call)."""
 
 
 def to_unread(item: SessionItem) -> UnreadSnapshot:
@@ -98,7 +97,6 @@ class DynamoSessionRepository:
                 break
             time.sleep(BATCH_GET_BACKOFF_SECONDS * 2**attempt)  # AWS: retry with backoff
         else:
-            unavailability.note("DynamoDB BatchGetItem: UnprocessedKeys after retries")
             raise BatchReadIncomplete("BatchGetItem left keys unread after retries")
         session = (
             to_session(SessionItem.from_raw_data(found[sessions][0])) if found[sessions] else None

@@ -19,6 +19,7 @@ import pytest
 import chalicelib.container as container_module
 from chalicelib.container import get_container, reset_container
 from chalicelib.services.accounts.retention import INACTIVITY_NOTICE, INACTIVITY_PERIOD
+from chalicelib.services.mail.notifications import payment_mail_tags
 from infra.policy import CONSUMED_QUEUE, FUNCTIONS, function_policy
 from local.demo import DEMO_DIR, READY
 from tests.integration.conftest import mails_to
@@ -114,6 +115,12 @@ def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
         )
         for item in (uploads["Action"], uploads["Resource"]):
             used[("SignFunderUploads", item)] = "S3 checks the signer's right on a presigned POST"
+    if function == "funder_files":
+        # The dashboard counts a dossier whose account is activated with a check that it is
+        # still linked (store/funder_files.py::count_activation): a dossier file linking an
+        # account that finished its first login does it; the journey's awaiting account (Sami)
+        # has not finished his (tests/unit/test_account_activations.py covers the link).
+        used[("UseTables", "dynamodb:ConditionCheckItem")] = "a file links an activated account"
     return used
 
 
@@ -127,7 +134,12 @@ BOUNCE = {
         "bouncedRecipients": [{"emailAddress": LUCAS["email"]}],
         "timestamp": "2026-11-10T08:00:01.000Z",
     },
-    "mail": {"messageId": "0102018c-test", "destination": [LUCAS["email"]]},
+    "mail": {
+        "messageId": "0102018c-test",
+        "destination": [LUCAS["email"]],
+        # The bounced mail is the payment's: its tags name it (services/mail/notifications.py).
+        "tags": {name: [value] for name, value in payment_mail_tags("region-idf", "IDF-P-LUCAS-1")},
+    },
 }
 
 

@@ -86,7 +86,7 @@ def test_it_gives_up_cleanly_as_service_unavailable(
         sessions_left_unprocessed(times=100) as requests,
         pytest.raises(session_store.BatchReadIncomplete),
     ):
-        session_store.DynamoSessionRepository().get_with_current_terms(token_hash)
+        get_container().session_with_terms(token_hash)
     assert len(requests) == session_store.BATCH_GET_ATTEMPTS
     assert unavailability.cause() is not None
     unavailability.forget()
