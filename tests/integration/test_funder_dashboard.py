@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.container import get_container
+from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.funders.activations import is_activated
 from chalicelib.store.models import DossierItem, PaymentItem
 from local.demo import READY
@@ -133,7 +134,9 @@ def test_the_counters_match_a_recount_after_the_journey(
     camille = container.accounts.find_by_email(READY.email)
     assert camille is not None
     hdf_before = shown("region-hdf")
-    container.account_closure.close_by_owner(camille.account_id, READY.password, None)
+    container.account_closure.close_by_owner(
+        camille.account_id, Proof(password=READY.password), None
+    )
     assert container.accounts.get(camille.account_id) is None
     assert shown("region-hdf")["linked_accounts"] == hdf_before["linked_accounts"] - 1
     assert shown("region-hdf")["activated_accounts"] == hdf_before["activated_accounts"] - 1
