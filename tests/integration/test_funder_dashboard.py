@@ -12,8 +12,15 @@ from chalicelib.container import get_container
 from chalicelib.services.accounts.proofs import Proof
 from chalicelib.services.funders.activations import is_activated
 from chalicelib.store.models import DossierItem, PaymentItem
-from local.demo import READY
-from tests.integration.test_accounts_web import LUCAS, complete_first_login, sign_up
+from local.demo import DEMO_DIR, READY
+from tests.integration.test_accounts_web import (
+    LUCAS,
+    complete_first_login,
+    finish_first_login_steps,
+    log_in,
+    sign_up,
+    temporary_password,
+)
 from tests.integration.test_mail_events import ses_publishes
 from tests.integration.test_payment_mail_bounces import bounced_event
 from tests.support.aws import count_dynamodb_requests, drop, run_queue, ses_send_requests
@@ -147,3 +154,40 @@ def test_reading_the_dashboard_costs_two_requests(demo_data: WebClient) -> None:
     with count_dynamodb_requests() as requests:
         get_container().funder_dashboard.read("region-idf")
     assert sum(requests.values()) <= 2 and requests["Scan"] == requests["Query"] == 0
+
+
+def test_a_file_linking_an_activated_account_counts_it_once(demo_data: WebClient) -> None:
+    """Sami signed up « sans dossier » and finished his first login; then the funder's file
+    brings his dossier: the ingestion links it and counts it activated (a ConditionCheck in the
+    funder files' transaction); the same file delivered again counts nothing more."""
+    sami = {
+        "family_name": "Nouveau",
+        "given_names": "Sami",
+        "birth_date": "01/01/2000",
+        "dossier_number": "",
+        "no_dossier": "oui",
+        "email": "sami@example.fr",
+        "email_confirmation": "sami@example.fr",
+    }
+    assert sign_up(demo_data, **sami)[0] == 303
+    password = temporary_password("sami@example.fr")
+    assert log_in(demo_data, "sami@example.fr", password).location == (
+        "/premiere-connexion/mot-de-passe"
+    )
+    finish_first_login_steps(demo_data, password)
+    before = shown("region-idf")
+    header = (DEMO_DIR / "dossiers_region-idf.csv").read_text().splitlines()[0]
+    content = (
+        header + "\nIDF-2026-000999;NOUVEAU;Sami;01/01/2000;sami@example.fr;CUISINE;Cuisinier;"
+        "07/09/2026;03/07/2027;54756834567143;Institut de formation numérique;;685,00;"
+        "25/08/2026;en_cours\n"
+    ).encode()
+    drop("region-idf", "dossiers_sami.csv", content)
+    run_queue()
+    after = shown("region-idf")
+    assert after["linked_accounts"] == before["linked_accounts"] + 1
+    assert after["activated_accounts"] == before["activated_accounts"] + 1
+    drop("region-idf", "dossiers_sami.csv", content)  # the same file again
+    run_queue()
+    assert shown("region-idf")["activated_accounts"] == after["activated_accounts"]
+    assert_counters_match()

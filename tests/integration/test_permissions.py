@@ -119,7 +119,7 @@ def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
         # The dashboard counts a dossier whose account is activated with a check that it is
         # still linked (store/funder_files.py::count_activation): a dossier file linking an
         # account that finished its first login does it; the journey's awaiting account (Sami)
-        # has not finished his (tests/unit/test_account_activations.py covers the link).
+        # has not finished his (tests/integration/test_funder_dashboard.py covers that link).
         used[("UseTables", "dynamodb:ConditionCheckItem")] = "a file links an activated account"
     return used
 
