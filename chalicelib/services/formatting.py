@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 NARROW_NO_BREAK_SPACE = "\u202f"
 NO_BREAK_SPACE = "\u00a0"
@@ -28,5 +27,14 @@ def format_date(value: date) -> str:
 
 def format_date_time(value: datetime) -> str:
     """« 27/11/2026 à 10:24 », in Paris time whatever the server's zone."""
-    local = value.astimezone(ZoneInfo("Europe/Paris"))
+    local = paris_time(value)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def paris_time(value: datetime) -> datetime:
+    """`value` in Paris time. zoneinfo is imported here: it reads the zone database and loads
+    sysconfig, a cold start's cost for pages that show no time (tests/integration/
+    test_cold_import.py)."""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Europe/Paris"))

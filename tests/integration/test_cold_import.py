@@ -27,6 +27,8 @@ ONLY_SOME_REQUESTS = (
     "PIL",
     "email_validator",
     "email.mime",
+    "pyotp",  # the second factor's pages only
+    "zoneinfo",  # times of day in Paris: a few pages and messages (services/formatting.py)
     "jinja2",
     "pynamodb.models",
     "chalicelib.store",

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts.identity import normalise_typed_email
 from chalicelib.services.accounts.model import (
@@ -21,6 +20,7 @@ from chalicelib.services.accounts.retention import inactivity_due
 from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
 from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.errors import SignedOut
+from chalicelib.services.formatting import paris_time
 from chalicelib.services.mail.mails import Mailer, password_changed_mail
 from chalicelib.services.security.safeguards import Safeguards
 from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, Attempt
@@ -291,7 +291,7 @@ def unknown_subject(email: str) -> str:
 
 
 def too_many_tries(retry_after: datetime) -> str:
-    local = retry_after.astimezone(ZoneInfo("Europe/Paris"))
+    local = paris_time(retry_after)
     return (
         "Trop de tentatives de connexion avec cette adresse. Par sécurité, réessayez après "
         f"{local:%H:%M} (heure de Paris), ou utilisez « Mot de passe oublié »."

@@ -22,13 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
-
-import pyotp
 
 from chalicelib.services.accounts.model import Account, AccountRepository, AuditLog, Clock
 from chalicelib.services.accounts.sessions import Session, Sessions
 from chalicelib.services.errors import SignedOut
+from chalicelib.services.formatting import paris_time
 from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, LoginThrottle, RateLimiter
 
 ISSUER = "Portail stagiaire"
@@ -135,6 +133,8 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step whose code is `code`, within the accepted drift; None if none is."""
     if len(code) != 6 or not code.isdigit():
         return None
+    import pyotp  # here, not at import: only the second factor's pages need it (cold start)
+
     totp = pyotp.TOTP(secret, interval=TIME_STEP_SECONDS)
     current = int(now.timestamp()) // TIME_STEP_SECONDS
     found = None
@@ -146,7 +146,7 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def too_many_codes(until: datetime) -> str:
-    local = until.astimezone(ZoneInfo("Europe/Paris"))
+    local = paris_time(until)
     return (
         f"Trop de codes incorrects. Par sécurité, réessayez après {local:%H:%M} (heure de Paris)."
     )
@@ -183,6 +183,8 @@ class TotpService:
         """A new secret, replacing any unconfirmed one (an earlier QR code stops working)."""
         if account.totp_enabled:
             raise AlreadyEnrolled(account.account_id)
+        import pyotp
+
         secret = pyotp.random_base32()
         if not self._store.set_pending(account.account_id, secret):
             raise AlreadyEnrolled(account.account_id)
@@ -322,6 +324,8 @@ class TotpService:
 
 
 def _enrolment(secret: str, account: Account) -> Enrolment:
+    import pyotp
+
     uri = pyotp.TOTP(secret, interval=TIME_STEP_SECONDS).provisioning_uri(
         name=account.email, issuer_name=ISSUER
     )

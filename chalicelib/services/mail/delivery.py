@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts.model import AuditLog
+from chalicelib.services.formatting import paris_time
 from chalicelib.services.mail.mails import MailCategory, Mailer, OutgoingMail
 
 UNDELIVERABLE_TITLE = "Votre adresse mail ne reçoit pas nos courriels"
@@ -107,7 +107,7 @@ def delivery_notice(status: DeliveryStatus) -> DeliveryNotice | None:
         )
     else:
         return None
-    day = f"{since.astimezone(ZoneInfo('Europe/Paris')):%d/%m/%Y}"
+    day = f"{paris_time(since):%d/%m/%Y}"
     return DeliveryNotice(kind, since, title, text.format(since=day))
 
 

@@ -32,11 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
-from zoneinfo import ZoneInfo
 
 from chalicelib.services.accounts.identity import identity_key, normalise_email
 from chalicelib.services.accounts.model import Account, AuditLog, Clock, PortalUrls
 from chalicelib.services.errors import Expired, Invalid, SignedOut, Throttled
+from chalicelib.services.formatting import paris_time
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.mails import (
     Mailer,
@@ -79,7 +79,7 @@ EXPIRED = (
 
 
 def too_many_attempts(retry_after: datetime) -> str:
-    local = retry_after.astimezone(ZoneInfo("Europe/Paris"))
+    local = paris_time(retry_after)
     return (
         "Trop de tentatives d’ajout de dossier. Par sécurité, réessayez après "
         f"{local:%H:%M} (heure de Paris)."
