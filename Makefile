@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 ASSETS_STAMP := chalicelib/web/static/dsfr/.built
 
-.PHONY: setup run test lint format bench package clean screenshots
+.PHONY: setup run test lint format bench package clean screenshots screenshots-compare
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -51,6 +51,12 @@ bench: setup
 # The README's screenshots, in docs/screenshots/ (its own local stack; see local/screenshots.py).
 screenshots: setup
 	$(PY) -m local.screenshots
+
+# The same screenshots from the current tree against an earlier commit's (REF=..., default: before
+# issue 16's asset work) or, with REF=committed, docs/screenshots/: share of differing pixels.
+REF ?=
+screenshots-compare: setup
+	$(PY) -m local.screenshots_compare $(if $(filter committed,$(REF)),--committed,$(if $(REF),--ref $(REF),))
 
 # The Lambda package of a stage (default dev), its size beside the budget.
 STAGE ?= dev
