@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import SQSEvent
 
 from chalicelib.container import get_container, now
@@ -89,6 +88,8 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
 
 
 def _publish_metrics(funder_code: str, summary: dict[str, Any]) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit  # not at import: cold start
+
     metrics.add_dimension(name="funder", value=funder_code)
     metrics.add_metric(name="FunderFilesProcessed", unit=MetricUnit.Count, value=1)
     if summary["file_error"]:

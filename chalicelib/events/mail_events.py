@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import SQSEvent
 
 from chalicelib.container import get_container
@@ -60,6 +59,8 @@ def parse_mail_event(body: str) -> MailFeedback | None:
 def handle_mail_event_messages(event: SQSEvent) -> None:
     """A body that cannot be read is reported (log and metric) and dropped: retrying it would
     not make it readable. A failure of the store raises, so SQS delivers the message again."""
+    from aws_lambda_powertools.metrics import MetricUnit  # not at import: cold start
+
     delivery = get_container().mail_delivery
     marked = malformed = 0
     for record in event:

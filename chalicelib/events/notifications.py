@@ -5,7 +5,6 @@ its kind, so one handler serves both."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import SQSEvent
 
 from chalicelib.adapters.notification_queue import from_message
@@ -44,6 +43,8 @@ def handle_notification_messages(event: SQSEvent) -> None:
     rest of the batch is not tried against a service that refuses, and the whole batch comes
     back after the queue's visibility timeout, when the rate allows again. Each deliver undoes
     its claim when its mail fails, so nothing is lost and nothing goes twice."""
+    from aws_lambda_powertools.metrics import MetricUnit  # not at import: cold start
+
     container = get_container()
     pacer = _pacer(container.settings.stage)
     sent = recovery_sent = 0

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
 
 
 def handle_retention_schedule(event: Any) -> None:
     """Safe to run twice a day or to retry: each step is conditioned on the state it read."""
+    from aws_lambda_powertools.metrics import MetricUnit  # not at import: cold start
+
     container = get_container()
     run = container.inactivity_job().run()
     purged = container.retention_purge().run()

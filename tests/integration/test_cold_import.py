@@ -29,6 +29,7 @@ ONLY_SOME_REQUESTS = (
     "email.mime",
     "pyotp",  # the second factor's pages only
     "zoneinfo",  # times of day in Paris: a few pages and messages (services/formatting.py)
+    "aws_lambda_powertools",  # made when something is first logged or counted (observability)
     "jinja2",
     "pynamodb.models",
     "chalicelib.store",
