@@ -277,6 +277,16 @@ def retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def dossiers_backfill_name_search(args: argparse.Namespace) -> int:
+    """Once after the deploy that brought « Rechercher un dossier » by name: the dossiers written
+    before it get their search key (the funders' files give it to every dossier they write)."""
+    from chalicelib.container import get_container
+
+    keyed = get_container().dossiers.backfill_name_birth_keys()
+    print(f"Dossiers rendus trouvables par nom et date de naissance : {keyed}")
+    return 0
+
+
 def staff_create(args: argparse.Namespace) -> int:
     """An organisation staff account: the invitation mail carries a temporary password (72 h)."""
     from chalicelib.container import get_container
@@ -439,6 +449,14 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_parser(
         "run", help="lancer maintenant la tâche quotidienne (comptes inactifs, dossiers échus)"
     ).set_defaults(run=retention_run)
+
+    dossiers = commands.add_parser("dossiers", help="dossiers des stagiaires").add_subparsers(
+        dest="action", required=True
+    )
+    dossiers.add_parser(
+        "backfill-name-search",
+        help="rendre trouvables par nom et date de naissance les dossiers plus anciens",
+    ).set_defaults(run=dossiers_backfill_name_search)
 
     audit = commands.add_parser("audit", help="journal de sécurité").add_subparsers(
         dest="action", required=True

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -121,6 +121,31 @@ def _unchanged_since(read: Dossier | None) -> Condition:
 
 
 class DynamoDossierRepository:
+    def backfill_name_birth_keys(self) -> int:
+        """Gives the help desk's name search (`by-name-birth`) the dossiers written before it
+        existed; answers how many it keyed. An operator's one-off after deploying (`admin.py
+        dossiers backfill-name-search`), so a Scan; never on a request path. Each update is
+        conditional on the key still missing and the dossier still there: a dossier rewritten
+        meanwhile by a funder file already carries its key, one purged meanwhile is not revived,
+        and running it twice keys nothing twice."""
+        keyed = 0
+        for item in DossierItem.scan(DossierItem.name_birth_key.does_not_exist()):
+            key = name_birth_key(
+                item.funder_code, item.family_name, date.fromisoformat(item.birth_date)
+            )
+            try:
+                item.update(
+                    actions=[DossierItem.name_birth_key.set(key)],
+                    condition=DossierItem.funder_code.exists()
+                    & DossierItem.name_birth_key.does_not_exist(),
+                )
+            except UpdateError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    continue
+                raise
+            keyed += 1
+        return keyed
+
     def get(self, funder_code: str, dossier_number: str) -> Dossier | None:
         try:
             return to_dossier(DossierItem.get(funder_code, dossier_number))

@@ -13,7 +13,7 @@ from chalicelib.container import get_container
 from chalicelib.services.funders.lookup import CallerKind, FunderCaller
 from chalicelib.store.erasure import DynamoErasureStore
 from chalicelib.store.funder_lookups import consultation_partition
-from chalicelib.store.models import AuditItem
+from chalicelib.store.models import AuditItem, DossierItem
 from local.demo import READY
 from tests.support.api import Api
 from tests.support.aws import count_dynamodb_requests
@@ -127,3 +127,27 @@ def test_the_api_answers_only_the_keys_funder_and_needs_a_key(
         get_container().accounts.find_by_email(READY.email).account_id  # type: ignore[union-attr]
     )
     assert "le système informatique du financeur" in {entry["par"] for entry in consultations}
+
+
+def test_dossiers_older_than_the_name_search_are_keyed_once_by_the_operator(
+    messages_on: WebClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dossiers written before « Rechercher un dossier » by name have no `name_birth_key`: the
+    index does not list them until `admin dossiers backfill-name-search` keys them; a second run
+    keys nothing (each update is conditional on the key still missing)."""
+    lookup = get_container().dossier_lookup
+    camille = get_container().dossiers.get("region-idf", CAMILLE_IDF)
+    assert camille is not None
+    old = DossierItem.get("region-idf", CAMILLE_IDF)
+    old.update(actions=[DossierItem.name_birth_key.remove()])
+    assert lookup.by_name_and_birth(staff(), "MARTIN", camille.birth_date) == []
+
+    assert admin.main(["dossiers", "backfill-name-search"]) == 0
+    assert "par nom et date de naissance : 1" in capsys.readouterr().out
+    found = lookup.by_name_and_birth(staff(), "MARTIN", camille.birth_date)
+    assert CAMILLE_IDF in [file.dossier.dossier_number for file in found]
+
+    with count_dynamodb_requests() as requests:
+        assert admin.main(["dossiers", "backfill-name-search"]) == 0
+    assert "par nom et date de naissance : 0" in capsys.readouterr().out
+    assert requests["UpdateItem"] == 0
