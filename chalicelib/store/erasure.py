@@ -10,7 +10,7 @@ from contextlib import suppress
 from datetime import UTC, date, datetime
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts.model import Account
@@ -172,10 +172,39 @@ class DynamoErasureStore:
             dossier.funder_code, dossier.dossier_number, month_of(datetime.now(UTC))
         )
         # The dossier last: until it goes, a retry of a failed run finds it and does the rest.
-        with suppress(DeleteError):
-            DossierItem(
-                funder_code=dossier.funder_code, dossier_number=dossier.dossier_number
-            ).delete()
+        self._delete_and_uncount(dossier.funder_code, dossier.dossier_number)
+
+    @staticmethod
+    def _delete_and_uncount(funder_code: str, dossier_number: str) -> None:
+        """The dossier goes with its count on the funder's dashboard (and its link's, if it is
+        linked), in one transaction conditioned on the item as just read: a concurrent run that
+        deleted it first fails the condition and nothing is taken twice; a link made meanwhile
+        is read again and counted off with it."""
+        key = DossierItem(funder_code=funder_code, dossier_number=dossier_number)
+        for _ in range(3):
+            try:
+                current = DossierItem.get(funder_code, dossier_number, consistent_read=True)
+            except DossierItem.DoesNotExist:
+                return
+            linked = current.account_id
+            condition = (
+                DossierItem.account_id == linked
+                if linked
+                else DossierItem.funder_code.exists() & DossierItem.account_id.does_not_exist()
+            )
+            decrements = {"dossiers": -1, "linked_accounts": -1 if linked else 0}
+            try:
+                with TransactWrite(connection=Connection(region=DossierItem.Meta.region)) as write:
+                    write.delete(key, condition=condition)
+                    for counter, adds in counter_updates(
+                        funder_code, month_of(datetime.now(UTC)), decrements
+                    ):
+                        write.update(counter, actions=adds)
+                return
+            except TransactWriteError as error:
+                if "ConditionalCheckFailed" not in refusals(error):
+                    raise
+        raise RuntimeError(f"dossier {funder_code}/{dossier_number} changed under three tries")
 
     def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
         """The funder's dossiers whose training ended in `month` ("YYYY-MM"), by the index."""

@@ -24,6 +24,7 @@ from local.resources import load_template
 from tests.conftest import TEST_ENVIRONMENT
 from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import LUCAS, complete_first_login, log_in, sign_up
+from tests.integration.test_funder_dashboard import recount, shown
 from tests.support.api import Api
 from tests.support.aws import drop, run_queue
 from tests.support.fakes import FakeClock
@@ -260,8 +261,11 @@ def test_a_funder_file_withdraws_a_dossier_and_the_account_keeps_its_other_train
     start_thread(camille)
     make_pdf(camille)
     line = f"{CAMILLE_IDF};;;;;;;;;;;;;;supprime\n"
+    board = shown("region-idf")
     drop("region-idf", "dossiers_retrait.csv", (DOSSIER_HEADER + line).encode())
     run_queue()
+    # The funder's dashboard loses the dossier, its link and its activation, once.
+    assert_dashboard_state_matches_a_recount("region-idf", board, -1)
 
     report = get_container().exchange.read("reports/region-idf/dossiers_retrait.csv.report.csv")
     assert "Dossiers retirés du portail;;;1" in report.decode("utf-8-sig")
@@ -281,7 +285,18 @@ def test_a_funder_file_withdraws_a_dossier_and_the_account_keeps_its_other_train
     run_queue()
     again = get_container().exchange.read("reports/region-idf/dossiers_retrait-2.csv.report.csv")
     assert "déjà retiré" in again.decode("utf-8-sig")
+    assert_dashboard_state_matches_a_recount("region-idf", board, -1)
     assert get_container().accounts.get(account_id) is not None
+
+
+def assert_dashboard_state_matches_a_recount(
+    funder_code: str, before: dict[str, int], change: int
+) -> None:
+    """The dashboard's dossiers, links and activations moved by `change` and match a recount.
+    (Payment mails sent and bounced are the funder's history: a purge does not take them back.)"""
+    now, counted = shown(funder_code), recount(funder_code)
+    for key in ("dossiers", "linked_accounts", "activated_accounts"):
+        assert now[key] == before[key] + change == counted[key], key
 
 
 # Generated PDFs expire -----------------------------------------------------------------------
@@ -345,7 +360,9 @@ def test_the_daily_run_purges_the_dossiers_past_their_funders_period(demo_data: 
         admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "8"])
         == 0
     )
+    board = shown("region-idf")
     run_schedule(camille)
+    assert_dashboard_state_matches_a_recount("region-idf", board, -1)
     assert personal_residue(CAMILLE_IDF, DOCUMENTS_MARK) == {
         EXCHANGE: {CAMILLE_IDF}  # the funder's own files, kept 180 days by the bucket's rules
     }

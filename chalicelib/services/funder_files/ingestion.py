@@ -236,12 +236,9 @@ class _DossierRun:
                 )
             )
             return
+        # The dashboard's counts go with the dossier, in the store's deleting transaction.
         withdrawal.withdraw(dossier)
         self._report.counts.dossiers_withdrawn += 1
-        self._ingestion.count(
-            self._incoming.funder_code,
-            {"dossiers": -1, "linked_accounts": -1 if dossier.account_id else 0},
-        )
 
     def _apply(self, batch: list[Dossier]) -> None:
         # Each write is conditioned on the version read; one changed meanwhile (a trainee linked
