@@ -21,6 +21,7 @@ from chalicelib.services.accounts.recovery import (
     RecoveryResult,
 )
 from chalicelib.services.accounts.sessions import LoginMethod, Sessions
+from chalicelib.services.errors import Invalid, Throttled
 from chalicelib.services.security.challenges import Purpose
 from tests.support.builder import build
 from tests.support.fakes import (
@@ -298,7 +299,8 @@ def test_the_right_answer_sets_the_password_ends_every_session_and_mails_a_notic
     assert NEW_PASSWORD not in notice.text and "Lille" not in notice.text
     assert f"{FUNDER}/mot-de-passe-oublie" in notice.text
     assert world.audit.names("acc-1")[-1] == "password-reset"
-    assert world.login.log_in(EMAIL, PASSWORD, IP).token is None
+    with pytest.raises(Invalid):
+        world.login.log_in(EMAIL, PASSWORD, IP)
     assert world.login.log_in(EMAIL, NEW_PASSWORD, IP).session.method == LoginMethod.PASSWORD
     # Single use: the reset step is gone.
     again = world.recovery.reset_password(
@@ -321,7 +323,8 @@ def test_the_new_password_follows_the_rule(world):
 def test_wrong_answers_count_like_login_failures(world):
     world.accounts.add(complete_account())
     for _ in range(3):
-        world.login.log_in(EMAIL, "mauvais mot de passe", IP)
+        with pytest.raises(Invalid):
+            world.login.log_in(EMAIL, "mauvais mot de passe", IP)
     step = world.reset_step()
     results = [
         world.recovery.reset_password(step.ticket or "", "Paris", NEW_PASSWORD, NEW_PASSWORD, IP)
@@ -329,7 +332,9 @@ def test_wrong_answers_count_like_login_failures(world):
     ]
     assert [result.errors for result in results] == [{"answer": WRONG_ANSWER}] * 2
     # 3 login failures + 2 wrong answers = 5: the login now waits, and so does the answer.
-    assert "Trop de tentatives" in (world.login.log_in(EMAIL, PASSWORD, IP).error or "")
+    with pytest.raises(Throttled) as login_waits:
+        world.login.log_in(EMAIL, PASSWORD, IP)
+    assert "Trop de tentatives" in login_waits.value.message
     blocked = world.recovery.reset_password(
         step.ticket or "", "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
     )

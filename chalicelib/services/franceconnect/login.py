@@ -17,6 +17,7 @@ from chalicelib.services.accounts.identity import is_plausible_email, normalise_
 from chalicelib.services.accounts.login import Login
 from chalicelib.services.accounts.model import Account, AuditLog, Clock, CreateOutcome, PortalUrls
 from chalicelib.services.accounts.sessions import LoginMethod, Session
+from chalicelib.services.errors import Invalid, Throttled
 from chalicelib.services.franceconnect.identity import (
     CallbackResult,
     FranceConnectError,
@@ -266,9 +267,10 @@ class FranceConnectLogin:
         if pending is None:
             return LinkResult(error=LINK_EXPIRED)
         # The normal password login: same rate limit and delays, one message for a wrong pair.
-        result = self._login.log_in(username, password, client_ip)
-        if result.token is None or result.session is None:
-            return LinkResult(error=result.error)
+        try:
+            result = self._login.log_in(username, password, client_ip)
+        except (Invalid, Throttled) as refused:  # a wrong pair, a delay in force: its message
+            return LinkResult(error=next(iter(refused.errors.values())))
         account = self.accounts.get(result.session.account_id)
         error = None
         if account is None or not pending.allows(account):
