@@ -24,9 +24,9 @@ from chalicelib.api.responses import (
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.services.accounts.login import INVALID_CREDENTIALS, WRONG_PAIR, SignedIn
+from chalicelib.services.accounts.login import INVALID_CREDENTIALS, WRONG_PAIR
 from chalicelib.services.accounts.model import Step
-from chalicelib.services.accounts.sessions import IDLE_TIMEOUT
+from chalicelib.services.accounts.sessions import IDLE_TIMEOUT, SignedIn
 from chalicelib.services.accounts.signup import SignupForm
 from chalicelib.services.errors import Invalid, Throttled
 from chalicelib.services.formatting import format_date

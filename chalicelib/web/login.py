@@ -6,10 +6,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.services.accounts.login import SignedIn
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.accounts.sessions import LoginMethod
+from chalicelib.services.accounts.sessions import LoginMethod, SignedIn
 from chalicelib.services.errors import Invalid, RateLimited, Throttled
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.forms import check_pre_session_csrf, login_refusal, posted_fields

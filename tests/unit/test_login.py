@@ -12,7 +12,6 @@ from chalicelib.services.accounts.login import (
     STALE_TERMS,
     WRONG_PAIR,
     Login,
-    SignedIn,
 )
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.passwords import (
@@ -20,7 +19,7 @@ from chalicelib.services.accounts.passwords import (
     MESSAGE_TOO_SHORT,
     normalise_secret_answer,
 )
-from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
+from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions, SignedIn
 from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.errors import Invalid, Throttled
 from tests.support.builder import build

@@ -7,7 +7,6 @@ force for the address), `RateLimited` (the client address's allowance), `SignedO
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from chalicelib.services.accounts.model import (
 )
 from chalicelib.services.accounts.passwords import normalise_secret_answer, password_problems
 from chalicelib.services.accounts.retention import inactivity_due
-from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
+from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions, SignedIn
 from chalicelib.services.accounts.terms import Terms
 from chalicelib.services.errors import Invalid, SignedOut, Throttled
 from chalicelib.services.formatting import paris_time
@@ -41,15 +40,6 @@ STALE_TERMS = "Une nouvelle version des CGU vient d'être publiée."
 MAX_QUESTION_LENGTH = 200
 MAX_ANSWER_LENGTH = 100
 MAX_PASSWORD_FIELD = 1024  # refuse absurd inputs before hashing them
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """A session opened by a login or moved on by a first-login step: its token (a new one
-    after a privilege change) and its state."""
-
-    token: str
-    session: Session
 
 
 def wrong_pair() -> Invalid:
