@@ -14,7 +14,6 @@ from chalicelib.api.auth import ANY_STEP, ApiSession, authenticate
 from chalicelib.api.bodies import read_fields
 from chalicelib.api.guards import known_funder
 from chalicelib.api.responses import (
-    FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
     REALM,
     ApiError,
@@ -96,9 +95,8 @@ def sign_up(funder_code: str) -> Response:
         no_dossier=fields.flag("no_dossier"),
         terms_accepted=fields.flag("terms_accepted"),
     )
-    result = get_container().signup.sign_up(funder, form, client_ip(blueprint.current_request))
-    if not result.ok:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
+    # Its refusals (`Invalid`, `RateLimited`) are answered by `api_view`.
+    get_container().signup.sign_up(funder, form, client_ip(blueprint.current_request))
     # 202 and one sentence whatever happened to the address: the mail tells its owner the rest.
     return json_response({"message": SIGNUP_DONE}, 202)
 
