@@ -4,7 +4,6 @@ services as the HTML pages (chalicelib/web/recovery.py, chalicelib/web/account.p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from chalice import Blueprint, Response
 
@@ -24,8 +23,8 @@ from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.my_account import AccountSettings
 from chalicelib.services.accounts.proofs import Proof
-from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
-from chalicelib.services.errors import Invalid
+from chalicelib.services.accounts.recovery import CODE_LIFETIME
+from chalicelib.services.errors import Expired, Invalid
 from chalicelib.services.formatting import format_date, format_date_time
 from chalicelib.services.mail.delivery import DeliveryNotice
 from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
@@ -53,14 +52,8 @@ def _ip() -> str | None:
     return client_ip(blueprint.current_request)
 
 
-def _refused(
-    errors: Mapping[str, str], renamed: Mapping[str, str], retry_after: Any = None
-) -> ApiError:
+def _refused(errors: Mapping[str, str], renamed: Mapping[str, str]) -> ApiError:
     fields = {renamed.get(name, name): message for name, message in errors.items()}
-    if retry_after is not None:
-        message = next(iter(fields.values()))
-        retry = {"Retry-After": str(seconds_until(retry_after))}
-        return ApiError(429, "too_many_attempts", message, fields, headers=retry)
     return ApiError(400, "validation_failed", FIELDS_TO_FIX, fields)
 
 
@@ -88,15 +81,20 @@ def issue_arithmetic() -> Response:
 def request_recovery(funder_code: str) -> Response:
     funder = known_funder(funder_code)
     fields = read_fields(blueprint.current_request, texts=("email", "challenge_id", "answer"))
-    result = get_container().recovery.request(
-        funder.code, fields.text("email"), fields.text("challenge_id"), fields.text("answer"), _ip()
-    )
-    if not result.ok or result.ticket is None:
-        raise _refused(result.errors, {"arithmetic_answer": "answer"})
+    try:
+        opened = get_container().recovery.request(
+            funder.code,
+            fields.text("email"),
+            fields.text("challenge_id"),
+            fields.text("answer"),
+            _ip(),
+        )
+    except Invalid as refused:  # the operation's result is this body's `answer`
+        raise _refused(refused.errors, {"arithmetic_answer": "answer"}) from None
     return json_response(
         {
             "message": RECOVERY_SENT,
-            "recovery_id": result.ticket,
+            "recovery_id": opened.ticket,
             "expires_in": int(CODE_LIFETIME.total_seconds()),
         },
         202,
@@ -107,20 +105,15 @@ def request_recovery(funder_code: str) -> Response:
 @api_view
 def check_recovery_code() -> Response:
     fields = read_fields(blueprint.current_request, texts=("recovery_id", "code"))
-    result = get_container().recovery.check_code(fields.text("recovery_id"), fields.text("code"))
-    if not result.ok or result.ticket is None:
-        raise _refused(result.errors, {})
+    # A wrong code (`Invalid` under `code`) is answered by `api_view`.
+    reset = get_container().recovery.check_code(fields.text("recovery_id"), fields.text("code"))
     return json_response(
         {
-            "reset_id": result.ticket,
-            "secret_question": result.secret_question,
-            "expires_in": _expires_in(result),
+            "reset_id": reset.ticket,
+            "secret_question": reset.secret_question,
+            "expires_in": seconds_until(reset.expires_at),
         }
     )
-
-
-def _expires_in(result: RecoveryResult) -> int:
-    return seconds_until(result.expires_at) if result.expires_at else 0
 
 
 @blueprint.route("/api/v1/recovery/password", methods=["POST"], content_types=JSON_CONTENT_TYPES)
@@ -130,17 +123,16 @@ def reset_password() -> Response:
         blueprint.current_request,
         texts=("reset_id", "secret_answer", "new_password", "confirmation"),
     )
-    result = get_container().recovery.reset_password(
-        fields.text("reset_id"),
-        fields.text("secret_answer"),
-        fields.text("new_password"),
-        fields.text("confirmation"),
-        _ip(),
-    )
-    if result.expired:
-        raise ApiError(410, RECOVERY_EXPIRED_CODE, result.errors["form"])
-    if not result.ok:
-        raise _refused(result.errors, {"answer": "secret_answer"}, result.retry_after)
+    try:  # its other refusals (`Invalid`, `Throttled`) are answered by `api_view`
+        get_container().recovery.reset_password(
+            fields.text("reset_id"),
+            fields.text("secret_answer"),
+            fields.text("new_password"),
+            fields.text("confirmation"),
+            _ip(),
+        )
+    except Expired as gone:  # the step is over: start again (410)
+        raise ApiError(410, RECOVERY_EXPIRED_CODE, gone.errors["form"]) from None
     return json_response({"message": PASSWORD_RESET})
 
 

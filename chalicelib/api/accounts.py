@@ -14,7 +14,6 @@ from chalicelib.api.auth import ANY_STEP, ApiSession, authenticate
 from chalicelib.api.bodies import read_fields
 from chalicelib.api.guards import known_funder
 from chalicelib.api.responses import (
-    FIELDS_TO_FIX,
     JSON_CONTENT_TYPES,
     REALM,
     ApiError,
@@ -24,11 +23,11 @@ from chalicelib.api.responses import (
 )
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import TOO_MANY_ATTEMPTS
-from chalicelib.services.accounts.login import WRONG_PAIR, LoginResult, StepResult
+from chalicelib.services.accounts.login import INVALID_CREDENTIALS, WRONG_PAIR
 from chalicelib.services.accounts.model import Step
-from chalicelib.services.accounts.sessions import IDLE_TIMEOUT
+from chalicelib.services.accounts.sessions import IDLE_TIMEOUT, SignedIn
 from chalicelib.services.accounts.signup import SignupForm
+from chalicelib.services.errors import Invalid, Throttled
 from chalicelib.services.formatting import format_date
 from chalicelib.services.security.challenges import CHALLENGE_LIFETIME
 
@@ -96,9 +95,8 @@ def sign_up(funder_code: str) -> Response:
         no_dossier=fields.flag("no_dossier"),
         terms_accepted=fields.flag("terms_accepted"),
     )
-    result = get_container().signup.sign_up(funder, form, client_ip(blueprint.current_request))
-    if not result.ok:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
+    # Its refusals (`Invalid`, `RateLimited`) are answered by `api_view`.
+    get_container().signup.sign_up(funder, form, client_ip(blueprint.current_request))
     # 202 and one sentence whatever happened to the address: the mail tells its owner the rest.
     return json_response({"message": SIGNUP_DONE}, 202)
 
@@ -111,30 +109,33 @@ def sign_up(funder_code: str) -> Response:
 def open_session() -> Response:
     fields = read_fields(blueprint.current_request, texts=("username", "password"))
     login = get_container().login
-    result = login.log_in(
-        fields.text("username"), fields.text("password"), client_ip(blueprint.current_request)
-    )
-    if result.token is None or result.session is None:
-        raise _login_refused(result)
+    try:
+        signed_in = login.log_in(
+            fields.text("username"), fields.text("password"), client_ip(blueprint.current_request)
+        )
+    except (Invalid, Throttled) as refused:
+        raise _login_refused(refused) from None
     return json_response(
         {
-            "token": result.token,
+            "token": signed_in.token,
             "token_type": "Bearer",
             "expires_in": int(IDLE_TIMEOUT.total_seconds()),
-            "pending_step": _step_value(login.pending_step(result.session)),
+            "pending_step": _step_value(login.pending_step(signed_in.session)),
         },
         201,
     )
 
 
-def _login_refused(result: LoginResult) -> ApiError:
-    """A delay in force (429, with when to try again) or a wrong pair (401)."""
-    if result.retry_after is not None:
-        retry = {"Retry-After": str(seconds_until(result.retry_after))}
-        message = result.error or TOO_MANY_ATTEMPTS
-        return ApiError(429, "too_many_attempts", message, headers=retry)
-    realm = {"WWW-Authenticate": REALM}
-    return ApiError(401, "invalid_credentials", result.error or WRONG_PAIR, headers=realm)
+def _login_refused(error: Invalid | Throttled) -> ApiError | Invalid:
+    """A delay in force (429, with when to try again, and no field: the whole login waits) or a
+    wrong pair (401, the Bearer challenge); any other refusal as every route answers it."""
+    if isinstance(error, Throttled):
+        retry = {"Retry-After": str(seconds_until(error.retry_after))}
+        return ApiError(429, "too_many_attempts", error.message, headers=retry)
+    if error.code == INVALID_CREDENTIALS:
+        realm = {"WWW-Authenticate": REALM}
+        return ApiError(401, INVALID_CREDENTIALS, WRONG_PAIR, headers=realm)
+    return error
 
 
 @blueprint.route("/api/v1/sessions/current", methods=["DELETE"], content_types=JSON_CONTENT_TYPES)
@@ -166,14 +167,13 @@ def me() -> Response:
     )
 
 
-def _step_answer(result: StepResult, current: ApiSession) -> Response:
-    if not result.ok or result.token is None or result.session is None:
-        raise ApiError(400, "validation_failed", FIELDS_TO_FIX, result.errors)
+def _step_answer(signed_in: SignedIn, current: ApiSession) -> Response:
+    """A step done (its refusals are `Invalid`, answered by `api_view`)."""
     body: dict[str, Any] = {
-        "pending_step": _step_value(get_container().login.pending_step(result.session))
+        "pending_step": _step_value(get_container().login.pending_step(signed_in.session))
     }
-    if result.token != current.token:  # the last step is a privilege change: a new token
-        body["token"] = result.token
+    if signed_in.token != current.token:  # the last step is a privilege change: a new token
+        body["token"] = signed_in.token
     return json_response(body)
 
 
@@ -186,7 +186,7 @@ def change_first_password() -> Response:
     fields = read_fields(
         blueprint.current_request, texts=("old_password", "new_password", "confirmation")
     )
-    result = get_container().login.change_first_password(
+    signed_in = get_container().login.change_first_password(
         current.token,
         current.session,
         fields.text("old_password"),
@@ -194,7 +194,7 @@ def change_first_password() -> Response:
         fields.text("confirmation"),
         client_ip(blueprint.current_request),
     )
-    return _step_answer(result, current)
+    return _step_answer(signed_in, current)
 
 
 @blueprint.route(
@@ -204,14 +204,14 @@ def change_first_password() -> Response:
 def set_secret_question() -> Response:
     current = authenticate(blueprint.current_request, Step.SECRET_QUESTION)
     fields = read_fields(blueprint.current_request, texts=("question", "answer"))
-    result = get_container().login.set_secret_question(
+    signed_in = get_container().login.set_secret_question(
         current.token,
         current.session,
         fields.text("question"),
         fields.text("answer"),
         client_ip(blueprint.current_request),
     )
-    return _step_answer(result, current)
+    return _step_answer(signed_in, current)
 
 
 @blueprint.route("/api/v1/terms/current", methods=["GET"], content_types=JSON_CONTENT_TYPES)
@@ -234,10 +234,10 @@ def current_terms() -> Response:
 def accept_terms() -> Response:
     current = authenticate(blueprint.current_request, Step.TERMS)
     fields = read_fields(blueprint.current_request, texts=("version",))
-    result = get_container().login.accept_terms(
+    signed_in = get_container().login.accept_terms(
         current.token, current.session, fields.text("version"), client_ip(blueprint.current_request)
     )
-    return _step_answer(result, current)
+    return _step_answer(signed_in, current)
 
 
 # The API's own description ------------------------------------------------------------------

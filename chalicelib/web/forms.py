@@ -8,7 +8,8 @@ from __future__ import annotations
 from chalice.app import Request
 
 from chalicelib.faces.texts import EXPIRED_FORM
-from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.services.accounts.login import INVALID_CREDENTIALS
+from chalicelib.services.errors import Invalid, RateLimited, Throttled
 from chalicelib.web.guards import page_errors
 from chalicelib.web.http import BadForm, form_data, pre_session_csrf_ok
 
@@ -16,6 +17,9 @@ from chalicelib.web.http import BadForm, form_data, pre_session_csrf_ok
 UNREADABLE_FORM = "unreadable_form"
 EXPIRED_PRE_SESSION_FORM = "expired_form"
 FORM_STATUS = {UNREADABLE_FORM: 400, EXPIRED_PRE_SESSION_FORM: 403}
+# A login refused: a wrong pair and a delay in force answer alike (401), the client address's
+# allowance spent 429.
+LOGIN_REFUSED = 401
 
 
 def posted_fields(request: Request) -> dict[str, str]:
@@ -46,3 +50,14 @@ def refusal(error: Invalid | RateLimited, field: str = "form") -> tuple[dict[str
     if isinstance(error, RateLimited):
         return {field: error.message}, 429
     return page_errors(error), FORM_STATUS.get(error.code, 200)
+
+
+def login_refusal(error: Invalid | RateLimited | Throttled) -> tuple[str, int]:
+    """A login form's one message and the status of its page shown again: a form refused
+    before the service (400, 403), a wrong pair or a delay in force (401), a rate limit (429)."""
+    if isinstance(error, Throttled):
+        return error.message, LOGIN_REFUSED
+    errors, status = refusal(error)
+    if isinstance(error, Invalid) and error.code == INVALID_CREDENTIALS:
+        status = LOGIN_REFUSED
+    return next(iter(errors.values())), status

@@ -11,7 +11,7 @@ from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.observability import logger
 from chalicelib.services.accounts.sessions import Session
-from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.services.errors import Invalid, RateLimited, Throttled
 from chalicelib.services.franceconnect.identity import CallbackResult, FranceConnectError, Outcome
 from chalicelib.services.funders.model import Funder
 from chalicelib.settings import FRANCECONNECT_CALLBACK_PATH, FRANCECONNECT_LOGOUT_RETURN_PATH
@@ -175,16 +175,20 @@ def link_submit(funder_code: str) -> Response:
         fields = posted_fields(request)
         values = {"username": fields.get("username", "")[:254]}
         check_pre_session_csrf(request, fields)
-        link_id, secret = _pending_link_id()
-        result = get_container().franceconnect_login.confirm_link(
-            link_id, secret, fields.get("username", ""), fields.get("password", ""), _ip()
-        )
-    except (Invalid, RateLimited) as refused:
+    except Invalid as refused:
         errors, status = refusal(refused)
         return _link_page(funder, values, errors["form"], status)
-    if result.token is None or result.session is None:
-        return _link_page(funder, values, result.error, status_code=401)
-    return _after_login(result.token, result.session)
+    link_id, secret = _pending_link_id()
+    try:
+        signed_in = get_container().franceconnect_login.confirm_link(
+            link_id, secret, fields.get("username", ""), fields.get("password", ""), _ip()
+        )
+    except RateLimited as refused:
+        errors, status = refusal(refused)
+        return _link_page(funder, values, errors["form"], status)
+    except (Invalid, Throttled) as refused:  # every refusal of the link answers as a wrong pair
+        return _link_page(funder, values, next(iter(refused.errors.values())), status_code=401)
+    return _after_login(signed_in.token, signed_in.session)
 
 
 # Logout through the provider ------------------------------------------------------------------

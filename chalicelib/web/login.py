@@ -6,13 +6,12 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.services.accounts.login import StepResult
 from chalicelib.services.accounts.model import Step
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.accounts.sessions import LoginMethod
-from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.services.accounts.sessions import LoginMethod, SignedIn
+from chalicelib.services.errors import Invalid, RateLimited, Throttled
 from chalicelib.services.funders.model import Funder
-from chalicelib.web.forms import check_pre_session_csrf, posted_fields, refusal
+from chalicelib.web.forms import check_pre_session_csrf, login_refusal, posted_fields
 from chalicelib.web.franceconnect import provider_logout
 from chalicelib.web.guards import next_path, onward, read_form, signed_in_session, web_view
 from chalicelib.web.http import (
@@ -79,16 +78,14 @@ def login_submit(funder_code: str) -> Response:
         fields = posted_fields(request)
         values = {"username": fields.get("username", "")[:254]}
         check_pre_session_csrf(request, fields)
-        result = get_container().login.log_in(
+        signed_in = get_container().login.log_in(
             fields.get("username", ""), fields.get("password", ""), client_ip(request)
         )
-    except (Invalid, RateLimited) as refused:
-        errors, status = refusal(refused)
-        return login_page(funder, values, errors["form"], status)
-    if result.token is None or result.session is None:
-        return login_page(funder, values, result.error, status_code=401)
-    cookies = [*session_cookies(result.token), expired_cookie(csrf_cookie_name())]
-    return redirect(next_path(result.session), cookies=cookies)
+    except (Invalid, RateLimited, Throttled) as refused:
+        message, status = login_refusal(refused)
+        return login_page(funder, values, message, status)
+    cookies = [*session_cookies(signed_in.token), expired_cookie(csrf_cookie_name())]
+    return redirect(next_path(signed_in.session), cookies=cookies)
 
 
 # Signed-in pages ---------------------------------------------------------------------------
@@ -104,12 +101,8 @@ def _step_page(template: str, current: CurrentSession, **context: object) -> Res
     )
 
 
-def _after_step(
-    result: StepResult, current: CurrentSession, template: str, **context: object
-) -> Response:
-    if not result.ok or result.token is None or result.session is None:
-        return _step_page(template, current, errors=result.errors, **context)
-    return onward(current, result.token, result.session)
+def _after_step(current: CurrentSession, signed_in: SignedIn) -> Response:
+    return onward(current, signed_in.token, signed_in.session)
 
 
 @blueprint.route("/premiere-connexion/mot-de-passe", methods=["GET"])
@@ -128,17 +121,17 @@ def first_password_submit() -> Response:
     current = signed_in_session(request, Step.PASSWORD)
     try:
         fields = read_form(request, current)
+        signed_in = get_container().login.change_first_password(
+            current.token,
+            current.session,
+            fields.get("old_password", ""),
+            fields.get("new_password", ""),
+            fields.get("confirmation", ""),
+            client_ip(request),
+        )
     except Invalid as refused:
         return _step_page("first_password.html", current, errors=refused.errors)
-    result = get_container().login.change_first_password(
-        current.token,
-        current.session,
-        fields.get("old_password", ""),
-        fields.get("new_password", ""),
-        fields.get("confirmation", ""),
-        client_ip(request),
-    )
-    return _after_step(result, current, "first_password.html")
+    return _after_step(current, signed_in)
 
 
 @blueprint.route("/premiere-connexion/question-secrete", methods=["GET"])
@@ -160,11 +153,14 @@ def secret_question_submit() -> Response:
     except Invalid as refused:
         return _step_page("secret_question.html", current, errors=refused.errors)
     question, answer = fields.get("question", ""), fields.get("answer", "")
-    result = get_container().login.set_secret_question(
-        current.token, current.session, question, answer, client_ip(request)
-    )
-    values = {"question": question[:200]}
-    return _after_step(result, current, "secret_question.html", values=values)
+    try:
+        signed_in = get_container().login.set_secret_question(
+            current.token, current.session, question, answer, client_ip(request)
+        )
+    except Invalid as refused:
+        values = {"question": question[:200]}
+        return _step_page("secret_question.html", current, errors=refused.errors, values=values)
+    return _after_step(current, signed_in)
 
 
 def terms_blocks(text: str) -> list[dict[str, object]]:
@@ -216,14 +212,12 @@ def terms_accept() -> Response:
     current = signed_in_session(request, Step.TERMS)
     try:
         fields = read_form(request, current)
-    except Invalid as refused:
-        return _terms_page(current, refused.errors["form"])
-    result = get_container().login.accept_terms(
-        current.token, current.session, fields.get("version", ""), client_ip(request)
-    )
-    if not result.ok:
-        return _terms_page(current, result.errors.get("version"))
-    return _after_step(result, current, "terms.html")
+        signed_in = get_container().login.accept_terms(
+            current.token, current.session, fields.get("version", ""), client_ip(request)
+        )
+    except Invalid as refused:  # an expired form, or a newer version published meanwhile
+        return _terms_page(current, refused.errors.get("form") or refused.errors.get("version"))
+    return _after_step(current, signed_in)
 
 
 @blueprint.route("/deconnexion", methods=["POST"], content_types=FORM_CONTENT_TYPES)

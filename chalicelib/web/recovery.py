@@ -9,11 +9,11 @@ from chalice import Blueprint, Response
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.services.accounts.passwords import PASSWORD_RULE_TEXT
-from chalicelib.services.accounts.recovery import CODE_LIFETIME, RecoveryResult
-from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.services.accounts.recovery import CODE_LIFETIME
+from chalicelib.services.errors import Expired, Invalid, RateLimited, Throttled
 from chalicelib.services.funders.model import Funder
 from chalicelib.web.forms import read_public_form, refusal
-from chalicelib.web.guards import Stop, web_view
+from chalicelib.web.guards import Stop, page_errors, web_view
 from chalicelib.web.http import (
     FORM_CONTENT_TYPES,
     cookie,
@@ -124,16 +124,14 @@ def recovery_submit(funder_code: str) -> Response:
         fields = read_public_form(request)
         values = {"email": fields.get("email", "")[:254]}
         operation = fields.get("arithmetic_id", ""), fields.get("arithmetic_answer", "")
-        result = get_container().recovery.request(
+        opened = get_container().recovery.request(
             funder.code, fields.get("email", ""), *operation, client_ip(request)
         )
     except (Invalid, RateLimited) as refused:
         errors, status = refusal(refused)
         return _request_page(funder, status, values=values, errors=errors)
-    if not result.ok or result.ticket is None:
-        return _request_page(funder, values=values, errors=result.errors)
     # Same answer for every address: only the random ticket in the cookie differs.
-    return _on_to(funder, CODE_STEP, ("code", result.ticket), "reset")
+    return _on_to(funder, CODE_STEP, ("code", opened.ticket), "reset")
 
 
 # 2. The code -----------------------------------------------------------------------------------
@@ -162,10 +160,11 @@ def code_submit(funder_code: str) -> Response:
         errors, status = refusal(refused)
         return _code_page(funder, status, errors=errors)
     ticket = _step_ticket(funder, "code")
-    result = get_container().recovery.check_code(ticket, fields.get("code", ""))
-    if not result.ok or result.ticket is None:
-        return _code_page(funder, errors=result.errors)
-    return _on_to(funder, RESET_STEP, ("reset", result.ticket), "code")
+    try:
+        reset = get_container().recovery.check_code(ticket, fields.get("code", ""))
+    except Invalid as refused:
+        return _code_page(funder, errors=page_errors(refused))
+    return _on_to(funder, RESET_STEP, ("reset", reset.ticket), "code")
 
 
 # 3. Secret answer and new password ---------------------------------------------------------------
@@ -178,29 +177,31 @@ def reset_form(funder_code: str) -> Response:
 
 
 def _reset_page(
-    funder: Funder,
-    result: RecoveryResult | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    funder: Funder, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
     """The reset form with its secret question, or the way back when the step is over."""
-    if result is None:
-        reset_id = read_cookie(blueprint.current_request, _cookie_name("reset")) or ""
-        result = get_container().recovery.reset_step(reset_id)
-    if result.expired:
-        return _page(
-            "recovery_code.html",
-            funder,
-            errors=result.errors,
-            expired=True,
-            cookies=[expired_cookie(_cookie_name("reset"))],
-        )
+    reset_id = read_cookie(blueprint.current_request, _cookie_name("reset")) or ""
+    try:
+        step = get_container().recovery.reset_step(reset_id)
+    except Expired as gone:
+        return _expired_page(funder, page_errors(gone))
     return _page(
         "recovery_reset.html",
         funder,
         status_code,
-        errors={**result.errors, **(errors or {})},
-        question=result.secret_question or "",
+        errors=errors or {},
+        question=step.secret_question or "",
+    )
+
+
+def _expired_page(funder: Funder, errors: dict[str, str]) -> Response:
+    """The step is over: back to the code's page, which says to start again."""
+    return _page(
+        "recovery_code.html",
+        funder,
+        errors=errors,
+        expired=True,
+        cookies=[expired_cookie(_cookie_name("reset"))],
     )
 
 
@@ -214,15 +215,18 @@ def reset_submit(funder_code: str) -> Response:
     except Invalid as refused:
         errors, status = refusal(refused)
         return _reset_page(funder, errors=errors, status_code=status)
-    result = get_container().recovery.reset_password(
-        read_cookie(request, _cookie_name("reset")) or "",
-        fields.get("answer", ""),
-        fields.get("new_password", ""),
-        fields.get("confirmation", ""),
-        client_ip(request),
-    )
-    if not result.ok:
-        return _reset_page(funder, result)
+    try:
+        get_container().recovery.reset_password(
+            read_cookie(request, _cookie_name("reset")) or "",
+            fields.get("answer", ""),
+            fields.get("new_password", ""),
+            fields.get("confirmation", ""),
+            client_ip(request),
+        )
+    except Expired as gone:  # its last try spent included: the wrong answer is told with it
+        return _expired_page(funder, page_errors(gone))
+    except (Invalid, Throttled) as refused:
+        return _reset_page(funder, page_errors(refused))
     return redirect(f"/{funder.code}/{DONE}", cookies=[expired_cookie(_cookie_name("reset"))])
 
 

@@ -8,10 +8,9 @@ from markupsafe import Markup
 
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
-from chalicelib.faces.texts import EXPIRED_FORM
 from chalicelib.services.accounts.model import Account, Step
-from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment, TotpResult
-from chalicelib.services.errors import Invalid, RateLimited
+from chalicelib.services.accounts.totp import AlreadyEnrolled, Enrolment
+from chalicelib.services.errors import Invalid, RateLimited, Throttled
 from chalicelib.web.forms import refusal
 from chalicelib.web.guards import next_path, onward, read_form, signed_in_session, web_view
 from chalicelib.web.http import (
@@ -95,16 +94,17 @@ def code_submit() -> Response:
     current = signed_in_session(request, Step.TOTP)
     try:
         fields = read_form(request, current)
-        result = get_container().totp.verify_login(
-            current.token, current.session, _code(fields), client_ip(request)
-        )
     except Invalid as refused:
         return _code_page(current, refused.errors, 403)
+    try:
+        signed_in = get_container().totp.verify_login(
+            current.token, current.session, _code(fields), client_ip(request)
+        )
     except RateLimited as refused:
         return _code_page(current, *refusal(refused, "code"))
-    if not result.ok or result.token is None or result.session is None:
-        return _code_page(current, {"code": result.error or EXPIRED_FORM}, 401)
-    return onward(current, result.token, result.session)
+    except (Invalid, Throttled) as refused:  # a wrong or used code, a delay in force
+        return _code_page(current, refused.errors, 401)
+    return onward(current, signed_in.token, signed_in.session)
 
 
 # Enrolment, the last first-login step of funder staff ----------------------------------------
@@ -131,10 +131,10 @@ def _enrol_page(
     )
 
 
-def _codes_page(result: TotpResult, next_url: str, cookies: list[str] | None) -> Response:
+def _codes_page(recovery_codes: list[str], next_url: str, cookies: list[str] | None) -> Response:
     """Shown once, in the answer to the confirmation: the codes are nowhere else in clear."""
     response = html_page(
-        "totp_recovery_codes.html", recovery_codes=result.recovery_codes, next_url=next_url
+        "totp_recovery_codes.html", recovery_codes=recovery_codes, next_url=next_url
     )
     if cookies:
         response.headers["Set-Cookie"] = cookies  # type: ignore[assignment]
@@ -157,18 +157,22 @@ def enrol_submit() -> Response:
     totp = get_container().totp
     try:
         fields = read_form(request, current)
-        result = totp.confirm_enrolment_step(
+    except Invalid:  # a new QR code, as if the page were opened again
+        return redirect(ENROL_PATH)
+    try:
+        enrolled = totp.confirm_enrolment_step(
             current.token, current.session, _code(fields), client_ip(request)
         )
-    except (Invalid, RateLimited):  # a new QR code, as if the page were opened again
+    except RateLimited:  # a new QR code, as if the page were opened again
         return redirect(ENROL_PATH)
-    if not result.ok or result.token is None or result.session is None:
+    except (Invalid, Throttled) as refused:  # the same QR code, while it is still the one
         enrolment = totp.pending_enrolment(_account(current))
         if enrolment is None:
             return redirect(ENROL_PATH)
-        return _enrol_page(current, enrolment, {"code": result.error or EXPIRED_FORM}, 400)
-    cookies = session_cookies(result.token) if result.token != current.token else None
-    return _codes_page(result, next_path(result.session), cookies)
+        return _enrol_page(current, enrolment, refused.errors, 400)
+    signed_in = enrolled.signed_in
+    cookies = session_cookies(signed_in.token) if signed_in.token != current.token else None
+    return _codes_page(enrolled.recovery_codes, next_path(signed_in.session), cookies)
 
 
 # Organisation staff: an option of their space --------------------------------------------------
@@ -224,16 +228,17 @@ def _organisation_confirm(current: CurrentSession, account: Account, code: str) 
     """The recovery codes once the code is right; otherwise the same QR code and the error."""
     totp = get_container().totp
     try:
-        result = totp.confirm_enrolment(account, code, client_ip(blueprint.current_request))
+        codes = totp.confirm_enrolment(account, code, client_ip(blueprint.current_request))
     except RateLimited:
         return redirect(ORGANISATION_PATH)
-    if result.ok:
-        return _codes_page(result, ORGANISATION_PATH, None)
-    enrolment = totp.pending_enrolment(account)
-    if enrolment is None:
-        return redirect(ORGANISATION_PATH)
-    errors = {"code": result.error or ""}
-    return _organisation_page(current, enrolment=enrolment, errors=errors, status_code=400)
+    except (Invalid, Throttled) as refused:
+        enrolment = totp.pending_enrolment(account)
+        if enrolment is None:
+            return redirect(ORGANISATION_PATH)
+        return _organisation_page(
+            current, enrolment=enrolment, errors=refused.errors, status_code=400
+        )
+    return _codes_page(codes, ORGANISATION_PATH, None)
 
 
 def _organisation_enrolment(current: CurrentSession, account: Account) -> Response:

@@ -84,13 +84,16 @@ def signup_submit(funder_code: str) -> Response:
         # Typed values are shown again; a used code never is.
         values = {key: fields[key] for key in LABELS if key in fields and key != "captcha_answer"}
         check_pre_session_csrf(request, fields)
-        if fields.get("action") == "refresh":
-            return _signup_page(funder, values, {})
-        result = get_container().signup.sign_up(funder, _form(fields), client_ip(request))
-    except (Invalid, RateLimited) as refused:
+    except Invalid as refused:
         return _signup_page(funder, values, *refusal(refused))
-    if not result.ok:
-        return _signup_page(funder, _kept(fields, values), result.errors)
+    if fields.get("action") == "refresh":
+        return _signup_page(funder, values, {})
+    try:
+        get_container().signup.sign_up(funder, _form(fields), client_ip(request))
+    except RateLimited as refused:
+        return _signup_page(funder, values, *refusal(refused))
+    except Invalid as refused:  # the typed texts and the boxes as ticked, to correct
+        return _signup_page(funder, _kept(fields, values), *refusal(refused))
     return redirect(f"/{funder.code}/inscription/confirmation")
 
 

@@ -13,7 +13,8 @@ from chalice.app import Request
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.faces.texts import EXPIRED_FORM
-from chalicelib.services.errors import RateLimited
+from chalicelib.services.errors import Invalid, RateLimited, Throttled
+from chalicelib.web.forms import login_refusal
 from chalicelib.web.http import (
     STEP_PATHS,
     BadForm,
@@ -41,15 +42,14 @@ def staff_login(request: Request, login_page: LoginPage) -> Response:
     if not pre_session_csrf_ok(request, fields):
         return login_page(values, EXPIRED_FORM, 403)
     try:  # Login.log_in counts the address's allowance of identifications itself
-        result = get_container().login.log_in(
+        signed_in = get_container().login.log_in(
             fields.get("username", ""), fields.get("password", ""), client_ip(request)
         )
-    except RateLimited as refused:
-        return login_page(values, refused.message, 429)
-    if result.token is None or result.session is None:
-        return login_page(values, result.error, 401)
-    step = result.session.pending_step
+    except (Invalid, RateLimited, Throttled) as refused:
+        message, status = login_refusal(refused)
+        return login_page(values, message, status)
+    step = signed_in.session.pending_step
     return redirect(
-        STEP_PATHS[step] if step else home_path(result.session),
-        cookies=[*session_cookies(result.token), expired_cookie(csrf_cookie_name())],
+        STEP_PATHS[step] if step else home_path(signed_in.session),
+        cookies=[*session_cookies(signed_in.token), expired_cookie(csrf_cookie_name())],
     )

@@ -10,10 +10,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
+import pytest
+
 from chalicelib.adapters.hashing import Argon2Hasher
 from chalicelib.container import get_container
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.accounts.passwords import normalise_secret_answer
+from chalicelib.services.errors import Invalid, Throttled
 from tests.support.aws import count_dynamodb_requests
 
 KNOWN = "emma.roux@example.fr"
@@ -51,9 +54,9 @@ def work_of_failed_logins(email: str, tries: int) -> list[tuple[Counter[str], in
     with mock.patch.object(Argon2Hasher, "verify", counting):
         for _ in range(tries):
             verifications.clear()
-            with count_dynamodb_requests() as requests:
-                result = login.log_in(email, WRONG, "192.0.2.9")
-            assert result.token is None
+            # A wrong pair, then a delay in force.
+            with count_dynamodb_requests() as requests, pytest.raises((Invalid, Throttled)):
+                login.log_in(email, WRONG, "192.0.2.9")
             work.append((Counter(requests), len(verifications)))
     return work
 

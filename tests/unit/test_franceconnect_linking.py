@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.services.accounts.login import WRONG_PAIR
 from chalicelib.services.accounts.sessions import LoginMethod
+from chalicelib.services.errors import Expired, Invalid
 from chalicelib.services.franceconnect.identity import Outcome
 from chalicelib.services.franceconnect.login import (
     LINK_EXPIRED,
@@ -46,20 +47,21 @@ def test_an_account_holding_the_dossier_needs_one_password_login(world):
     assert pending is not None and pending.candidates == {"acc-1"}
     assert world.service.pending_link(link_id, "0" * 64) is None  # another browser
 
-    wrong = world.service.confirm_link(link_id, secret, "angela.dubois@example.fr", "faux", IP)
-    assert wrong.error == WRONG_PAIR
+    with pytest.raises(Invalid) as wrong:
+        world.service.confirm_link(link_id, secret, "angela.dubois@example.fr", "faux", IP)
+    assert wrong.value.errors == {"credentials": WRONG_PAIR}
     assert world.accounts.items["acc-1"].franceconnect_sub is None
 
     linked = world.service.confirm_link(link_id, secret, "angela.dubois@example.fr", PASSWORD, IP)
-    assert linked.error is None and linked.session is not None
     assert world.accounts.items["acc-1"].franceconnect_sub == SUB
     assert linked.session.method == LoginMethod.FRANCECONNECT
     assert linked.session.id_token == "id-token-for-code-1"
     assert [s.method for s in world.sessions.items.values()] == [LoginMethod.FRANCECONNECT]
     assert "franceconnect-linked" in world.audit.names("acc-1")
     assert [m.subject for m in world.mailer.sent] == ["FranceConnect est relié à votre compte"]
-    again = world.service.confirm_link(link_id, secret, "angela.dubois@example.fr", PASSWORD, IP)
-    assert again.error == LINK_EXPIRED  # single use
+    with pytest.raises(Expired) as again:  # single use
+        world.service.confirm_link(link_id, secret, "angela.dubois@example.fr", PASSWORD, IP)
+    assert again.value.errors == {"credentials": LINK_EXPIRED}
     assert world.callback().outcome is Outcome.SIGNED_IN  # from now on, by its sub
 
 
@@ -77,10 +79,11 @@ def test_another_account_password_does_not_link(world):
     world.dossiers.add(dossier(account_id="acc-1"))
     link = world.callback().link
     assert link is not None
-    result = world.service.confirm_link(
-        link.link_id, link.browser_secret, "lucas.petit@example.fr", PASSWORD, IP
-    )
-    assert result.error == NOT_THIS_ACCOUNT
+    with pytest.raises(Invalid) as refused:
+        world.service.confirm_link(
+            link.link_id, link.browser_secret, "lucas.petit@example.fr", PASSWORD, IP
+        )
+    assert refused.value.errors == {"credentials": NOT_THIS_ACCOUNT}
     assert world.accounts.items["acc-2"].franceconnect_sub is None
     assert world.sessions.items == {}  # the password session it opened is closed
     assert world.service.pending_link(link.link_id, link.browser_secret) is not None  # can retry
@@ -96,7 +99,7 @@ def test_without_a_given_name_the_account_is_found_by_its_password(world):
     linked = world.service.confirm_link(
         result.link.link_id, result.link.browser_secret, "angela.dubois@example.fr", PASSWORD, IP
     )
-    assert linked.error is None
+    assert linked.session.method == LoginMethod.FRANCECONNECT
     assert world.accounts.items["acc-1"].franceconnect_sub == SUB
 
 
@@ -108,7 +111,7 @@ def test_the_same_person_with_the_address_and_no_dossier_yet_links_by_password(w
     linked = world.service.confirm_link(
         result.link.link_id, result.link.browser_secret, "angela.dubois@example.fr", PASSWORD, IP
     )
-    assert linked.error is None
+    assert linked.session.method == LoginMethod.FRANCECONNECT
     assert world.dossiers.items[(FUNDER, "IDF-2026-000456")].account_id == "acc-1"
 
 

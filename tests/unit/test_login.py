@@ -7,15 +7,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.services.accounts.login import WRONG_PAIR, Login, LoginResult, StepResult
+from chalicelib.services.accounts.login import (
+    INVALID_CREDENTIALS,
+    STALE_TERMS,
+    WRONG_PAIR,
+    Login,
+)
 from chalicelib.services.accounts.model import Account, Step
 from chalicelib.services.accounts.passwords import (
     MESSAGE_FAMILY_NAME,
     MESSAGE_TOO_SHORT,
     normalise_secret_answer,
 )
-from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
+from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions, SignedIn
 from chalicelib.services.accounts.terms import Terms
+from chalicelib.services.errors import Invalid, Throttled
 from tests.support.builder import build
 from tests.support.fakes import (
     CountingHasher,
@@ -38,7 +44,6 @@ IP = "192.0.2.1"
 
 OLD_PASSWORD_WRONG = "L'ancien mot de passe est incorrect."
 CONFIRMATION_DIFFERS = "La confirmation doit être identique au nouveau mot de passe."
-STALE_TERMS = "Une nouvelle version des CGU vient d'être publiée."
 PASSWORD_CHANGED_SUBJECT = "Votre mot de passe a été modifié"
 
 # The stored hashes are made by a hasher of the same version as the service's: no rehash.
@@ -59,16 +64,21 @@ class World:
     mailer: RecordingMailer
     clock: FakeClock
 
-    def log_in(self, identifier: str = EMAIL, password: str = PASSWORD) -> LoginResult:
-        return self.login.log_in(identifier, password, IP)
+    def log_in(
+        self, identifier: str = EMAIL, password: str = PASSWORD
+    ) -> SignedIn | Invalid | Throttled:
+        """The session opened, or the refusal raised (returned, to compare refusals)."""
+        try:
+            return self.login.log_in(identifier, password, IP)
+        except (Invalid, Throttled) as refused:
+            return refused
 
     def account(self, account_id: str = "acc-1") -> Account:
         return self.accounts.items[account_id]
 
     def signed_in(self, identifier: str = EMAIL, password: str = PASSWORD) -> tuple[str, Session]:
-        result = self.log_in(identifier, password)
-        assert result.token is not None and result.session is not None, result.error
-        return result.token, result.session
+        signed_in = self.login.log_in(identifier, password, IP)
+        return signed_in.token, signed_in.session
 
 
 def make_world(hasher_version: int = 1) -> World:
@@ -125,6 +135,20 @@ def new_trainee(**changes: object) -> Account:
     return account.updated(**changes)
 
 
+def is_wrong_pair(result: SignedIn | Invalid | Throttled) -> bool:
+    """The one refusal of a wrong pair, whatever was wrong (not a delay in force)."""
+    return (
+        isinstance(result, Invalid)
+        and result.code == INVALID_CREDENTIALS
+        and result.errors == {"credentials": WRONG_PAIR}
+    )
+
+
+def delay(result: SignedIn | Invalid | Throttled) -> Throttled:
+    assert isinstance(result, Throttled), result
+    return result
+
+
 # Logging in --------------------------------------------------------------------------------
 
 
@@ -133,8 +157,7 @@ def test_the_right_pair_opens_a_complete_session(world):
 
     result = world.log_in()
 
-    assert result.error is None
-    assert result.token is not None and result.session is not None
+    assert isinstance(result, SignedIn)
     assert result.session.account_id == "acc-1"
     assert result.session.method == LoginMethod.PASSWORD
     assert result.session.pending_step is None
@@ -147,7 +170,7 @@ def test_the_right_pair_opens_a_complete_session(world):
 def test_the_address_is_typed_in_any_case_with_spaces(world):
     world.accounts.add(complete_account())
 
-    assert world.log_in("  Camille.MARTIN@Example.FR ").token is not None
+    assert isinstance(world.log_in("  Camille.MARTIN@Example.FR "), SignedIn)
 
 
 def test_each_login_gives_a_new_token(world):
@@ -167,7 +190,7 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_message(world):
     wrong_password = world.log_in(password="Mauvais-Mot-De-Passe-1")
     unknown_address = world.log_in("personne@example.fr")
 
-    assert wrong_password == unknown_address == LoginResult(error=WRONG_PAIR)
+    assert is_wrong_pair(wrong_password) and is_wrong_pair(unknown_address)
     assert WRONG_PAIR == "Adresse mail ou mot de passe incorrect."
     assert world.session_store.items == {}
     # Both count as failures: the known account in its trail, the unknown address in metrics only.
@@ -210,7 +233,7 @@ def test_the_throwaway_hash_is_made_by_the_first_login_not_by_building_the_servi
 def test_an_empty_or_absurdly_long_password_is_a_wrong_pair(world, password):
     world.accounts.add(complete_account())
 
-    assert world.log_in(password=password) == LoginResult(error=WRONG_PAIR)
+    assert is_wrong_pair(world.log_in(password=password))
 
 
 def test_a_failure_on_an_account_is_audited(world):
@@ -226,7 +249,7 @@ def test_the_password_hash_is_renewed_when_the_hashing_parameters_changed():
     world = make_world(hasher_version=2)
     world.accounts.add(complete_account())  # hashed with version 1
 
-    assert world.log_in().token is not None
+    assert isinstance(world.log_in(), SignedIn)
 
     stored = world.account().password_hash
     assert stored is not None and stored.startswith("test$v2$")
@@ -250,7 +273,7 @@ def test_the_temporary_password_opens_a_session_at_the_password_step(world):
 
     result = world.log_in(password=TEMPORARY)
 
-    assert result.session is not None
+    assert isinstance(result, SignedIn)
     assert result.session.pending_step is Step.PASSWORD
     assert world.account().temporary_password_used is True
 
@@ -259,7 +282,7 @@ def test_the_temporary_password_works_only_once(world):
     world.accounts.add(new_trainee())
     world.signed_in(password=TEMPORARY)
 
-    assert world.log_in(password=TEMPORARY) == LoginResult(error=WRONG_PAIR)
+    assert is_wrong_pair(world.log_in(password=TEMPORARY))
 
 
 def test_the_temporary_password_works_until_just_before_72_hours(world):
@@ -267,7 +290,7 @@ def test_the_temporary_password_works_until_just_before_72_hours(world):
 
     world.clock.advance(hours=71, minutes=59, seconds=59)
 
-    assert world.log_in(password=TEMPORARY).token is not None
+    assert isinstance(world.log_in(password=TEMPORARY), SignedIn)
 
 
 def test_the_temporary_password_expires_after_72_hours(world):
@@ -275,7 +298,7 @@ def test_the_temporary_password_expires_after_72_hours(world):
 
     world.clock.advance(hours=72)
 
-    assert world.log_in(password=TEMPORARY) == LoginResult(error=WRONG_PAIR)
+    assert is_wrong_pair(world.log_in(password=TEMPORARY))
     assert world.account().temporary_password_used is False
 
 
@@ -293,14 +316,14 @@ def test_an_expired_temporary_password_costs_a_verification_too(world):
 def test_a_wrong_temporary_password_is_a_wrong_pair(world):
     world.accounts.add(new_trainee())
 
-    assert world.log_in(password="Kx7mP2qRt9wZbX") == LoginResult(error=WRONG_PAIR)
+    assert is_wrong_pair(world.log_in(password="Kx7mP2qRt9wZbX"))
     assert world.account().temporary_password_used is False
 
 
 # Delays after failures ---------------------------------------------------------------------
 
 
-def fail(world: World, times: int, identifier: str = EMAIL) -> list[LoginResult]:
+def fail(world: World, times: int, identifier: str = EMAIL) -> list[SignedIn | Invalid | Throttled]:
     return [world.log_in(identifier, "Mauvais-Mot-De-Passe-1") for _ in range(times)]
 
 
@@ -308,13 +331,13 @@ def test_five_failures_keep_the_same_message_then_tries_must_wait_a_minute(world
     world.accounts.add(complete_account())
 
     results = fail(world, 5)
-    assert all(result == LoginResult(error=WRONG_PAIR) for result in results)
+    assert all(is_wrong_pair(result) for result in results)
 
-    locked = world.log_in()  # even the right password must wait
-    assert locked.token is None
+    locked = delay(world.log_in())  # even the right password must wait
     assert locked.retry_after == START + timedelta(minutes=1)
-    assert locked.error is not None and "Trop de tentatives de connexion" in locked.error
-    assert "10:01 (heure de Paris)" in locked.error
+    assert locked.errors == {"credentials": locked.message}
+    assert "Trop de tentatives de connexion" in locked.message
+    assert "10:01 (heure de Paris)" in locked.message
 
 
 def test_no_password_is_verified_while_the_identifier_must_wait(world):
@@ -332,10 +355,10 @@ def test_the_right_password_works_once_the_delay_is_over_and_resets_the_count(wo
     fail(world, 5)
     world.clock.advance(minutes=1)
 
-    assert world.log_in().token is not None
+    assert isinstance(world.log_in(), SignedIn)
 
     fail(world, 4)
-    assert world.log_in().token is not None, "four new failures bring no delay"
+    assert isinstance(world.log_in(), SignedIn), "four new failures bring no delay"
 
 
 def test_the_delays_double_after_each_further_failure(world):
@@ -343,8 +366,7 @@ def test_the_delays_double_after_each_further_failure(world):
     fail(world, 5)
     waits = []
     for _ in range(3):
-        retry_after = world.log_in().retry_after
-        assert retry_after is not None
+        retry_after = delay(world.log_in()).retry_after
         waits.append(retry_after - world.clock())
         world.clock.set(retry_after)
         fail(world, 1)
@@ -358,14 +380,13 @@ def test_the_account_stays_protected_after_dozens_of_failures(world):
     world.accounts.add(complete_account())
     for _ in range(50):
         result = world.log_in(password="Mauvais-Mot-De-Passe-1")
-        if result.retry_after is not None:
+        if isinstance(result, Throttled):
             world.clock.set(result.retry_after)
             result = world.log_in(password="Mauvais-Mot-De-Passe-1")
-        assert result == LoginResult(error=WRONG_PAIR)
+        assert is_wrong_pair(result)
 
-    locked = world.log_in()
+    locked = delay(world.log_in())
 
-    assert locked.token is None
     assert locked.retry_after == world.clock() + timedelta(hours=1)
 
 
@@ -382,12 +403,12 @@ def test_a_lockout_looks_the_same_for_an_unknown_address(world):
 
     fail(world, 5)
     fail(world, 5, "personne@example.fr")
-    known = world.log_in()
-    unknown = world.log_in("personne@example.fr")
+    known = delay(world.log_in())
+    unknown = delay(world.log_in("personne@example.fr"))
 
     assert known.retry_after == unknown.retry_after == START + timedelta(minutes=1)
-    assert known.error == unknown.error
-    assert known == unknown
+    assert known.errors == unknown.errors
+    assert (known.message, known.key, known.also) == (unknown.message, unknown.key, unknown.also)
 
 
 # First-login steps -------------------------------------------------------------------------
@@ -401,19 +422,16 @@ def test_the_first_login_steps_come_in_order_and_the_token_changes_at_the_end(wo
     result = world.login.change_first_password(
         token, session, TEMPORARY, NEW_PASSWORD, NEW_PASSWORD, IP
     )
-    assert result.ok and result.session is not None
     assert result.token == token
     assert result.session.pending_step is Step.SECRET_QUESTION
 
     result = world.login.set_secret_question(
         token, result.session, "Ville de naissance ?", "Brest", IP
     )
-    assert result.ok and result.session is not None
     assert result.token == token
     assert result.session.pending_step is Step.TERMS
 
     result = world.login.accept_terms(token, result.session, "v1", IP)
-    assert result.ok and result.session is not None and result.token is not None
     assert result.token != token
     assert result.session.pending_step is None
     assert world.sessions.resolve(token) is None
@@ -435,7 +453,7 @@ def test_without_published_cgu_the_secret_question_is_the_last_step(world):
 
     result = world.login.set_secret_question(token, session, "Ville de naissance ?", "Brest", IP)
 
-    assert result.session is not None and result.session.pending_step is None
+    assert result.session.pending_step is None
     assert result.token != token
 
 
@@ -444,24 +462,28 @@ def test_without_published_cgu_the_secret_question_is_the_last_step(world):
 
 def first_password(
     world: World, new_password: str, confirmation: str | None = None, old: str = TEMPORARY
-) -> tuple[str, Session, StepResult]:
+) -> tuple[str, Session, SignedIn | Invalid]:
+    """The step's session moved on, or its refusal (returned)."""
     world.accounts.add(new_trainee())
     token, session = world.signed_in(password=TEMPORARY)
-    result = world.login.change_first_password(
-        token,
-        session,
-        old,
-        new_password,
-        new_password if confirmation is None else confirmation,
-        IP,
-    )
+    try:
+        result: SignedIn | Invalid = world.login.change_first_password(
+            token,
+            session,
+            old,
+            new_password,
+            new_password if confirmation is None else confirmation,
+            IP,
+        )
+    except Invalid as refused:
+        result = refused
     return token, session, result
 
 
 def test_the_new_password_is_stored_hashed_and_the_temporary_one_forgotten(world):
     _, _, result = first_password(world, NEW_PASSWORD)
 
-    assert result.ok
+    assert isinstance(result, SignedIn)
     account = world.account()
     assert account.password_hash is not None
     assert NEW_PASSWORD not in account.password_hash
@@ -473,8 +495,8 @@ def test_the_new_password_is_stored_hashed_and_the_temporary_one_forgotten(world
 def test_after_the_change_only_the_new_password_logs_in(world):
     first_password(world, NEW_PASSWORD)
 
-    assert world.log_in(password=TEMPORARY).token is None
-    assert world.log_in(password=NEW_PASSWORD).token is not None
+    assert is_wrong_pair(world.log_in(password=TEMPORARY))
+    assert isinstance(world.log_in(password=NEW_PASSWORD), SignedIn)
 
 
 def test_a_wrong_old_password_is_refused(world):
@@ -514,7 +536,7 @@ def test_every_problem_is_reported_at_once(world):
 def test_a_refused_change_keeps_the_session_on_the_password_step(world):
     token, _, result = first_password(world, "court")
 
-    assert result.token is None and result.session is None
+    assert isinstance(result, Invalid)
     resolved = world.sessions.resolve(token)
     assert resolved is not None and resolved.pending_step is Step.PASSWORD
 
@@ -560,7 +582,7 @@ def test_the_secret_answer_is_stored_hashed_once_normalised(world):
         token, session, "  Ville   de naissance ? ", "  Saint-Étienne ", IP
     )
 
-    assert result.ok
+    assert isinstance(result, SignedIn)
     account = world.account()
     assert account.secret_question == "Ville de naissance ?"
     assert account.secret_answer_hash is not None
@@ -614,9 +636,10 @@ def test_the_secret_answer_is_stored_hashed_once_normalised(world):
 def test_a_bad_question_or_answer_is_refused_in_french(world, question, answer, field, message):
     token, session = at_secret_question(world)
 
-    result = world.login.set_secret_question(token, session, question, answer, IP)
+    with pytest.raises(Invalid) as refused:
+        world.login.set_secret_question(token, session, question, answer, IP)
 
-    assert result.errors == {field: message}
+    assert refused.value.errors == {field: message}
     assert world.account().secret_answer_hash is None
     assert "secret-question-set" not in world.audit.names()
 
@@ -637,7 +660,7 @@ def test_accepting_the_current_cgu_records_the_proof(world):
 
     result = world.login.accept_terms(token, session, "v1", IP)
 
-    assert result.ok
+    assert isinstance(result, SignedIn)
     (acceptance,) = world.terms_store.acceptances("acc-1")
     assert (acceptance.version, acceptance.accepted_at) == ("v1", START + timedelta(minutes=2))
     assert world.account().terms_version == "v1"
@@ -649,9 +672,10 @@ def test_accepting_a_stale_cgu_version_is_refused(world):
     token, session = at_terms(world)
     world.terms.publish("v2", "Conditions générales d'utilisation, version 2.")
 
-    result = world.login.accept_terms(token, session, "v1", IP)
+    with pytest.raises(Invalid) as refused:
+        world.login.accept_terms(token, session, "v1", IP)
 
-    assert result.errors == {"version": STALE_TERMS}
+    assert refused.value.errors == {"version": STALE_TERMS}
     assert world.terms_store.acceptances("acc-1") == []
     assert world.account().terms_version is None
 
@@ -659,9 +683,10 @@ def test_accepting_a_stale_cgu_version_is_refused(world):
 def test_accepting_an_unknown_cgu_version_is_refused(world):
     token, session = at_terms(world)
 
-    result = world.login.accept_terms(token, session, "v9", IP)
+    with pytest.raises(Invalid) as refused:
+        world.login.accept_terms(token, session, "v9", IP)
 
-    assert result.errors == {"version": STALE_TERMS}
+    assert refused.value.errors == {"version": STALE_TERMS}
 
 
 def test_a_new_cgu_version_sends_a_complete_session_back_to_the_cgu(world):
@@ -674,7 +699,6 @@ def test_a_new_cgu_version_sends_a_complete_session_back_to_the_cgu(world):
 
     result = world.login.accept_terms(token, session, "v2", IP)
 
-    assert result.ok and result.session is not None and result.token is not None
     resolved = world.sessions.resolve(result.token)
     assert resolved is not None and world.login.pending_step(resolved) is None
     assert world.account().terms_version == "v2"

@@ -4,6 +4,7 @@ secret answer counted like a login, sessions ended, mails without secrets, audit
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,9 +19,10 @@ from chalicelib.services.accounts.recovery import (
     WRONG_CODE,
     Recovery,
     RecoveryRequest,
-    RecoveryResult,
+    RecoveryStep,
 )
 from chalicelib.services.accounts.sessions import LoginMethod, Sessions
+from chalicelib.services.errors import Expired, Invalid, Throttled
 from chalicelib.services.security.challenges import Purpose
 from tests.support.builder import build
 from tests.support.fakes import (
@@ -61,12 +63,10 @@ class World:
     audit: MemoryAudit
     clock: FakeClock
 
-    def ask(self, email: str = EMAIL) -> RecoveryResult:
+    def ask(self, email: str = EMAIL) -> RecoveryStep:
         """Step 1 with the right operation, then the worker's delivery."""
         arithmetic = self.recovery.new_arithmetic()
-        result = self.recovery.request(FUNDER, email, arithmetic.challenge_id, TEST_ANSWER, IP)
-        assert result.ok, result.errors
-        return result
+        return self.recovery.request(FUNDER, email, arithmetic.challenge_id, TEST_ANSWER, IP)
 
     def work(self) -> tuple[int, int, dict[str, int], dict[str, int], int]:
         """Everything countable the service did so far."""
@@ -90,12 +90,24 @@ class World:
         assert match, self.mailer.sent[-1].text
         return match.group(1)
 
-    def reset_step(self) -> RecoveryResult:
+    def reset_step(self) -> RecoveryStep:
         ticket = self.ask()
         self.deliver_all()
-        result = self.recovery.check_code(ticket.ticket or "", self.mailed_code())
-        assert result.ok, result.errors
-        return result
+        return self.recovery.check_code(ticket.ticket, self.mailed_code())
+
+
+def code_refused(world: World, ticket: str, code: str) -> dict[str, str]:
+    """The errors of a code refused; fails if it opened the reset step."""
+    return refusal(lambda: world.recovery.check_code(ticket, code)).errors
+
+
+def refusal(call: Callable[[], object]) -> Invalid | Throttled:
+    """What `call` raised (`Expired` is an `Invalid`); fails if it went through."""
+    try:
+        call()
+    except (Invalid, Throttled) as refused:
+        return refused
+    raise AssertionError("not refused")
 
 
 def make_world() -> World:
@@ -167,8 +179,8 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_work(world
     # The operation made, read and used up; the ticket made.
     assert challenge_calls == {"create": 2, "get": 1, "claim_try": 1, "consume": 1}
     assert [len(batch) for batch in world.queue.batches] == [1, 1]
-    assert known.errors == unknown.errors == {}
     assert known.ticket != unknown.ticket and known.expires_at == unknown.expires_at
+    assert known.secret_question is None and unknown.secret_question is None
     assert world.mailer.sent == []  # nothing mailed inline
 
 
@@ -176,7 +188,9 @@ def test_the_operation_and_the_address_are_checked(world):
     arithmetic = world.recovery.new_arithmetic()
     assert arithmetic.question.startswith("Combien font ")
     # Never the result: differences are written larger number first, so never negative.
-    result = world.recovery.request(FUNDER, "pas une adresse", arithmetic.challenge_id, "-1", IP)
+    result = refusal(
+        lambda: world.recovery.request(FUNDER, "pas une adresse", arithmetic.challenge_id, "-1", IP)
+    )
     assert result.errors == {
         "email": "Saisissez votre adresse mail, par exemple nom@exemple.fr.",
         "arithmetic_answer": WRONG_ARITHMETIC,
@@ -216,7 +230,7 @@ def test_a_failed_mail_is_undone_so_that_the_retry_sends_it(world):
         world.recovery.deliver(request)
     world.mailer.failing = False
     assert world.recovery.deliver(request) is True
-    assert world.recovery.check_code(ticket.ticket or "", world.mailed_code()).ok
+    assert world.recovery.check_code(ticket.ticket, world.mailed_code()).secret_question
 
 
 def test_an_account_that_never_finished_its_first_login_gets_a_temporary_password(world):
@@ -229,7 +243,7 @@ def test_an_account_that_never_finished_its_first_login_gets_a_temporary_passwor
     assert mail.subject == "Votre nouveau mot de passe provisoire"
     temporary = re.search(r"Mot de passe provisoire : (\S+)", mail.text).group(1)
     assert f"{FUNDER}/connexion" in mail.text
-    assert world.recovery.check_code(ticket.ticket or "", "12345678").errors == {"code": WRONG_CODE}
+    assert code_refused(world, ticket.ticket, "12345678") == {"code": WRONG_CODE}
     login = world.login.log_in(EMAIL, temporary, IP)
     assert login.token is not None
     assert "recovery-temporary-password" in world.audit.names("acc-1")
@@ -243,9 +257,9 @@ def test_the_code_serves_once(world):
     ticket = world.ask()
     world.deliver_all()
     code = world.mailed_code()
-    first = world.recovery.check_code(ticket.ticket or "", code[:4] + " " + code[4:])
-    assert first.ok and first.secret_question == "Ville de naissance ?"
-    assert world.recovery.check_code(ticket.ticket or "", code).errors == {"code": WRONG_CODE}
+    first = world.recovery.check_code(ticket.ticket, code[:4] + " " + code[4:])
+    assert first.secret_question == "Ville de naissance ?"
+    assert code_refused(world, ticket.ticket, code) == {"code": WRONG_CODE}
 
 
 def test_the_code_expires_after_30_minutes(world):
@@ -253,9 +267,7 @@ def test_the_code_expires_after_30_minutes(world):
     ticket = world.ask()
     world.deliver_all()
     world.clock.advance(minutes=30)
-    assert world.recovery.check_code(ticket.ticket or "", world.mailed_code()).errors == {
-        "code": WRONG_CODE
-    }
+    assert code_refused(world, ticket.ticket, world.mailed_code()) == {"code": WRONG_CODE}
 
 
 def test_five_wrong_codes_end_the_ticket(world):
@@ -265,15 +277,15 @@ def test_five_wrong_codes_end_the_ticket(world):
     code = world.mailed_code()
     wrong = "00000000" if code != "00000000" else "11111111"
     for _ in range(5):
-        assert not world.recovery.check_code(ticket.ticket or "", wrong).ok
-    assert world.recovery.check_code(ticket.ticket or "", code).errors == {"code": WRONG_CODE}
+        assert code_refused(world, ticket.ticket, wrong) == {"code": WRONG_CODE}
+    assert code_refused(world, ticket.ticket, code) == {"code": WRONG_CODE}
 
 
 def test_a_ticket_of_an_unknown_address_never_opens_the_reset_step(world):
     ticket = world.ask("personne@example.fr")
     world.deliver_all()
     # Even the test answer that every challenge accepts in the test stage: no account behind it.
-    assert world.recovery.check_code(ticket.ticket or "", "4242").errors == {"code": WRONG_CODE}
+    assert code_refused(world, ticket.ticket, "4242") == {"code": WRONG_CODE}
 
 
 # 3. The secret answer and the new password -----------------------------------------------------
@@ -287,53 +299,63 @@ def test_the_right_answer_sets_the_password_ends_every_session_and_mails_a_notic
     step = world.reset_step()
     world.mailer.sent.clear()
 
-    result = world.recovery.reset_password(
-        step.ticket or "", "  LILLE ", NEW_PASSWORD, NEW_PASSWORD, IP
-    )
+    world.recovery.reset_password(step.ticket, "  LILLE ", NEW_PASSWORD, NEW_PASSWORD, IP)
 
-    assert result.ok, result.errors
     assert world.session_store.for_account("acc-1") == []
     (notice,) = world.mailer.sent
     assert notice.subject == "Votre mot de passe a été modifié"
     assert NEW_PASSWORD not in notice.text and "Lille" not in notice.text
     assert f"{FUNDER}/mot-de-passe-oublie" in notice.text
     assert world.audit.names("acc-1")[-1] == "password-reset"
-    assert world.login.log_in(EMAIL, PASSWORD, IP).token is None
+    with pytest.raises(Invalid):
+        world.login.log_in(EMAIL, PASSWORD, IP)
     assert world.login.log_in(EMAIL, NEW_PASSWORD, IP).session.method == LoginMethod.PASSWORD
     # Single use: the reset step is gone.
-    again = world.recovery.reset_password(
-        step.ticket or "", "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
-    )
-    assert again.expired and again.errors == {"form": RESET_EXPIRED}
+    with pytest.raises(Expired) as again:
+        world.recovery.reset_password(step.ticket, "Lille", NEW_PASSWORD, NEW_PASSWORD, IP)
+    assert again.value.errors == {"form": RESET_EXPIRED}
 
 
 def test_the_new_password_follows_the_rule(world):
     world.accounts.add(complete_account())
     step = world.reset_step()
-    weak = world.recovery.reset_password(step.ticket or "", "Lille", "azerty", "azerty", IP)
-    assert "new_password" in weak.errors and weak.secret_question == "Ville de naissance ?"
-    differs = world.recovery.reset_password(
-        step.ticket or "", "Lille", NEW_PASSWORD, NEW_PASSWORD + "!", IP
+    weak = refusal(
+        lambda: world.recovery.reset_password(step.ticket, "Lille", "azerty", "azerty", IP)
+    )
+    assert "new_password" in weak.errors and not isinstance(weak, Expired)
+    differs = refusal(
+        lambda: world.recovery.reset_password(
+            step.ticket, "Lille", NEW_PASSWORD, NEW_PASSWORD + "!", IP
+        )
     )
     assert set(differs.errors) == {"confirmation"}
+    # The step is still open, with its question.
+    assert world.recovery.reset_step(step.ticket).secret_question == "Ville de naissance ?"
 
 
 def test_wrong_answers_count_like_login_failures(world):
     world.accounts.add(complete_account())
     for _ in range(3):
-        world.login.log_in(EMAIL, "mauvais mot de passe", IP)
+        with pytest.raises(Invalid):
+            world.login.log_in(EMAIL, "mauvais mot de passe", IP)
     step = world.reset_step()
     results = [
-        world.recovery.reset_password(step.ticket or "", "Paris", NEW_PASSWORD, NEW_PASSWORD, IP)
+        refusal(
+            lambda: world.recovery.reset_password(
+                step.ticket, "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
+            )
+        )
         for _ in range(2)
     ]
-    assert [result.errors for result in results] == [{"answer": WRONG_ANSWER}] * 2
+    assert [result.errors for result in results] == [{"secret_answer": WRONG_ANSWER}] * 2
     # 3 login failures + 2 wrong answers = 5: the login now waits, and so does the answer.
-    assert "Trop de tentatives" in (world.login.log_in(EMAIL, PASSWORD, IP).error or "")
-    blocked = world.recovery.reset_password(
-        step.ticket or "", "Lille", NEW_PASSWORD, NEW_PASSWORD, IP
-    )
-    assert "Trop de tentatives" in blocked.errors["answer"] and blocked.retry_after is not None
+    with pytest.raises(Throttled) as login_waits:
+        world.login.log_in(EMAIL, PASSWORD, IP)
+    assert "Trop de tentatives" in login_waits.value.message
+    with pytest.raises(Throttled) as blocked:
+        world.recovery.reset_password(step.ticket, "Lille", NEW_PASSWORD, NEW_PASSWORD, IP)
+    assert "Trop de tentatives" in blocked.value.errors["secret_answer"]
+    assert blocked.value.retry_after > START
     assert world.audit.names("acc-1").count("recovery-answer-failure") == 2
     assert "lockout" in world.audit.names("acc-1")
 
@@ -342,20 +364,24 @@ def test_five_wrong_answers_end_the_reset_step(world):
     world.accounts.add(complete_account())
     step = world.reset_step()
     for attempt in range(5):
-        result = world.recovery.reset_password(
-            step.ticket or "", "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
+        result = refusal(
+            lambda: world.recovery.reset_password(
+                step.ticket, "Paris", NEW_PASSWORD, NEW_PASSWORD, IP
+            )
         )
         if attempt < 4:
-            assert not result.expired, attempt
-    assert result.expired
+            assert not isinstance(result, Expired), attempt
+    assert isinstance(result, Expired)
+    assert result.errors == {"secret_answer": WRONG_ANSWER, "form": RESET_EXPIRED}
 
 
 def test_the_reset_step_lasts_as_long_as_the_code(world):
     world.accounts.add(complete_account())
     step = world.reset_step()
-    assert world.recovery.reset_step(step.ticket or "").secret_question == "Ville de naissance ?"
+    assert world.recovery.reset_step(step.ticket).secret_question == "Ville de naissance ?"
     world.clock.advance(minutes=31)
-    assert world.recovery.reset_step(step.ticket or "").expired
+    with pytest.raises(Expired):
+        world.recovery.reset_step(step.ticket)
     assert world.challenge_store.items == {} or all(
         challenge.purpose is not Purpose.RECOVERY_RESET
         for challenge in world.challenge_store.items.values()

@@ -136,7 +136,8 @@ def test_a_wrong_password_closes_nothing_and_counts_as_a_failure(world: World) -
 
 def test_the_owner_closes_the_account_and_everything_of_it_goes(world: World) -> None:
     assert world.login.log_in(EMAIL, PASSWORD, IP).token is not None
-    world.login.log_in(EMAIL, "faux", IP)  # a failure counter keyed by the address
+    with pytest.raises(Invalid):  # a failure counter keyed by the address
+        world.login.log_in(EMAIL, "faux", IP)
     assert world.sessions.for_account("acc-1") and world.counters.items
 
     result = world.closure.close_by_owner("acc-1", Proof(PASSWORD), IP)

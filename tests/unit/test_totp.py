@@ -10,13 +10,16 @@ import pyotp
 import pytest
 
 from chalicelib.services.accounts.model import Account, AccountKind, StaffRole, Step
-from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
+from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions, SignedIn
 from chalicelib.services.accounts.totp import (
     CODE_ALREADY_USED,
+    ENROLMENT_EXPIRED,
     WRONG_CODE,
+    Enrolled,
     TotpService,
     hash_recovery_code,
 )
+from chalicelib.services.errors import Expired, Invalid, Throttled
 from tests.support.builder import build
 from tests.support.concurrency import run_together
 from tests.support.fakes import (
@@ -77,9 +80,31 @@ def enrolled(world: World) -> tuple[str, list[str]]:
     token, session = world.open()
     enrolment = world.totp.begin_enrolment(world.accounts.items["acc-1"])
     result = world.totp.confirm_enrolment_step(token, session, world.code(enrolment.secret), IP)
-    assert result.ok, result.error
     world.clock.advance(seconds=30)
     return enrolment.secret, result.recovery_codes
+
+
+def verify(world: World, token: str, session: Session, code: str) -> SignedIn | Invalid:
+    """The login completed, or its refusal (returned, to compare)."""
+    try:
+        return world.totp.verify_login(token, session, code, IP)
+    except (Invalid, Throttled) as refused:
+        return refused
+
+
+def confirm(world: World, token: str, session: Session, code: str) -> Enrolled | Invalid:
+    try:
+        return world.totp.confirm_enrolment_step(token, session, code, IP)
+    except (Invalid, Throttled) as refused:
+        return refused
+
+
+def refusal(outcome: SignedIn | Enrolled | Invalid) -> str | None:
+    """The message of a refused code (a delay in force included), None for a code accepted."""
+    if isinstance(outcome, (Invalid, Throttled)):
+        assert set(outcome.errors) == {"code"}
+        return outcome.errors["code"]
+    return None
 
 
 def test_funder_staff_must_enrol_after_the_first_login_steps() -> None:
@@ -89,14 +114,13 @@ def test_funder_staff_must_enrol_after_the_first_login_steps() -> None:
 
     enrolment = world.totp.begin_enrolment(world.accounts.items["acc-1"])
     assert enrolment.uri.startswith("otpauth://totp/Portail%20stagiaire:")
-    assert world.totp.confirm_enrolment_step(token, session, "000000", IP).error == WRONG_CODE
+    assert refusal(confirm(world, token, session, "000000")) == WRONG_CODE
     assert not world.accounts.items["acc-1"].totp_enabled
 
     result = world.totp.confirm_enrolment_step(token, session, world.code(enrolment.secret), IP)
 
-    assert result.ok and result.session is not None
-    assert result.session.pending_step is None
-    assert result.token != token  # a new token once the login is complete
+    assert result.signed_in.session.pending_step is None
+    assert result.signed_in.token != token  # a new token once the login is complete
     assert world.accounts.items["acc-1"].totp_enabled
     assert len(set(result.recovery_codes)) == 10
     stored = world.store.items["acc-1"]["codes"]
@@ -111,10 +135,24 @@ def test_a_new_qr_code_replaces_the_one_not_yet_confirmed() -> None:
     first = world.totp.begin_enrolment(world.accounts.items["acc-1"])
     second = world.totp.begin_enrolment(world.accounts.items["acc-1"])
 
-    stale = world.totp.confirm_enrolment_step(token, session, world.code(first.secret), IP)
+    # The first QR code's codes are no longer those of the pending secret.
+    assert refusal(confirm(world, token, session, world.code(first.secret))) == WRONG_CODE
+    assert isinstance(confirm(world, token, session, world.code(second.secret)), Enrolled)
 
-    assert not stale.ok
-    assert world.totp.confirm_enrolment_step(token, session, world.code(second.secret), IP).ok
+
+def test_a_second_confirmation_of_a_confirmed_enrolment_is_told_to_start_again() -> None:
+    """Two tabs, or a double submit: the second finds no pending secret any more."""
+    world = make_world()
+    account = world.accounts.items["acc-1"]
+    enrolment = world.totp.begin_enrolment(account)
+    codes = world.totp.confirm_enrolment(account, world.code(enrolment.secret), IP)
+    assert len(codes) == 10
+
+    with pytest.raises(Expired) as late:
+        world.totp.confirm_enrolment(account, world.code(enrolment.secret), IP)
+
+    assert late.value.errors == {"code": ENROLMENT_EXPIRED}
+    assert late.value.code == "enrolment_expired"
 
 
 def test_every_login_of_an_enrolled_account_waits_for_the_code() -> None:
@@ -124,10 +162,10 @@ def test_every_login_of_an_enrolled_account_waits_for_the_code() -> None:
     assert session.pending_step is Step.TOTP
     assert world.sessions.pending_step(world.sessions.resolve(token), None) is Step.TOTP  # type: ignore[arg-type]
 
-    assert world.totp.verify_login(token, session, "123456", IP).error == WRONG_CODE
+    assert refusal(verify(world, token, session, "123456")) == WRONG_CODE
     result = world.totp.verify_login(token, session, world.code(secret), IP)
 
-    assert result.ok and result.session is not None and result.session.pending_step is None
+    assert result.session.pending_step is None
     assert world.sessions.resolve(token) is None  # the half-logged-in token is gone
 
 
@@ -136,17 +174,17 @@ def test_a_code_cannot_be_used_twice() -> None:
     secret, _ = enrolled(world)
     code = world.code(secret)
     first_token, first = world.open()
-    assert world.totp.verify_login(first_token, first, code, IP).ok
+    assert isinstance(verify(world, first_token, first, code), SignedIn)
 
     token, session = world.open()
-    replayed = world.totp.verify_login(token, session, code, IP)
+    replayed = verify(world, token, session, code)
 
-    assert replayed.error == CODE_ALREADY_USED
+    assert refusal(replayed) == CODE_ALREADY_USED
     assert world.sessions.resolve(token).pending_step is Step.TOTP  # type: ignore[union-attr]
     # Nor an older code of the drift window once a later one was used.
     world.clock.advance(seconds=30)
-    assert world.totp.verify_login(token, session, world.code(secret, -30), IP).error
-    assert world.totp.verify_login(token, session, world.code(secret), IP).ok
+    assert refusal(verify(world, token, session, world.code(secret, -30)))
+    assert isinstance(verify(world, token, session, world.code(secret)), SignedIn)
 
 
 def test_the_same_code_sent_twice_at_once_completes_one_login() -> None:
@@ -156,13 +194,11 @@ def test_the_same_code_sent_twice_at_once_completes_one_login() -> None:
     opened = [world.open() for _ in range(8)]
 
     results = run_together(
-        *(
-            lambda t=token, s=session: world.totp.verify_login(t, s, code, IP)
-            for token, session in opened
-        )
+        *(lambda t=token, s=session: verify(world, t, s, code) for token, session in opened)
     )
 
-    assert sum(result.ok for result in results) == 1
+    assert sum(isinstance(result, SignedIn) for result in results) == 1
+    assert all(refusal(result) for result in results if not isinstance(result, SignedIn))
 
 
 def test_wrong_codes_are_delayed_like_passwords() -> None:
@@ -170,14 +206,16 @@ def test_wrong_codes_are_delayed_like_passwords() -> None:
     secret, _ = enrolled(world)
     token, session = world.open()
     for _ in range(5):
-        assert world.totp.verify_login(token, session, "000000", IP).error == WRONG_CODE
+        assert refusal(verify(world, token, session, "000000")) == WRONG_CODE
 
-    refused = world.totp.verify_login(token, session, world.code(secret), IP)
+    with pytest.raises(Throttled) as refused:
+        world.totp.verify_login(token, session, world.code(secret), IP)
 
-    assert refused.error is not None and refused.error.startswith("Trop de codes incorrects")
+    assert refused.value.message.startswith("Trop de codes incorrects")
+    assert refused.value.errors == {"code": refused.value.message}
     assert "lockout" in world.audit.names("acc-1")
     world.clock.advance(minutes=1, seconds=1)
-    assert world.totp.verify_login(token, session, world.code(secret), IP).ok
+    assert isinstance(verify(world, token, session, world.code(secret)), SignedIn)
 
 
 def test_a_recovery_code_replaces_the_code_once() -> None:
@@ -185,10 +223,10 @@ def test_a_recovery_code_replaces_the_code_once() -> None:
     _, codes = enrolled(world)
     token, session = world.open()
 
-    assert world.totp.verify_login(token, session, codes[0].upper(), IP).ok
+    assert isinstance(verify(world, token, session, codes[0].upper()), SignedIn)
     assert world.totp.recovery_codes_left("acc-1") == 9
     again_token, again = world.open()
-    assert world.totp.verify_login(again_token, again, codes[0], IP).error == WRONG_CODE
+    assert refusal(verify(world, again_token, again, codes[0])) == WRONG_CODE
 
 
 def test_a_recovery_code_used_at_once_by_several_requests_serves_once() -> None:
@@ -197,13 +235,11 @@ def test_a_recovery_code_used_at_once_by_several_requests_serves_once() -> None:
     opened = [world.open() for _ in range(8)]
 
     results = run_together(
-        *(
-            lambda t=token, s=session: world.totp.verify_login(t, s, codes[3], IP)
-            for token, session in opened
-        )
+        *(lambda t=token, s=session: verify(world, t, s, codes[3]) for token, session in opened)
     )
 
-    assert sum(result.ok for result in results) == 1
+    assert sum(isinstance(result, SignedIn) for result in results) == 1
+    assert all(refusal(result) for result in results if not isinstance(result, SignedIn))
 
 
 @pytest.mark.parametrize("typed", ["", "12345", "1234567", "abcdef", "12 34 56 78"])
@@ -211,4 +247,4 @@ def test_malformed_codes_are_wrong(typed: str) -> None:
     world = make_world()
     enrolled(world)
     token, session = world.open()
-    assert world.totp.verify_login(token, session, typed, IP).error == WRONG_CODE
+    assert refusal(verify(world, token, session, typed)) == WRONG_CODE

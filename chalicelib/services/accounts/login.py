@@ -1,9 +1,12 @@
-"""Identification and the first-login steps: new password, secret question, CGU."""
+"""Identification and the first-login steps: new password, secret question, CGU.
+
+Each use case answers with the session it opened or moved on (`SignedIn`), or raises: `Invalid`
+(a wrong pair, code `invalid_credentials`; a step's inputs to correct), `Throttled` (a delay in
+force for the address), `RateLimited` (the client address's allowance), `SignedOut`."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,9 +20,9 @@ from chalicelib.services.accounts.model import (
 )
 from chalicelib.services.accounts.passwords import normalise_secret_answer, password_problems
 from chalicelib.services.accounts.retention import inactivity_due
-from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions
+from chalicelib.services.accounts.sessions import LoginMethod, Session, Sessions, SignedIn
 from chalicelib.services.accounts.terms import Terms
-from chalicelib.services.errors import SignedOut
+from chalicelib.services.errors import Invalid, SignedOut, Throttled
 from chalicelib.services.formatting import paris_time
 from chalicelib.services.mail.mails import Mailer, password_changed_mail
 from chalicelib.services.security.safeguards import Safeguards
@@ -29,28 +32,18 @@ if TYPE_CHECKING:
     from chalicelib.services.funders.activations import AccountActivations
 
 WRONG_PAIR = "Adresse mail ou mot de passe incorrect."
+# The code and the key of a wrong pair (an unknown address, a wrong password: one answer), and
+# the key of the delay in force for an address.
+INVALID_CREDENTIALS = "invalid_credentials"
+CREDENTIALS = "credentials"
+STALE_TERMS = "Une nouvelle version des CGU vient d'être publiée."
 MAX_QUESTION_LENGTH = 200
 MAX_ANSWER_LENGTH = 100
 MAX_PASSWORD_FIELD = 1024  # refuse absurd inputs before hashing them
 
 
-@dataclass(frozen=True)
-class LoginResult:
-    token: str | None = None
-    session: Session | None = None
-    error: str | None = None
-    retry_after: datetime | None = None
-
-
-@dataclass
-class StepResult:
-    errors: dict[str, str] = field(default_factory=dict)
-    token: str | None = None
-    session: Session | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+def wrong_pair() -> Invalid:
+    return Invalid({CREDENTIALS: WRONG_PAIR}, INVALID_CREDENTIALS)
 
 
 class Login:
@@ -83,9 +76,10 @@ class Login:
         assert self._dummy_hash is not None  # made by log_in before anything else
         self._hasher.verify(self._dummy_hash, password)
 
-    def log_in(self, identifier: str, password: str, client_ip: str | None) -> LoginResult:
-        """A password login, every face's: raises `RateLimited` past the address's allowance of
-        identifications; a wrong pair or a delay in force is in the result."""
+    def log_in(self, identifier: str, password: str, client_ip: str | None) -> SignedIn:
+        """A password login, every face's: raises `RateLimited` past the client address's
+        allowance of identifications, `Throttled` while a delay is in force for the address,
+        `Invalid` (`invalid_credentials`) for a wrong pair."""
         self.limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         # The throwaway hash is made on the first login attempt, whatever its outcome: made only
         # for an unknown address, that answer would take one hash longer than for a known one.
@@ -97,28 +91,27 @@ class Login:
         # Counted before the password is checked: concurrent tries cannot outrun the delays.
         attempt = self._throttle.begin(email) if email else Attempt()
         if attempt.refused_until is not None:
-            return LoginResult(
-                error=too_many_tries(attempt.refused_until), retry_after=attempt.refused_until
-            )
+            refused_until = attempt.refused_until
+            raise Throttled(refused_until, too_many_tries(refused_until), CREDENTIALS)
         account = self.accounts.find_by_email(email) if email and password else None
         if account is None or len(password) > MAX_PASSWORD_FIELD:
             self._spend_a_verification(password[:MAX_PASSWORD_FIELD])
-            return self._failed(email, account, attempt, client_ip)
+            raise self._failed(email, account, attempt, client_ip)
         used_temporary = False
         if account.password_hash:
             if not self._hasher.verify(account.password_hash, password):
-                return self._failed(email, account, attempt, client_ip)
+                raise self._failed(email, account, attempt, client_ip)
             if self._hasher.needs_rehash(account.password_hash):
                 account = account.updated(password_hash=self._hasher.hash(password))
                 self.accounts.save(account)
         elif self._temporary_password_usable(account):
             assert account.temporary_password_hash is not None
             if not self._hasher.verify(account.temporary_password_hash, password):
-                return self._failed(email, account, attempt, client_ip)
+                raise self._failed(email, account, attempt, client_ip)
             used_temporary = True
         else:
             self._spend_a_verification(password)
-            return self._failed(email, account, attempt, client_ip)
+            raise self._failed(email, account, attempt, client_ip)
         self._throttle.reset(email)
         self.record_activity(account)
         if used_temporary:  # single use: only this first login accepts it
@@ -128,7 +121,7 @@ class Login:
             account, LoginMethod.PASSWORD, self.terms.current_version()
         )
         self._audit.record(account.account_id, "login-success", client_ip, {"method": "password"})
-        return LoginResult(token=token, session=session)
+        return SignedIn(token, session)
 
     def record_activity(self, account: Account) -> None:
         """Every login pushes the inactive-account warning back (accounts/retention.py);
@@ -146,7 +139,7 @@ class Login:
 
     def _failed(
         self, email: str, account: Account | None, attempt: Attempt, client_ip: str | None
-    ) -> LoginResult:
+    ) -> Invalid:
         """The same writes whether or not the address has an account (one audit item, two when
         the delays start), so that neither the answer nor its time tells them apart."""
         locked = attempt.lock_if_wrong is not None
@@ -159,7 +152,7 @@ class Login:
             self._audit.record_unattributed("login-failure-unknown-account", subject, client_ip)
             if locked:
                 self._audit.record_unattributed("lockout-unknown-account", subject, client_ip)
-        return LoginResult(error=WRONG_PAIR)
+        return wrong_pair()
 
     def log_out(self, token: str, session: Session, client_ip: str | None) -> None:
         self.sessions.close(token)
@@ -175,7 +168,7 @@ class Login:
         new_password: str,
         confirmation: str,
         client_ip: str | None,
-    ) -> StepResult:
+    ) -> SignedIn:
         account = self._account(session)
         errors: dict[str, str] = {}
         current_hash = account.password_hash or account.temporary_password_hash
@@ -185,7 +178,7 @@ class Login:
             errors["old_password"] = "L'ancien mot de passe est incorrect."
         errors.update(new_password_errors(account, new_password, confirmation))
         if errors:
-            return StepResult(errors)
+            raise Invalid(errors)
         account = account.updated(
             password_hash=self._hasher.hash(new_password),
             temporary_password_hash=None,
@@ -206,12 +199,12 @@ class Login:
 
     def set_secret_question(
         self, token: str, session: Session, question: str, answer: str, client_ip: str | None
-    ) -> StepResult:
+    ) -> SignedIn:
         account = self._account(session)
         question = " ".join(question.split())
         errors = secret_question_errors(question, answer)
         if errors:
-            return StepResult(errors)
+            raise Invalid(errors)
         account = account.updated(
             secret_question=question,
             secret_answer_hash=self._hasher.hash(normalise_secret_answer(answer)),
@@ -225,11 +218,11 @@ class Login:
 
     def accept_terms(
         self, token: str, session: Session, version: str, client_ip: str | None
-    ) -> StepResult:
+    ) -> SignedIn:
         account = self._account(session)
         current = self.terms.current_version()
         if current is None or version != current:
-            return StepResult({"version": "Une nouvelle version des CGU vient d'être publiée."})
+            raise Invalid({"version": STALE_TERMS})
         self.terms.accept(account.account_id, version)
         account = account.updated(terms_version=version)
         self.accounts.save(account)
@@ -245,11 +238,11 @@ class Login:
             raise SignedOut()
         return account
 
-    def _advance(self, token: str, session: Session, account: Account) -> StepResult:
+    def _advance(self, token: str, session: Session, account: Account) -> SignedIn:
         token, session = self.sessions.advance(
             token, session, account, self.terms.current_version()
         )
-        return StepResult(token=token, session=session)
+        return SignedIn(token, session)
 
 
 def new_password_errors(account: Account, new_password: str, confirmation: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -38,6 +38,7 @@ from chalicelib.services.accounts.passwords import (
 )
 from chalicelib.services.accounts.sessions import Sessions
 from chalicelib.services.accounts.signup import TEMPORARY_PASSWORD_LIFETIME
+from chalicelib.services.errors import Expired, Invalid, Throttled
 from chalicelib.services.mail.mails import (
     Mailer,
     password_changed_mail,
@@ -102,18 +103,24 @@ class Arithmetic:
     question: str
 
 
-@dataclass
-class RecoveryResult:
-    errors: dict[str, str] = field(default_factory=dict)
-    ticket: str | None = None  # step 1: the code challenge; step 3: the reset step
-    secret_question: str | None = None
-    expires_at: datetime | None = None
-    retry_after: datetime | None = None
-    expired: bool = False  # the ticket or reset step is gone: start again
+# The code of `Expired`: the reset step is gone (used, its tries spent, its time over).
+RECOVERY_EXPIRED = "recovery_expired"
+# The key of the secret answer's refusals (the pages' field `answer`, the API's `secret_answer`).
+SECRET_ANSWER = "secret_answer"
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+
+@dataclass(frozen=True)
+class RecoveryStep:
+    """A step opened: the code's ticket (after the request), or the reset step with its secret
+    question (after the code); and when it ends."""
+
+    ticket: str
+    expires_at: datetime
+    secret_question: str | None = None
+
+
+def reset_expired(errors: dict[str, str] | None = None) -> Expired:
+    return Expired({**(errors or {}), "form": RESET_EXPIRED}, RECOVERY_EXPIRED)
 
 
 def new_code() -> str:
@@ -164,9 +171,10 @@ class Recovery:
         arithmetic_id: str,
         arithmetic_answer: str,
         client_ip: str | None,
-    ) -> RecoveryResult:
-        """Raises `RateLimited` past the address's allowance of requests; otherwise the same
-        answer whether or not the address has an account."""
+    ) -> RecoveryStep:
+        """The code's ticket, the same answer whether or not the address has an account.
+        Raises `RateLimited` past the client address's allowance of requests, `Invalid` with
+        the inputs to correct."""
         self._limiter.check("recovery", client_ip, TOO_MANY_REQUESTS)
         errors: dict[str, str] = {}
         valid = validated_email(email)
@@ -176,7 +184,7 @@ class Recovery:
         if self._challenges.verify(arithmetic_id, Purpose.ARITHMETIC, arithmetic_answer) is None:
             errors["arithmetic_answer"] = WRONG_ARITHMETIC
         if errors:
-            return RecoveryResult(errors)
+            raise Invalid(errors)
         # Unarmed until the worker finds the account: its answer is a secret nobody holds.
         ticket = self._challenges.issue(
             Purpose.RECOVERY_CODE,
@@ -185,7 +193,7 @@ class Recovery:
             data={"email": email, "funder": funder_code},
         )
         self._queue.enqueue([RecoveryRequest(ticket, funder_code, client_ip)])
-        return RecoveryResult(ticket=ticket, expires_at=self._clock() + CODE_LIFETIME)
+        return RecoveryStep(ticket, self._clock() + CODE_LIFETIME)
 
     # 2. The worker: the mail, if the address has an account -----------------------------------
 
@@ -254,12 +262,13 @@ class Recovery:
 
     # 3. The code ---------------------------------------------------------------------------
 
-    def check_code(self, ticket_id: str, code: str) -> RecoveryResult:
+    def check_code(self, ticket_id: str, code: str) -> RecoveryStep:
+        """The reset step the right code opens; raises `Invalid` under `code` otherwise."""
         code = "".join(code.split())[:32]
         ticket = self._challenges.verify(ticket_id, Purpose.RECOVERY_CODE, code, CODE_TRIES)
         account = self._accounts.get(ticket.subject) if ticket and ticket.subject else None
         if ticket is None or account is None or account.secret_answer_hash is None:
-            return RecoveryResult({"code": WRONG_CODE})
+            raise Invalid({"code": WRONG_CODE})
         reset_id = self._challenges.issue(
             Purpose.RECOVERY_RESET,
             secrets.token_hex(32),
@@ -270,20 +279,14 @@ class Recovery:
                 "question": account.secret_question or "",
             },
         )
-        return RecoveryResult(
-            ticket=reset_id, secret_question=account.secret_question, expires_at=ticket.expires_at
-        )
+        return RecoveryStep(reset_id, ticket.expires_at, account.secret_question)
 
-    def reset_step(self, reset_id: str) -> RecoveryResult:
-        """The open reset step (its question), or `expired`."""
+    def reset_step(self, reset_id: str) -> RecoveryStep:
+        """The open reset step (its question); raises `Expired` when it is gone."""
         step = self._challenges.peek(reset_id, Purpose.RECOVERY_RESET)
         if step is None:
-            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
-        return RecoveryResult(
-            ticket=reset_id,
-            secret_question=step.data.get("question", ""),
-            expires_at=step.expires_at,
-        )
+            raise reset_expired()
+        return RecoveryStep(reset_id, step.expires_at, step.data.get("question", ""))
 
     # 4. The secret answer and the new password -------------------------------------------------
 
@@ -294,36 +297,32 @@ class Recovery:
         new_password: str,
         confirmation: str,
         client_ip: str | None,
-    ) -> RecoveryResult:
+    ) -> None:
+        """Sets the new password once the secret answer is right. Raises `Invalid` (the new
+        password's rules, a wrong answer under `secret_answer`), `Throttled` (the login delays,
+        under `secret_answer`), `Expired` (the step is gone, its last try spent included)."""
         step = self._challenges.peek(reset_id, Purpose.RECOVERY_RESET)
         account = self._accounts.get(step.subject) if step and step.subject else None
         if step is None or account is None or account.secret_answer_hash is None:
-            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
-        question = step.data.get("question", "")
+            raise reset_expired()
         # The new password's rules first: a password refused for its form wastes no try.
         errors = new_password_errors(account, new_password[:MAX_PASSWORD_FIELD], confirmation)
         if errors:
-            return RecoveryResult(errors, ticket=reset_id, secret_question=question)
+            raise Invalid(errors)
         # Both counts are taken before the answer is checked: concurrent answers cannot outrun
         # the login delays nor the step's 5 tries.
         attempt = self._throttle.begin(account.email)
         if attempt.refused_until is not None:
-            return RecoveryResult(
-                {"answer": too_many_tries(attempt.refused_until)},
-                ticket=reset_id,
-                secret_question=question,
-                retry_after=attempt.refused_until,
-            )
+            until = attempt.refused_until
+            raise Throttled(until, too_many_tries(until), SECRET_ANSWER)
         tries = self._store.claim_try(reset_id, ANSWER_TRIES)
         if tries is None:  # not deleted: a right answer still being checked may use the step
-            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+            raise reset_expired()
         normalised = normalise_secret_answer(answer[:MAX_PASSWORD_FIELD])
         if not self._hasher.verify(account.secret_answer_hash, normalised):
-            return self._wrong_answer(
-                reset_id, account.account_id, attempt, tries, question, client_ip
-            )
+            raise self._wrong_answer(reset_id, account.account_id, attempt, tries, client_ip)
         if not self._store.consume(reset_id):  # a concurrent right answer used the step
-            return RecoveryResult({"form": RESET_EXPIRED}, expired=True)
+            raise reset_expired()
         account = account.updated(
             password_hash=self._hasher.hash(new_password),
             temporary_password_hash=None,
@@ -342,7 +341,6 @@ class Recovery:
                 portal_url=self._urls.base_url,
             )
         )
-        return RecoveryResult()
 
     def _wrong_answer(
         self,
@@ -350,13 +348,12 @@ class Recovery:
         account_id: str,
         attempt: Attempt,
         tries: int,
-        question: str,
         client_ip: str | None,
-    ) -> RecoveryResult:
+    ) -> Invalid:
         self._audit.record(account_id, "recovery-answer-failure", client_ip)
         if attempt.lock_if_wrong is not None:
             self._audit.record(account_id, "lockout", client_ip)
         if tries >= ANSWER_TRIES:
             self._store.delete(reset_id)
-            return RecoveryResult({"answer": WRONG_ANSWER, "form": RESET_EXPIRED}, expired=True)
-        return RecoveryResult({"answer": WRONG_ANSWER}, ticket=reset_id, secret_question=question)
+            return reset_expired({SECRET_ANSWER: WRONG_ANSWER})
+        return Invalid({SECRET_ANSWER: WRONG_ANSWER})

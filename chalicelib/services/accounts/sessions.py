@@ -44,6 +44,15 @@ class Session:
         return min(self.last_used_at + IDLE_TIMEOUT, self.created_at + ABSOLUTE_TIMEOUT)
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A session opened by a login or moved on by a first-login step (the second factor
+    included): its token (a new one after a privilege change) and its state."""
+
+    token: str
+    session: Session
+
+
 class SessionRepository(Protocol):
     def create(self, session: Session) -> None: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -23,6 +23,7 @@ from chalicelib.services.accounts.model import (
     PortalUrls,
 )
 from chalicelib.services.accounts.passwords import generate_temporary_password
+from chalicelib.services.errors import Invalid
 from chalicelib.services.funder_files.values import parse_date
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.mails import (
@@ -69,15 +70,6 @@ class SignupForm:
     captcha_id: str = ""
     captcha_answer: str = ""
     terms_accepted: bool = False
-
-
-@dataclass
-class SignupResult:
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 class Signup:
@@ -140,9 +132,10 @@ class Signup:
             )
         return errors
 
-    def sign_up(self, funder: Funder, form: SignupForm, client_ip: str | None) -> SignupResult:
-        """Raises `RateLimited` past the address's allowance of sign-ups; the fields to correct
-        are in the result."""
+    def sign_up(self, funder: Funder, form: SignupForm, client_ip: str | None) -> None:
+        """Records the request and mails the address (whatever it already had: the answer is
+        the same). Raises `RateLimited` past the client address's allowance of sign-ups,
+        `Invalid` with the inputs to correct."""
         self._limiter.check("signup", client_ip, TOO_MANY_REQUESTS)
         errors = self.check_fields(form)
         if self._challenges.verify(form.captcha_id, Purpose.CAPTCHA, form.captcha_answer) is None:
@@ -150,7 +143,7 @@ class Signup:
                 "Le code recopié ne correspond pas. Recopiez le nouveau code ci-dessous."
             )
         if errors:
-            return SignupResult(errors)
+            raise Invalid(errors)
         birth_date = parse_date(form.birth_date.strip())
         email = normalise_typed_email(form.email)  # valid: checked above
         link: tuple[str, str] | None = None
@@ -159,7 +152,7 @@ class Signup:
             dossier = self._dossiers.get(funder.code, form.dossier_number.strip())
             typed_identity = identity_key(form.family_name, form.given_names, birth_date)
             if dossier is None or dossier.identity_key != typed_identity:
-                return SignupResult({"dossier_number": NO_MATCHING_DOSSIER})
+                raise Invalid({"dossier_number": NO_MATCHING_DOSSIER})
             # The typed identity proves nothing (docs/specs/security.md): the dossier comes with the
             # account only when the funder's courriel for it is the typed address. Linked now, at
             # sign-up, because that address is as good as confirmed: the account's only credential,
@@ -224,5 +217,4 @@ class Signup:
             # known), the same answer: the page tells no more than the mail would have. A new
             # account is not lost: « Mot de passe oublié » mails a never-used account a new
             # temporary password (recovery.py), once the address receives mail.
-            return SignupResult({"email": MAIL_NOT_SENT})
-        return SignupResult()
+            raise Invalid({"email": MAIL_NOT_SENT}) from None

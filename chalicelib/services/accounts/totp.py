@@ -11,6 +11,10 @@ passwords (LoginThrottle, keyed by the account); a TOTP time step is accepted on
 conditional write on the last used step, so that a code seen over a shoulder or replayed by two
 concurrent requests is refused); a recovery code is spent by a conditional delete (single use
 under concurrency).
+
+A code refused raises `Invalid` under `code` (wrong, already used), `Expired` (the enrolment
+changed meanwhile), or `Throttled` (a delay in force); a code accepted answers with the session
+moved on (`SignedIn`) or the recovery codes to show once.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from chalicelib.services.accounts.model import Account, AccountRepository, AuditLog, Clock
-from chalicelib.services.accounts.sessions import Session, Sessions
-from chalicelib.services.errors import SignedOut
+from chalicelib.services.accounts.sessions import Session, Sessions, SignedIn
+from chalicelib.services.errors import Expired, Invalid, SignedOut, Throttled
 from chalicelib.services.formatting import paris_time
 from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, LoginThrottle, RateLimiter
 
@@ -40,6 +44,8 @@ RECOVERY_CODE_LENGTH = 10
 WRONG_CODE = "Code incorrect. Saisissez le code à 6 chiffres affiché par votre application."
 CODE_ALREADY_USED = "Ce code a déjà servi. Attendez le code suivant de votre application."
 ENROLMENT_EXPIRED = "Le code QR a changé. Scannez le nouveau code QR puis saisissez son code."
+# The use cases' one input, the key of their refusals.
+CODE = "code"
 
 
 @dataclass(frozen=True)
@@ -92,16 +98,13 @@ class Enrolment:
         return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
 
 
-@dataclass
-class TotpResult:
-    error: str | None = None
-    recovery_codes: list[str] = field(default_factory=list)
-    token: str | None = None
-    session: Session | None = None
+@dataclass(frozen=True)
+class Enrolled:
+    """The last first-login step of funder staff done: the recovery codes, to show once, and
+    the session moved on."""
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+    recovery_codes: list[str]
+    signed_in: SignedIn
 
 
 @dataclass(frozen=True)
@@ -205,50 +208,46 @@ class TotpService:
         codes_left = self.recovery_codes_left(account_id) if account.totp_enabled else 0
         return SecondFactorStatus(account, codes_left)
 
-    def confirm_enrolment(self, account: Account, code: str, client_ip: str | None) -> TotpResult:
+    def confirm_enrolment(self, account: Account, code: str, client_ip: str | None) -> list[str]:
         """Checks a code of the pending secret; then the account asks it at every login, and the
         recovery codes are returned, to be shown once. A code is an identification: raises
         `RateLimited` past the address's allowance."""
         self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         return self._confirm(account, code, client_ip)
 
-    def _confirm(self, account: Account, code: str, client_ip: str | None) -> TotpResult:
+    def _confirm(self, account: Account, code: str, client_ip: str | None) -> list[str]:
         attempt = self._throttle.begin(self._throttle_key(account.account_id))
         if attempt.refused_until is not None:
-            return TotpResult(error=too_many_codes(attempt.refused_until))
+            raise Throttled(attempt.refused_until, too_many_codes(attempt.refused_until), CODE)
         state = self._store.get(account.account_id)
         if state is None or state.pending_secret is None or state.secret is not None:
-            return TotpResult(error=ENROLMENT_EXPIRED)
+            raise enrolment_expired()
         step = matching_step(state.pending_secret, _digits(code), self._clock())
         if step is None:
             self._audit.record(account.account_id, "totp-failure", client_ip)
-            return TotpResult(error=WRONG_CODE)
+            raise Invalid({CODE: WRONG_CODE})
         codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
         hashes = [hash_recovery_code(code) for code in codes]
         if not self._store.confirm(
             account.account_id, state.pending_secret, step, hashes, self._clock()
         ):
-            return TotpResult(error=ENROLMENT_EXPIRED)
+            raise enrolment_expired()
         self._throttle.reset(self._throttle_key(account.account_id))
         fresh = self._accounts.get(account.account_id) or account
         self._accounts.save(fresh.updated(totp_enabled=True))
         self._audit.record(account.account_id, "totp-enabled", client_ip)
-        return TotpResult(recovery_codes=codes)
+        return codes
 
     def confirm_enrolment_step(
         self, token: str, session: Session, code: str, client_ip: str | None
-    ) -> TotpResult:
+    ) -> Enrolled:
         """The last first-login step of funder staff: on success, the session is complete."""
         self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
         account = self._account(session)
-        result = self._confirm(account, code, client_ip)
-        if not result.ok:
-            return result
+        codes = self._confirm(account, code, client_ip)
         enrolled = self._account(session)
-        result.token, result.session = self._sessions.advance(
-            token, session, enrolled, self._terms_version()
-        )
-        return result
+        token, advanced = self._sessions.advance(token, session, enrolled, self._terms_version())
+        return Enrolled(codes, SignedIn(token, advanced))
 
     # The operator's reset (lost phone and recovery codes) --------------------------------------
 
@@ -276,7 +275,7 @@ class TotpService:
 
     def verify_login(
         self, token: str, session: Session, code: str, client_ip: str | None
-    ) -> TotpResult:
+    ) -> SignedIn:
         """The code of the application, or a recovery code, completes the session's login.
         Raises `RateLimited` past the address's allowance of identifications."""
         self._limiter.check("login", client_ip, TOO_MANY_ATTEMPTS)
@@ -284,7 +283,7 @@ class TotpService:
         key = self._throttle_key(account.account_id)
         attempt = self._throttle.begin(key)
         if attempt.refused_until is not None:
-            return TotpResult(error=too_many_codes(attempt.refused_until))
+            raise Throttled(attempt.refused_until, too_many_codes(attempt.refused_until), CODE)
         state = self._store.get(account.account_id)
         if state is None or state.secret is None:
             raise LookupError("TOTP step without a second factor")
@@ -293,11 +292,11 @@ class TotpService:
             self._audit.record(account.account_id, "totp-failure", client_ip)
             if attempt.lock_if_wrong is not None:
                 self._audit.record(account.account_id, "lockout", client_ip)
-            return TotpResult(error=CODE_ALREADY_USED if method == "replayed" else WRONG_CODE)
+            raise Invalid({CODE: CODE_ALREADY_USED if method == "replayed" else WRONG_CODE})
         self._throttle.reset(key)
         self._audit.record(account.account_id, "totp-success", client_ip, {"method": method})
         token, advanced = self._sessions.advance(token, session, account, self._terms_version())
-        return TotpResult(token=token, session=advanced)
+        return SignedIn(token, advanced)
 
     def _check(self, account_id: str, state: SecondFactor, typed: str) -> str | None:
         assert state.secret is not None
@@ -321,6 +320,11 @@ class TotpService:
         if account is None:  # closed since the login: so is what the session stood for
             raise SignedOut()
         return account
+
+
+def enrolment_expired() -> Expired:
+    """The pending secret changed (a newer QR code) or was confirmed meanwhile."""
+    return Expired({CODE: ENROLMENT_EXPIRED}, "enrolment_expired")
 
 
 def _enrolment(secret: str, account: Account) -> Enrolment:

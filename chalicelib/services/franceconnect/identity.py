@@ -196,13 +196,6 @@ class PendingLink:
         )
 
 
-@dataclass(frozen=True)
-class LinkResult:
-    error: str | None = None
-    token: str | None = None
-    session: Session | None = None
-
-
 class FranceConnectLinks(Protocol):
     """Which account a `sub` belongs to: a claim, written before the account points to it."""
 

@@ -14,9 +14,10 @@ import secrets
 import uuid
 
 from chalicelib.services.accounts.identity import is_plausible_email, normalise_email
-from chalicelib.services.accounts.login import Login
+from chalicelib.services.accounts.login import CREDENTIALS, Login
 from chalicelib.services.accounts.model import Account, AuditLog, Clock, CreateOutcome, PortalUrls
-from chalicelib.services.accounts.sessions import LoginMethod, Session
+from chalicelib.services.accounts.sessions import LoginMethod, Session, SignedIn
+from chalicelib.services.errors import Expired, Invalid
 from chalicelib.services.franceconnect.identity import (
     CallbackResult,
     FranceConnectError,
@@ -24,7 +25,6 @@ from chalicelib.services.franceconnect.identity import (
     FranceConnectLinks,
     IdentityDossiers,
     IdentityProvider,
-    LinkResult,
     LinkTicket,
     Outcome,
     PendingLink,
@@ -56,6 +56,11 @@ PASSWORD_NEEDED = (
     "Pour ne plus utiliser FranceConnect, définissez d’abord un mot de passe : sans lui, vous ne "
     "pourriez plus vous connecter."
 )
+
+
+def link_expired() -> Expired:
+    """The link to confirm is gone (its lifetime over, used, or another browser's)."""
+    return Expired({CREDENTIALS: LINK_EXPIRED}, "link_expired")
 
 
 class FranceConnectLogin:
@@ -261,25 +266,28 @@ class FranceConnectLogin:
         username: str,
         password: str,
         client_ip: str | None,
-    ) -> LinkResult:
+    ) -> SignedIn:
+        """The account, proven by its password, linked to the identity: its new FranceConnect
+        session. Raises what the password login raises (`Invalid` for a wrong pair,
+        `Throttled`, `RateLimited`), `Expired` when the link is no longer pending, `Invalid`
+        under `credentials` when the account is not this identity's or the identity is another
+        account's."""
         pending = self.pending_link(link_id, browser_secret)
         if pending is None:
-            return LinkResult(error=LINK_EXPIRED)
+            raise link_expired()
         # The normal password login: same rate limit and delays, one message for a wrong pair.
         result = self._login.log_in(username, password, client_ip)
-        if result.token is None or result.session is None:
-            return LinkResult(error=result.error)
         account = self.accounts.get(result.session.account_id)
-        error = None
+        refused: Invalid | None = None
         if account is None or not pending.allows(account):
-            error = NOT_THIS_ACCOUNT
+            refused = Invalid({CREDENTIALS: NOT_THIS_ACCOUNT}, "not_this_account")
         elif self._use(link_id, browser_secret, LINK) is None:
-            error = LINK_EXPIRED
+            refused = link_expired()
         elif not self._links.claim(pending.identity.sub, account.account_id):
-            error = ALREADY_LINKED
-        if error is not None or account is None:  # (account is None only with an error)
+            refused = Invalid({CREDENTIALS: ALREADY_LINKED}, "already_linked")
+        if refused is not None or account is None:  # (account is None only with a refusal)
             self._login.log_out(result.token, result.session, client_ip)
-            return LinkResult(error=error)
+            raise refused or link_expired()
         account = account.updated(franceconnect_sub=pending.identity.sub)
         self.accounts.save(account)
         self._link_free_dossiers(pending.identity, pending.funder_code, account, client_ip)
@@ -292,7 +300,7 @@ class FranceConnectLogin:
         # From now on this is a FranceConnect session: logout ends the provider's session too.
         self._login.sessions.close(result.token)
         token, session = self._open(account, pending.id_token)
-        return LinkResult(token=token, session=session)
+        return SignedIn(token, session)
 
     def _link_free_dossiers(
         self,
