@@ -21,6 +21,21 @@ from chalicelib.adapters import unavailability
 unavailability.install()
 
 
+@pytest.fixture(autouse=True)
+def test_environment_kept() -> Iterator[None]:
+    """Fails the test that leaves the tests' environment changed (`admin.main` without `--stage
+    test` loads the local stage's table names for every later test), and puts it back so that
+    the failure stays with that test."""
+    yield
+    changed = {
+        key: os.environ.get(key)
+        for key, value in TEST_ENVIRONMENT.items()
+        if os.environ.get(key) != value
+    }
+    os.environ.update(TEST_ENVIRONMENT)
+    assert not changed, f"the test changed the tests' environment: {changed}"
+
+
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
     """A fresh emulated AWS account holding every resource of infra/template.yaml."""

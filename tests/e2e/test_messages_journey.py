@@ -4,10 +4,7 @@ sees the count at the top right and reads the answer. axe-core on every page of 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -18,6 +15,7 @@ from tests.support.browser import assert_accessible
 from tests.support.journeys import (
     choose_first_password,
     create_secret_question,
+    invite_with_admin,
     log_in,
     log_out,
 )
@@ -28,40 +26,14 @@ STAFF_PASSWORD = "Organisme-Formation-2026"
 
 
 def invite_staff(stack, email: str) -> str:
-    """`python -m chalicelib.admin staff create` against the stack, as an operator would; returns
-    the temporary password of the invitation mail."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
-    }
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chalicelib.admin",
-            "--stage",
-            "local",
-            "--endpoint-url",
-            stack.aws_url,
-            "staff",
-            "create",
-            "--email",
-            email,
-            "--siret",
-            READY_STAFF.siret,
-            "--organisation-name",
-            READY_STAFF.organisation_name,
-        ],
-        cwd=PROJECT_DIR,
-        env=environment,
-        check=True,
-        capture_output=True,
+    """`staff create`: a member of the demo organisation."""
+    organisation = (
+        "--siret",
+        READY_STAFF.siret,
+        "--organisation-name",
+        READY_STAFF.organisation_name,
     )
-    (mail,) = stack.wait_for_mail(email)
-    match = re.search(r"Mot de passe provisoire : (\S+)", mail)
-    assert match, mail
-    return match.group(1)
+    return invite_with_admin(stack, PROJECT_DIR, email, "create", *organisation)
 
 
 def second_window(page, stack):

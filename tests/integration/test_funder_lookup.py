@@ -142,12 +142,12 @@ def test_dossiers_older_than_the_name_search_are_keyed_once_by_the_operator(
     old.update(actions=[DossierItem.name_birth_key.remove()])
     assert lookup.by_name_and_birth(staff(), "MARTIN", camille.birth_date) == []
 
-    assert admin.main(["dossiers", "backfill-name-search"]) == 0
+    assert admin.main(["--stage", "test", "dossiers", "backfill-name-search"]) == 0
     assert "par nom et date de naissance : 1" in capsys.readouterr().out
     found = lookup.by_name_and_birth(staff(), "MARTIN", camille.birth_date)
     assert CAMILLE_IDF in [file.dossier.dossier_number for file in found]
 
     with count_dynamodb_requests() as requests:
-        assert admin.main(["dossiers", "backfill-name-search"]) == 0
+        assert admin.main(["--stage", "test", "dossiers", "backfill-name-search"]) == 0
     assert "par nom et date de naissance : 0" in capsys.readouterr().out
     assert requests["UpdateItem"] == 0

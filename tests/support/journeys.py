@@ -82,6 +82,32 @@ def enter_mailed_code(page: Any, stack: Any, address: str) -> None:
     page.wait_for_url("**/mot-de-passe-oublie/nouveau-mot-de-passe")
 
 
+def invite_with_admin(
+    stack: Any, project_dir: Path, email: str, *arguments: str, space: str = "organisme"
+) -> str:
+    """`python -m chalicelib.admin staff <arguments> --email <email>` against the stack's
+    emulator, as an operator would; the temporary password of the invitation mail, which names
+    the `space` it opens."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
+    }
+    command = ["--stage", "local", "--endpoint-url", stack.aws_url, "staff", *arguments]
+    subprocess.run(
+        [sys.executable, "-m", "chalicelib.admin", *command, "--email", email],
+        cwd=project_dir,
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    (mail,) = stack.wait_for_mail(email)
+    assert space in mail
+    match = re.search(r"Mot de passe provisoire : (\S+)", mail)
+    assert match, mail
+    return match.group(1)
+
+
 def invite_funder_staff(
     stack: Any,
     project_dir: Path,
@@ -89,42 +115,9 @@ def invite_funder_staff(
     funder: str = "region-idf",
     role: str = "gestionnaire",
 ) -> str:
-    """`python -m chalicelib.admin staff invite` against the stack's emulator, as an operator
-    would; the temporary password of the invitation mail."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
-    }
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chalicelib.admin",
-            "--stage",
-            "local",
-            "--endpoint-url",
-            stack.aws_url,
-            "staff",
-            "invite",
-            "--funder",
-            funder,
-            "--role",
-            role,
-            "--email",
-            email,
-            "--given-names",
-            "Alix",
-            "--family-name",
-            "DURAND",
-        ],
-        cwd=project_dir,
-        env=environment,
-        check=True,
-        capture_output=True,
+    """`staff invite`: a funder's staff member, Alix DURAND."""
+    arguments = ("invite", "--funder", funder, "--role", role)
+    names = ("--given-names", "Alix", "--family-name", "DURAND")
+    return invite_with_admin(
+        stack, project_dir, email, *arguments, *names, space="espace des financeurs"
     )
-    (mail,) = stack.wait_for_mail(email)
-    assert "espace des financeurs" in mail
-    match = re.search(r"Mot de passe provisoire : (\S+)", mail)
-    assert match, mail
-    return match.group(1)
