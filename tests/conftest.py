@@ -21,6 +21,11 @@ from chalicelib.adapters import unavailability
 unavailability.install()
 
 
+# moto's mock swaps in its own fake credentials while it is active (a module's `aws` fixture
+# may outlive one test) and puts ours back when it ends.
+MOTO_CREDENTIALS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
 @pytest.fixture(autouse=True)
 def test_environment_kept() -> Iterator[None]:
     """Fails the test that leaves the tests' environment changed (`admin.main` without `--stage
@@ -30,9 +35,9 @@ def test_environment_kept() -> Iterator[None]:
     changed = {
         key: os.environ.get(key)
         for key, value in TEST_ENVIRONMENT.items()
-        if os.environ.get(key) != value
+        if key not in MOTO_CREDENTIALS and os.environ.get(key) != value
     }
-    os.environ.update(TEST_ENVIRONMENT)
+    os.environ.update({k: v for k, v in TEST_ENVIRONMENT.items() if k not in MOTO_CREDENTIALS})
     assert not changed, f"the test changed the tests' environment: {changed}"
 
 
