@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 ASSETS_STAMP := chalicelib/web/static/dsfr/.built
 
-.PHONY: setup run test lint format bench package clean screenshots screenshots-compare
+.PHONY: setup run test lint format routes bench package clean screenshots screenshots-compare
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -32,18 +32,25 @@ test: setup lint
 	$(PY) -m pytest
 
 # The import rules (pyproject.toml, [tool.importlinter]): layers, the API apart from the pages,
-# services without the container, no import cycle. The templates too: cfn-lint with the project's
+# services without the container, no import cycle; the route table up to date (`make routes`). The templates too: cfn-lint with the project's
 # rules (infra/lint_rules) on infra/*.yaml and on what `chalice package` generates, and the checks
 # across the two (infra/lint.py).
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo
+	$(PY) -m chalicelib.lazy_entry_points --check
 	$(PY) -m infra.lint
 
 format: $(PY_STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# The table of routes app.py registers before their modules load (chalicelib/lazy_entry_points.py),
+# written from the route decorators; tests/integration/test_route_table.py says when to rerun it.
+routes: $(PY_STAMP)
+	$(PY) -m chalicelib.lazy_entry_points
+	$(PY) -m ruff format --quiet chalicelib/route_table.py
 
 bench: setup
 	$(PY) -m bench

@@ -1,37 +1,17 @@
 """Wires the Portail stagiaire: settings, middleware, blueprints, event handlers. Nothing else."""
 
+import gc
+
 from chalice import Chalice, Rate
 
 from chalicelib.adapters import unavailability
-from chalicelib.api import account as account_api
-from chalicelib.api import accounts as accounts_api
-from chalicelib.api import attestations as attestations_api
-from chalicelib.api import funder_dossiers as funder_dossiers_api
-from chalicelib.api import funder_files as funder_files_api
-from chalicelib.api import messages as messages_api
-from chalicelib.api import trainings as trainings_api
 from chalicelib.api.responses import api_errors
 from chalicelib.container import get_settings
-from chalicelib.events.funder_files import handle_funder_file_messages
-from chalicelib.events.mail_events import handle_mail_event_messages
-from chalicelib.events.notifications import (
-    MAIL_CONCURRENCY,
-    handle_notification_messages,
-    handle_security_mail_messages,
-)
-from chalicelib.events.retention import handle_retention_schedule
+from chalicelib.lazy_entry_points import deferred_handler, register_routes
 from chalicelib.observability_middleware import observe
-from chalicelib.web import account as account_web
-from chalicelib.web import attestations as attestations_web
-from chalicelib.web import franceconnect as franceconnect_web
-from chalicelib.web import funder_files as funder_files_web
-from chalicelib.web import funder_lookup as funder_lookup_web
-from chalicelib.web import funder_space as funder_space_web
-from chalicelib.web import login, pages, signup, trainings
-from chalicelib.web import messages as messages_web
-from chalicelib.web import organisation as organisation_web
-from chalicelib.web import recovery as recovery_web
-from chalicelib.web import second_factor as second_factor_web
+from chalicelib.route_table import ROUTES
+from chalicelib.services.mail.pacing import MAIL_CONCURRENCY
+from chalicelib.web import pages
 from chalicelib.web.security_headers import security_headers
 from chalicelib.web.unread import forget_between_requests
 
@@ -53,28 +33,10 @@ app.register_middleware(pages.html_error_pages, "http")
 app.register_middleware(api_errors, "http")
 # A warm Lambda reuses its context: the unread count of the last request's session is forgotten.
 app.register_middleware(forget_between_requests, "http")
-app.register_blueprint(pages.blueprint)
-app.register_blueprint(login.blueprint)
-app.register_blueprint(signup.blueprint)
-app.register_blueprint(trainings.blueprint)
-app.register_blueprint(accounts_api.blueprint)
-app.register_blueprint(trainings_api.blueprint)
-app.register_blueprint(recovery_web.blueprint)
-app.register_blueprint(account_web.blueprint)
-app.register_blueprint(account_api.blueprint)
-app.register_blueprint(franceconnect_web.blueprint)
-app.register_blueprint(messages_web.blueprint)
-app.register_blueprint(organisation_web.blueprint)
-app.register_blueprint(messages_api.blueprint)
-app.register_blueprint(attestations_web.blueprint)
-app.register_blueprint(attestations_api.blueprint)
-app.register_blueprint(second_factor_web.blueprint)
-app.register_blueprint(funder_space_web.blueprint)
-app.register_blueprint(funder_lookup_web.blueprint)
-app.register_blueprint(funder_dossiers_api.blueprint)
-app.register_blueprint(funder_files_web.blueprint)
-app.register_blueprint(funder_files_api.blueprint)
-# Chalice names the Lambda handler after the function, so the wrapper keeps the function's name.
+# Each route's module is imported at its first request (chalicelib/lazy_entry_points.py).
+register_routes(app, ROUTES)
+# Chalice names the Lambda handler after the function, so the wrapper keeps the function's name;
+# each handler's module is imported at its first event, never by the API's Lambda.
 # Each event source invokes at most 2 copies of its function at once (the least SQS event
 # sources accept): the mail functions pace their sends to SES's rate over that many copies
 # (chalicelib/events/notifications.py; a throttled mail goes back to its queue) and leave the
@@ -88,19 +50,19 @@ handle_funder_file_messages = app.on_sqs_message(
     batch_size=1,
     name="funder_files",
     maximum_concurrency=FUNDER_FILES_CONCURRENCY,
-)(handle_funder_file_messages)
+)(deferred_handler("chalicelib.events.funder_files", "handle_funder_file_messages"))
 handle_notification_messages = app.on_sqs_message(
     queue=settings.notifications_queue,
     batch_size=10,
     name="notifications",
     maximum_concurrency=MAIL_CONCURRENCY,
-)(handle_notification_messages)
+)(deferred_handler("chalicelib.events.notifications", "handle_notification_messages"))
 handle_security_mail_messages = app.on_sqs_message(
     queue=settings.security_mails_queue,
     batch_size=10,
     name="security_mails",
     maximum_concurrency=MAIL_CONCURRENCY,
-)(handle_security_mail_messages)
+)(deferred_handler("chalicelib.events.notifications", "handle_security_mail_messages"))
 # SES's bounces and complaints: a trickle, two copies at most like the others.
 MAIL_EVENTS_CONCURRENCY = 2
 handle_mail_event_messages = app.on_sqs_message(
@@ -108,8 +70,12 @@ handle_mail_event_messages = app.on_sqs_message(
     batch_size=10,
     name="mail_events",
     maximum_concurrency=MAIL_EVENTS_CONCURRENCY,
-)(handle_mail_event_messages)
+)(deferred_handler("chalicelib.events.mail_events", "handle_mail_event_messages"))
 # Once a day: inactive accounts warned, then closed 30 days later (services/accounts/retention.py).
 handle_retention_schedule = app.schedule(Rate(1, unit=Rate.DAYS), name="retention")(
-    handle_retention_schedule
+    deferred_handler("chalicelib.events.retention", "handle_retention_schedule")
 )
+# What the import made (modules, classes, the routes) lives as long as the Lambda: moved out of
+# the garbage collector's reach, no later full collection walks it again. A cold « Mes formations »
+# ran one while loading DynamoDB's description, about 12 ms spent walking the app's objects.
+gc.freeze()

@@ -29,11 +29,12 @@ if TYPE_CHECKING:
     from chalicelib.services.trainings.documents import DocumentContent
     from chalicelib.store.accounts import DynamoAccountRepository
     from chalicelib.store.attestations import DynamoAttestationRepository
+    from chalicelib.store.dashboard import DynamoDashboardCounters
     from chalicelib.store.dossiers import DynamoDossierRepository
     from chalicelib.store.erasure import DynamoErasureStore
     from chalicelib.store.franceconnect import DynamoFranceConnectLinks, DynamoIdentityDossiers
     from chalicelib.store.funder_api_keys import DynamoApiKeyRepository
-    from chalicelib.store.funder_files import DynamoDashboardCounters, DynamoFileRecords
+    from chalicelib.store.funder_files import DynamoFileRecords
     from chalicelib.store.funder_lookups import DynamoConsultationJournal
     from chalicelib.store.funders import DynamoFunderRepository
     from chalicelib.store.messages import DynamoMessageRepository
@@ -317,7 +318,7 @@ class Container(Services):
 
     @cached_property
     def dashboard_counters(self) -> DynamoDashboardCounters:
-        from chalicelib.store.funder_files import DynamoDashboardCounters
+        from chalicelib.store.dashboard import DynamoDashboardCounters
 
         return DynamoDashboardCounters()
 

@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.messages.my_messages import Messages
     from chalicelib.services.messages.threads import MessageRepository
+    from chalicelib.services.messages.unread import UnreadCounts
     from chalicelib.services.security.captcha import Captchas
     from chalicelib.services.security.challenges import Challenges
     from chalicelib.services.security.safeguards import Safeguards
@@ -643,6 +644,12 @@ class Services:
         )
 
     # « Mes messages » and the organisations' space --------------------------------------------
+
+    @cached_property
+    def unread_counts(self) -> UnreadCounts:
+        from chalicelib.services.messages.unread import UnreadCounts
+
+        return UnreadCounts(funders=self.trainings.funders)
 
     @cached_property
     def messages(self) -> Messages:

@@ -131,7 +131,7 @@ INDEXED_TABLES: dict[str, tuple[str, ...]] = {
 # No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
 # action of their own: each item is authorised as the PutItem, UpdateItem... it holds, and a
 # ConditionCheck as ConditionCheckItem (the dashboard's activated accounts, where a dossier is
-# linked to an activated account: store/funder_files.py::count_activation).
+# linked to an activated account: store/dashboard.py::count_activation).
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # BatchWriteItem: « Fermer mon compte » deletes sessions, CGU acceptances, unread counters.
     "api_handler": (

@@ -120,7 +120,7 @@ def open_session() -> Response:
             "token": signed_in.token,
             "token_type": "Bearer",
             "expires_in": int(IDLE_TIMEOUT.total_seconds()),
-            "pending_step": _step_value(login.pending_step(signed_in.session)),
+            "pending_step": _step_value(get_container().sessions.step_due(signed_in.session)),
         },
         201,
     )
@@ -170,7 +170,7 @@ def me() -> Response:
 def _step_answer(signed_in: SignedIn, current: ApiSession) -> Response:
     """A step done (its refusals are `Invalid`, answered by `api_view`)."""
     body: dict[str, Any] = {
-        "pending_step": _step_value(get_container().login.pending_step(signed_in.session))
+        "pending_step": _step_value(get_container().sessions.step_due(signed_in.session))
     }
     if signed_in.token != current.token:  # the last step is a privilege change: a new token
         body["token"] = signed_in.token

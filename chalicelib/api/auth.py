@@ -87,7 +87,7 @@ def authenticate(request: Request, step: Step | Gate | None = None) -> ApiSessio
     session = container.sessions.resolve(token)
     if token is None or session is None:
         raise not_authenticated(token_sent=bool(request.headers.get("authorization")))
-    pending = container.login.pending_step(session)
+    pending = container.sessions.step_due(session)
     if step is not ANY_STEP and pending != step:
         if pending is not None:
             raise step_required(pending)

@@ -117,7 +117,7 @@ def _sent(current: ApiSession, sent: Sent) -> Response:
 @api_view
 def unread_count() -> Response:
     current = _trainee()
-    return json_response({"unread": get_container().messages.unread_count(current.session)})
+    return json_response({"unread": get_container().unread_counts.total(current.session.unread)})
 
 
 @blueprint.route("/api/v1/messages/threads", methods=["GET"], content_types=JSON_CONTENT_TYPES)

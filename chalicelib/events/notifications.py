@@ -12,19 +12,9 @@ from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
 from chalicelib.services.accounts.recovery import RecoveryRequest
 from chalicelib.services.mail.mails import MailThrottled
-from chalicelib.services.mail.pacing import Pacer
+from chalicelib.services.mail.pacing import MAIL_INTERVAL_SECONDS, Pacer
 from chalicelib.settings import AUTOMATION_STAGES
 
-# SES's maximum sending rate for the account, in mails per second: 14 when production access is
-# granted in eu-west-3 (console SES, « Quotas d'envoi »; raise this with the quota). Each mail
-# queue's event source runs at most MAIL_CONCURRENCY copies of its function (app.py), so each
-# copy sends at most one mail per MAIL_CONCURRENCY × MAIL_FUNCTIONS / SES_SENDING_RATE seconds:
-# every copy of both mail functions together stays at SES's rate. What still goes over (the
-# API's own mails, a lowered quota) is throttled by SES and retried from the queue.
-SES_SENDING_RATE = 14.0
-MAIL_CONCURRENCY = 2
-MAIL_FUNCTIONS = 2  # notifications and security_mails share the account's rate
-MAIL_INTERVAL_SECONDS = MAIL_CONCURRENCY * MAIL_FUNCTIONS / SES_SENDING_RATE
 _pacers: dict[str, Pacer] = {}
 
 

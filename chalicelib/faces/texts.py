@@ -3,12 +3,6 @@ the same words in the browser and in an app. What only one face says stays in th
 a service says when it refuses (`chalicelib/services/errors.py`: « not yours », « unknown code »,
 « too many checks »...) stays with that service, and both faces show its message."""
 
-# The per-address limits of the rate limiter: the services count them and raise `RateLimited`
-# with these words; named here for the faces that still show them themselves. (The public check
-# of an attestation's code: services/trainings/attestations.py, TOO_MANY_VERIFICATIONS.)
-from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS as TOO_MANY_ATTEMPTS
-from chalicelib.services.security.throttling import TOO_MANY_REQUESTS as TOO_MANY_REQUESTS
-
 # A form sent without its CSRF token, or with another browser's: the page is shown again.
 EXPIRED_FORM = "Le formulaire a expiré. Veuillez recommencer."
 

@@ -14,7 +14,7 @@ from chalicelib.services.accounts.model import Account, AccountKind, CreateOutco
 from chalicelib.services.accounts.retention import inactivity_due
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.store.conditional_writes import refusals
-from chalicelib.store.funder_files import counter_updates, month_of
+from chalicelib.store.dashboard import counter_updates, month_of
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
 

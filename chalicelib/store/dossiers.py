@@ -20,7 +20,7 @@ from chalicelib.services.trainings.dossiers import (
     name_birth_key,
 )
 from chalicelib.store.conditional_writes import put_if, refusals
-from chalicelib.store.funder_files import counter_updates, month_of
+from chalicelib.store.dashboard import counter_updates, month_of
 from chalicelib.store.models import DossierChangeItem, DossierItem
 
 

@@ -20,8 +20,8 @@ from chalicelib.services.trainings.dossiers import Dossier, dossier_key
 from chalicelib.store import accounts as account_claims
 from chalicelib.store import franceconnect as franceconnect_claims
 from chalicelib.store.conditional_writes import refusals
+from chalicelib.store.dashboard import DynamoDashboardCounters, counter_updates, month_of
 from chalicelib.store.dossiers import to_dossier
-from chalicelib.store.funder_files import DynamoDashboardCounters, counter_updates, month_of
 from chalicelib.store.funder_lookups import DynamoConsultationJournal
 from chalicelib.store.messages import COUNTER_PREFIX, SUMMARY_KEY
 from chalicelib.store.models import (

@@ -13,7 +13,7 @@ from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.trainings.dossiers import dossier_key
 from chalicelib.services.trainings.payments import Payment, PaymentLine, StoredPayment
 from chalicelib.store.conditional_writes import put_if, refusals
-from chalicelib.store.funder_files import counter_updates, month_of
+from chalicelib.store.dashboard import counter_updates, month_of
 from chalicelib.store.models import PaymentItem, PaymentLineAttribute
 
 

@@ -83,7 +83,7 @@ def funder_staff(request: Request, *, manage: bool = False) -> FunderStaffContex
             )
         )
     container = get_container()
-    pending = container.login.pending_step(current.session)
+    pending = container.sessions.step_due(current.session)
     if pending is not None:
         raise Stop(redirect(STEP_PATHS[pending]))
     if current.session.kind is not AccountKind.FUNDER_STAFF:

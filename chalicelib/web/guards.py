@@ -96,7 +96,7 @@ def signed_in_session(
         raise Stop(
             redirect("/?message=connexion-requise", cookies=[expired_cookie(session_cookie_name())])
         )
-    pending = get_container().login.pending_step(current.session)
+    pending = get_container().sessions.step_due(current.session)
     if pending != step:
         raise Stop(redirect(STEP_PATHS[pending] if pending else home_path(current.session)))
     if (

@@ -192,14 +192,14 @@ def _terms_page(current: CurrentSession | None, error: str | None = None) -> Res
 
 
 def _needs_terms(current: CurrentSession) -> bool:
-    return get_container().login.pending_step(current.session) == Step.TERMS
+    return get_container().sessions.step_due(current.session) == Step.TERMS
 
 
 @blueprint.route("/cgu", methods=["GET"])
 def terms_page() -> Response:
     current = current_session(blueprint.current_request)
     if current is not None:
-        pending = get_container().login.pending_step(current.session)
+        pending = get_container().sessions.step_due(current.session)
         if pending not in (Step.TERMS, None):
             return redirect(STEP_PATHS[pending])
     return _terms_page(current)

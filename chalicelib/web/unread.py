@@ -63,7 +63,7 @@ def unread_badge() -> UnreadBadge | None:
     session = _request_session.get()
     if session is None or session.pending_step is not None:
         return None
-    count = get_container().messages.unread_count(session)
+    count = get_container().unread_counts.total(session.unread)
     if session.kind is AccountKind.STAFF:
         return UnreadBadge(count, STAFF_MESSAGES_PATH, "Messages")
     return UnreadBadge(count, TRAINEE_MESSAGES_PATH, "Mes messages") if count else None

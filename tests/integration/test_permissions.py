@@ -117,7 +117,7 @@ def _used_by_lambda(function: str) -> dict[tuple[str, str], str]:
             used[("SignFunderUploads", item)] = "S3 checks the signer's right on a presigned POST"
     if function == "funder_files":
         # The dashboard counts a dossier whose account is activated with a check that it is
-        # still linked (store/funder_files.py::count_activation): a dossier file linking an
+        # still linked (store/dashboard.py::count_activation): a dossier file linking an
         # account that finished its first login does it; the journey's awaiting account (Sami)
         # has not finished his (tests/integration/test_funder_dashboard.py covers that link).
         used[("UseTables", "dynamodb:ConditionCheckItem")] = "a file links an activated account"

@@ -12,12 +12,11 @@ from chalicelib.services.funder_files.model import DossierStatus, PaymentElement
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.documents import (
     DocumentContent,
-    end_of_training_available,
     end_of_training_content,
     funding_decision_content,
     payment_notice_content,
 )
-from chalicelib.services.trainings.dossiers import Dossier
+from chalicelib.services.trainings.dossiers import Dossier, end_of_training_available
 from chalicelib.services.trainings.payments import Payment, PaymentLine
 from local.guide_example import guide_dossier as local_guide_dossier
 from local.guide_example import guide_payment as local_guide_payment

@@ -436,7 +436,7 @@ def test_the_first_login_steps_come_in_order_and_the_token_changes_at_the_end(wo
     assert result.session.pending_step is None
     assert world.sessions.resolve(token) is None
     resolved = world.sessions.resolve(result.token)
-    assert resolved is not None and world.login.pending_step(resolved) is None
+    assert resolved is not None and world.sessions.step_due(resolved) is None
     assert world.audit.names("acc-1") == [
         "login-success",
         "password-changed",
@@ -692,15 +692,15 @@ def test_accepting_an_unknown_cgu_version_is_refused(world):
 def test_a_new_cgu_version_sends_a_complete_session_back_to_the_cgu(world):
     world.accounts.add(complete_account())
     token, session = world.signed_in()
-    assert world.login.pending_step(session) is None
+    assert world.sessions.step_due(session) is None
 
     world.terms.publish("v2", "Conditions générales d'utilisation, version 2.")
-    assert world.login.pending_step(session) is Step.TERMS
+    assert world.sessions.step_due(session) is Step.TERMS
 
     result = world.login.accept_terms(token, session, "v2", IP)
 
     resolved = world.sessions.resolve(result.token)
-    assert resolved is not None and world.login.pending_step(resolved) is None
+    assert resolved is not None and world.sessions.step_due(resolved) is None
     assert world.account().terms_version == "v2"
 
 

@@ -95,6 +95,7 @@ class World:
         )
         self.messages = built.messages
         self.sessions = built.sessions
+        self.unread = built.unread_counts
         # The funders as the services hold them (five minutes in memory, as « Mes formations »):
         # a change here is what the pages see once that cache has expired.
         self.funders = built.trainings.funders()
@@ -157,8 +158,8 @@ def test_a_trainee_starts_a_conversation_that_the_organisation_sees_unread(world
     thread, messages = world.repository.thread_with_messages(result.thread_id) or (None, [])
     assert thread is not None and thread.subject == "Attestation"
     assert messages[0].text == "Salut\nMerci"
-    assert world.messages.unread_count(world.fresh(claire)) == 1  # pushed to her open session
-    assert world.messages.unread_count(world.fresh(camille)) == 0
+    assert world.unread.total(world.fresh(claire).unread) == 1  # pushed to her open session
+    assert world.unread.total(world.fresh(camille).unread) == 0
     (mail,) = world.mailer.sent
     assert mail.to == "contact@ifn.example.fr" and "/organisme/" in mail.text
     assert "Salut" not in mail.text and "Camille" not in mail.text and "MARTIN" not in mail.text
@@ -171,11 +172,11 @@ def test_reading_marks_read_on_the_thread_the_counter_and_the_reading_session(
     camille = world.log_in("camille")
     thread_id = world.messages.start(camille, TRAINING, "Objet", "Question").thread_id
     claire = world.log_in("claire")  # logs in afterwards: the count is taken at login
-    assert world.messages.unread_count(claire) == 1
+    assert world.unread.total(claire.unread) == 1
     view = world.messages.read(claire, thread_id)
     assert len(view.new_keys) == 1
-    assert world.messages.unread_count(view.session) == 0
-    assert world.messages.unread_count(world.fresh(claire)) == 0
+    assert world.unread.total(view.session.unread) == 0
+    assert world.unread.total(world.fresh(claire).unread) == 0
     assert world.repository.owner_state(f"organisation#{IFN}").snapshot.counts == {"region-idf": 0}
     again = world.messages.read(world.fresh(claire), thread_id)
     assert not again.new_keys
@@ -192,7 +193,7 @@ def test_the_organisation_answers_and_the_trainee_is_told_without_the_text(world
     mail = world.mailer.sent_to("camille@example.fr")[0]
     assert "Réponse secrète" not in mail.text and "/region-idf/connexion" in mail.text
     camille = world.fresh(camille)
-    assert world.messages.unread_count(camille) == 1
+    assert world.unread.total(camille.unread) == 1
     view = world.messages.read(camille, thread_id)
     assert [m.text for m in view.messages] == ["Question", "Réponse secrète"]  # newest last
     assert view.new_keys == {view.messages[1].key}
@@ -220,7 +221,7 @@ def test_a_funder_without_messages_hides_its_threads_and_their_count(world: Worl
     thread_id = world.messages.start(world.log_in("camille"), TRAINING, "O", "T").thread_id
     claire = world.log_in("claire")
     world.funders["region-idf"] = replace(world.funders["region-idf"], messages_enabled=False)
-    assert world.messages.unread_count(claire) == 0
+    assert world.unread.total(claire.unread) == 0
     assert not_found(lambda: world.messages.read(claire, thread_id)) == THREAD_NOT_FOUND
     assert world.messages.inbox(claire).threads == []
     camille = world.log_in("camille")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from chalicelib.events.notifications import (
+from chalicelib.events.notifications import _pacer
+from chalicelib.services.mail.pacing import (
     MAIL_CONCURRENCY,
     MAIL_FUNCTIONS,
     SES_SENDING_RATE,
-    _pacer,
+    Pacer,
 )
-from chalicelib.services.mail.pacing import Pacer
 
 
 class FakeTime:

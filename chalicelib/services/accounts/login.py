@@ -16,7 +16,6 @@ from chalicelib.services.accounts.model import (
     AccountKind,
     AccountRepository,
     PortalUrls,
-    Step,
 )
 from chalicelib.services.accounts.passwords import normalise_secret_answer, password_problems
 from chalicelib.services.accounts.retention import inactivity_due
@@ -228,9 +227,6 @@ class Login:
         self.accounts.save(account)
         self._audit.record(account.account_id, "terms-accepted", client_ip, {"version": version})
         return self._advance(token, session, account)
-
-    def pending_step(self, session: Session) -> Step | None:
-        return self.sessions.pending_step(session, self.terms.current_version())
 
     def _account(self, session: Session) -> Account:
         account = self.accounts.get(session.account_id)

@@ -148,6 +148,12 @@ class Sessions:
             self._repository.touch(session)
         return session
 
+    def step_due(self, session: Session) -> Step | None:
+        """The step this session must take now, against the CGU version in force (read with the
+        session on a cold page, then kept a minute: no request of its own)."""
+        current_version = self._terms.current_version() if self._terms is not None else None
+        return self.pending_step(session, current_version)
+
     def pending_step(self, session: Session, current_terms_version: str | None) -> Step | None:
         """A new CGU version puts every open session back before the CGU page."""
         if session.pending_step is not None:

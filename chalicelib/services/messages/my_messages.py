@@ -115,10 +115,6 @@ class Messages:
         funder = self._funders().get(funder_code)
         return funder.name if funder else funder_code
 
-    def unread_count(self, session: Session) -> int:
-        """The count at the top right, from the session alone (no request)."""
-        return session.unread.total(self.enabled)
-
     def unread_snapshot(self, account: Account) -> UnreadSnapshot:
         """Taken when a session opens (Sessions' `unread_of`)."""
         owner = owner_of(account)

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chalicelib.services.accounts.model import Account, AccountKind
+
+if TYPE_CHECKING:
+    from chalicelib.services.funders.model import Funder
 
 TRAINEE_PREFIX = "trainee#"
 ORGANISATION_PREFIX = "organisation#"
@@ -56,3 +60,19 @@ def owner_of(account: Account) -> str | None:
             organisation_owner(account.organisation_siret) if account.organisation_siret else None
         )
     return trainee_owner(account.account_id)
+
+
+class UnreadCounts:
+    """The count at the top right of every signed-in page, from the session alone: no request,
+    and none of the messages' use cases loaded for it (a cold « Mes formations » shows it)."""
+
+    def __init__(self, funders: Callable[[], Mapping[str, Funder]]) -> None:
+        self._funders = funders  # the five-minute cache of « Mes formations »
+
+    def total(self, snapshot: UnreadSnapshot) -> int:
+        """What the session's `unread` snapshot counts for funders that offer messages now."""
+        return snapshot.total(self._messages_enabled)
+
+    def _messages_enabled(self, funder_code: str) -> bool:
+        funder = self._funders().get(funder_code)
+        return funder is not None and funder.messages_enabled

@@ -211,12 +211,6 @@ def funding_decision_content(
     )
 
 
-def end_of_training_available(dossier: Dossier, today: date) -> bool:
-    """Once the training is over: finished, abandoned (the trainee needs the statement to move
-    on), or past its end date even if the funder has not yet sent the final status."""
-    return dossier.status != DossierStatus.IN_PROGRESS or dossier.end_date < today
-
-
 def end_of_training_content(
     dossier: Dossier, funder: Funder, payments: list[Payment]
 ) -> DocumentContent:

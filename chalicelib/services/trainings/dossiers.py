@@ -6,11 +6,13 @@ import hashlib
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.services.accounts.identity import identity_key, normalise_name
 from chalicelib.services.funder_files.model import DossierStatus
-from chalicelib.services.funder_files.records import DossierRecord
+
+if TYPE_CHECKING:  # a parsed line of a funder's file: only ingestion builds dossiers from it
+    from chalicelib.services.funder_files.records import DossierRecord
 
 
 @dataclass(frozen=True)
@@ -161,3 +163,9 @@ class DossierRepository(Protocol):
         """Writes each dossier only if it is still as `read` (absent there: not stored), its
         owner included; returns the numbers of those changed meanwhile, left unwritten."""
         ...
+
+
+def end_of_training_available(dossier: Dossier, today: date) -> bool:
+    """Once the training is over: finished, abandoned (the trainee needs the statement to move
+    on), or past its end date even if the funder has not yet sent the final status."""
+    return dossier.status != DossierStatus.IN_PROGRESS or dossier.end_date < today

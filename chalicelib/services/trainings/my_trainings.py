@@ -12,20 +12,16 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.services.accounts.model import Clock, PortalUrls
 from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funders.model import Funder
-from chalicelib.services.trainings.documents import (
-    DocumentContent,
-    end_of_training_available,
-    end_of_training_content,
-    funding_decision_content,
-    payment_notice_content,
-)
-from chalicelib.services.trainings.dossiers import Dossier
+from chalicelib.services.trainings.dossiers import Dossier, end_of_training_available
 from chalicelib.services.trainings.payments import Payment
+
+if TYPE_CHECKING:
+    from chalicelib.services.trainings.documents import DocumentContent
 
 FUNDER_CACHE_SECONDS = 300.0
 KEY_SEPARATOR = "~"  # never in a funder code, never in a dossier number
@@ -206,6 +202,8 @@ class Trainings:
         return (payment, dossier) if dossier is not None else None
 
     # Documents ----------------------------------------------------------------------------
+    # Their contents (services/trainings/documents.py) are built only here: imported on use, so
+    # that the list of « Mes formations », the first page of most cold starts, does not load them.
 
     def payment_notice(
         self, account_id: str, funder_code: str, reference: str
@@ -215,6 +213,8 @@ class Trainings:
         if owned is None:
             return None
         payment, dossier = owned
+        from chalicelib.services.trainings.documents import payment_notice_content
+
         name = f"{dossier.given_names} {dossier.family_name}"
         content = payment_notice_content(payment, dossier, self._funder(funder_code), name)
         return PaymentNotice(payment, dossier, content)
@@ -253,6 +253,8 @@ class Trainings:
         dossier = self.owned_dossier(account_id, funder_code, number)
         if dossier is None:
             return None
+        from chalicelib.services.trainings.documents import funding_decision_content
+
         return funding_decision_content(dossier, self._funder(funder_code), portal_address)
 
     def end_of_training(
@@ -261,6 +263,8 @@ class Trainings:
         dossier = self.owned_dossier(account_id, funder_code, number)
         if dossier is None or not end_of_training_available(dossier, self._clock().date()):
             return None
+        from chalicelib.services.trainings.documents import end_of_training_content
+
         payments = self._payments.list_for_dossier(funder_code, number)
         return end_of_training_content(dossier, self._funder(funder_code), payments)
 
