@@ -6,10 +6,6 @@ defines the same tables, keys, indexes and TTL attributes (a test checks they ag
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-import botocore.session
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -21,9 +17,10 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import base as pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+
+from chalicelib.store.connections import forget_clients
 
 UNBOUND = "unbound-table"
 
@@ -550,74 +547,10 @@ ALL_MODELS: tuple[type[Model], ...] = (
 )
 
 
-_thread_sessions = threading.local()
-
-
-def one_botocore_session_per_thread() -> botocore.session.Session:
-    """PynamoDB gives each model's connection a botocore session of its own, and a new session
-    reads and parses DynamoDB's service description again (about 0.3 s each on a cold Lambda):
-    a first request touching five tables paid it five times. One session per thread (a session
-    is not thread-safe) shares that work; each connection still makes its own client."""
-    session = getattr(_thread_sessions, "session", None)
-    if session is None:
-        session = _thread_sessions.session = botocore.session.get_session()
-    return session
-
-
-# PynamoDB calls the module's `get_session` each time a connection needs a session.
-pynamodb_connection.get_session = one_botocore_session_per_thread  # type: ignore[assignment]
-
-_make_client = pynamodb_connection.Connection.client.fget
-
-
-def _client_key(connection: pynamodb_connection.Connection) -> tuple[object, ...]:
-    """What PynamoDB makes a client from (`Connection.client`): connections that agree on it
-    can send through the same client."""
-    return (
-        connection.region,
-        connection.host,
-        connection._connect_timeout_seconds,
-        connection._read_timeout_seconds,
-        connection._max_pool_connections,
-        repr(connection._retry_configuration),
-        repr(connection._max_retry_attempts_exception),
-    )
-
-
-def _poisoned(client: Any) -> bool:
-    """PynamoDB's own test (`Connection.client`): a client whose credentials came back empty
-    from the metadata service stays without them, so it is made again."""
-    return bool(client._request_signer and not client._request_signer._credentials)
-
-
-def one_client_per_thread(connection: pynamodb_connection.Connection) -> Any:
-    """PynamoDB makes a botocore client for each model's connection and for each transaction's,
-    about 10 ms each: « Mes formations » on a cold Lambda made five. Connections with the same
-    settings (all of the portal's: no extra headers) share one per thread instead. The client
-    that PynamoDB makes registers the `before-send` handler of its connection only, which adds
-    extra headers: hence none here."""
-    if connection._client is not None and not _poisoned(connection._client):
-        return connection._client
-    if connection._extra_headers is not None:
-        return _make_client(connection)
-    clients: dict[tuple[object, ...], Any] = _thread_sessions.__dict__.setdefault("clients", {})
-    key = _client_key(connection)
-    client = clients.get(key)
-    if client is None or _poisoned(client):
-        connection._client = None
-        client = clients[key] = _make_client(connection)
-    connection._client = client
-    return client
-
-
-pynamodb_connection.Connection.client = property(one_client_per_thread)  # type: ignore[assignment]
-
-
 def bind_tables(table_prefix: str, region: str) -> None:
     """Point every model at its table of this stage. Called once by the composition root."""
     for model in ALL_MODELS:
         model.Meta.table_name = f"{table_prefix}-{model.Meta.table_suffix}"
         model.Meta.region = region
         model._connection = None  # a connection caches the table name it was made for
-    # The shared clients were made for the previous region and credentials.
-    _thread_sessions.__dict__.pop("clients", None)
+    forget_clients()  # made for the previous region and credentials
