@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bench.lambda_sizing import ONE_VCPU_MB, at_memory, memory_of
@@ -37,3 +41,26 @@ def test_every_function_is_sized_above_chalices_default() -> None:
     from infra.policy import FUNCTIONS
 
     assert all(memory_of(function) > 128 for function in FUNCTIONS)
+
+
+PRINT_PEAK = "from bench.lambda_sizing import _max_rss_mib; print(_max_rss_mib())"
+
+
+def test_a_fresh_process_reads_its_own_peak_memory_not_the_one_of_the_process_that_forked_it() -> (
+    None
+):
+    ballast = bytearray(200 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))  # resident, not just reserved
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from bench.lambda_sizing import _max_rss_mib; print(_max_rss_mib())",
+        ],
+        cwd=Path(__file__).resolve().parent.parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    del ballast
+    assert float(result.stdout) < 100
