@@ -324,6 +324,10 @@ class Services:
             current_terms_version=self.terms.current_version,
             clock=p.clock,
             limiter=self.rate_limiter,
+            # The operator's reset is mailed as the recovery's mails are: off its path, retried.
+            notices=p.security_mail_queue,
+            mailer=p.mailer,
+            urls=p.urls,
         )
 
     # « Mot de passe oublié » and « Mon compte » ----------------------------------------------

@@ -1,5 +1,6 @@
 """The notifications queue (SQS): ingestion puts new-payment notices, 10 per request;
-« Mot de passe oublié » puts one recovery request, so that its mail leaves the request path."""
+« Mot de passe oublié » puts one recovery request, so that its mail leaves the request path, and
+an operator's reset of a second factor its notice (both on the security mails' queue)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.services.accounts.recovery import RecoveryRequest
+from chalicelib.services.accounts.totp import SecondFactorResetNotice
 from chalicelib.services.mail.notifications import NewPayment
 
 SQS_BATCH = 10
 
-Notification = NewPayment | RecoveryRequest
+Notification = NewPayment | RecoveryRequest | SecondFactorResetNotice
 
 
 def to_message(notification: Notification) -> str:
+    if isinstance(notification, SecondFactorResetNotice):
+        return json.dumps({"kind": "second-factor-reset", "account": notification.account_id})
     if isinstance(notification, RecoveryRequest):
         return json.dumps(
             {
@@ -43,6 +47,8 @@ def from_message(body: str) -> Notification | None:
             funder_code=str(payload["funder"]),
             client_ip=str(client_ip) if client_ip else None,
         )
+    if payload.get("kind") == "second-factor-reset":
+        return SecondFactorResetNotice(account_id=str(payload["account"]))
     if payload.get("kind") != "new-payment":
         return None
     return NewPayment(funder_code=str(payload["funder"]), reference=str(payload["reference"]))

@@ -1,5 +1,6 @@
-"""Mails queued by ingestion (« un nouveau paiement est disponible ») and by « Mot de passe
-oublié » (the code or a temporary password), delivered off their request path. Each kind has its
+"""Mails queued by ingestion (« un nouveau paiement est disponible »), by « Mot de passe
+oublié » (the code or a temporary password) and by an operator's reset of a second factor,
+delivered off their request path. Each kind has its
 queue, so that a payment day's mails never hold back a code someone waits for; a message says
 its kind, so one handler serves both."""
 
@@ -11,6 +12,7 @@ from chalicelib.adapters.notification_queue import from_message
 from chalicelib.container import get_container
 from chalicelib.observability import logger, metrics
 from chalicelib.services.accounts.recovery import RecoveryRequest
+from chalicelib.services.accounts.totp import SecondFactorResetNotice
 from chalicelib.services.mail.mails import MailThrottled
 from chalicelib.services.mail.pacing import MAIL_INTERVAL_SECONDS, Pacer
 from chalicelib.settings import AUTOMATION_STAGES
@@ -37,7 +39,7 @@ def handle_notification_messages(event: SQSEvent) -> None:
 
     container = get_container()
     pacer = _pacer(container.settings.stage)
-    sent = recovery_sent = 0
+    sent = recovery_sent = reset_sent = 0
     try:
         for record in event:
             notification = from_message(record.body)
@@ -46,6 +48,9 @@ def handle_notification_messages(event: SQSEvent) -> None:
             elif isinstance(notification, RecoveryRequest):
                 pacer.wait()
                 recovery_sent += container.recovery.deliver(notification)
+            elif isinstance(notification, SecondFactorResetNotice):
+                pacer.wait()
+                reset_sent += container.totp.deliver_reset_notice(notification)
             else:
                 pacer.wait()
                 sent += container.new_payment_notifier.deliver(notification)
@@ -56,6 +61,9 @@ def handle_notification_messages(event: SQSEvent) -> None:
     finally:
         metrics.add_metric(name="NewPaymentMailsSent", unit=MetricUnit.Count, value=sent)
         metrics.add_metric(name="RecoveryMailsSent", unit=MetricUnit.Count, value=recovery_sent)
+        metrics.add_metric(
+            name="SecondFactorResetMailsSent", unit=MetricUnit.Count, value=reset_sent
+        )
 
 
 def handle_security_mail_messages(event: SQSEvent) -> None:

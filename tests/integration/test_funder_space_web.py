@@ -24,6 +24,7 @@ from chalicelib.services.funders.model import Funder, save_funder
 from chalicelib.services.security.throttling import RATE_LIMITS
 from chalicelib.store.models import FunderItem
 from tests.integration.conftest import mails_to
+from tests.support.aws import run_queue
 from tests.support.concurrency import atomic_requests, run_together
 from tests.support.fakes import FakeClock
 from tests.support.web import Page, WebClient
@@ -597,8 +598,18 @@ def test_an_operator_resets_a_lost_second_factor_and_the_next_login_enrols_again
     manager: Staff, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert manager.web.get("/financeur").status == 200
+    subject = "Votre double authentification a été réinitialisée"
     assert admin.main(["--stage", "test", "staff", "reset-totp", "--email", MANAGER]) == 0
     assert "Double authentification réinitialisée" in capsys.readouterr().out
+
+    # The person is told (docs/specs/security.md: every credential change is mailed), by the
+    # security mails' queue: the command only queues it, the queue's function sends it.
+    assert subject not in [sent for sent, _ in mails_to(MANAGER)]
+    assert run_queue(queue="security-mails") == 1
+    [text] = [" ".join(text.split()) for sent, text in mails_to(MANAGER) if sent == subject]
+    assert "vient d'être réinitialisée par un opérateur du portail" in text
+    assert "le portail vous demandera d'installer de nouveau une application" in text
+    assert "Si ce n'est pas vous, quelqu'un d'autre utilise peut-être votre compte" in text
 
     # The open session ended; the old secret and recovery codes serve no more.
     assert manager.web.get("/financeur/parametres").location.startswith("/financeur?")

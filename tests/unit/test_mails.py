@@ -36,6 +36,7 @@ SAMPLE = {
     "dossier_pending": False,
     "inactive": True,
     "closing_on": date(2029, 3, 14),
+    "enrol_at_login": True,
 }
 CATALOG: dict[str, Callable[..., OutgoingMail]] = {
     name: function
@@ -96,6 +97,7 @@ def test_the_catalog_holds_every_mail_of_the_product():
         "funder_staff_invitation_mail",
         "dossier_claim_code_mail",
         "dossier_claim_attempt_mail",
+        "second_factor_reset_mail",
     }
 
 
@@ -226,6 +228,7 @@ def test_new_payment_mail_says_a_payment_is_available_without_amount():
         "email_changed_mail",
         "franceconnect_linked_mail",
         "franceconnect_unlinked_mail",
+        "second_factor_reset_mail",
     ],
 )
 def test_every_credential_change_says_what_to_do_if_it_was_not_you(name):

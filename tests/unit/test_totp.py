@@ -16,10 +16,13 @@ from chalicelib.services.accounts.totp import (
     ENROLMENT_EXPIRED,
     WRONG_CODE,
     Enrolled,
+    NotStaff,
+    SecondFactorResetNotice,
     TotpService,
     hash_recovery_code,
 )
 from chalicelib.services.errors import Expired, Invalid, Throttled
+from chalicelib.services.mail.mails import MailCategory, MailNotSent
 from tests.support.builder import build
 from tests.support.concurrency import run_together
 from tests.support.fakes import (
@@ -27,6 +30,8 @@ from tests.support.fakes import (
     MemoryAccounts,
     MemoryAudit,
     MemorySecondFactors,
+    RecordingMailer,
+    RecordingQueue,
 )
 
 START = datetime(2026, 1, 15, 9, 0, 10, tzinfo=UTC)
@@ -41,6 +46,8 @@ class World:
     sessions: Sessions
     audit: MemoryAudit
     clock: FakeClock
+    mailer: RecordingMailer
+    security_mails: RecordingQueue
 
     def open(self, account_id: str = "acc-1") -> tuple[str, Session]:
         return self.sessions.open(self.accounts.items[account_id], LoginMethod.PASSWORD, None)
@@ -71,7 +78,14 @@ def make_world() -> World:
     built = build(clock=clock, accounts=accounts)
     ports = built.ports
     return World(
-        built.totp, accounts, ports.second_factor_store, built.sessions, ports.audit, clock
+        built.totp,
+        accounts,
+        ports.second_factor_store,
+        built.sessions,
+        ports.audit,
+        clock,
+        ports.mailer,
+        ports.security_mail_queue,
     )
 
 
@@ -248,3 +262,129 @@ def test_malformed_codes_are_wrong(typed: str) -> None:
     enrolled(world)
     token, session = world.open()
     assert refusal(verify(world, token, session, typed)) == WRONG_CODE
+
+
+# The operator's reset (`staff reset-totp`) and its mail ----------------------------------------
+
+AGENT = "agent@region.example.fr"
+
+
+def test_an_operators_reset_ends_the_factor_and_queues_its_mail_last() -> None:
+    world = make_world()
+    enrolled(world)
+    token, _ = world.open()
+
+    world.totp.reset(" Agent@Region.example.fr ")
+
+    assert world.store.get("acc-1") is None
+    assert not world.accounts.items["acc-1"].totp_enabled
+    assert world.sessions.resolve(token) is None
+    assert "totp-reset" in world.audit.names("acc-1")
+    # The mail leaves by the security mails' queue, not on the operator's command.
+    assert world.security_mails.take() == [SecondFactorResetNotice("acc-1")]
+    assert world.mailer.sent == []
+
+
+def test_the_reset_mail_tells_funder_staff_they_enrol_again_and_what_to_do_if_not_them() -> None:
+    world = make_world()
+    enrolled(world)
+    world.totp.reset(AGENT)
+    [notice] = world.security_mails.take()
+
+    assert world.totp.deliver_reset_notice(notice) is True
+
+    [mail] = world.mailer.sent_to(AGENT)
+    assert mail.category is MailCategory.SECURITY  # reaches even an address that complained
+    assert mail.subject == "Votre double authentification a été réinitialisée"
+    text = " ".join(mail.text.split())
+    assert text.startswith("Bonjour Alix,")
+    assert "vient d'être réinitialisée par un opérateur du portail" in text
+    assert "vos codes de secours ne servent plus" in text
+    assert (
+        "À votre prochaine connexion, après votre mot de passe, le portail vous demandera "
+        "d'installer de nouveau une application d'authentification" in text
+    )
+    assert "https://portail.example.gouv.fr/financeur/" in text
+    assert "Si ce n'est pas vous, quelqu'un d'autre utilise peut-être votre compte" in text
+    assert "https://portail.example.gouv.fr/region-idf/mot-de-passe-oublie" in text
+    assert "https://portail.example.gouv.fr/mentions-legales" in text
+
+
+def test_organisation_staff_are_told_the_code_is_no_longer_asked_and_where_to_set_it_again() -> (
+    None
+):
+    world = make_world()
+    world.accounts.add(
+        Account(
+            account_id="acc-2",
+            email="accueil@greta.example.fr",
+            family_name="MARTIN",
+            given_names="Sacha",
+            birth_date=None,
+            created_at=START,
+            kind=AccountKind.STAFF,
+            password_hash="hash",
+            secret_answer_hash="hash",
+            organisation_siret="12345678900011",
+            organisation_name="Greta Provence",
+            totp_enabled=True,
+        )
+    )
+    world.totp.reset("accueil@greta.example.fr")
+    [notice] = world.security_mails.take()
+    assert world.totp.deliver_reset_notice(notice) is True
+
+    text = " ".join(world.mailer.sent_to("accueil@greta.example.fr")[0].text.split())
+    assert "Le code à 6 chiffres ne vous est plus demandé" in text
+    assert "« Double authentification » : https://portail.example.gouv.fr/organisme/" in text
+    assert "prochaine connexion" not in text
+
+
+def test_a_reset_mail_that_cannot_be_sent_leaves_the_reset_done_and_goes_back_to_its_queue() -> (
+    None
+):
+    world = make_world()
+    enrolled(world)
+    world.mailer.failing = True
+
+    world.totp.reset(AGENT)  # the command succeeds: SES plays no part in it
+
+    assert world.store.get("acc-1") is None
+    assert not world.accounts.items["acc-1"].totp_enabled
+    [notice] = world.security_mails.take()
+    # The worker raises, so that SQS delivers the message again (then to its dead-letter queue).
+    with pytest.raises(MailNotSent):
+        world.totp.deliver_reset_notice(notice)
+    assert world.store.get("acc-1") is None and not world.accounts.items["acc-1"].totp_enabled
+
+    world.mailer.failing = False
+    assert world.totp.deliver_reset_notice(notice) is True
+    assert len(world.mailer.sent_to(AGENT)) == 1
+
+
+def test_no_reset_mail_for_an_account_closed_before_its_notice_left() -> None:
+    world = make_world()
+    world.totp.reset(AGENT)
+    [notice] = world.security_mails.take()
+    del world.accounts.items["acc-1"]
+
+    assert world.totp.deliver_reset_notice(notice) is False
+    assert world.mailer.sent == []
+
+
+def test_a_trainee_or_unknown_address_has_no_factor_to_reset_and_nothing_is_queued() -> None:
+    world = make_world()
+    world.accounts.add(
+        Account(
+            account_id="acc-3",
+            email="camille@example.fr",
+            family_name="MARTIN",
+            given_names="Camille",
+            birth_date=None,
+            created_at=START,
+        )
+    )
+    for email in ("camille@example.fr", "personne@example.fr"):
+        with pytest.raises(NotStaff):
+            world.totp.reset(email)
+    assert world.security_mails.take() == []

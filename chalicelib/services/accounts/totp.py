@@ -15,6 +15,11 @@ under concurrency).
 A code refused raises `Invalid` under `code` (wrong, already used), `Expired` (the enrolment
 changed meanwhile), or `Throttled` (a delay in force); a code accepted answers with the session
 moved on (`SignedIn`) or the recovery codes to show once.
+
+An operator's reset is a credential change: it is mailed to the person (docs/specs/security.md,
+"Every credential change is mailed"). The mail leaves by the security mails' queue, as the
+recovery's do: the reset is complete before the mail is even queued, so a mail that cannot be
+sent never undoes it, and the queue tries the mail again (then keeps it in its dead-letter queue).
 """
 
 from __future__ import annotations
@@ -22,15 +27,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.services.accounts.model import Account, AccountRepository, AuditLog, Clock
+from chalicelib.services.accounts.model import (
+    Account,
+    AccountKind,
+    AccountRepository,
+    AuditLog,
+    Clock,
+    PortalUrls,
+)
 from chalicelib.services.accounts.sessions import Session, Sessions, SignedIn
 from chalicelib.services.errors import Expired, Invalid, SignedOut, Throttled
 from chalicelib.services.formatting import paris_time
+from chalicelib.services.mail.mails import Mailer, second_factor_reset_mail
 from chalicelib.services.security.throttling import TOO_MANY_ATTEMPTS, LoginThrottle, RateLimiter
 
 ISSUER = "Portail stagiaire"
@@ -81,6 +94,17 @@ class SecondFactorRepository(Protocol):
     def delete(self, account_id: str) -> None:
         """Forgets the second factor (secret, pending secret, recovery codes); idempotent."""
         ...
+
+
+@dataclass(frozen=True)
+class SecondFactorResetNotice:
+    """The queued message of an operator's reset: it names the account, never its address."""
+
+    account_id: str
+
+
+class ResetNoticeQueue(Protocol):
+    def enqueue(self, notifications: Sequence[SecondFactorResetNotice]) -> None: ...
 
 
 class NotStaff(LookupError):
@@ -166,8 +190,14 @@ class TotpService:
         current_terms_version: Callable[[], str | None],
         clock: Clock,
         limiter: RateLimiter,
+        notices: ResetNoticeQueue,
+        mailer: Mailer,
+        urls: PortalUrls,
     ) -> None:
         self._accounts = accounts
+        self._notices = notices
+        self._mailer = mailer
+        self._urls = urls
         self._store = store
         self._sessions = sessions
         self._throttle = throttle
@@ -254,10 +284,11 @@ class TotpService:
     def reset(self, email: str) -> Account:
         """`python -m chalicelib.admin staff reset-totp`: the secret and recovery codes go, every
         session of the account ends, and the next login asks for a new enrolment (funder staff,
-        Account.pending_step) once the password is given. Audited as the operator's act. Each
-        step may run again: a reset interrupted halfway is finished by running it again."""
+        Account.pending_step) once the password is given. Audited as the operator's act, and
+        mailed to the person through the security mails' queue (`deliver_reset_notice`), queued
+        last: the reset stands whatever becomes of its mail. Each step may run again: a reset
+        interrupted halfway (its notice not queued included) is finished by running it again."""
         from chalicelib.services.accounts.identity import normalise_typed_email
-        from chalicelib.services.accounts.model import AccountKind
 
         account = self._accounts.find_by_email(normalise_typed_email(email))
         if account is None or account.kind is AccountKind.TRAINEE:
@@ -269,7 +300,36 @@ class TotpService:
         self._accounts.save(fresh.updated(totp_enabled=False))
         self._throttle.reset(self._throttle_key(account.account_id))
         self._audit.record(account.account_id, "totp-reset", None, {"by": "operator"})
+        self._notices.enqueue([SecondFactorResetNotice(account.account_id)])
         return fresh.updated(totp_enabled=False)
+
+    def deliver_reset_notice(self, notice: SecondFactorResetNotice) -> bool:
+        """The security mails' worker: tells the person their second factor was reset; True if
+        a mail went. A mail that cannot be sent raises, so that the queue tries again; an
+        account closed meanwhile has no one left to tell."""
+        # Here, not at import: only the security mails' worker sends it (cold start).
+        from chalicelib.services.accounts.staff import FUNDER_SPACE_PATH, STAFF_LOGIN_PATH
+
+        account = self._accounts.get(notice.account_id)
+        if account is None or account.kind is AccountKind.TRAINEE:
+            return False
+        funder_staff = account.kind is AccountKind.FUNDER_STAFF
+        self._mailer.send(
+            second_factor_reset_mail(
+                to=account.email,
+                given_name=account.first_given_name,
+                # Funder staff must have one (pending_step asks it); organisation staff choose.
+                enrol_at_login=funder_staff,
+                login_url=self._urls.path(FUNDER_SPACE_PATH if funder_staff else STAFF_LOGIN_PATH),
+                recovery_url=(
+                    self._urls.recovery(account.funder_code)
+                    if funder_staff and account.funder_code
+                    else None
+                ),
+                portal_url=self._urls.base_url,
+            )
+        )
+        return True
 
     # Every login ----------------------------------------------------------------------------
 

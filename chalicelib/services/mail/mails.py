@@ -55,6 +55,7 @@ CATEGORIES = {
     "recovery_code": MailCategory.SECURITY,
     "recovery_temporary_password": MailCategory.SECURITY,
     "secret_question_changed": MailCategory.SECURITY,
+    "second_factor_reset": MailCategory.SECURITY,
     "staff_invitation": MailCategory.SECURITY,
     "funder_staff_invitation": MailCategory.SECURITY,
     "temporary_password": MailCategory.SECURITY,
@@ -196,6 +197,26 @@ def secret_question_changed_mail(
     subject = "Votre question secrète a été modifiée"
     context = {"recovery_url": recovery_url}
     return _compose("secret_question_changed", subject, to, portal_url, given_name, **context)
+
+
+def second_factor_reset_mail(
+    to: str,
+    given_name: str,
+    enrol_at_login: bool,
+    login_url: str,
+    recovery_url: str | None,
+    *,
+    portal_url: str,
+) -> OutgoingMail:
+    """An operator reset the staff member's second factor (`staff reset-totp`): funder staff
+    enrol a new one at their next login (`enrol_at_login`), organisation staff may."""
+    subject = "Votre double authentification a été réinitialisée"
+    context = {
+        "enrol_at_login": enrol_at_login,
+        "login_url": login_url,
+        "recovery_url": recovery_url,
+    }
+    return _compose("second_factor_reset", subject, to, portal_url, given_name, **context)
 
 
 def recovery_code_mail(to: str, code: str, minutes: int, *, portal_url: str) -> OutgoingMail:
