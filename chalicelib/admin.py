@@ -142,11 +142,17 @@ def drop(args: argparse.Namespace) -> int:
     if not is_valid_funder_code(args.funder):
         print(f"Refusé : {invalid_code_reason()}", file=sys.stderr)
         return 2
+    from chalicelib.services.funder_files.ingestion import report_key_of
+
     path = Path(args.file)
     key = f"incoming/{args.funder}/{path.name}"
-    get_container().exchange.put(key, path.read_bytes())
-    print(f"Déposé : s3://{get_container().exchange.name}/{key}")
-    print(f"Rapport attendu : reports/{args.funder}/{path.name}.report.csv")
+    exchange = get_container().exchange
+    exchange.put(key, path.read_bytes())
+    # Each drop has its report apart (two drops of one name keep two): the version just put
+    # names it, as ingestion will.
+    stored = exchange.stored_version(key)
+    print(f"Déposé : s3://{exchange.name}/{key}")
+    print(f"Rapport attendu : {report_key_of(key, stored.version, stored.last_modified)}")
     return 0
 
 

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
 CHUNK_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """One version of an object, as HeadObject tells it."""
+
+    version: str  # what tells one PUT of the key from another (see `stored_version`)
+    last_modified: datetime
+    metadata: dict[str, str]
 
 
 class ExchangeBucket:
@@ -50,6 +61,18 @@ class ExchangeBucket:
     def head(self, key: str, version_id: str | None = None) -> dict[str, Any]:
         pinned = {"VersionId": version_id} if version_id else {}
         return self._s3.head_object(Bucket=self.name, Key=key, **pinned)
+
+    def stored_version(self, key: str, version_id: str | None = None) -> StoredVersion:
+        """That version of the object (the latest without `version_id`). Its `version` is its
+        version ID: the exchange bucket is versioned, and S3 gives every PUT or POST there a
+        unique one (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersioningEnabledBuckets.html);
+        in a bucket without versions, its ETag."""
+        head = self.head(key, version_id)
+        return StoredVersion(
+            version=head.get("VersionId") or head.get("ETag", "").strip('"'),
+            last_modified=head["LastModified"],
+            metadata=head.get("Metadata") or {},
+        )
 
     def report_text(self, key: str) -> str | None:
         """A report (UTF-8), or None if it is not written yet."""

@@ -50,18 +50,15 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
         logger.warning("Object outside incoming/<funder>/ ignored", extra={"key": s3_object["key"]})
         return {"ignored": "key"}
     # The file's status record (services/funders/files.py): « reçu » now, then « en cours », then
-    # « traité » or « rejeté »; keyed by the object version, so a redelivery finds the same one.
-    head = container.exchange.head(incoming.key, s3_object.get("version_id") or None)
+    # « traité » or « rejeté »; keyed by the object version, so a redelivery finds the same one,
+    # and with it the same report key (decided by ingestion: `IncomingFile.report_key`).
+    stored = container.exchange.stored_version(incoming.key, s3_object.get("version_id") or None)
     tracking = container.file_tracking
     record = tracking.received(
-        incoming.funder_code,
-        incoming.key,
-        incoming.file_name,
-        head.get("VersionId") or head.get("ETag", "").strip('"'),
-        head["LastModified"],
-        head.get("Metadata") or {},
-        now(),
+        incoming, stored.version, stored.last_modified, stored.metadata, now()
     )
+    # Every record carries the key it was received with; a redelivery writes the report there.
+    report_key = record.report_key or incoming.report_key(record.file_id)
     tracking.processing(record, now())
     report = container.funder_file_ingestion().ingest(
         incoming,
@@ -70,7 +67,7 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
         ),
     )
     try:
-        container.exchange.put_report(incoming.report_key, report.csv_chunks())
+        container.exchange.put_report(report_key, report.csv_chunks())
     finally:
         report.close()
     summary = report.summary()
@@ -79,11 +76,10 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
         now(),
         report.file_error,
         {name: int(value) for name, value in summary.items() if isinstance(value, int)},
-        incoming.report_key,
     )
     _publish_metrics(incoming.funder_code, summary)
     # Nested: a key of the summary could otherwise clash with a LogRecord attribute.
-    logger.info("Funder file processed", extra={"report": incoming.report_key, "summary": summary})
+    logger.info("Funder file processed", extra={"report": report_key, "summary": summary})
     return summary
 
 

@@ -49,8 +49,8 @@ class DynamoFileRecords:
                 updated_at=record.updated_at,
                 sender=record.sender,
                 sender_ip=record.sender_ip,
-                report_key=record.report_key
-                or f"reports/{record.funder_code}/{record.file_name}.report.csv",
+                # Decided by ingestion (services/funder_files/ingestion.py), kept as given.
+                report_key=record.report_key,
             ).save(condition=FunderTableItem.sk.does_not_exist())
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":

@@ -67,8 +67,14 @@ def test_an_operator_drops_a_file_for_a_funder(
     path = tmp_path / "dossiers_b.csv"
     path.write_bytes(DOSSIERS)
     assert run("drop", str(path), "--funder", "region-x") == 0
+    printed = capsys.readouterr().out.split("Rapport attendu : ", 1)[1].split()[0]
     assert run_queue() == 1
     assert report("region-x", "dossiers_b.csv")["Dossiers créés"] == "1"
+    # The key told is where this drop's report is: its own, apart from any other drop's.
+    [record] = get_container().funder_files.list("region-x")
+    assert printed == record.report_key
+    assert printed == f"reports/region-x/{record.file_id}/dossiers_b.csv.report.csv"
+    assert "Dossiers créés;;;1" in get_container().exchange.read(printed).decode("utf-8-sig")
 
 
 @pytest.mark.parametrize("code", ["..", "", "a/b", "Région", "x", "static"])

@@ -105,3 +105,57 @@ def test_two_uploads_of_the_same_name_at_the_same_instant_get_a_record_and_repor
         assert record.counts["lines_read"] == lines
         view = container.funder_files.report("region-idf", record.file_id)
         assert view is not None and view.total_rejected == lines
+
+
+def test_two_drops_of_the_same_name_one_after_the_other_keep_two_reports(funder: None) -> None:
+    """`paiements_x.csv` dropped twice straight under `incoming/<funder>/` (the command line, a
+    funder's own system): one key, two PUTs. S3 gives every PUT to a versioning-enabled bucket a
+    unique version ID (the exchange bucket is one: infra/template.yaml, pinned by
+    tests/integration/test_infra.py), so each drop is its own record; each must keep its own
+    report too, where both once shared `reports/<funder>/<name>.report.csv`."""
+    container = get_container()
+    drop("region-idf", "paiements_x.csv", PAYMENTS)
+    run_queue()
+    drop("region-idf", "paiements_x.csv", TWO_LINES)
+    run_queue()
+
+    records = [
+        r for r in container.funder_files.list("region-idf") if r.file_name.endswith("x.csv")
+    ]
+    assert len(records) == 2 and all(r.status is FileStatus.DONE for r in records)
+    assert len({r.report_key for r in records}) == 2
+    by_lines = {record.counts["lines_read"]: record for record in records}
+    for lines in (1, 2):
+        record = by_lines[lines]
+        view = container.funder_files.report("region-idf", record.file_id)
+        assert view.total_rejected == lines  # its own report, not the other drop's
+        text = container.exchange.read(record.report_key or "").decode("utf-8-sig")
+        assert text.count("\nRejet;") == lines
+
+
+def test_a_redelivered_drop_writes_no_second_record_and_the_same_report(funder: None) -> None:
+    """The same object delivered twice (SQS redelivers; an operator replays it): one record, one
+    report key, rewritten in place."""
+    key = drop("region-idf", "paiements_x.csv", PAYMENTS)
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=get_container().settings.funder_files_queue)["QueueUrl"]
+    message = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    s3 = json.loads(message["Body"])["Records"][0]["s3"]
+    s3_object = {
+        "bucket": s3["bucket"]["name"],
+        "key": key,
+        # S3 names the version in the event of a versioned bucket; moto's events leave it out.
+        "version_id": s3["object"].get("versionId")
+        or get_container().exchange.head(key)["VersionId"],
+        "etag": s3["object"].get("eTag") or "",
+        "sequencer": s3["object"].get("sequencer") or "",
+    }
+    process_funder_file(s3_object)
+    [first] = get_container().funder_files.list("region-idf")
+    process_funder_file({**s3_object, "sequencer": "a second copy of the event"})
+    [again] = get_container().funder_files.list("region-idf")
+    assert again.file_id == first.file_id and again.report_key == first.report_key
+    keys = boto3.client("s3").list_objects_v2(
+        Bucket=get_container().exchange.name, Prefix="reports/region-idf/"
+    )
+    assert [item["Key"] for item in keys.get("Contents", [])] == [first.report_key]

@@ -47,9 +47,7 @@ class MemoryFileRecords:
         key = (record.funder_code, record.file_id)
         if key in self.items:
             return False
-        self.items[key] = replace(
-            record, report_key=f"reports/{record.funder_code}/{record.file_name}.report.csv"
-        )
+        self.items[key] = record  # the report key as given: ingestion decides it
         self.statuses.append(record.status)
         return True
 

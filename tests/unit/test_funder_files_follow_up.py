@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.services.errors import Invalid, NotFound
+from chalicelib.services.funder_files.ingestion import locate
 from chalicelib.services.funders.files import (
     DIRECT_DEPOSIT,
     FileStatus,
@@ -21,16 +22,18 @@ NOW = datetime(2026, 12, 6, 10, 30, 9, tzinfo=UTC)
 COUNTS = {"lines_read": 3, "lines_rejected": 1, "payments_stored": 2}
 
 
-def receive(tracking: FileTracking, metadata: dict[str, str] | None = None, version: str = "v1"):
-    return tracking.received(
-        "region-idf",
-        "incoming/region-idf/paiements_12.csv",
-        "paiements_12.csv",
-        version,
-        MODIFIED,
-        metadata or {},
-        NOW,
-    )
+KEY = "incoming/region-idf/paiements_12.csv"
+
+
+def receive(
+    tracking: FileTracking,
+    metadata: dict[str, str] | None = None,
+    version: str = "v1",
+    key: str = KEY,
+):
+    incoming = locate(key)
+    assert incoming is not None
+    return tracking.received(incoming, version, MODIFIED, metadata or {}, NOW)
 
 
 def test_a_file_goes_received_processing_done_with_its_counts_and_is_counted_once() -> None:
@@ -39,12 +42,12 @@ def test_a_file_goes_received_processing_done_with_its_counts_and_is_counted_onc
     record = receive(tracking)
     assert record.sender == DIRECT_DEPOSIT and record.sender_ip is None
     tracking.processing(record, NOW)
-    tracking.finished(record, NOW, None, COUNTS, "reports/region-idf/paiements_12.csv.report.csv")
+    tracking.finished(record, NOW, None, COUNTS)
     # SQS delivers the same event again: same id, the record stays one, counted once.
     again = receive(tracking)
     assert again.file_id == record.file_id
     tracking.processing(again, NOW)
-    tracking.finished(again, NOW, None, COUNTS, None)
+    tracking.finished(again, NOW, None, COUNTS)
     assert records.statuses == [
         FileStatus.RECEIVED,
         FileStatus.PROCESSING,
@@ -63,11 +66,42 @@ def test_a_rejected_file_keeps_its_reason_and_the_sender_from_the_upload() -> No
     records, counters = MemoryFileRecords(), MemoryDashboardCounters()
     tracking = FileTracking(records, counters)
     record = receive(tracking, {"sender": "agent@region-idf.fr", "client-ip": "203.0.113.9"})
-    tracking.finished(record, NOW, "colonne obligatoire absente : montant", {}, None)
+    tracking.finished(record, NOW, "colonne obligatoire absente : montant", {})
     stored = records.get("region-idf", record.file_id)
     assert stored is not None and stored.status is FileStatus.REJECTED
     assert stored.reason == "colonne obligatoire absente : montant"
     assert (stored.sender, stored.sender_ip) == ("agent@region-idf.fr", "203.0.113.9")
+
+
+def test_each_drop_of_one_name_has_its_report_and_a_redelivery_the_same_one() -> None:
+    """Dropped straight at incoming/<funder>/<name>, one key for every drop: each version is
+    its own file (S3 gives each PUT its own version ID) and keeps its own report; the same
+    version delivered again finds its record and its report key."""
+    records = MemoryFileRecords()
+    tracking = FileTracking(records, MemoryDashboardCounters())
+    first, second = receive(tracking, version="v1"), receive(tracking, version="v2")
+    assert first.file_id != second.file_id
+    assert first.report_key == f"reports/region-idf/{first.file_id}/paiements_12.csv.report.csv"
+    assert second.report_key == f"reports/region-idf/{second.file_id}/paiements_12.csv.report.csv"
+    again = receive(tracking, version="v1")
+    assert (again.file_id, again.report_key) == (first.file_id, first.report_key)
+    assert len(records.items) == 2
+
+
+def test_a_portal_upload_keeps_its_report_in_its_upload_folder() -> None:
+    upload = "0123456789abcdef0123456789abcdef"
+    record = receive(
+        FileTracking(MemoryFileRecords(), MemoryDashboardCounters()),
+        key=f"incoming/region-idf/{upload}/paiements_12.csv",
+    )
+    assert record.report_key == f"reports/region-idf/{upload}/paiements_12.csv.report.csv"
+
+
+def test_the_store_keeps_the_report_key_it_is_given() -> None:
+    """No rule of its own: a record is stored with the key ingestion decided."""
+    records = MemoryFileRecords()
+    record = receive(FileTracking(records, MemoryDashboardCounters()))
+    assert records.get("region-idf", record.file_id).report_key == record.report_key  # type: ignore[union-attr]
 
 
 def test_a_new_version_of_the_same_name_is_another_file() -> None:
@@ -80,7 +114,7 @@ def test_the_report_lists_rejected_lines_filtered_and_another_funder_sees_nothin
     records, reports = MemoryFileRecords(), MemoryReports()
     tracking = FileTracking(records, MemoryDashboardCounters())
     record = receive(tracking)
-    reports.texts["reports/region-idf/paiements_12.csv.report.csv"] = (
+    reports.texts[f"reports/region-idf/{record.file_id}/paiements_12.csv.report.csv"] = (
         "\ufeffrubrique;ligne;colonne;detail\r\nLignes lues;;;3\r\n"
         "Rejet;2;montant;le montant ne correspond pas au calcul\r\n"
         "Rejet;3;numero_dossier;dossier inconnu pour ce financeur\r\n"

@@ -31,9 +31,10 @@ from chalicelib.services.funder_files.records import PaymentLineRecord, Rejectio
 from chalicelib.services.funder_files.report import FileReport
 from chalicelib.services.funders.files import (
     INCOMING_PREFIX,
+    REPORTS_PREFIX,
     UPLOAD_FOLDER,
     DashboardCounters,
-    report_key_for,
+    file_id_for,
 )
 from chalicelib.services.funders.model import FunderRepository
 from chalicelib.services.mail.notifications import NewPayment, NotificationQueue
@@ -76,10 +77,21 @@ class IncomingFile:
     key: str
     funder_code: str
     file_name: str
+    upload_id: str | None = None  # a file sent from the portal: its upload's own folder
 
-    @property
-    def report_key(self) -> str:
-        return report_key_for(self.key)
+    def report_key(self, file_id: str) -> str:
+        """Where the report of this received object goes: the one rule of it (the store keeps
+        what it is given). One key per object version, so that no report overwrites another's:
+        a portal upload has a folder of its own already, `reports/<funder>/<upload id>/<name>
+        .report.csv`; a file dropped straight at `incoming/<funder>/<name>` (command line, a
+        funder's own system) gets its file id as folder. That id is derived from the object's
+        S3 version ID (services/funders/files.py, `file_id_for`), which S3 makes unique for
+        every PUT or POST to a versioning-enabled bucket, as the exchange bucket is
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersioningEnabledBuckets.html):
+        two drops of one name keep two reports, and a redelivery of the same object (same
+        version, same id) writes the same report again."""
+        folder = self.upload_id or file_id
+        return f"{REPORTS_PREFIX}{self.funder_code}/{folder}/{self.file_name}.report.csv"
 
     @property
     def kind(self) -> FileKind | None:
@@ -98,12 +110,21 @@ def locate(key: str) -> IncomingFile | None:
     if not key.startswith(INCOMING_PREFIX):
         return None
     parts = key[len(INCOMING_PREFIX) :].split("/")
+    upload_id = None
     if len(parts) == 3 and UPLOAD_FOLDER.fullmatch(parts[1]):
+        upload_id = parts[1]
         parts = [parts[0], parts[2]]
     if len(parts) != 2 or not all(parts):
         return None
     funder_code, file_name = parts
-    return IncomingFile(key=key, funder_code=funder_code, file_name=file_name)
+    return IncomingFile(key=key, funder_code=funder_code, file_name=file_name, upload_id=upload_id)
+
+
+def report_key_of(key: str, version: str, last_modified: datetime) -> str | None:
+    """The report key of one version of the object at `key` (what `drop` tells the operator);
+    None for a key that is not a funder file."""
+    incoming = locate(key)
+    return incoming.report_key(file_id_for(key, version, last_modified)) if incoming else None
 
 
 class FunderFileIngestion:

@@ -104,16 +104,24 @@ class DashboardCounters(Protocol):
         ...
 
 
-def report_key_for(key: str) -> str:
-    """`incoming/<funder>/[<upload id>/]<name>` → `reports/<funder>/[<upload id>/]<name>.report.csv`
-    (docs/specs/funder-files.md: one report per file, beside its name)."""
-    return f"{REPORTS_PREFIX}{key.removeprefix(INCOMING_PREFIX)}.report.csv"
-
-
 def file_id_for(key: str, version: str, last_modified: datetime) -> str:
-    """Sortable by time (newest first in a Query), the same for every delivery of one version."""
+    """Sortable by time (newest first in a Query), the same for every delivery of one version,
+    another for every other version (each PUT has its own S3 version ID)."""
     digest = hashlib.sha256(f"{key}\n{version}".encode()).hexdigest()[:16]
     return f"{last_modified:%Y%m%dT%H%M%S}Z-{digest}"
+
+
+class ReceivedFile(Protocol):
+    """The file as ingestion locates it (services/funder_files/ingestion.py, `IncomingFile`),
+    which also decides where its report goes."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def funder_code(self) -> str: ...
+    @property
+    def file_name(self) -> str: ...
+    def report_key(self, file_id: str) -> str: ...
 
 
 class FileTracking:
@@ -125,28 +133,29 @@ class FileTracking:
 
     def received(
         self,
-        funder_code: str,
-        key: str,
-        file_name: str,
+        incoming: ReceivedFile,
         version: str,
         last_modified: datetime,
         metadata: Mapping[str, str],
         now: datetime,
     ) -> FileRecord:
+        """The « reçu » record of one version of the object, with the report key ingestion gave
+        it; a redelivery gets the record (and so the report key) stored the first time."""
+        file_id = file_id_for(incoming.key, version, last_modified)
         record = FileRecord(
-            funder_code=funder_code,
-            file_id=file_id_for(key, version, last_modified),
-            file_name=file_name,
-            key=key,
+            funder_code=incoming.funder_code,
+            file_id=file_id,
+            file_name=incoming.file_name,
+            key=incoming.key,
             status=FileStatus.RECEIVED,
             received_at=last_modified,
             updated_at=now,
             sender=(metadata.get(SENDER_METADATA) or DIRECT_DEPOSIT)[:200],
             sender_ip=(metadata.get(CLIENT_IP_METADATA) or None),
-            report_key=report_key_for(key),
+            report_key=incoming.report_key(file_id),
         )
         if not self._records.receive(record):  # a redelivery: the first record stays
-            return self._records.get(funder_code, record.file_id) or record
+            return self._records.get(incoming.funder_code, record.file_id) or record
         return record
 
     def processing(self, record: FileRecord, now: datetime) -> None:
@@ -158,7 +167,6 @@ class FileTracking:
         now: datetime,
         file_error: str | None,
         counts: Mapping[str, int],
-        report_key: str | None,
     ) -> None:
         if file_error:
             self._records.set_status(
