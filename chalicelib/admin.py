@@ -355,7 +355,7 @@ def staff_reset_totp(args: argparse.Namespace) -> int:
     """A staff member lost the phone and the recovery codes: the second factor goes, the
     sessions end, and the next login enrols a new one. Written to the account's audit trail."""
     from chalicelib.container import get_container
-    from chalicelib.services.accounts.totp import NotStaff
+    from chalicelib.services.accounts.totp import NotStaff, ResetNotMailed
     from chalicelib.services.mail.mails import mask_email
 
     try:
@@ -365,10 +365,19 @@ def staff_reset_totp(args: argparse.Namespace) -> int:
             "Refusé : aucun compte d'organisme ou de financeur avec cette adresse.", file=sys.stderr
         )
         return 2
+    except ResetNotMailed as unmailed:
+        print(
+            f"Double authentification réinitialisée pour {mask_email(unmailed.account.email)}, "
+            "mais le courriel qui prévient la personne n'a pas pu être mis en file d'envoi : "
+            "relancez la même commande (sans risque) pour l'envoyer.",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"Double authentification réinitialisée pour {mask_email(account.email)} "
         f"({account.account_id}) : ses sessions sont fermées ; à sa prochaine connexion, la "
-        "personne enregistrera une nouvelle application et recevra de nouveaux codes de secours."
+        "personne enregistrera une nouvelle application et recevra de nouveaux codes de secours. "
+        "Un courriel l'en prévient."
     )
     return 0
 

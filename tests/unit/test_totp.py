@@ -17,6 +17,7 @@ from chalicelib.services.accounts.totp import (
     WRONG_CODE,
     Enrolled,
     NotStaff,
+    ResetNotMailed,
     SecondFactorResetNotice,
     TotpService,
     hash_recovery_code,
@@ -388,3 +389,22 @@ def test_a_trainee_or_unknown_address_has_no_factor_to_reset_and_nothing_is_queu
         with pytest.raises(NotStaff):
             world.totp.reset(email)
     assert world.security_mails.take() == []
+
+
+def test_a_notice_the_queue_refuses_leaves_the_reset_done_and_says_so() -> None:
+    world = make_world()
+    enrolled(world)
+
+    def refuse(notices: object) -> None:
+        raise RuntimeError("SQS unreachable")
+
+    world.security_mails.enqueue = refuse  # type: ignore[method-assign]
+    with pytest.raises(ResetNotMailed) as unmailed:
+        world.totp.reset(AGENT)
+    assert unmailed.value.account.account_id == "acc-1"
+    assert world.store.get("acc-1") is None and not world.accounts.items["acc-1"].totp_enabled
+
+    # Run again, as the command says: the reset holds, and its notice is queued this time.
+    del world.security_mails.enqueue
+    world.totp.reset(AGENT)
+    assert world.security_mails.take() == [SecondFactorResetNotice("acc-1")]

@@ -107,6 +107,15 @@ class ResetNoticeQueue(Protocol):
     def enqueue(self, notifications: Sequence[SecondFactorResetNotice]) -> None: ...
 
 
+class ResetNotMailed(RuntimeError):
+    """The reset is done, but its mail could not be queued: running the reset again (each of
+    its steps may run twice) queues it."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__(account.account_id)
+        self.account = account
+
+
 class NotStaff(LookupError):
     """No staff account with this address (a trainee has no second factor to reset)."""
 
@@ -286,8 +295,9 @@ class TotpService:
         session of the account ends, and the next login asks for a new enrolment (funder staff,
         Account.pending_step) once the password is given. Audited as the operator's act, and
         mailed to the person through the security mails' queue (`deliver_reset_notice`), queued
-        last: the reset stands whatever becomes of its mail. Each step may run again: a reset
-        interrupted halfway (its notice not queued included) is finished by running it again."""
+        last: the reset stands whatever becomes of its mail (`ResetNotMailed` when the queue
+        refuses it). Each step may run again: a reset interrupted halfway (its notice not queued
+        included) is finished by running it again."""
         from chalicelib.services.accounts.identity import normalise_typed_email
 
         account = self._accounts.find_by_email(normalise_typed_email(email))
@@ -300,8 +310,12 @@ class TotpService:
         self._accounts.save(fresh.updated(totp_enabled=False))
         self._throttle.reset(self._throttle_key(account.account_id))
         self._audit.record(account.account_id, "totp-reset", None, {"by": "operator"})
-        self._notices.enqueue([SecondFactorResetNotice(account.account_id)])
-        return fresh.updated(totp_enabled=False)
+        reset = fresh.updated(totp_enabled=False)
+        try:
+            self._notices.enqueue([SecondFactorResetNotice(account.account_id)])
+        except Exception as error:  # whatever the queue's failure, the reset itself stands
+            raise ResetNotMailed(reset) from error
+        return reset
 
     def deliver_reset_notice(self, notice: SecondFactorResetNotice) -> bool:
         """The security mails' worker: tells the person their second factor was reset; True if
