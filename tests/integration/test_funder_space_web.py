@@ -640,6 +640,26 @@ def test_an_operator_resets_a_lost_second_factor_and_the_next_login_enrols_again
     assert "totp-reset" in events
 
 
+def test_a_reset_mail_ses_refuses_goes_back_to_its_queue_and_the_reset_stands(
+    manager: Staff, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.integration.test_mail_throttling import ses_refusing
+
+    subject = "Votre double authentification a été réinitialisée"
+    assert admin.main(["--stage", "test", "staff", "reset-totp", "--email", MANAGER]) == 0
+    account_id = get_container().accounts.find_by_email(MANAGER).account_id  # type: ignore[union-attr]
+
+    with ses_refusing("MessageRejected", {1}), pytest.raises(AssertionError, match="MailNotSent"):
+        run_queue(max_messages=1, queue="security-mails")
+    assert subject not in [sent for sent, _ in mails_to(MANAGER)]
+    assert get_container().second_factor_store.get(account_id) is None  # the reset stands
+    assert not get_container().accounts.get(account_id).totp_enabled  # type: ignore[union-attr]
+
+    # SQS delivers the message again: the mail goes, once.
+    assert run_queue(queue="security-mails") == 1
+    assert [sent for sent, _ in mails_to(MANAGER)].count(subject) == 1
+
+
 def test_a_reset_of_an_unknown_or_trainee_address_is_refused(
     space: WebClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
