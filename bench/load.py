@@ -122,19 +122,10 @@ def figures() -> Iterator[Line]:
             result = json.loads(output.strip().splitlines()[-1])
             config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
             bucket = config["stages"]["local"]["environment_variables"]["EXCHANGE_BUCKET"]
-            # Each drop has its own report key: the drop command prints it.
-            report_key = next(
-                (
-                    line.split(" : ", 1)[1].strip()
-                    for line in drop.stdout.splitlines()
-                    if line.startswith("Rapport attendu : ")
-                ),
-                "",
-            )
-            processed = (
-                drop.returncode == 0
-                and bool(report_key)
-                and _report_seen(stack.aws_url, bucket, report_key, 180)
+            # The path docs/specs/funder-files.md publishes (fresh stack: no earlier report there).
+            report_key = f"reports/{FUNDER}/{payments.name}.report.csv"
+            processed = drop.returncode == 0 and _report_seen(
+                stack.aws_url, bucket, report_key, 180
             )
 
     yield Figure(

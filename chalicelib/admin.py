@@ -142,17 +142,18 @@ def drop(args: argparse.Namespace) -> int:
     if not is_valid_funder_code(args.funder):
         print(f"Refusé : {invalid_code_reason()}", file=sys.stderr)
         return 2
-    from chalicelib.services.funder_files.ingestion import report_key_of
+    from chalicelib.services.funder_files.ingestion import locate
 
     path = Path(args.file)
-    key = f"incoming/{args.funder}/{path.name}"
+    incoming = locate(f"incoming/{args.funder}/{path.name}")
+    if incoming is None:  # "." or "/": no file name to drop under
+        print(f"Refusé : « {args.file} » ne nomme pas un fichier.", file=sys.stderr)
+        return 2
     exchange = get_container().exchange
-    exchange.put(key, path.read_bytes())
-    # Each drop has its report apart (two drops of one name keep two): the version just put
-    # names it, as ingestion will.
-    stored = exchange.stored_version(key)
-    print(f"Déposé : s3://{exchange.name}/{key}")
-    print(f"Rapport attendu : {report_key_of(key, stored.version, stored.last_modified)}")
+    exchange.put(incoming.key, path.read_bytes())
+    print(f"Déposé : s3://{exchange.name}/{incoming.key}")
+    # The spec's path, as ingestion decides it: a later drop of the same name replaces it.
+    print(f"Rapport attendu : {incoming.report_key}")
     return 0
 
 

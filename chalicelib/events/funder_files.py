@@ -58,7 +58,7 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
         incoming, stored.version, stored.last_modified, stored.metadata, now()
     )
     # Every record carries the key it was received with; a redelivery writes the report there.
-    report_key = record.report_key or incoming.report_key(record.file_id)
+    report_key = record.report_key or incoming.report_key
     tracking.processing(record, now())
     report = container.funder_file_ingestion().ingest(
         incoming,

@@ -70,11 +70,20 @@ def test_an_operator_drops_a_file_for_a_funder(
     printed = capsys.readouterr().out.split("Rapport attendu : ", 1)[1].split()[0]
     assert run_queue() == 1
     assert report("region-x", "dossiers_b.csv")["Dossiers créés"] == "1"
-    # The key told is where this drop's report is: its own, apart from any other drop's.
+    # The key told is the spec's (docs/specs/funder-files.md: reports/<funder>/<name>.report.csv),
+    # the one the record keeps and the report is at.
     [record] = get_container().funder_files.list("region-x")
-    assert printed == record.report_key
-    assert printed == f"reports/region-x/{record.file_id}/dossiers_b.csv.report.csv"
+    assert printed == "reports/region-x/dossiers_b.csv.report.csv" == record.report_key
     assert "Dossiers créés;;;1" in get_container().exchange.read(printed).decode("utf-8-sig")
+
+
+def test_a_drop_of_no_file_name_is_refused(
+    aws: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("funder", "set", "region-x", "--name", "Région X")
+    assert run("drop", ".", "--funder", "region-x") == 2
+    assert "« . » ne nomme pas un fichier." in capsys.readouterr().err
+    assert run_queue() == 0, "nothing reached the bucket"
 
 
 @pytest.mark.parametrize("code", ["..", "", "a/b", "Région", "x", "static"])

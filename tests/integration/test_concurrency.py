@@ -43,7 +43,7 @@ from tests.integration.test_funder_files_chain import (
     dossier_line,
     payment_line,
 )
-from tests.support.aws import drop, report_key, run_queue
+from tests.support.aws import drop, run_queue
 from tests.support.concurrency import atomic_requests, run_together
 from tests.support.faults import TRANSACTION_CONFLICT, inject_faults
 from tests.support.franceconnect import FakeIdentityProvider
@@ -103,7 +103,7 @@ def test_two_payment_files_at_once_store_one_amount_and_report_the_other_as_a_co
         _, amount = files[stored[0]]
         assert Decimal(item.total) == Decimal(amount.replace(",", ".")), f"repetition {index}"
         loser = next(name for name in files if name not in stored)
-        report = get_container().exchange.read(report_key("region-idf", loser))
+        report = get_container().exchange.read(f"reports/region-idf/{loser}.report.csv")
         assert CONFLICT in report.decode("utf-8-sig"), f"repetition {index}"
 
 

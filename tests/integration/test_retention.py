@@ -26,7 +26,7 @@ from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import LUCAS, complete_first_login, log_in, sign_up
 from tests.integration.test_funder_dashboard import recount, shown
 from tests.support.api import Api
-from tests.support.aws import drop, report_key, run_queue
+from tests.support.aws import drop, run_queue
 from tests.support.fakes import FakeClock
 from tests.support.messages import answer, claire, start_thread
 from tests.support.residue import DOCUMENTS_MARK, personal_residue
@@ -267,7 +267,7 @@ def test_a_funder_file_withdraws_a_dossier_and_the_account_keeps_its_other_train
     # The funder's dashboard loses the dossier, its link and its activation, once.
     assert_dashboard_state_matches_a_recount("region-idf", board, -1)
 
-    report = get_container().exchange.read(report_key("region-idf", "dossiers_retrait.csv"))
+    report = get_container().exchange.read("reports/region-idf/dossiers_retrait.csv.report.csv")
     assert "Dossiers retirés du portail;;;1" in report.decode("utf-8-sig")
     subject, text = mails_to(READY.email)[-1]
     assert subject == "Un dossier a été retiré de votre compte"
@@ -283,7 +283,7 @@ def test_a_funder_file_withdraws_a_dossier_and_the_account_keeps_its_other_train
     # Sent again (a retry, or a mistake): nothing left to withdraw, said in the report.
     drop("region-idf", "dossiers_retrait-2.csv", (DOSSIER_HEADER + line).encode())
     run_queue()
-    again = get_container().exchange.read(report_key("region-idf", "dossiers_retrait-2.csv"))
+    again = get_container().exchange.read("reports/region-idf/dossiers_retrait-2.csv.report.csv")
     assert "déjà retiré" in again.decode("utf-8-sig")
     assert_dashboard_state_matches_a_recount("region-idf", board, -1)
     assert get_container().accounts.get(account_id) is not None

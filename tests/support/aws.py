@@ -50,22 +50,9 @@ def queue_runner(queue: str = "funder-files") -> Callable[..., int]:
     return run
 
 
-def report_key(funder_code: str, file_name: str) -> str:
-    """Where the report of the object now at `incoming/<funder>/<name>` is (its latest drop):
-    each drop has its own (services/funder_files/ingestion.py, `IncomingFile.report_key`)."""
-    from chalicelib.services.funder_files.ingestion import report_key_of
-
-    key = f"incoming/{funder_code}/{file_name}"
-    stored = get_container().exchange.stored_version(key)
-    found = report_key_of(key, stored.version, stored.last_modified)
-    assert found is not None, key
-    return found
-
-
 def report(funder_code: str, file_name: str) -> dict[str, str]:
-    """The report's summary rows (rubrique → detail) and its rejections under "Rejet", of the
-    latest drop of that name."""
-    text = get_container().exchange.read(report_key(funder_code, file_name))
+    """The report's summary rows (rubrique → detail) and its rejections under "Rejet"."""
+    text = get_container().exchange.read(f"reports/{funder_code}/{file_name}.report.csv")
     rows = [line.split(";", 3) for line in text.decode("utf-8-sig").splitlines()[1:]]
     summary = {row[0]: row[3] for row in rows if row[0] != "Rejet"}
     summary["Rejet"] = "\n".join(";".join(row[1:]) for row in rows if row[0] == "Rejet")

@@ -73,16 +73,16 @@ def test_a_rejected_file_keeps_its_reason_and_the_sender_from_the_upload() -> No
     assert (stored.sender, stored.sender_ip) == ("agent@region-idf.fr", "203.0.113.9")
 
 
-def test_each_drop_of_one_name_has_its_report_and_a_redelivery_the_same_one() -> None:
+def test_each_drop_of_one_name_is_its_own_file_reporting_at_the_spec_path() -> None:
     """Dropped straight at incoming/<funder>/<name>, one key for every drop: each version is
-    its own file (S3 gives each PUT its own version ID) and keeps its own report; the same
-    version delivered again finds its record and its report key."""
+    its own file (S3 gives each PUT its own version ID); every one reports at the path
+    docs/specs/funder-files.md publishes, the latest drop's report replacing the earlier one's.
+    The same version delivered again finds its record."""
     records = MemoryFileRecords()
     tracking = FileTracking(records, MemoryDashboardCounters())
     first, second = receive(tracking, version="v1"), receive(tracking, version="v2")
     assert first.file_id != second.file_id
-    assert first.report_key == f"reports/region-idf/{first.file_id}/paiements_12.csv.report.csv"
-    assert second.report_key == f"reports/region-idf/{second.file_id}/paiements_12.csv.report.csv"
+    assert first.report_key == second.report_key == "reports/region-idf/paiements_12.csv.report.csv"
     again = receive(tracking, version="v1")
     assert (again.file_id, again.report_key) == (first.file_id, first.report_key)
     assert len(records.items) == 2
@@ -114,7 +114,7 @@ def test_the_report_lists_rejected_lines_filtered_and_another_funder_sees_nothin
     records, reports = MemoryFileRecords(), MemoryReports()
     tracking = FileTracking(records, MemoryDashboardCounters())
     record = receive(tracking)
-    reports.texts[f"reports/region-idf/{record.file_id}/paiements_12.csv.report.csv"] = (
+    reports.texts["reports/region-idf/paiements_12.csv.report.csv"] = (
         "\ufeffrubrique;ligne;colonne;detail\r\nLignes lues;;;3\r\n"
         "Rejet;2;montant;le montant ne correspond pas au calcul\r\n"
         "Rejet;3;numero_dossier;dossier inconnu pour ce financeur\r\n"

@@ -34,7 +34,6 @@ from chalicelib.services.funders.files import (
     REPORTS_PREFIX,
     UPLOAD_FOLDER,
     DashboardCounters,
-    file_id_for,
 )
 from chalicelib.services.funders.model import FunderRepository
 from chalicelib.services.mail.notifications import NewPayment, NotificationQueue
@@ -79,19 +78,20 @@ class IncomingFile:
     file_name: str
     upload_id: str | None = None  # a file sent from the portal: its upload's own folder
 
-    def report_key(self, file_id: str) -> str:
-        """Where the report of this received object goes: the one rule of it (the store keeps
-        what it is given). One key per object version, so that no report overwrites another's:
-        a portal upload has a folder of its own already, `reports/<funder>/<upload id>/<name>
-        .report.csv`; a file dropped straight at `incoming/<funder>/<name>` (command line, a
-        funder's own system) gets its file id as folder. That id is derived from the object's
-        S3 version ID (services/funders/files.py, `file_id_for`), which S3 makes unique for
-        every PUT or POST to a versioning-enabled bucket, as the exchange bucket is
-        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersioningEnabledBuckets.html):
-        two drops of one name keep two reports, and a redelivery of the same object (same
-        version, same id) writes the same report again."""
-        folder = self.upload_id or file_id
-        return f"{REPORTS_PREFIX}{self.funder_code}/{folder}/{self.file_name}.report.csv"
+    @property
+    def report_key(self) -> str:
+        """Where this file's report goes: the one rule of it (the store keeps what it is given).
+        A file dropped straight at `incoming/<funder>/<name>` (command line, a funder's own
+        system) reports at `reports/<funder>/<name>.report.csv`, the path docs/specs/
+        funder-files.md publishes (« Every file gets a report at `reports/<funder_code>/<file
+        name>.report.csv` ») and funders' systems read. Each drop stays its own file record (its
+        id comes from the S3 version ID, services/funders/files.py), but a later drop of the
+        same name writes its report over the earlier one's: the report at that path is the
+        latest file's, as the spec promises. A redelivery of one drop rewrites the same report.
+        A file sent from the portal has a folder of its own, `reports/<funder>/<upload id>/
+        <name>.report.csv` (services/funders/uploads.py)."""
+        folder = f"{self.upload_id}/" if self.upload_id else ""
+        return f"{REPORTS_PREFIX}{self.funder_code}/{folder}{self.file_name}.report.csv"
 
     @property
     def kind(self) -> FileKind | None:
@@ -118,13 +118,6 @@ def locate(key: str) -> IncomingFile | None:
         return None
     funder_code, file_name = parts
     return IncomingFile(key=key, funder_code=funder_code, file_name=file_name, upload_id=upload_id)
-
-
-def report_key_of(key: str, version: str, last_modified: datetime) -> str | None:
-    """The report key of one version of the object at `key` (what `drop` tells the operator);
-    None for a key that is not a funder file."""
-    incoming = locate(key)
-    return incoming.report_key(file_id_for(key, version, last_modified)) if incoming else None
 
 
 class FunderFileIngestion:

@@ -121,7 +121,8 @@ class ReceivedFile(Protocol):
     def funder_code(self) -> str: ...
     @property
     def file_name(self) -> str: ...
-    def report_key(self, file_id: str) -> str: ...
+    @property
+    def report_key(self) -> str: ...
 
 
 class FileTracking:
@@ -152,7 +153,7 @@ class FileTracking:
             updated_at=now,
             sender=(metadata.get(SENDER_METADATA) or DIRECT_DEPOSIT)[:200],
             sender_ip=(metadata.get(CLIENT_IP_METADATA) or None),
-            report_key=incoming.report_key(file_id),
+            report_key=incoming.report_key,
         )
         if not self._records.receive(record):  # a redelivery: the first record stays
             return self._records.get(incoming.funder_code, record.file_id) or record
