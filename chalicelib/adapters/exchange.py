@@ -8,7 +8,13 @@ from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 CHUNK_BYTES = 256 * 1024
+# What HeadObject's error code is for a key with no current version (`current_version`).
+MISSING_OBJECT_CODES = frozenset(
+    {"404", "NoSuchKey", "NotFound", "403", "AccessDenied", "Forbidden"}
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,18 @@ class ExchangeBucket:
             last_modified=head["LastModified"],
             metadata=head.get("Metadata") or {},
         )
+
+    def current_version(self, key: str) -> str | None:
+        """The version now at `key`, named as `stored_version` names it; None once the key is
+        deleted. HeadObject answers a missing key (a delete marker included) with 404, or with
+        403 to a role without s3:ListBucket, as the ingestion role is
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)."""
+        try:
+            return self.stored_version(key).version
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+                return None
+            raise
 
     def report_text(self, key: str) -> str | None:
         """A report (UTF-8), or None if it is not written yet."""

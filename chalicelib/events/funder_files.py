@@ -66,8 +66,18 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
             incoming.key, s3_object.get("version_id"), s3_object.get("etag")
         ),
     )
+    # docs/specs/funder-files.md: the report at reports/<funder>/<name>.report.csv is the latest
+    # file's. An earlier drop of the name whose run comes after a later drop's (SQS keeps no
+    # order; a dead-letter redrive comes late) writes none over it: the later version's own run
+    # writes (or wrote) the report there. Checked just before the write, the window left is one
+    # HeadObject-to-PutObject, far shorter than the later drop's whole run.
+    superseded = False
+    if incoming.report_is_the_latest_drops:
+        current = container.exchange.current_version(incoming.key)
+        superseded = current is not None and current != stored.version
     try:
-        container.exchange.put_report(report_key, report.csv_chunks())
+        if not superseded:
+            container.exchange.put_report(report_key, report.csv_chunks())
     finally:
         report.close()
     summary = report.summary()
@@ -79,7 +89,11 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
     )
     _publish_metrics(incoming.funder_code, summary)
     # Nested: a key of the summary could otherwise clash with a LogRecord attribute.
-    logger.info("Funder file processed", extra={"report": report_key, "summary": summary})
+    logger.info(
+        "Funder file processed",
+        # A superseded drop's report path holds a later drop's report, not this one's.
+        extra={"report": None if superseded else report_key, "summary": summary},
+    )
     return summary
 
 

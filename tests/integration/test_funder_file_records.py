@@ -166,3 +166,54 @@ def test_a_redelivered_drop_writes_no_second_record_and_the_same_report(funder: 
         Bucket=get_container().exchange.name, Prefix="reports/region-idf/"
     )
     assert [item["Key"] for item in keys.get("Contents", [])] == [first.report_key]
+
+
+def _event_of(key: str, version_id: str) -> dict[str, str]:
+    """The S3 object an event names, version included as S3 names it for a versioned bucket
+    (moto's notifications leave it out)."""
+    return {
+        "bucket": get_container().exchange.name,
+        "key": key,
+        "version_id": version_id,
+        "etag": "",
+        "sequencer": f"event-of-{version_id}",
+    }
+
+
+def test_an_earlier_drop_run_after_a_later_one_leaves_the_later_report_at_the_spec_path(
+    funder: None,
+) -> None:
+    """SQS keeps no order and a dead-letter redrive comes late: the first drop of
+    `paiements_x.csv` processed after the second is still its own file, but must not put its
+    report over the second's, the latest file's (docs/specs/funder-files.md). Without the check
+    the spec path held the first drop's report (« Lignes lues;;;1 »)."""
+    container = get_container()
+    key = drop("region-idf", "paiements_x.csv", PAYMENTS)
+    first = container.exchange.head(key)["VersionId"]
+    drop("region-idf", "paiements_x.csv", TWO_LINES)
+    second = container.exchange.head(key)["VersionId"]
+    assert first != second
+
+    process_funder_file(_event_of(key, second))
+    process_funder_file(_event_of(key, first))
+
+    records = container.funder_files.list("region-idf")
+    assert sorted(r.counts["lines_read"] for r in records) == [1, 2]
+    assert all(r.status is FileStatus.DONE for r in records)
+    text = container.exchange.read("reports/region-idf/paiements_x.csv.report.csv")
+    assert "Lignes lues;;;2" in text.decode("utf-8-sig")
+
+
+def test_a_drop_whose_key_was_deleted_since_still_writes_its_report(funder: None) -> None:
+    """No later drop to leave the path to: HeadObject of the key answers 404 (moto; 403 in AWS
+    to a role without s3:ListBucket, tests/unit/test_exchange_bucket.py) and the report is
+    written."""
+    container = get_container()
+    key = drop("region-idf", "paiements_x.csv", PAYMENTS)
+    version = container.exchange.head(key)["VersionId"]
+    boto3.client("s3").delete_object(Bucket=container.exchange.name, Key=key)  # a delete marker
+
+    process_funder_file(_event_of(key, version))
+
+    text = container.exchange.read("reports/region-idf/paiements_x.csv.report.csv")
+    assert "Lignes lues;;;1" in text.decode("utf-8-sig")

@@ -82,16 +82,24 @@ class IncomingFile:
     def report_key(self) -> str:
         """Where this file's report goes: the one rule of it (the store keeps what it is given).
         A file dropped straight at `incoming/<funder>/<name>` (command line, a funder's own
-        system) reports at `reports/<funder>/<name>.report.csv`, the path docs/specs/
-        funder-files.md publishes (« Every file gets a report at `reports/<funder_code>/<file
-        name>.report.csv` ») and funders' systems read. Each drop stays its own file record (its
-        id comes from the S3 version ID, services/funders/files.py), but a later drop of the
-        same name writes its report over the earlier one's: the report at that path is the
-        latest file's, as the spec promises. A redelivery of one drop rewrites the same report.
-        A file sent from the portal has a folder of its own, `reports/<funder>/<upload id>/
-        <name>.report.csv` (services/funders/uploads.py)."""
+        system) reports at `reports/<funder>/<name>.report.csv`, the path that
+        docs/specs/funder-files.md publishes (« Every file gets a report at
+        `reports/<funder_code>/<file name>.report.csv` ») and funders' systems read. Each drop
+        stays its own file record (its id comes from the S3 version ID, services/funders/
+        files.py), but a later drop of the same name writes its report over the earlier one's:
+        the report at that path is the latest file's, as the spec promises (an earlier drop run
+        late writes none: events/funder_files.py). A redelivery of one drop rewrites the same
+        report. A file sent from the portal has a folder of its own,
+        `reports/<funder>/<upload id>/<name>.report.csv` (services/funders/uploads.py)."""
         folder = f"{self.upload_id}/" if self.upload_id else ""
         return f"{REPORTS_PREFIX}{self.funder_code}/{folder}{self.file_name}.report.csv"
+
+    @property
+    def report_is_the_latest_drops(self) -> bool:
+        """True for a file dropped straight at `incoming/<funder>/<name>`: every drop of that
+        name reports at the same path, which must hold the latest one's (`report_key`); a
+        portal upload's report is its own."""
+        return self.upload_id is None
 
     @property
     def kind(self) -> FileKind | None:
