@@ -152,8 +152,9 @@ def drop(args: argparse.Namespace) -> int:
     exchange = get_container().exchange
     exchange.put(incoming.key, path.read_bytes())
     print(f"Déposé : s3://{exchange.name}/{incoming.key}")
-    # The spec's path, as ingestion decides it: a later drop of the same name replaces it.
-    print(f"Rapport attendu : {incoming.report_key}")
+    # The spec's path, as ingestion decides it: a later drop of the same name replaces it (each
+    # drop also keeps its own copy, under its file id, which « Mes fichiers » shows).
+    print(f"Rapport attendu : {incoming.latest_report_key}")
     return 0
 
 

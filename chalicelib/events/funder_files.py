@@ -57,8 +57,9 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
     record = tracking.received(
         incoming, stored.version, stored.last_modified, stored.metadata, now()
     )
-    # Every record carries the key it was received with; a redelivery writes the report there.
-    report_key = record.report_key or incoming.report_key
+    # Every record carries its own report key, set when it was received (decided by ingestion:
+    # `IncomingFile.own_report_key`); a redelivery rewrites the report there.
+    report_key = record.report_key or incoming.own_report_key(record.file_id)
     tracking.processing(record, now())
     report = container.funder_file_ingestion().ingest(
         incoming,
@@ -67,17 +68,24 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
         ),
     )
     # docs/specs/funder-files.md: the report at reports/<funder>/<name>.report.csv is the latest
-    # file's. An earlier drop of the name whose run comes after a later drop's (SQS keeps no
-    # order; a dead-letter redrive comes late) writes none over it: the later version's own run
-    # writes (or wrote) the report there. Checked just before the write, the window left is one
-    # HeadObject-to-PutObject, far shorter than the later drop's whole run.
+    # file's, a second copy of its own. An earlier drop of the name whose run comes after a
+    # later drop's (SQS keeps no order; a dead-letter redrive comes late) writes none over it:
+    # the later version's own run writes (or wrote) the report there. Checked just before the
+    # write, the window left is one HeadObject-to-PutObject, far shorter than the later drop's
+    # whole run. The file's own report is written first and always: a run that stops between
+    # the two writes is retried whole, and rewrites both.
+    latest_key = incoming.latest_report_key
     superseded = False
-    if incoming.report_is_the_latest_drops:
-        current = container.exchange.current_version(incoming.key)
-        superseded = current is not None and current != stored.version
     try:
-        if not superseded:
+        # A record received before each drop had its own report points at the spec's path: its
+        # one write there keeps the guard.
+        if report_key != latest_key:
             container.exchange.put_report(report_key, report.csv_chunks())
+        if latest_key is not None:
+            current = container.exchange.current_version(incoming.key)
+            superseded = current is not None and current != stored.version
+            if not superseded:
+                container.exchange.put_report(latest_key, report.csv_chunks())
     finally:
         report.close()
     summary = report.summary()
@@ -91,8 +99,12 @@ def process_funder_file(s3_object: dict[str, str]) -> dict[str, Any]:
     # Nested: a key of the summary could otherwise clash with a LogRecord attribute.
     logger.info(
         "Funder file processed",
-        # A superseded drop's report path holds a later drop's report, not this one's.
-        extra={"report": None if superseded else report_key, "summary": summary},
+        # A superseded drop's report is its own only: the spec's path holds a later drop's.
+        extra={
+            "report": report_key,
+            "latest_report": None if superseded else latest_key,
+            "summary": summary,
+        },
     )
     return summary
 

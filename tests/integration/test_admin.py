@@ -71,10 +71,13 @@ def test_an_operator_drops_a_file_for_a_funder(
     assert run_queue() == 1
     assert report("region-x", "dossiers_b.csv")["Dossiers créés"] == "1"
     # The key told is the spec's (docs/specs/funder-files.md: reports/<funder>/<name>.report.csv),
-    # the one the record keeps and the report is at.
+    # where the report is; the record keeps the file's own copy, under its id.
     [record] = get_container().funder_files.list("region-x")
-    assert printed == "reports/region-x/dossiers_b.csv.report.csv" == record.report_key
-    assert "Dossiers créés;;;1" in get_container().exchange.read(printed).decode("utf-8-sig")
+    assert printed == "reports/region-x/dossiers_b.csv.report.csv"
+    assert record.report_key == f"reports/region-x/{record.file_id}/dossiers_b.csv.report.csv"
+    exchange = get_container().exchange
+    assert "Dossiers créés;;;1" in exchange.read(printed).decode("utf-8-sig")
+    assert exchange.read(record.report_key) == exchange.read(printed)
 
 
 def test_a_drop_of_no_file_name_is_refused(

@@ -13,7 +13,7 @@ from chalicelib.container import get_container
 from chalicelib.services.funders.model import Funder, save_funder
 from chalicelib.services.funders.uploads import MAX_UPLOAD_BYTES
 from tests.support.api import Api
-from tests.support.aws import run_queue
+from tests.support.aws import drop, run_queue
 from tests.support.web import WebClient
 
 PAYMENTS = (
@@ -78,10 +78,8 @@ def test_files_status_and_report_are_the_funders_own(keys) -> None:
     assert api.call("GET", path, token=idf).json["status"] == "traité"
     report = api.call("GET", f"{path}/report?column=numero_dossier", token=idf).json
     assert [line["line"] for line in report["rejected_lines"]] == ["2"]
-    assert (
-        report["csv_url"]
-        and "reports/region-idf/paiements_12.csv.report.csv" in (report["csv_url"])
-    )
+    own = f"reports/region-idf/{mine['id']}/paiements_12.csv.report.csv"
+    assert report["csv_url"] and own in report["csv_url"]
     assert api.call("GET", f"{path}/report?column=montant", token=idf).json["rejected_lines"] == []
     # Another funder's key: the same answer as a file that does not exist.
     for url in (path, f"{path}/report", "/api/v1/funder/files/20990101T000000Z-0"):
@@ -91,3 +89,35 @@ def test_files_status_and_report_are_the_funders_own(keys) -> None:
     for token in (None, "pfk_000000000000_" + "a" * 43):
         refused = api.call("GET", "/api/v1/funder/files", token=token)
         assert (refused.status, refused.error["code"]) == (401, "not_authenticated")
+
+
+def test_an_earlier_drop_of_a_name_dropped_twice_reports_its_own_lines(keys) -> None:
+    """The API's report of the FIRST of two drops of `paiements_x.csv` is the first file's, and
+    its link downloads the first file's own report; the spec's path holds the second's."""
+    api, idf, _ = keys
+    container = get_container()
+    drop("region-idf", "paiements_x.csv", PAYMENTS.replace(b"INCONNU", b"PREMIER"))
+    run_queue()
+    # Two lines: the files are told apart by their counts (S3 dates them to the second).
+    second = PAYMENTS.replace(b"INCONNU", b"SECOND") + (
+        b"AUTRE;P-2;20/03/2018;16/10/2017;31/10/2017;REMUNERATION;1\n"
+    )
+    drop("region-idf", "paiements_x.csv", second)
+    run_queue()
+    files = [
+        item
+        for item in api.call("GET", "/api/v1/funder/files", token=idf).json["files"]
+        if item["name"] == "paiements_x.csv"
+    ]
+    assert len(files) == 2
+    by_lines = {item["counts"]["lines_read"]: item["id"] for item in files}
+    for lines, own, other in ((1, "PREMIER", "SECOND"), (2, "SECOND", "PREMIER")):
+        file_id = by_lines[lines]
+        report = api.call("GET", f"/api/v1/funder/files/{file_id}/report", token=idf).json
+        reasons = " ".join(line["reason"] for line in report["rejected_lines"])
+        assert f"dossier {own}" in reasons and f"dossier {other}" not in reasons
+        key = f"reports/region-idf/{file_id}/paiements_x.csv.report.csv"
+        assert key in report["csv_url"]
+        assert f"Lignes lues;;;{lines}" in container.exchange.read(key).decode("utf-8-sig")
+    spec_path = container.exchange.read("reports/region-idf/paiements_x.csv.report.csv")
+    assert "Lignes lues;;;2" in spec_path.decode("utf-8-sig")

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.container import get_container
 from chalicelib.events.funder_files import process_funder_file
-from chalicelib.services.funders.files import DIRECT_DEPOSIT, FileStatus
+from chalicelib.services.funders.files import DIRECT_DEPOSIT, FileRecord, FileStatus, file_id_for
 from chalicelib.services.funders.model import Funder, save_funder
 from tests.support.aws import drop, run_queue
 
@@ -115,7 +115,8 @@ def test_two_drops_of_the_same_name_are_two_files_and_the_spec_path_has_the_late
     unique version ID (the exchange bucket is one: infra/template.yaml, pinned by
     tests/integration/test_infra.py), so each drop is its own record. The report goes where
     docs/specs/funder-files.md publishes it, `reports/<funder>/<name>.report.csv`, which funders'
-    systems read: the second drop's report replaces the first's there."""
+    systems read: the second drop's report replaces the first's there. Each record points at its
+    own report, under its file id, which the spec's path does not replace."""
     container = get_container()
     drop("region-idf", "paiements_x.csv", PAYMENTS)
     run_queue()
@@ -130,18 +131,25 @@ def test_two_drops_of_the_same_name_are_two_files_and_the_spec_path_has_the_late
     assert sorted(r.counts["lines_read"] for r in records) == [1, 2]
     # Written out, not derived: the test fails if the path moves again.
     spec_path = "reports/region-idf/paiements_x.csv.report.csv"
-    assert {r.report_key for r in records} == {spec_path}
     text = container.exchange.read(spec_path).decode("utf-8-sig")
     assert "Lignes lues;;;2" in text and text.count("\nRejet;") == 2  # the second drop's
+    for record in records:
+        assert (
+            record.report_key == f"reports/region-idf/{record.file_id}/paiements_x.csv.report.csv"
+        )
+        own = container.exchange.read(record.report_key).decode("utf-8-sig")
+        assert f"Lignes lues;;;{record.counts['lines_read']}" in own
     listed = boto3.client("s3").list_objects_v2(
         Bucket=container.exchange.name, Prefix="reports/region-idf/"
     )
-    assert [item["Key"] for item in listed.get("Contents", [])] == [spec_path]
+    assert sorted(item["Key"] for item in listed.get("Contents", [])) == sorted(
+        [spec_path, *(r.report_key for r in records)]
+    )
 
 
 def test_a_redelivered_drop_writes_no_second_record_and_the_same_report(funder: None) -> None:
     """The same object delivered twice (SQS redelivers; an operator replays it): one record, one
-    report key, rewritten in place."""
+    report key of its own and the spec's path, both rewritten in place."""
     key = drop("region-idf", "paiements_x.csv", PAYMENTS)
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=get_container().settings.funder_files_queue)["QueueUrl"]
@@ -161,11 +169,15 @@ def test_a_redelivered_drop_writes_no_second_record_and_the_same_report(funder: 
     process_funder_file({**s3_object, "sequencer": "a second copy of the event"})
     [again] = get_container().funder_files.list("region-idf")
     assert again.file_id == first.file_id
-    assert again.report_key == first.report_key == "reports/region-idf/paiements_x.csv.report.csv"
+    own = f"reports/region-idf/{first.file_id}/paiements_x.csv.report.csv"
+    assert again.report_key == first.report_key == own
     keys = boto3.client("s3").list_objects_v2(
         Bucket=get_container().exchange.name, Prefix="reports/region-idf/"
     )
-    assert [item["Key"] for item in keys.get("Contents", [])] == [first.report_key]
+    assert {item["Key"] for item in keys.get("Contents", [])} == {
+        "reports/region-idf/paiements_x.csv.report.csv",
+        own,
+    }
 
 
 def _event_of(key: str, version_id: str) -> dict[str, str]:
@@ -202,6 +214,11 @@ def test_an_earlier_drop_run_after_a_later_one_leaves_the_later_report_at_the_sp
     assert all(r.status is FileStatus.DONE for r in records)
     text = container.exchange.read("reports/region-idf/paiements_x.csv.report.csv")
     assert "Lignes lues;;;2" in text.decode("utf-8-sig")
+    # The late drop still has its own report, which its page shows.
+    for record in records:
+        assert record.report_key is not None
+        own = container.exchange.read(record.report_key).decode("utf-8-sig")
+        assert f"Lignes lues;;;{record.counts['lines_read']}" in own
 
 
 def test_a_drop_whose_key_was_deleted_since_still_writes_its_report(funder: None) -> None:
@@ -217,3 +234,41 @@ def test_a_drop_whose_key_was_deleted_since_still_writes_its_report(funder: None
 
     text = container.exchange.read("reports/region-idf/paiements_x.csv.report.csv")
     assert "Lignes lues;;;1" in text.decode("utf-8-sig")
+
+
+def test_a_file_received_before_drops_had_their_own_reports_keeps_the_spec_paths_guard(
+    funder: None,
+) -> None:
+    """A record stored before each drop had its own report points at the spec's path. Its late
+    run (a redrive from the dead-letter queue) writes only there, and only as the current
+    version: the later drop's report stays."""
+    container = get_container()
+    spec_path = "reports/region-idf/paiements_x.csv.report.csv"
+    key = drop("region-idf", "paiements_x.csv", PAYMENTS)
+    first = container.exchange.stored_version(key, container.exchange.head(key)["VersionId"])
+    legacy = FileRecord(
+        funder_code="region-idf",
+        file_id=file_id_for(key, first.version, first.last_modified),
+        file_name="paiements_x.csv",
+        key=key,
+        status=FileStatus.RECEIVED,
+        received_at=first.last_modified,
+        updated_at=first.last_modified,
+        report_key=spec_path,
+    )
+    assert container.file_records.receive(legacy)
+    drop("region-idf", "paiements_x.csv", TWO_LINES)
+    second = container.exchange.head(key)["VersionId"]
+
+    process_funder_file(_event_of(key, second))
+    process_funder_file(_event_of(key, first.version))
+
+    stored = container.funder_files.get("region-idf", legacy.file_id)
+    assert stored.report_key == spec_path and stored.status is FileStatus.DONE
+    text = container.exchange.read(spec_path).decode("utf-8-sig")
+    assert "Lignes lues;;;2" in text
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket=container.exchange.name, Prefix="reports/region-idf/"
+    )
+    [newer] = [r for r in container.funder_files.list("region-idf") if r.file_id != legacy.file_id]
+    assert {item["Key"] for item in listed.get("Contents", [])} == {spec_path, newer.report_key}

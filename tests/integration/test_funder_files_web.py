@@ -136,3 +136,41 @@ def test_another_funders_file_is_not_found(staff: dict[str, Staff]) -> None:
         assert other.get(path).status == 404, path
     assert "paiements_12.csv" not in other.get("/financeur/fichiers").text
     assert json.loads(other.get("/financeur/fichiers/etat").body)["files"] == []
+
+
+def _payments_of(dossier: str) -> bytes:
+    return PAYMENTS.replace(b"INCONNU", dossier.encode())
+
+
+def test_an_earlier_drop_of_a_name_dropped_twice_shows_its_own_report(
+    staff: dict[str, Staff],
+) -> None:
+    """`paiements_x.csv` dropped twice straight under `incoming/<funder>/`: the spec's path holds
+    the second file's report, and the page of the FIRST file still shows the first file's lines
+    and downloads its own report. When both records pointed at the spec's path, the first file's
+    page showed « dossier SECOND »."""
+    drop("region-idf", "paiements_x.csv", _payments_of("PREMIER"))
+    run_queue()
+    # Two lines: the records are told apart by their counts (S3 dates them to the second).
+    second_file = (
+        _payments_of("SECOND") + b"AUTRE;P-2;20/03/2018;16/10/2017;31/10/2017;REMUNERATION;1\n"
+    )
+    drop("region-idf", "paiements_x.csv", second_file)
+    run_queue()
+    container = get_container()
+    records = [
+        r for r in container.funder_files.list("region-idf") if r.file_name == "paiements_x.csv"
+    ]
+    assert len(records) == 2
+    first, second = sorted(records, key=lambda record: record.counts["lines_read"])
+    web = staff["manager"].web
+    for record, own, other in ((first, "PREMIER", "SECOND"), (second, "SECOND", "PREMIER")):
+        page = web.get(f"/financeur/fichiers/rapport?id={record.file_id}")
+        assert page.status == 200 and f"dossier {own}" in page.text
+        assert f"dossier {other}" not in page.text
+        download = web.get(f"/financeur/fichiers/rapport/telechargement?id={record.file_id}")
+        assert download.status == 303 and f"/{record.file_id}/paiements_x.csv.report.csv" in (
+            download.location
+        )
+    spec_path = container.exchange.read("reports/region-idf/paiements_x.csv.report.csv")
+    assert "SECOND" in spec_path.decode("utf-8-sig")

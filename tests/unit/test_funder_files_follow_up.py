@@ -73,16 +73,18 @@ def test_a_rejected_file_keeps_its_reason_and_the_sender_from_the_upload() -> No
     assert (stored.sender, stored.sender_ip) == ("agent@region-idf.fr", "203.0.113.9")
 
 
-def test_each_drop_of_one_name_is_its_own_file_reporting_at_the_spec_path() -> None:
+def test_each_drop_of_one_name_is_its_own_file_with_its_own_report() -> None:
     """Dropped straight at incoming/<funder>/<name>, one key for every drop: each version is
-    its own file (S3 gives each PUT its own version ID); every one reports at the path
-    docs/specs/funder-files.md publishes, the latest drop's report replacing the earlier one's.
-    The same version delivered again finds its record."""
+    its own file (S3 gives each PUT its own version ID) and its record points at its own report,
+    under its file id (the spec's path, a copy of the latest drop's, is no record's: it changes
+    hands). The same version delivered again finds its record."""
     records = MemoryFileRecords()
     tracking = FileTracking(records, MemoryDashboardCounters())
     first, second = receive(tracking, version="v1"), receive(tracking, version="v2")
     assert first.file_id != second.file_id
-    assert first.report_key == second.report_key == "reports/region-idf/paiements_12.csv.report.csv"
+    for record in (first, second):
+        own = f"reports/region-idf/{record.file_id}/paiements_12.csv.report.csv"
+        assert record.report_key == own
     again = receive(tracking, version="v1")
     assert (again.file_id, again.report_key) == (first.file_id, first.report_key)
     assert len(records.items) == 2
@@ -95,6 +97,17 @@ def test_a_portal_upload_keeps_its_report_in_its_upload_folder() -> None:
         key=f"incoming/region-idf/{upload}/paiements_12.csv",
     )
     assert record.report_key == f"reports/region-idf/{upload}/paiements_12.csv.report.csv"
+    # Its own folder already: no second copy at a shared path.
+    incoming = locate(f"incoming/region-idf/{upload}/paiements_12.csv")
+    assert incoming is not None and incoming.latest_report_key is None
+
+
+def test_a_direct_drop_also_reports_at_the_spec_path() -> None:
+    """docs/specs/funder-files.md: `reports/<funder_code>/<file name>.report.csv`, written out
+    so that the test fails if the path moves."""
+    incoming = locate(KEY)
+    assert incoming is not None
+    assert incoming.latest_report_key == "reports/region-idf/paiements_12.csv.report.csv"
 
 
 def test_the_store_keeps_the_report_key_it_is_given() -> None:
@@ -114,7 +127,8 @@ def test_the_report_lists_rejected_lines_filtered_and_another_funder_sees_nothin
     records, reports = MemoryFileRecords(), MemoryReports()
     tracking = FileTracking(records, MemoryDashboardCounters())
     record = receive(tracking)
-    reports.texts["reports/region-idf/paiements_12.csv.report.csv"] = (
+    assert record.report_key is not None
+    reports.texts[record.report_key] = (
         "\ufeffrubrique;ligne;colonne;detail\r\nLignes lues;;;3\r\n"
         "Rejet;2;montant;le montant ne correspond pas au calcul\r\n"
         "Rejet;3;numero_dossier;dossier inconnu pour ce financeur\r\n"

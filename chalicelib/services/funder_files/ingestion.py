@@ -78,28 +78,31 @@ class IncomingFile:
     file_name: str
     upload_id: str | None = None  # a file sent from the portal: its upload's own folder
 
-    @property
-    def report_key(self) -> str:
-        """Where this file's report goes: the one rule of it (the store keeps what it is given).
-        A file dropped straight at `incoming/<funder>/<name>` (command line, a funder's own
-        system) reports at `reports/<funder>/<name>.report.csv`, the path that
-        docs/specs/funder-files.md publishes (« Every file gets a report at
-        `reports/<funder_code>/<file name>.report.csv` ») and funders' systems read. Each drop
-        stays its own file record (its id comes from the S3 version ID, services/funders/
-        files.py), but a later drop of the same name writes its report over the earlier one's:
-        the report at that path is the latest file's, as the spec promises (an earlier drop run
-        late writes none: events/funder_files.py). A redelivery of one drop rewrites the same
-        report. A file sent from the portal has a folder of its own,
-        `reports/<funder>/<upload id>/<name>.report.csv` (services/funders/uploads.py)."""
-        folder = f"{self.upload_id}/" if self.upload_id else ""
-        return f"{REPORTS_PREFIX}{self.funder_code}/{folder}{self.file_name}.report.csv"
+    def own_report_key(self, file_id: str) -> str:
+        """Where this file's own report goes, the one its record points at (the funder space's
+        report page, rejected lines and download read it): the one rule of it, the store keeps
+        what it is given. A file sent from the portal has a folder of its own,
+        `reports/<funder>/<upload id>/<name>.report.csv` (services/funders/uploads.py). A file
+        dropped straight at `incoming/<funder>/<name>` (command line, a funder's own system)
+        shares its key with every other drop of that name, so its own report goes under its
+        file id, `reports/<funder>/<file id>/<name>.report.csv`: each drop is its own file
+        record (its id comes from the S3 version ID, services/funders/files.py), and an earlier
+        drop's page shows its own lines, not the latest drop's. The two folders never meet: an
+        upload id is 32 hex digits, a file id starts with its date (`20261206T103005Z-…`). A
+        redelivery of one file finds the same id, so rewrites the same report."""
+        folder = self.upload_id or file_id
+        return f"{REPORTS_PREFIX}{self.funder_code}/{folder}/{self.file_name}.report.csv"
 
     @property
-    def report_is_the_latest_drops(self) -> bool:
-        """True for a file dropped straight at `incoming/<funder>/<name>`: every drop of that
-        name reports at the same path, which must hold the latest one's (`report_key`); a
-        portal upload's report is its own."""
-        return self.upload_id is None
+    def latest_report_key(self) -> str | None:
+        """For a file dropped straight at `incoming/<funder>/<name>`, the path that
+        docs/specs/funder-files.md publishes and funders' systems read (« Every file gets a
+        report at `reports/<funder_code>/<file name>.report.csv` »): it holds the latest drop's
+        report, a second copy of its own one (an earlier drop run late writes none there:
+        events/funder_files.py). None for a portal upload, whose own report is the only one."""
+        if self.upload_id:
+            return None
+        return f"{REPORTS_PREFIX}{self.funder_code}/{self.file_name}.report.csv"
 
     @property
     def kind(self) -> FileKind | None:

@@ -121,8 +121,7 @@ class ReceivedFile(Protocol):
     def funder_code(self) -> str: ...
     @property
     def file_name(self) -> str: ...
-    @property
-    def report_key(self) -> str: ...
+    def own_report_key(self, file_id: str) -> str: ...
 
 
 class FileTracking:
@@ -140,8 +139,8 @@ class FileTracking:
         metadata: Mapping[str, str],
         now: datetime,
     ) -> FileRecord:
-        """The « reçu » record of one version of the object, with the report key ingestion gave
-        it; a redelivery gets the record (and so the report key) stored the first time."""
+        """The « reçu » record of one version of the object, with its own report key as ingestion
+        decides it; a redelivery gets the record (and so the report key) stored the first time."""
         file_id = file_id_for(incoming.key, version, last_modified)
         record = FileRecord(
             funder_code=incoming.funder_code,
@@ -153,7 +152,7 @@ class FileTracking:
             updated_at=now,
             sender=(metadata.get(SENDER_METADATA) or DIRECT_DEPOSIT)[:200],
             sender_ip=(metadata.get(CLIENT_IP_METADATA) or None),
-            report_key=incoming.report_key,
+            report_key=incoming.own_report_key(file_id),
         )
         if not self._records.receive(record):  # a redelivery: the first record stays
             return self._records.get(incoming.funder_code, record.file_id) or record
