@@ -146,9 +146,14 @@ class DynamoDossierRepository:
             keyed += 1
         return keyed
 
-    def get(self, funder_code: str, dossier_number: str) -> Dossier | None:
+    def get(
+        self, funder_code: str, dossier_number: str, consistent: bool = False
+    ) -> Dossier | None:
+        """`consistent`: strongly consistent, for a read after a conditional write refused."""
         try:
-            return to_dossier(DossierItem.get(funder_code, dossier_number))
+            return to_dossier(
+                DossierItem.get(funder_code, dossier_number, consistent_read=consistent)
+            )
         except DossierItem.DoesNotExist:
             return None
 

@@ -20,7 +20,12 @@ from chalicelib.services.trainings.dossiers import Dossier, dossier_key
 from chalicelib.store import accounts as account_claims
 from chalicelib.store import franceconnect as franceconnect_claims
 from chalicelib.store.conditional_writes import refusals
-from chalicelib.store.dashboard import DynamoDashboardCounters, counter_updates, month_of
+from chalicelib.store.dashboard import (
+    DynamoDashboardCounters,
+    activation_partition,
+    counter_updates,
+    month_of,
+)
 from chalicelib.store.dossiers import to_dossier
 from chalicelib.store.funder_lookups import DynamoConsultationJournal
 from chalicelib.store.messages import COUNTER_PREFIX, SUMMARY_KEY
@@ -29,6 +34,7 @@ from chalicelib.store.models import (
     DossierChangeItem,
     DossierItem,
     EmailClaimItem,
+    FunderTableItem,
     MessageItem,
     MessagesTableItem,
     PaymentItem,
@@ -167,21 +173,26 @@ class DynamoErasureStore:
                     dossier.dossier_number,
                 ):
                     self._delete_thread(thread)
-        # A dossier counted as activated on the dashboard stops counting (once: by its marker).
-        DynamoDashboardCounters().uncount_activation(
-            dossier.funder_code, dossier.dossier_number, month_of(datetime.now(UTC))
-        )
         # The dossier last: until it goes, a retry of a failed run finds it and does the rest.
         self._delete_and_uncount(dossier.funder_code, dossier.dossier_number)
 
     @staticmethod
     def _delete_and_uncount(funder_code: str, dossier_number: str) -> None:
-        """The dossier goes with its count on the funder's dashboard (and its link's, if it is
-        linked), in one transaction conditioned on the item as just read: a concurrent run that
-        deleted it first fails the condition and nothing is taken twice; a link made meanwhile
-        is read again and counted off with it."""
+        """The dossier goes with its counts on the funder's dashboard (its link's if it is linked,
+        its activation's if its marker is there), in one transaction conditioned on the item
+        and the marker as just read: a concurrent run that deleted it first fails the condition
+        and nothing is taken twice; a link or an activation counted meanwhile (« Ajouter un
+        dossier », a first login) is read again and counted off with it. (Taking the activation
+        off in an earlier, separate write missed one counted between that write and this one:
+        the dashboard kept it for a dossier gone, tests/integration/test_removal_link_race.py.)"""
         key = DossierItem(funder_code=funder_code, dossier_number=dossier_number)
+        marker = FunderTableItem(pk=activation_partition(funder_code), sk=dossier_number)
         for _ in range(3):
+            # Both reads are conditions of the transaction below: a link or an activation that
+            # lands after either refuses it, and the loop reads them again.
+            counted = FunderTableItem.count(
+                marker.pk, FunderTableItem.sk == dossier_number, consistent_read=True
+            )
             try:
                 current = DossierItem.get(funder_code, dossier_number, consistent_read=True)
             except DossierItem.DoesNotExist:
@@ -192,10 +203,24 @@ class DynamoErasureStore:
                 if linked
                 else DossierItem.funder_code.exists() & DossierItem.account_id.does_not_exist()
             )
-            decrements = {"dossiers": -1, "linked_accounts": -1 if linked else 0}
+            decrements = {
+                "dossiers": -1,
+                "linked_accounts": -1 if linked else 0,
+                "activated_accounts": -1 if counted else 0,
+            }
             try:
                 with TransactWrite(connection=Connection(region=DossierItem.Meta.region)) as write:
                     write.delete(key, condition=condition)
+                    # Conditional both ways: the marker as read, there (it goes) or absent.
+                    if counted:
+                        write.delete(marker, condition=FunderTableItem.sk.exists())
+                    else:
+                        write.condition_check(
+                            FunderTableItem,
+                            marker.pk,
+                            dossier_number,
+                            condition=FunderTableItem.sk.does_not_exist(),
+                        )
                     for counter, adds in counter_updates(
                         funder_code, month_of(datetime.now(UTC)), decrements
                     ):

@@ -134,7 +134,9 @@ class MemoryDossierLookup:
     def add(self, dossier: Dossier) -> None:
         self.items[(dossier.funder_code, dossier.dossier_number)] = dossier
 
-    def get(self, funder_code: str, dossier_number: str) -> Dossier | None:
+    def get(
+        self, funder_code: str, dossier_number: str, consistent: bool = False
+    ) -> Dossier | None:
         self.calls["get"] += 1
         return self.items.get((funder_code, dossier_number))
 

@@ -99,7 +99,9 @@ class ClaimCounters(Protocol):
 
 
 class ClaimDossiers(Protocol):
-    def get(self, funder_code: str, dossier_number: str) -> Dossier | None: ...
+    def get(
+        self, funder_code: str, dossier_number: str, consistent: bool = False
+    ) -> Dossier | None: ...
 
     def link_account(self, funder_code: str, dossier_number: str, account_id: str) -> bool: ...
 
@@ -257,9 +259,13 @@ class DossierClaims:
             and mine
             and dossier.account_id is None
             and proven_by_address(dossier, account.email)
-            and self._link(account, dossier, client_ip)
         ):
-            return ClaimResult(linked=dossier)
+            if self._link(account, dossier, client_ip):
+                return ClaimResult(linked=dossier)
+            # Refused: since the read above, the dossier was withdrawn or purged, or another
+            # account linked it. The rest answers on what is there now (strongly consistent,
+            # after the refused write): no code mailed for a dossier gone, its owner told.
+            dossier = self._dossiers.get(funder_code, number, consistent=True)
         # From here on, one answer whatever the case: a claim ticket that only a code can use.
         code = new_code()
         sent_to: str | None = None
