@@ -3,10 +3,12 @@ links it (« Ajouter un dossier »), under moto, each interleaving forced: the o
 inside the store's read of the dossier, so it lands between that read and the write conditioned
 on it.
 
-1. The removal reads the dossier unlinked, the link (and, the account being activated, its
-   activation count) lands, then the removal's transaction runs: it is refused, reads again and
-   takes the dossier away with its link and its activation, so the funder's dashboard equals a
-   recount (docs/specs/product.md: a dossier past its period goes, whoever holds it).
+1. The removal reads the dossier unlinked, a link lands (« Ajouter un dossier » by an activated
+   account, its activation counted too; a sign-up with the number), then the removal's
+   transaction runs: it is refused, reads again and takes the dossier away with its link and
+   its activation, so the funder's dashboard equals a recount (docs/specs/product.md: a dossier
+   past its period, or withdrawn, goes whoever holds it). The same for an activation counted on
+   a dossier linked already (its owner's first login).
 2. The link reads the dossier, the removal deletes it, then the link's conditional write runs:
    refused, nothing written again, the person gets the answer of any number that is not theirs.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ from chalicelib.store.models import DossierItem
 from local.demo import READY
 from tests.integration.conftest import mails_to
 from tests.integration.test_accounts_web import log_in
+from tests.integration.test_concurrency import Person, sign_up
 from tests.integration.test_funder_dashboard import recount, shown
 from tests.integration.test_retention import DOSSIER_HEADER
 from tests.support.aws import drop, run_queue
@@ -46,7 +50,7 @@ CODE_MAIL = "Votre code pour ajouter un dossier"
 GONE = "n’existe pas ou n’est pas rattaché à votre compte"
 
 
-def purge() -> None:
+def purge(dossiers: int = 1) -> None:
     """The daily run, the funder's period now ten years (the training ended sixteen ago)."""
     from chalicelib import admin
 
@@ -54,15 +58,15 @@ def purge() -> None:
         admin.main(["--stage", "test", "funder", "set", "region-idf", "--retention-years", "10"])
         == 0
     )
-    assert get_container().retention_purge().run() == 1
+    assert get_container().retention_purge().run() == dossiers
 
 
-def withdrawal() -> None:
+def withdrawal(number: str = NUMBER) -> None:
     """The funder's file with the dossier's `supprime` line, as its function runs it."""
     key = drop(
         "region-idf",
-        "dossiers_retrait.csv",
-        f"{DOSSIER_HEADER}{NUMBER};{';' * 13}supprime\n".encode(),
+        f"dossiers_retrait_{number}.csv",
+        f"{DOSSIER_HEADER}{number};{';' * 13}supprime\n".encode(),
     )
     summary = process_funder_file({"bucket": get_container().exchange.name, "key": key})
     assert summary["dossiers_withdrawn"] == 1, summary
@@ -82,7 +86,9 @@ def camille(demo_data: WebClient) -> WebClient:
 
 
 @contextmanager
-def landing_after_the_read(consistent: bool, meanwhile: Callable[[], object]) -> Iterator[list]:
+def landing_after_the_read(
+    consistent: bool, meanwhile: Callable[[], object], number: str = NUMBER
+) -> Iterator[list]:
     """Runs `meanwhile` right after the first GetItem of the dossier (strongly consistent: the
     removal's, in store/erasure.py; eventually consistent: « Ajouter un dossier »'s) has
     answered, before the caller writes on what it read. Yields what `meanwhile` returned."""
@@ -91,7 +97,7 @@ def landing_after_the_read(consistent: bool, meanwhile: Callable[[], object]) ->
 
     def get(hash_key: str, range_key: str | None = None, **options: Any) -> DossierItem:
         item = original(hash_key, range_key, **options)
-        read_there = range_key == NUMBER and bool(options.get("consistent_read")) == consistent
+        read_there = range_key == number and bool(options.get("consistent_read")) == consistent
         if read_there and not landed:
             landed.append(None)  # set first: `meanwhile` reads the dossier too
             landed[0] = meanwhile()
@@ -196,3 +202,34 @@ def test_an_activation_counted_between_the_removals_read_and_its_write_goes_with
     assert landed == [True]  # counted, on the dossier still there and linked
     assert_counters_match_a_recount(before, -1)
     assert_no_ghost_training(camille)
+
+
+# Someone signs up with the number (the account, not activated yet, and its link in one
+# transaction, store/accounts.py): only the dossier's own condition can see the link.
+NEWCOMER = Person(index=777)
+NEWCOMER_DOSSIER = NEWCOMER.dossier_line(NEWCOMER.email("inscrit")).replace(
+    "16/10/2017;29/06/2018", "01/09/2009;30/06/2010"
+)
+
+
+@pytest.mark.parametrize("removal", REMOVALS)
+def test_a_sign_up_landing_between_the_removals_read_and_its_write_goes_with_the_dossier(
+    demo_data: WebClient, removal: str
+) -> None:
+    header = DOSSIER_HEADER.rstrip("\n") + ";code_activation\n"
+    drop("region-idf", "dossiers_newcomer.csv", f"{header}{NEWCOMER_DOSSIER}\n".encode())
+    run_queue()
+    before = shown("region-idf")
+    remove = {"purge": purge, "withdrawal": partial(withdrawal, NEWCOMER.number)}[removal]
+
+    with landing_after_the_read(
+        consistent=True, meanwhile=partial(sign_up, NEWCOMER, "inscrit"), number=NEWCOMER.number
+    ) as landed:
+        remove()
+
+    assert landed == [{}]  # signed up, the dossier linked to the new account
+    account = get_container().accounts.find_by_email(NEWCOMER.email("inscrit"))
+    assert account is not None
+    assert DossierItem.count("region-idf", DossierItem.dossier_number == NEWCOMER.number) == 0
+    assert get_container().dossiers.list_for_account(account.account_id) == []
+    assert_counters_match_a_recount(before, -1)
