@@ -285,3 +285,30 @@ def test_a_claim_for_a_dossier_linked_meanwhile_is_refused_like_a_wrong_code() -
     result = refusal(lambda: world.confirm(claim_id, code))
     assert isinstance(result, WrongCode) and result.errors == {"code": WRONG_CODE}
     assert world.linked_to() == "account-first"
+
+
+@pytest.mark.parametrize("meanwhile", ["removed", "taken"])
+def test_a_link_refused_on_a_dossier_changed_since_its_read_answers_on_what_is_there_now(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    """Between « Ajouter un dossier »'s read and its link, the dossier is withdrawn or purged, or
+    another account links it: the answer of any number not hers, and no code mailed to her own
+    address for a dossier she can no longer have (its owner is told, as always)."""
+    owner = account(account_id="account-owner", email="owner@example.fr")
+    world = World(new_dossier(email=CAMILLE_EMAIL))
+    world.accounts.add(owner)
+    link = world.dossiers.link_account
+
+    def raced_link(funder_code: str, dossier_number: str, account_id: str) -> bool:
+        if meanwhile == "removed":
+            del world.dossiers.items[(funder_code, dossier_number)]
+        else:
+            assert link(funder_code, dossier_number, owner.account_id)
+        return link(funder_code, dossier_number, account_id)
+
+    monkeypatch.setattr(world.dossiers, "link_account", raced_link)
+    result = world.request()
+    assert shape(result) == (None, True)
+    assert world.audit.names(CAMILLE) == ["dossier-claim-unproven"]
+    told = [owner.email] if meanwhile == "taken" else []
+    assert [mail.to for mail in world.mailer.sent] == told
