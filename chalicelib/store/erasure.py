@@ -203,6 +203,8 @@ class DynamoErasureStore:
                 if linked
                 else DossierItem.funder_code.exists() & DossierItem.account_id.does_not_exist()
             )
+            # One ADD per counter item for all three: AWS, TransactWriteItems: « no two actions
+            # can target the same item » (the test of this race runs all three at once).
             decrements = {
                 "dossiers": -1,
                 "linked_accounts": -1 if linked else 0,
