@@ -151,7 +151,7 @@ class DynamoErasureStore:
             return False
         return True
 
-    def delete_dossier(self, dossier: Dossier) -> None:
+    def delete_dossier(self, dossier: Dossier) -> str | None:
         key = dossier_key(dossier.funder_code, dossier.dossier_number)
         with PaymentItem.batch_write() as batch:
             for payment in PaymentItem.by_dossier.query(key):
@@ -174,17 +174,18 @@ class DynamoErasureStore:
                 ):
                     self._delete_thread(thread)
         # The dossier last: until it goes, a retry of a failed run finds it and does the rest.
-        self._delete_and_uncount(dossier.funder_code, dossier.dossier_number)
+        return self._delete_and_uncount(dossier.funder_code, dossier.dossier_number)
 
     @staticmethod
-    def _delete_and_uncount(funder_code: str, dossier_number: str) -> None:
+    def _delete_and_uncount(funder_code: str, dossier_number: str) -> str | None:
         """The dossier goes with its counts on the funder's dashboard (its link's if it is linked,
         its activation's if its marker is there), in one transaction conditioned on the item
         and the marker as just read: a concurrent run that deleted it first fails the condition
         and nothing is taken twice; a link or an activation counted meanwhile (« Ajouter un
         dossier », a first login) is read again and counted off with it. (Taking the activation
         off in an earlier, separate write missed one counted between that write and this one:
-        the dashboard kept it for a dossier gone, tests/integration/test_removal_link_race.py.)"""
+        the dashboard kept it for a dossier gone, tests/integration/test_removal_link_race.py.)
+        Answers the account that held the dossier as it went (None: none, or gone already)."""
         key = DossierItem(funder_code=funder_code, dossier_number=dossier_number)
         marker = FunderTableItem(pk=activation_partition(funder_code), sk=dossier_number)
         for _ in range(3):
@@ -196,7 +197,7 @@ class DynamoErasureStore:
             try:
                 current = DossierItem.get(funder_code, dossier_number, consistent_read=True)
             except DossierItem.DoesNotExist:
-                return
+                return None  # a concurrent removal took it, and tells its owner
             linked = current.account_id
             condition = (
                 DossierItem.account_id == linked
@@ -227,7 +228,7 @@ class DynamoErasureStore:
                         funder_code, month_of(datetime.now(UTC)), decrements
                     ):
                         write.update(counter, actions=adds)
-                return
+                return linked or None
             except TransactWriteError as error:
                 if "ConditionalCheckFailed" not in refusals(error):
                     raise

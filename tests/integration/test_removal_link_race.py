@@ -7,8 +7,9 @@ on it.
    account, its activation counted too; a sign-up with the number), then the removal's
    transaction runs: it is refused, reads again and takes the dossier away with its link and
    its activation, so the funder's dashboard equals a recount (docs/specs/product.md: a dossier
-   past its period, or withdrawn, goes whoever holds it). The same for an activation counted on
-   a dossier linked already (its owner's first login).
+   past its period, or withdrawn, goes whoever holds it), and the one who held it as it went is
+   the one told. The same for an activation counted on a dossier linked already (its owner's
+   first login).
 2. The link reads the dossier, the removal deletes it, then the link's conditional write runs:
    refused, nothing written again, the person gets the answer of any number that is not theirs.
 """
@@ -46,6 +47,7 @@ DOSSIER = (
 COUNTED = ("dossiers", "linked_accounts", "activated_accounts")
 # What « Ajouter un dossier » answers for any number that is not the person's to link at once.
 CLAIM_PAGE = "Confirmez que ce dossier est le vôtre"
+WITHDRAWN_MAIL = "Un dossier a été retiré de votre compte"
 CODE_MAIL = "Votre code pour ajouter un dossier"
 GONE = "n’existe pas ou n’est pas rattaché à votre compte"
 
@@ -158,6 +160,11 @@ def test_a_link_landing_between_the_removals_read_and_its_write_goes_with_the_do
 
     assert_counters_match_a_recount(before, -1)
     assert_no_ghost_training(camille)
+    # She is the one who held it as it went: her trail says so, a withdrawal is mailed to her.
+    events = [e.event for e in get_container().audit.events(account.account_id, limit=50)]
+    assert {"purge": "dossier-expired", "withdrawal": "dossier-withdrawn"}[removal] in events
+    withdrawn = [text for s, text in mails_to(READY.email) if s == WITHDRAWN_MAIL]
+    assert len(withdrawn) == (removal == "withdrawal") and all(TITLE in t for t in withdrawn)
 
 
 @pytest.mark.parametrize("removal", REMOVALS)

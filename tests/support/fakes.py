@@ -913,9 +913,11 @@ class MemoryErasure:
         self.accounts.claims.pop(stored.email, None)
         return True
 
-    def delete_dossier(self, dossier: Dossier) -> None:
+    def delete_dossier(self, dossier: Dossier) -> str | None:
         self.deleted_dossiers.append(dossier.dossier_number)
+        stored = [d for d in self.dossiers if d.dossier_number == dossier.dossier_number]
         self.dossiers = [d for d in self.dossiers if d.dossier_number != dossier.dossier_number]
+        return stored[0].account_id if stored else None
 
     def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
         self.months_read.append(month)

@@ -242,8 +242,21 @@ def test_a_withdrawn_dossier_goes_and_its_account_is_told(world: World) -> None:
 
 
 def test_a_withdrawn_dossier_of_no_account_mails_nobody(world: World) -> None:
-    world.withdrawal.withdraw(dossier("acc-1").with_account(None))
+    unlinked = dossier("acc-1").with_account(None)
+    world.store.dossiers = [unlinked]
+    world.withdrawal.withdraw(unlinked)
     assert world.mailer.sent == [] and world.audit.events == []
+
+
+def test_a_dossier_linked_after_the_file_read_it_is_withdrawn_and_its_owner_told(
+    world: World,
+) -> None:
+    # The file's run read it unlinked; the store holds it linked when it deletes it.
+    world.withdrawal.withdraw(dossier("acc-1").with_account(None))
+    assert world.store.dossiers == []
+    [mail] = world.mailer.sent_to(EMAIL)
+    assert mail.subject == "Un dossier a été retiré de votre compte"
+    assert [e.details for e in world.audit.events] == [{"funder": "region-idf"}]
 
 
 # Dossiers past their funder's retention period -------------------------------------------------

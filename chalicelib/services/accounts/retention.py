@@ -101,8 +101,10 @@ class ErasureStore(Protocol):
         False when it changed or is gone."""
         ...
 
-    def delete_dossier(self, dossier: Dossier) -> None:
-        """The dossier, its payments, its recorded changes and its message threads."""
+    def delete_dossier(self, dossier: Dossier) -> str | None:
+        """The dossier, its payments, its recorded changes and its message threads. Answers the
+        account that held it as it went (None: no account, or gone already), which is not the
+        one read before when someone linked it meanwhile."""
         ...
 
     def dossiers_ended_in(self, funder_code: str, month: str) -> list[Dossier]:
@@ -308,8 +310,9 @@ class DossierWithdrawal:
         self._urls = urls
 
     def withdraw(self, dossier: Dossier) -> None:
-        account = self._accounts.get(dossier.account_id) if dossier.account_id else None
-        self._store.delete_dossier(dossier)
+        # Whoever held it as it went is told, even one who linked it after the file was read.
+        owner = self._store.delete_dossier(dossier)
+        account = self._accounts.get(owner) if owner else None
         if account is None:
             return
         # PDFs are named after the account, not the dossier: all of them go, the others are
@@ -398,9 +401,8 @@ class RetentionPurge:
         return purged
 
     def _purge(self, dossier: Dossier) -> None:
-        self._store.delete_dossier(dossier)
-        if dossier.account_id:
-            self._documents.delete_for_account(dossier.account_id)
-            self._audit.record(
-                dossier.account_id, "dossier-expired", None, {"funder": dossier.funder_code}
-            )
+        # The account that held it as it went, even one that linked it after the index was read.
+        owner = self._store.delete_dossier(dossier)
+        if owner:
+            self._documents.delete_for_account(owner)
+            self._audit.record(owner, "dossier-expired", None, {"funder": dossier.funder_code})
