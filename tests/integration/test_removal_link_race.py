@@ -11,7 +11,9 @@ on it.
    the one told. The same for an activation counted on a dossier linked already (its owner's
    first login).
 2. The link reads the dossier, the removal deletes it, then the link's conditional write runs:
-   refused, nothing written again, the person gets the answer of any number that is not theirs.
+   refused, nothing written again, no count moves twice, and the person gets the page's answer
+   for a dossier that is not there (« Ajouter un dossier »: the one of any number not theirs,
+   with no code mailed; sign-up: « Nous ne trouvons pas ce numéro de dossier… »).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pytest
 
 from chalicelib.container import get_container
 from chalicelib.events.funder_files import process_funder_file
+from chalicelib.services.accounts.signup import NO_MATCHING_DOSSIER
 from chalicelib.store.models import DossierItem
 from local.demo import READY
 from tests.integration.conftest import mails_to
@@ -239,4 +242,25 @@ def test_a_sign_up_landing_between_the_removals_read_and_its_write_goes_with_the
     assert account is not None
     assert DossierItem.count("region-idf", DossierItem.dossier_number == NEWCOMER.number) == 0
     assert get_container().dossiers.list_for_account(account.account_id) == []
+    assert_counters_match_a_recount(before, -1)
+
+
+@pytest.mark.parametrize("removal", REMOVALS)
+def test_a_removal_between_a_sign_ups_read_and_its_link_answers_no_such_dossier(
+    demo_data: WebClient, removal: str
+) -> None:
+    header = DOSSIER_HEADER.rstrip("\n") + ";code_activation\n"
+    drop("region-idf", "dossiers_newcomer.csv", f"{header}{NEWCOMER_DOSSIER}\n".encode())
+    run_queue()
+    before = shown("region-idf")
+    remove = {"purge": purge, "withdrawal": partial(withdrawal, NEWCOMER.number)}[removal]
+
+    with landing_after_the_read(consistent=False, meanwhile=remove, number=NEWCOMER.number):
+        refused = sign_up(NEWCOMER, "inscrit")
+
+    # What the sign-up page says for a number that matches no dossier; no account, no mail.
+    assert refused == {"dossier_number": NO_MATCHING_DOSSIER}
+    assert get_container().accounts.find_by_email(NEWCOMER.email("inscrit")) is None
+    assert mails_to(NEWCOMER.email("inscrit")) == []
+    assert DossierItem.count("region-idf", DossierItem.dossier_number == NEWCOMER.number) == 0
     assert_counters_match_a_recount(before, -1)

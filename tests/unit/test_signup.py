@@ -639,3 +639,23 @@ def test_a_mail_that_cannot_leave_tells_nothing_about_the_address(world):
     unknown = world.sign_up()
 
     assert known == unknown
+
+
+def test_a_dossier_removed_between_its_read_and_the_link_gets_the_answer_of_no_dossier(
+    world, monkeypatch
+):
+    """Withdrawn or purged after the sign-up read it: not « déjà un compte », but the page's
+    answer for a number that matches no dossier; nothing created, nothing mailed."""
+    read = world.dossiers.get
+
+    def read_then_removed(funder_code, dossier_number, consistent=False):
+        found = read(funder_code, dossier_number, consistent)
+        world.dossiers.items.pop((funder_code, dossier_number), None)
+        return found
+
+    monkeypatch.setattr(world.dossiers, "get", read_then_removed)
+    result = world.sign_up()
+
+    assert result == {"dossier_number": NO_MATCHING_DOSSIER}
+    assert world.accounts.items == {}
+    assert world.mailer.sent == []

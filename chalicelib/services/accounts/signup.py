@@ -55,7 +55,9 @@ MAIL_NOT_SENT = (
 
 
 class DossierLookup(Protocol):
-    def get(self, funder_code: str, dossier_number: str) -> Dossier | None: ...
+    def get(
+        self, funder_code: str, dossier_number: str, consistent: bool = False
+    ) -> Dossier | None: ...
 
 
 @dataclass
@@ -201,12 +203,19 @@ class Signup:
                 portal_url=self._urls.base_url,
             )
         else:
-            if dossier is not None and dossier.account_id:
+            # Refused on the dossier: withdrawn or purged since the read above (read again,
+            # strongly consistent after the refused write), it gets the answer of a number that
+            # matches no dossier, not « déjà un compte ».
+            if dossier is None or (
+                self._dossiers.get(funder.code, dossier.dossier_number, consistent=True) is None
+            ):
+                raise Invalid({"dossier_number": NO_MATCHING_DOSSIER})
+            if dossier.account_id:
                 self._audit.record(dossier.account_id, "signup-attempt", client_ip)
                 self._owner_alert(dossier)
             mail = dossier_already_linked_mail(
                 to=email,
-                dossier_number=dossier.dossier_number if dossier else "",
+                dossier_number=dossier.dossier_number,
                 recovery_url=self._urls.recovery(funder.code),
                 portal_url=self._urls.base_url,
             )
