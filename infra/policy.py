@@ -131,7 +131,8 @@ INDEXED_TABLES: dict[str, tuple[str, ...]] = {
 # No Scan: nothing in a request path may grow with the number of trainees. Transactions have no
 # action of their own: each item is authorised as the PutItem, UpdateItem... it holds, and a
 # ConditionCheck as ConditionCheckItem (the dashboard's activated accounts, where a dossier is
-# linked to an activated account: store/dashboard.py::count_activation).
+# linked to an activated account: store/dashboard.py::count_activation; a dossier's removal checks
+# that no activation marker appeared since its read: store/erasure.py::_delete_and_uncount).
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # BatchWriteItem: « Fermer mon compte » deletes sessions, CGU acceptances, unread counters.
     "api_handler": (
@@ -160,6 +161,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "retention": (
         "BatchGetItem",
         "BatchWriteItem",
+        "ConditionCheckItem",
         "DeleteItem",
         "GetItem",
         "PutItem",
