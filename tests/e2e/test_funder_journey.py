@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -64,6 +65,10 @@ def payments_file(folder: Path, reference: str) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def paris_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 def row_of(page: Any, file_name: str) -> Any:
@@ -159,11 +164,15 @@ def test_a_funder_member_sends_a_file_follows_it_and_answers_a_trainees_call(
 
         # The trainee calls: the look-up shows the new payment and its mail.
         wait_for_mail_with(stack, READY.email, r"(?i)nouveau paiement")
+        # The portal dates the look-up in Paris time: around midnight there, the machine's UTC
+        # date is the day before. The two dates around the look-up cover a midnight in between.
+        days_of_lookup = {paris_today()}
         nav.get_by_role("link", name="Rechercher un dossier").click()
         page.wait_for_url("**/financeur/dossiers")
         page.get_by_label("Numéro de dossier").fill(DOSSIER)
         page.get_by_role("button", name="Rechercher").click()
         page.get_by_role("heading", name=f"Dossier {DOSSIER}").wait_for()
+        days_of_lookup.add(paris_today())
         found = main_text(page)
         assert "Compte lié au dossier : oui, activé" in found
         payment = page.locator("tr", has_text=reference).filter(has_not_text=f"{reference}-X")
@@ -181,7 +190,8 @@ def test_a_funder_member_sends_a_file_follows_it_and_answers_a_trainees_call(
         assert entries.count() >= 1
         latest = entries.all_inner_texts()
         assert any("Hauts-de-France" in text and "« gestionnaire »" in text for text in latest)
-        assert f"{date.today():%d/%m/%Y}" in " ".join(latest)
+        shown = " ".join(latest)
+        assert any(f"{day:%d/%m/%Y} à " in shown for day in days_of_lookup), (days_of_lookup, shown)
     finally:
         staff_context.close()
         trainee_context.close()
