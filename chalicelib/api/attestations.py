@@ -26,7 +26,7 @@ from chalicelib.api.training_json import amount_json, link_json
 from chalicelib.container import get_container
 from chalicelib.faces.requests import client_ip
 from chalicelib.services.errors import Invalid
-from chalicelib.services.formatting import format_date
+from chalicelib.services.formatting import format_date, paris_date
 from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
     Attestation,
@@ -162,9 +162,9 @@ def verification_json(verification: Verification) -> dict[str, Any]:
             "text": period.label,
         },
         "total": amount_json(statement.total),
-        "issued_on": attestation.issued_at.date().isoformat(),
-        "expires_on": attestation.expires_at.date().isoformat(),
-        "withdrawn_on": attestation.withdrawn_at.date().isoformat()
+        "issued_on": paris_date(attestation.issued_at).isoformat(),
+        "expires_on": paris_date(attestation.expires_at).isoformat(),
+        "withdrawn_on": paris_date(attestation.withdrawn_at).isoformat()
         if attestation.withdrawn_at
         else None,
     }

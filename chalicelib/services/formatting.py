@@ -22,6 +22,9 @@ def format_euros(value: Decimal) -> str:
 
 
 def format_date(value: date) -> str:
+    """« 20/03/2018 ». A moment (a datetime) is dated in Paris, where people read it."""
+    if isinstance(value, datetime):
+        value = paris_date(value)
     return value.strftime("%d/%m/%Y")
 
 
@@ -29,6 +32,12 @@ def format_date_time(value: datetime) -> str:
     """« 27/11/2026 à 10:24 », in Paris time whatever the server's zone."""
     local = paris_time(value)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def paris_date(value: datetime) -> date:
+    """The day it is in Paris at `value`: a person's « today ». The servers' UTC date is still
+    the day before until 01:00 (winter) or 02:00 (summer) in Paris."""
+    return paris_time(value).date()
 
 
 def paris_time(value: datetime) -> datetime:

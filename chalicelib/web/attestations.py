@@ -17,7 +17,6 @@ from chalicelib.services.trainings.attestations import (
     ALL_TRAININGS,
     Selection,
     funders_text,
-    ready_made_choices,
 )
 from chalicelib.web.guards import read_form, signed_in_session, web_view
 from chalicelib.web.http import FORM_CONTENT_TYPES, CurrentSession, redirect
@@ -71,7 +70,6 @@ def _page(current: CurrentSession, values: dict[str, str], errors: dict[str, str
     statement, statement_errors = (
         (None, {}) if errors else attestations.statement(account_id, selection_of(values))
     )
-    today = container.attestations.clock()
     return html_page(
         "attestations.html",
         status_code=400 if errors or statement_errors else 200,
@@ -79,13 +77,13 @@ def _page(current: CurrentSession, values: dict[str, str], errors: dict[str, str
         trainings=attestations.choices(account_id),
         statement=statement,
         issued=attestations.list(account_id),
-        now=today,
+        now=attestations.clock(),
         values={name: values.get(name, "") for name in FIELDS},
         errors={**errors, **_form_errors(statement_errors)},
         labels=LABELS,
         ready_made=[
             (label, f"annee-{s.year}" if s.year else s.choice)
-            for label, s in ready_made_choices(today.date())
+            for label, s in attestations.ready_made_choices()
         ],
         all_trainings=ALL_TRAININGS,
         funders_text=funders_text,

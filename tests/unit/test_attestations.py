@@ -205,6 +205,21 @@ def test_a_month_and_the_last_three_months() -> None:
     assert (quarter.start, quarter.end) == (date(2025, 10, 1), date(2025, 12, 31))
 
 
+def test_just_after_midnight_in_paris_the_attestation_is_of_the_paris_day() -> None:
+    """23:30 UTC on 31/12/2026 is 00:30 on 01/01/2027 in Paris: the trainee's today, the
+    quarter before it, the new year among the choices, and the dates the document shows."""
+    attestations, _, _ = service(clock=FakeClock(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)))
+    assert attestations.ready_made_choices()[1][0] == "Récapitulatif de l’année 2027"
+    assert attestations.statement(CAMILLE, Selection("annee", year="2027"))[1] == {}
+    issued, errors = attestations.issue(CAMILLE, Selection("3-derniers-mois"))
+    assert errors == {} and issued is not None
+    period = issued.attestation.statement.period
+    assert (period.start, period.end) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert "Délivrée le 01/01/2027" in issued.content.subtitle
+    assert "délivrée le 01/01/2027" in issued.content.notes[1]
+    assert "valable jusqu’au 01/07/2027" in issued.content.notes[1]
+
+
 def test_the_code_is_80_random_bits_in_groups_and_stored_hashed() -> None:
     attestations, repository, _ = service()
     codes = set()

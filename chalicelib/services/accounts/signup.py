@@ -24,6 +24,7 @@ from chalicelib.services.accounts.model import (
 )
 from chalicelib.services.accounts.passwords import generate_temporary_password
 from chalicelib.services.errors import Invalid
+from chalicelib.services.formatting import paris_date
 from chalicelib.services.funder_files.values import parse_date
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.mail.mails import (
@@ -112,7 +113,7 @@ class Signup:
             errors["given_names"] = f"Votre prénom doit faire {MAX_NAME_LENGTH} caractères au plus."
         try:
             birth_date = parse_date(form.birth_date.strip())
-            if birth_date >= self._clock().date():
+            if birth_date >= paris_date(self._clock()):
                 errors["birth_date"] = "La date de naissance doit être dans le passé."
         except ValueError:
             errors["birth_date"] = (

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from chalicelib.services.accounts.model import AuditLog, Clock
 from chalicelib.services.errors import NotFound
-from chalicelib.services.formatting import format_date, format_euros, format_number
+from chalicelib.services.formatting import format_date, format_euros, format_number, paris_date
 from chalicelib.services.funder_files.values import parse_date
 from chalicelib.services.security.throttling import RateLimiter
 from chalicelib.services.trainings.documents import DocumentContent, KeyValueBlock, TableContent
@@ -292,6 +292,12 @@ class Attestations:
     audit: AuditLog
     limiter: RateLimiter
 
+    def today(self) -> date:
+        return paris_date(self.clock())
+
+    def ready_made_choices(self) -> list[tuple[str, Selection]]:
+        return ready_made_choices(self.today())
+
     def choices(self, account_id: str) -> list[Training]:
         return self.trainings.of_account(account_id)
 
@@ -299,7 +305,7 @@ class Attestations:
         self, account_id: str, selection: Selection
     ) -> tuple[Statement | None, dict[str, str]]:
         """The trainee's payments over the period, from their own trainings only."""
-        period, errors = period_of(selection, self.clock().date())
+        period, errors = period_of(selection, self.today())
         trainings = self.trainings.of_account(account_id)
         if selection.training != ALL_TRAININGS:
             trainings = [t for t in trainings if t.key == selection.training]
@@ -491,7 +497,8 @@ def attestation_content(attestation: Attestation, verification_url: str) -> Docu
         closing = (
             "Aucun paiement n’a été mis en paiement sur cette période : montant total 0,00 €.",
         )
-    issued = format_date(attestation.issued_at.date())
+    issued = format_date(attestation.issued_at)
+    valid_until = format_date(attestation.expires_at)
     return DocumentContent(
         title="Attestation de paiement",
         subject=f"Attestation de paiement, {period.label}, {statement.trainee_name}",
@@ -503,8 +510,8 @@ def attestation_content(attestation: Attestation, verification_url: str) -> Docu
         notes=(
             "Montants nets mis en paiement par le financeur, égaux à ceux des avis de paiement.",
             f"Attestation délivrée le {issued} par le Portail stagiaire, valable jusqu’au "
-            f"{format_date(attestation.expires_at.date())}. Son destinataire peut vérifier qu’elle "
-            f"est authentique et n’a pas été retirée : {verification_url.split('?')[0]}, "
+            f"{valid_until}. Son destinataire peut vérifier qu’elle est authentique et n’a pas "
+            f"été retirée : {verification_url.split('?')[0]}, "
             f"code {attestation.code}, ou en lisant le QR code.",
         ),
         filename=f"attestation-de-paiement-{period.start:%Y%m%d}-{period.end:%Y%m%d}.pdf",

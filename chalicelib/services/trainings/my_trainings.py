@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.services.accounts.model import Clock, PortalUrls
 from chalicelib.services.errors import Invalid, NotFound
+from chalicelib.services.formatting import paris_date
 from chalicelib.services.funders.model import Funder
 from chalicelib.services.trainings.dossiers import Dossier, end_of_training_available
 from chalicelib.services.trainings.payments import Payment
@@ -158,7 +159,7 @@ class Trainings:
             period=period,
             payments=payments,
             end_of_training_available=end_of_training_available(
-                training.dossier, self._clock().date()
+                training.dossier, paris_date(self._clock())
             ),
         )
 
@@ -261,7 +262,7 @@ class Trainings:
         self, account_id: str, funder_code: str, number: str
     ) -> DocumentContent | None:
         dossier = self.owned_dossier(account_id, funder_code, number)
-        if dossier is None or not end_of_training_available(dossier, self._clock().date()):
+        if dossier is None or not end_of_training_available(dossier, paris_date(self._clock())):
             return None
         from chalicelib.services.trainings.documents import end_of_training_content
 
