@@ -66,26 +66,16 @@ class DynamoDashboardCounters:
     ) -> bool:
         """One transaction: the marker's put-if-absent and the ADDs on the totals and the month.
         A redelivered or concurrent second run fails the marker's condition: nothing added."""
-        partition = dashboard_partition(funder_code)
-        adds = [
-            getattr(FunderTableItem, name).add(value)
-            for name, value in increments.items()
-            if name in COUNTER_NAMES and value
-        ]
         try:
             with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
                 writes.save(
                     FunderTableItem(pk=f"counted#{funder_code}", sk=marker, funder=funder_code),
                     condition=FunderTableItem.sk.does_not_exist(),
                 )
-                if adds:
-                    writes.update(FunderTableItem(pk=partition, sk="total"), actions=adds)
-                    writes.update(FunderTableItem(pk=partition, sk=f"month#{month}"), actions=adds)
+                for item, adds in counter_updates(funder_code, month, increments):
+                    writes.update(item, actions=adds)
         except TransactWriteError as error:
-            if error.cause_response_code == "TransactionCanceledException" and any(
-                reason is not None and reason.code == "ConditionalCheckFailed"
-                for reason in error.cancellation_reasons
-            ):
+            if "ConditionalCheckFailed" in refusals(error):
                 return False
             raise
         return True
@@ -93,15 +83,8 @@ class DynamoDashboardCounters:
     def add(self, funder_code: str, month: str, increments: Mapping[str, int]) -> None:
         """Atomic ADDs without a marker, for writes that are themselves exactly-once (a dossier
         created by a conditional write, a mail claimed before it is sent)."""
-        partition = dashboard_partition(funder_code)
-        adds = [
-            getattr(FunderTableItem, name).add(value)
-            for name, value in increments.items()
-            if name in COUNTER_NAMES and value
-        ]
-        if adds:
-            FunderTableItem(pk=partition, sk="total").update(actions=adds)
-            FunderTableItem(pk=partition, sk=f"month#{month}").update(actions=adds)
+        for item, adds in counter_updates(funder_code, month, increments):
+            item.update(actions=adds)
 
     def count_activation(
         self, funder_code: str, dossier_number: str, account_id: str, month: str
@@ -110,8 +93,6 @@ class DynamoDashboardCounters:
         check that the dossier is still linked to that account, the dossier's marker put if
         absent and the ADDs. False (nothing added) when it is counted already or no longer
         linked to that account."""
-        adds = [FunderTableItem.activated_accounts.add(1)]
-        partition = dashboard_partition(funder_code)
         try:
             with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
                 writes.condition_check(
@@ -126,8 +107,8 @@ class DynamoDashboardCounters:
                     ),
                     condition=FunderTableItem.sk.does_not_exist(),
                 )
-                writes.update(FunderTableItem(pk=partition, sk="total"), actions=adds)
-                writes.update(FunderTableItem(pk=partition, sk=f"month#{month}"), actions=adds)
+                for item, adds in counter_updates(funder_code, month, {"activated_accounts": 1}):
+                    writes.update(item, actions=adds)
         except TransactWriteError as error:
             if "ConditionalCheckFailed" in refusals(error):
                 return False
@@ -137,16 +118,16 @@ class DynamoDashboardCounters:
     def uncount_activation(self, funder_code: str, dossier_number: str, month: str) -> bool:
         """The dossier leaves its account (closure, withdrawal): its marker goes with a minus
         one, in one transaction; False (nothing taken) when it was not counted."""
-        subtracts = [FunderTableItem.activated_accounts.add(-1)]
-        partition = dashboard_partition(funder_code)
         try:
             with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
                 writes.delete(
                     FunderTableItem(pk=activation_partition(funder_code), sk=dossier_number),
                     condition=FunderTableItem.sk.exists(),
                 )
-                writes.update(FunderTableItem(pk=partition, sk="total"), actions=subtracts)
-                writes.update(FunderTableItem(pk=partition, sk=f"month#{month}"), actions=subtracts)
+                for item, subtracts in counter_updates(
+                    funder_code, month, {"activated_accounts": -1}
+                ):
+                    writes.update(item, actions=subtracts)
         except TransactWriteError as error:
             if "ConditionalCheckFailed" in refusals(error):
                 return False

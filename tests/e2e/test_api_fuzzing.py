@@ -11,7 +11,6 @@ password step, and one whose sessions only serve to be closed by DELETE /api/v1/
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from local.background import child_environment
 from tests.e2e.conftest import CAPTCHA_ANSWER, PROJECT_DIR, RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -156,18 +156,13 @@ def drop_funder_file(stack: RunningStack, directory: Path, name: str, content: s
     """`python -m chalicelib.admin drop` against the stack, as an operator would."""
     path = directory / name
     path.write_text(content, encoding="utf-8")
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
-    }
     subprocess.run(
         [
             *(sys.executable, "-m", "chalicelib.admin", "--stage", "local"),
             *("--endpoint-url", stack.aws_url, "drop", str(path), "--funder", FUNDER),
         ],
         cwd=PROJECT_DIR,
-        env=environment,
+        env=child_environment(),
         check=True,
         capture_output=True,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from local.background import child_environment
 from tests.e2e.conftest import PROJECT_DIR, _free_port
 
 pytestmark = pytest.mark.e2e
@@ -20,9 +20,6 @@ pytestmark = pytest.mark.e2e
 def start(
     aws_port: int, app_port: int, fc_port: int, outbox: str, log: Path
 ) -> subprocess.Popen[bytes]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.pop("STAGE", None)
-    environment["PYTHONUNBUFFERED"] = "1"
     return subprocess.Popen(
         [
             sys.executable,
@@ -39,7 +36,7 @@ def start(
             outbox,
         ],
         cwd=PROJECT_DIR,
-        env=environment,
+        env=child_environment(),
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )

@@ -8,15 +8,9 @@ this one has imported everything already.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from chalicelib.lazy_entry_points import ROUTE_MODULES
-from tests.conftest import TEST_ENVIRONMENT
-
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
+from tests.support.fresh_python import run_fresh_python
 
 # Libraries of some pages only (PDF, password hashing, FranceConnect tokens, captcha images,
 # address checks, templates), and the parts of the app that only a request or an event reads.
@@ -51,16 +45,7 @@ ONLY_SOME_REQUESTS = (
 
 
 def test_import_app_loads_nothing_that_only_some_requests_need() -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update(TEST_ENVIRONMENT)
-    result = subprocess.run(
-        [sys.executable, "-c", "import json, sys, app; print(json.dumps(sorted(sys.modules)))"],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_fresh_python("-c", "import json, sys, app; print(json.dumps(sorted(sys.modules)))")
     loaded = set(json.loads(result.stdout))
     assert "app" in loaded and "chalicelib.route_table" in loaded  # the import did happen
     early = sorted(
@@ -73,17 +58,8 @@ def test_import_app_loads_nothing_that_only_some_requests_need() -> None:
 
 
 def test_what_the_import_made_is_out_of_the_collectors_reach() -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update(TEST_ENVIRONMENT)
     code = "import gc, json, app; print(json.dumps([gc.get_freeze_count(), gc.get_count()]))"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_fresh_python("-c", code)
     frozen, counts = json.loads(result.stdout)
     assert frozen > 20_000  # the modules' objects, which a full collection no longer walks
     assert counts[2] == 0 and counts[1] == 0

@@ -9,7 +9,6 @@ its module and from then on reaches the real view, and that the other pages are 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,22 +19,11 @@ from chalice.test import Client
 
 from chalicelib.lazy_entry_points import register_routes, routes_of
 from chalicelib.route_table import ROUTES
-from tests.conftest import TEST_ENVIRONMENT
-
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
+from tests.support.fresh_python import REPOSITORY, run_fresh_python
 
 
 def _check_table(*table: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update(TEST_ENVIRONMENT)
-    return subprocess.run(
-        [sys.executable, "-m", "chalicelib.lazy_entry_points", "--check", *table],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_fresh_python("-m", "chalicelib.lazy_entry_points", "--check", *table, check=False)
 
 
 def test_the_table_is_what_the_modules_decorators_declare() -> None:
@@ -75,16 +63,7 @@ print(json.dumps({
 
 
 def _first_request(path: str, route: str) -> dict[str, object]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    environment.update(TEST_ENVIRONMENT)
-    result = subprocess.run(
-        [sys.executable, "-c", FIRST_REQUEST, path, route],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_fresh_python("-c", FIRST_REQUEST, path, route)
     return dict(json.loads(result.stdout))
 
 

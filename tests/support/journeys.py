@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from local.background import child_environment
 
 OPERATION = re.compile(r"Combien font (\d+) (plus|moins) (\d+) \?")
 
@@ -88,16 +89,11 @@ def invite_with_admin(
     """`python -m chalicelib.admin staff <arguments> --email <email>` against the stack's
     emulator, as an operator would; the temporary password of the invitation mail, which names
     the `space` it opens."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in {"STAGE", "TABLE_PREFIX"}
-    }
     command = ["--stage", "local", "--endpoint-url", stack.aws_url, "staff", *arguments]
     subprocess.run(
         [sys.executable, "-m", "chalicelib.admin", *command, "--email", email],
         cwd=project_dir,
-        env=environment,
+        env=child_environment(),
         check=True,
         capture_output=True,
     )
