@@ -40,6 +40,12 @@ def paris_date(value: datetime) -> date:
     return paris_time(value).date()
 
 
+def paris_month(value: datetime) -> str:
+    """« 2026-12 »: the month it is in Paris at `value`, the one a funder's dashboard counts
+    in (« ce mois-ci »)."""
+    return f"{paris_time(value):%Y-%m}"
+
+
 def paris_time(value: datetime) -> datetime:
     """`value` in Paris time. zoneinfo is imported here: it reads the zone database and loads
     sysconfig, a cold start's cost for pages that show no time (tests/integration/

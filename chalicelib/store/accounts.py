@@ -12,9 +12,10 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts.model import Account, AccountKind, CreateOutcome, StaffRole
 from chalicelib.services.accounts.retention import inactivity_due
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.store.conditional_writes import refusals
-from chalicelib.store.dashboard import counter_updates, month_of
+from chalicelib.store.dashboard import counter_updates
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
 
@@ -134,7 +135,7 @@ class DynamoAccountRepository:
                     )
                     # The funder's dashboard counts the link in the same transaction.
                     for item, adds in counter_updates(
-                        funder_code, month_of(datetime.now(UTC)), {"linked_accounts": 1}
+                        funder_code, paris_month(datetime.now(UTC)), {"linked_accounts": 1}
                     ):
                         transaction.update(item, actions=adds)
         except TransactWriteError as error:

@@ -7,7 +7,6 @@ own transaction (`counter_updates`): both happen, or neither."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -35,10 +34,6 @@ def activation_partition(funder_code: str) -> str:
 
 def dashboard_partition(funder_code: str) -> str:
     return f"dashboard#{funder_code}"
-
-
-def month_of(when: datetime) -> str:
-    return f"{when:%Y-%m}"
 
 
 def counter_updates(

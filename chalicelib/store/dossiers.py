@@ -10,6 +10,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.trainings.dossiers import (
     HIDDEN_HISTORY_FIELDS,
@@ -20,7 +21,7 @@ from chalicelib.services.trainings.dossiers import (
     name_birth_key,
 )
 from chalicelib.store.conditional_writes import put_if, refusals
-from chalicelib.store.dashboard import counter_updates, month_of
+from chalicelib.store.dashboard import counter_updates
 from chalicelib.store.models import DossierChangeItem, DossierItem
 
 
@@ -215,7 +216,7 @@ class DynamoDossierRepository:
                     & DossierItem.account_id.does_not_exist(),
                 )
                 for item, adds in counter_updates(
-                    funder_code, month_of(datetime.now(UTC)), {"linked_accounts": 1}
+                    funder_code, paris_month(datetime.now(UTC)), {"linked_accounts": 1}
                 ):
                     write.update(item, actions=adds)
         except TransactWriteError as error:

@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.accounts.retention import ORPHAN_THREAD_PREFIX as ORPHAN_PREFIX
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.messages.unread import organisation_owner, trainee_owner
 from chalicelib.services.trainings.dossiers import Dossier, dossier_key
 from chalicelib.store import accounts as account_claims
@@ -24,7 +25,6 @@ from chalicelib.store.dashboard import (
     DynamoDashboardCounters,
     activation_partition,
     counter_updates,
-    month_of,
 )
 from chalicelib.store.dossiers import to_dossier
 from chalicelib.store.funder_lookups import DynamoConsultationJournal
@@ -61,7 +61,7 @@ class DynamoErasureStore:
         unlinked: list[Dossier] = []
         counters = DynamoDashboardCounters()
         for item in DossierItem.by_account.query(account_id):
-            month = month_of(datetime.now(UTC))
+            month = paris_month(datetime.now(UTC))
             # The activation's count first: a retry after a failure below still finds the
             # dossier by this account, and a dossier already unlinked is never found again.
             counters.uncount_activation(item.funder_code, item.dossier_number, month)
@@ -225,7 +225,7 @@ class DynamoErasureStore:
                             condition=FunderTableItem.sk.does_not_exist(),
                         )
                     for counter, adds in counter_updates(
-                        funder_code, month_of(datetime.now(UTC)), decrements
+                        funder_code, paris_month(datetime.now(UTC)), decrements
                     ):
                         write.update(counter, actions=adds)
                 return linked or None

@@ -9,11 +9,12 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.trainings.dossiers import dossier_key
 from chalicelib.services.trainings.payments import Payment, PaymentLine, StoredPayment
 from chalicelib.store.conditional_writes import put_if, refusals
-from chalicelib.store.dashboard import counter_updates, month_of
+from chalicelib.store.dashboard import counter_updates
 from chalicelib.store.models import PaymentItem, PaymentLineAttribute
 
 
@@ -124,7 +125,7 @@ class DynamoPaymentRepository:
                     & PaymentItem.notice_bounced_at.does_not_exist(),
                 )
                 for item, adds in counter_updates(
-                    funder_code, month_of(at), {"payment_mails_bounced": 1}
+                    funder_code, paris_month(at), {"payment_mails_bounced": 1}
                 ):
                     write.update(item, actions=adds)
         except TransactWriteError as error:

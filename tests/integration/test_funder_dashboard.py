@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from chalicelib.container import get_container
 from chalicelib.services.accounts.proofs import Proof
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funders.activations import is_activated
 from chalicelib.store.models import DossierItem, PaymentItem
 from local.demo import DEMO_DIR, READY
@@ -35,11 +36,11 @@ def recount(funder_code: str) -> dict[str, int]:
     container = get_container()
     dossiers = list(DossierItem.query(funder_code))
     payments = list(PaymentItem.query(funder_code))
-    month = f"{datetime.now(UTC):%Y-%m}"
+    month = paris_month(datetime.now(UTC))
     files = [
         record
         for record in container.file_records.latest(funder_code, 1000)
-        if f"{record.received_at:%Y-%m}" == month and record.finished
+        if paris_month(record.received_at) == month and record.finished
     ]
     accounts = {
         item.account_id: container.accounts.get(item.account_id)

@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.container import get_container
 from chalicelib.events.funder_files import process_funder_file
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funders.files import DIRECT_DEPOSIT, FileRecord, FileStatus, file_id_for
 from chalicelib.services.funders.model import Funder, save_funder
 from tests.support.aws import drop, run_queue
@@ -43,7 +44,7 @@ def test_a_file_dropped_by_the_command_line_is_followed_to_its_end(funder: None)
     view = get_container().funder_files.report("region-idf", done.file_id)
     assert view is not None and [line.column for line in view.lines] == ["numero_dossier"]
     assert get_container().funder_files.list("region-hdf") == []
-    total, _ = get_container().dashboard_counters.read("region-idf", f"{done.received_at:%Y-%m}")
+    total, _ = get_container().dashboard_counters.read("region-idf", paris_month(done.received_at))
     assert total["files"] == 2 and total["lines_rejected"] == 1
 
 
@@ -65,7 +66,7 @@ def test_a_redelivered_event_keeps_one_record_and_counts_once(funder: None) -> N
     files = get_container().funder_files.list("region-idf")
     assert len(files) == 1 and files[0].status is FileStatus.DONE
     total, _ = get_container().dashboard_counters.read(
-        "region-idf", f"{files[0].received_at:%Y-%m}"
+        "region-idf", paris_month(files[0].received_at)
     )
     assert total["files"] == 1 and total["lines_rejected"] == 1
 

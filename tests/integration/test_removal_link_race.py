@@ -29,6 +29,7 @@ import pytest
 from chalicelib.container import get_container
 from chalicelib.events.funder_files import process_funder_file
 from chalicelib.services.accounts.signup import NO_MATCHING_DOSSIER
+from chalicelib.services.formatting import paris_month
 from chalicelib.store.models import DossierItem
 from local.demo import READY
 from tests.integration.conftest import mails_to
@@ -203,7 +204,7 @@ def test_an_activation_counted_between_the_removals_read_and_its_write_goes_with
 
     def activate() -> bool:
         return get_container().dashboard_counters.count_activation(
-            "region-idf", NUMBER, account.account_id, f"{datetime.now(UTC):%Y-%m}"
+            "region-idf", NUMBER, account.account_id, paris_month(datetime.now(UTC))
         )
 
     with landing_after_the_read(consistent=True, meanwhile=activate) as landed:

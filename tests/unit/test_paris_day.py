@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.services.formatting import format_date, paris_date
+from chalicelib.services.formatting import format_date, paris_date, paris_month
+from chalicelib.services.funders.dashboard import FunderDashboard
+from tests.support.fakes import FakeClock
+from tests.support.funder_fakes import MemoryDashboardCounters
 
 CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 
@@ -39,12 +42,25 @@ def test_a_moment_is_dated_in_paris(moment: datetime, day: str) -> None:
     assert f"{paris_date(moment):%d/%m/%Y}" == day
 
 
+def test_the_dashboard_counts_in_the_month_it_is_in_paris() -> None:
+    """23:30 UTC on 30/11 is 00:30 on 01/12 in Paris: December's first file of the funder."""
+    moment = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    assert paris_month(moment) == "2026-12"
+    assert paris_month(datetime(2026, 3, 31, 21, 59, tzinfo=UTC)) == "2026-03"  # summer time
+    assert paris_month(datetime(2026, 3, 31, 22, 0, tzinfo=UTC)) == "2026-04"
+    counters = MemoryDashboardCounters()
+    counters.add("region-idf", paris_month(moment), {"files": 1})
+    dashboard = FunderDashboard(counters, FakeClock(moment)).read("region-idf")
+    assert (dashboard.month, dashboard.files_this_month) == ("2026-12", 1)
+
+
 def test_a_calendar_date_is_shown_as_it_is() -> None:
     assert format_date(date(2018, 3, 20)) == "20/03/2018"
 
 
 def _clock_days(tree: ast.AST) -> list[int]:
-    """Lines calling `.date()` straight on a clock's answer: `self._clock().date()`."""
+    """Lines taking the UTC day or month of a moment: `self._clock().date()`, and any
+    `f"{moment:%Y-%m}"` (a month key is `paris_month`'s)."""
     lines = []
     for node in ast.walk(tree):
         if (
@@ -53,6 +69,11 @@ def _clock_days(tree: ast.AST) -> list[int]:
             and node.func.attr == "date"
             and isinstance(node.func.value, ast.Call)
             and "clock" in ast.unparse(node.func.value.func).lower()
+        ) or (
+            isinstance(node, ast.FormattedValue)
+            and node.format_spec is not None
+            and ast.unparse(node.format_spec).strip("f'\"") == "%Y-%m"
+            and not ast.unparse(node.value).startswith("paris_time(")
         ):
             lines.append(node.lineno)
     return lines
@@ -65,9 +86,11 @@ def test_no_use_case_takes_the_utc_day_for_a_person_s_today() -> None:
         for line in _clock_days(ast.parse(path.read_text(encoding="utf-8")))
         if str(path.relative_to(CHALICELIB)) not in UTC_DAYS
     }
-    assert not found, f"use paris_date(clock()) for a person's day: {sorted(found)}"
+    assert not found, f"use paris_date or paris_month: {sorted(found)}"
 
 
 def test_the_check_sees_the_utc_day() -> None:
     assert _clock_days(ast.parse("today = self._clock().date()")) == [1]
     assert _clock_days(ast.parse("today = paris_date(self._clock())")) == []
+    assert _clock_days(ast.parse('month = f"{self._clock():%Y-%m}"')) == [1]
+    assert _clock_days(ast.parse("month = paris_month(self._clock())")) == []

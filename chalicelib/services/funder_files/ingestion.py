@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from chalicelib.services.accounts.model import Account
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funder_files.csv_reading import CsvFileError, detect_encoding, read_csv
 from chalicelib.services.funder_files.dossier_rules import (
     DOSSIER_OPTIONAL_COLUMNS,
@@ -159,7 +160,7 @@ class FunderFileIngestion:
         withdrawn by a conditional write): concurrent or repeated runs never count it twice. A
         run that crashes between its write and this update leaves it uncounted."""
         if self.counters is not None and any(increments.values()):
-            self.counters.add(funder_code, f"{self.clock():%Y-%m}", increments)
+            self.counters.add(funder_code, paris_month(self.clock()), increments)
 
     def ingest(self, incoming: IncomingFile, open_file: ChunkSource) -> FileReport:
         report = FileReport(file_key=incoming.key, processed_at=self.clock())

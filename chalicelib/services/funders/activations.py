@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib.services.accounts.model import Account
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.trainings.dossiers import Dossier
 
 
@@ -62,7 +63,7 @@ class AccountActivations:
         """After the step that completes the first login: counts each of its dossiers."""
         if not is_activated(account):
             return 0
-        month = f"{self._clock():%Y-%m}"
+        month = paris_month(self._clock())
         return sum(
             self._counters.count_activation(
                 dossier.funder_code, dossier.dossier_number, account.account_id, month
@@ -75,5 +76,5 @@ class AccountActivations:
         if not is_activated(account):
             return False
         return self._counters.count_activation(
-            funder_code, dossier_number, account.account_id, f"{self._clock():%Y-%m}"
+            funder_code, dossier_number, account.account_id, paris_month(self._clock())
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funders.activations import ActivationCounters
 from chalicelib.services.funders.files import DashboardCounters as FileCounters
 
@@ -62,7 +63,7 @@ class FunderDashboard:
         self._clock = clock
 
     def read(self, funder_code: str) -> Dashboard:
-        month = f"{self._clock():%Y-%m}"
+        month = paris_month(self._clock())
         total, this_month = self._counters.read(funder_code, month)
         return Dashboard(
             month=month,

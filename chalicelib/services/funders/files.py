@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from chalicelib.services.errors import Invalid, NotFound
+from chalicelib.services.formatting import paris_month
 
 INCOMING_PREFIX = "incoming/"
 REPORTS_PREFIX = "reports/"
@@ -179,7 +180,7 @@ class FileTracking:
         self._counters.count_once(
             record.funder_code,
             f"file#{record.file_id}",
-            f"{record.received_at:%Y-%m}",
+            paris_month(record.received_at),
             {"files": 1, "lines_rejected": 0 if file_error else int(counts["lines_rejected"])},
         )
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.services.accounts.model import AccountRepository, PortalUrls
+from chalicelib.services.formatting import paris_month
 from chalicelib.services.funders.files import DashboardCounters
 from chalicelib.services.mail.delivery import (
     DeliveryStatusStore,
@@ -136,7 +137,7 @@ class NewPaymentNotifier:
         if self._counters is not None:
             # After the claim above, which only one delivery wins: counted once per payment.
             self._counters.add(
-                notification.funder_code, f"{self._clock():%Y-%m}", {"payment_mails_sent": 1}
+                notification.funder_code, paris_month(self._clock()), {"payment_mails_sent": 1}
             )
         if bounced:
             self._payments.mark_notice_bounced(
