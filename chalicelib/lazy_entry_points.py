@@ -16,6 +16,7 @@ no longer matches them: the decorators in the modules stay the one place a route
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +59,9 @@ class Route(NamedTuple):
     path: str
     methods: tuple[str, ...]
     content_types: tuple[str, ...]
+    # The view's docstring: `chalice package` makes it the operation's summary and description
+    # in API Gateway's definition, read from the view registered when it builds it, the stand-in.
+    doc: str | None = None
 
 
 def register_routes(app: Chalice, routes: Iterable[Route]) -> None:
@@ -87,6 +91,7 @@ class _ModuleLoader:
             return self._real_view(route)(**path_parameters)
 
         view.__name__ = view.__qualname__ = route.view_name
+        view.__doc__ = route.doc
         view._route_module = route.module  # type: ignore[attr-defined]
         return view
 
@@ -141,7 +146,7 @@ def routes_of(modules: Iterable[str] = ROUTE_MODULES) -> Iterator[Route]:
         blueprint = importlib.import_module(module_name).blueprint
         for registration in blueprint._deferred_registrations:  # Chalice 1.x's pending list
             registration(recorder, {})
-        for view_name, path, options in recorder.routes:
+        for view_name, path, options, doc in recorder.routes:
             unknown = set(options) - {"methods", "content_types"}
             if unknown:
                 raise ValueError(
@@ -154,15 +159,16 @@ def routes_of(modules: Iterable[str] = ROUTE_MODULES) -> Iterator[Route]:
                 path=path,
                 methods=tuple(options.get("methods", ["GET"])),
                 content_types=tuple(options.get("content_types", ["application/json"])),
+                doc=doc,
             )
 
 
 class _RouteRecorder:
     """Stands for the app while a blueprint's registrations are read: keeps each route's name,
-    path and options (a copy), registers nothing."""
+    path, options (a copy) and docstring, registers nothing."""
 
     def __init__(self) -> None:
-        self.routes: list[tuple[str, str, dict[str, Any]]] = []
+        self.routes: list[tuple[str, str, dict[str, Any], str | None]] = []
 
     def _register_handler(
         self,
@@ -175,7 +181,9 @@ class _RouteRecorder:
     ) -> None:
         if handler_type != "route":
             raise ValueError(f"{name}: a page module registers routes only, not {handler_type}")
-        self.routes.append((name, kwargs["path"], dict(kwargs["kwargs"])))
+        self.routes.append(
+            (name, kwargs["path"], dict(kwargs["kwargs"]), inspect.getdoc(user_handler))
+        )
 
 
 TABLE = "chalicelib/route_table.py"

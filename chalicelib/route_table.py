@@ -10,6 +10,7 @@ ROUTES = (
         path="/",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -17,6 +18,7 @@ ROUTES = (
         path="/accessibilite",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -24,6 +26,7 @@ ROUTES = (
         path="/mentions-legales",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -31,6 +34,7 @@ ROUTES = (
         path="/donnees-personnelles",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -38,6 +42,7 @@ ROUTES = (
         path="/gestion-des-cookies",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -45,6 +50,7 @@ ROUTES = (
         path="/{funder_code}",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -52,6 +58,7 @@ ROUTES = (
         path="/{funder_code}/connexion",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -59,6 +66,7 @@ ROUTES = (
         path="/{funder_code}/connexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -66,6 +74,7 @@ ROUTES = (
         path="/premiere-connexion/mot-de-passe",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -73,6 +82,7 @@ ROUTES = (
         path="/premiere-connexion/mot-de-passe",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -80,6 +90,7 @@ ROUTES = (
         path="/premiere-connexion/question-secrete",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -87,6 +98,7 @@ ROUTES = (
         path="/premiere-connexion/question-secrete",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -94,6 +106,7 @@ ROUTES = (
         path="/cgu",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -101,6 +114,7 @@ ROUTES = (
         path="/cgu",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -108,6 +122,7 @@ ROUTES = (
         path="/deconnexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.signup",
@@ -115,6 +130,7 @@ ROUTES = (
         path="/{funder_code}/inscription",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.signup",
@@ -122,6 +138,7 @@ ROUTES = (
         path="/{funder_code}/inscription",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.signup",
@@ -129,6 +146,7 @@ ROUTES = (
         path="/code-de-securite/{captcha_id}/{token}",
         methods=("GET",),
         content_types=("application/json",),
+        doc="« Écouter le code »: a plain link, no JavaScript; the sound is made now and handed out by\na 5-minute presigned link to the documents bucket, as PDFs are\n(docs/specs/architecture.md, D9).",
     ),
     Route(
         module="chalicelib.web.signup",
@@ -136,6 +154,7 @@ ROUTES = (
         path="/{funder_code}/inscription/confirmation",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -143,6 +162,7 @@ ROUTES = (
         path="/formations",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -150,6 +170,7 @@ ROUTES = (
         path="/formations/paiement",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -157,6 +178,7 @@ ROUTES = (
         path="/formations/paiement/pdf",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -164,6 +186,7 @@ ROUTES = (
         path="/formations/document",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -171,6 +194,7 @@ ROUTES = (
         path="/mes-donnees",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -178,6 +202,7 @@ ROUTES = (
         path="/mes-donnees/telechargement",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.dossier_claims",
@@ -185,6 +210,7 @@ ROUTES = (
         path="/formations/ajouter-un-dossier",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.dossier_claims",
@@ -192,6 +218,7 @@ ROUTES = (
         path="/formations/ajouter-un-dossier/code",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -199,6 +226,7 @@ ROUTES = (
         path="/api/v1/captcha",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -206,6 +234,7 @@ ROUTES = (
         path="/api/v1/funders/{funder_code}/signup",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -213,6 +242,7 @@ ROUTES = (
         path="/api/v1/sessions",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -220,6 +250,7 @@ ROUTES = (
         path="/api/v1/sessions/current",
         methods=("DELETE",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -227,6 +258,7 @@ ROUTES = (
         path="/api/v1/me",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -234,6 +266,7 @@ ROUTES = (
         path="/api/v1/me/first-login/password",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -241,6 +274,7 @@ ROUTES = (
         path="/api/v1/me/first-login/secret-question",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -248,6 +282,7 @@ ROUTES = (
         path="/api/v1/terms/current",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -255,6 +290,7 @@ ROUTES = (
         path="/api/v1/me/terms-acceptance",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -262,6 +298,7 @@ ROUTES = (
         path="/api/v1/openapi.json",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -269,6 +306,7 @@ ROUTES = (
         path="/api/v1/trainings",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -276,6 +314,7 @@ ROUTES = (
         path="/api/v1/payments",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -283,6 +322,7 @@ ROUTES = (
         path="/api/v1/payment",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -290,6 +330,7 @@ ROUTES = (
         path="/api/v1/payment/pdf",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -297,6 +338,7 @@ ROUTES = (
         path="/api/v1/documents",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -304,6 +346,7 @@ ROUTES = (
         path="/api/v1/trainings",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -311,6 +354,7 @@ ROUTES = (
         path="/api/v1/trainings/confirmation",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -318,6 +362,7 @@ ROUTES = (
         path="/api/v1/me/data",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -325,6 +370,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -332,6 +378,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -339,6 +386,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/code",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -346,6 +394,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/code",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -353,6 +402,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -360,6 +410,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -367,6 +418,7 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/termine",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -374,6 +426,7 @@ ROUTES = (
         path="/compte",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -381,6 +434,7 @@ ROUTES = (
         path="/compte/telephone",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -388,6 +442,7 @@ ROUTES = (
         path="/compte/telephone",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -395,6 +450,7 @@ ROUTES = (
         path="/compte/mot-de-passe",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -402,6 +458,7 @@ ROUTES = (
         path="/compte/mot-de-passe",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -409,6 +466,7 @@ ROUTES = (
         path="/compte/question-secrete",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -416,6 +474,7 @@ ROUTES = (
         path="/compte/question-secrete",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -423,6 +482,7 @@ ROUTES = (
         path="/compte/adresse-mail",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -430,6 +490,7 @@ ROUTES = (
         path="/compte/adresse-mail",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -437,6 +498,7 @@ ROUTES = (
         path="/compte/adresse-mail/confirmation",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -444,6 +506,7 @@ ROUTES = (
         path="/compte/adresse-mail/confirmation",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -451,6 +514,7 @@ ROUTES = (
         path="/compte/fermeture",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -458,6 +522,7 @@ ROUTES = (
         path="/compte/fermeture",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -465,6 +530,7 @@ ROUTES = (
         path="/api/v1/recovery/challenge",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -472,6 +538,7 @@ ROUTES = (
         path="/api/v1/funders/{funder_code}/recovery",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -479,6 +546,7 @@ ROUTES = (
         path="/api/v1/recovery/code",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -486,6 +554,7 @@ ROUTES = (
         path="/api/v1/recovery/password",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -493,6 +562,7 @@ ROUTES = (
         path="/api/v1/me/account",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -500,6 +570,7 @@ ROUTES = (
         path="/api/v1/me/phone",
         methods=("PUT",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -507,6 +578,7 @@ ROUTES = (
         path="/api/v1/me/password",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -514,6 +586,7 @@ ROUTES = (
         path="/api/v1/me/secret-question",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -521,6 +594,7 @@ ROUTES = (
         path="/api/v1/me/email-change",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -528,6 +602,7 @@ ROUTES = (
         path="/api/v1/email-change/confirmation",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -535,6 +610,7 @@ ROUTES = (
         path="/api/v1/me/close",
         methods=("POST",),
         content_types=("application/json",),
+        doc="« Fermer mon compte »: the same proof as a change of address, then nothing is left.",
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -542,6 +618,7 @@ ROUTES = (
         path="/{funder_code}/franceconnect",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -549,6 +626,7 @@ ROUTES = (
         path="/franceconnect/retour",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -556,6 +634,7 @@ ROUTES = (
         path="/{funder_code}/franceconnect/associer",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -563,6 +642,7 @@ ROUTES = (
         path="/{funder_code}/franceconnect/associer",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -570,6 +650,7 @@ ROUTES = (
         path="/franceconnect/deconnecte",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -577,6 +658,7 @@ ROUTES = (
         path="/compte/franceconnect/dissocier",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -584,6 +666,7 @@ ROUTES = (
         path="/messages",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -591,6 +674,7 @@ ROUTES = (
         path="/messages/nouveau",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -598,6 +682,7 @@ ROUTES = (
         path="/messages/nouveau",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -605,6 +690,7 @@ ROUTES = (
         path="/messages/fil",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -612,6 +698,7 @@ ROUTES = (
         path="/messages/fil",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -619,6 +706,7 @@ ROUTES = (
         path="/organisme",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -626,6 +714,7 @@ ROUTES = (
         path="/organisme/connexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -633,6 +722,7 @@ ROUTES = (
         path="/organisme/messages",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -640,6 +730,7 @@ ROUTES = (
         path="/organisme/messages/fil",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -647,6 +738,7 @@ ROUTES = (
         path="/organisme/messages/fil",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -654,6 +746,7 @@ ROUTES = (
         path="/api/v1/messages/unread-count",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -661,6 +754,7 @@ ROUTES = (
         path="/api/v1/messages/threads",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -668,6 +762,7 @@ ROUTES = (
         path="/api/v1/messages/threads",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -675,6 +770,7 @@ ROUTES = (
         path="/api/v1/messages/threads/{thread_id}",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -682,6 +778,7 @@ ROUTES = (
         path="/api/v1/messages/threads/{thread_id}/messages",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -689,6 +786,7 @@ ROUTES = (
         path="/formations/attestations",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -696,6 +794,7 @@ ROUTES = (
         path="/formations/attestations",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -703,6 +802,7 @@ ROUTES = (
         path="/formations/attestations/pdf",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -710,6 +810,7 @@ ROUTES = (
         path="/formations/attestations/retirer",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -717,6 +818,7 @@ ROUTES = (
         path="/verifier",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -724,6 +826,7 @@ ROUTES = (
         path="/api/v1/attestations/payments",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -731,6 +834,7 @@ ROUTES = (
         path="/api/v1/attestations",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -738,6 +842,7 @@ ROUTES = (
         path="/api/v1/attestations",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -745,6 +850,7 @@ ROUTES = (
         path="/api/v1/attestations/{attestation_id}/withdrawal",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -752,6 +858,7 @@ ROUTES = (
         path="/api/v1/verifications",
         methods=("POST",),
         content_types=("application/json",),
+        doc="Public: no account. The code travels in the body, out of URLs and their logs.",
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -759,6 +866,7 @@ ROUTES = (
         path="/double-authentification",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -766,6 +874,7 @@ ROUTES = (
         path="/double-authentification",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -773,6 +882,7 @@ ROUTES = (
         path="/double-authentification/activation",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -780,6 +890,7 @@ ROUTES = (
         path="/double-authentification/activation",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -787,6 +898,7 @@ ROUTES = (
         path="/organisme/double-authentification",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -794,6 +906,7 @@ ROUTES = (
         path="/organisme/double-authentification",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -801,6 +914,7 @@ ROUTES = (
         path="/financeur",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -808,6 +922,7 @@ ROUTES = (
         path="/financeur/connexion",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -815,6 +930,7 @@ ROUTES = (
         path="/financeur/connexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -822,6 +938,7 @@ ROUTES = (
         path="/financeur/deconnexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -829,6 +946,7 @@ ROUTES = (
         path="/financeur/parametres",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -836,6 +954,7 @@ ROUTES = (
         path="/financeur/parametres",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_lookup",
@@ -843,6 +962,7 @@ ROUTES = (
         path="/financeur/dossiers",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_lookup",
@@ -850,6 +970,7 @@ ROUTES = (
         path="/financeur/dossiers",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_dossiers",
@@ -857,6 +978,7 @@ ROUTES = (
         path="/api/v1/funder/dossiers",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -864,6 +986,7 @@ ROUTES = (
         path="/financeur/fichiers",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -871,6 +994,7 @@ ROUTES = (
         path="/financeur/fichiers/etat",
         methods=("GET",),
         content_types=("application/json",),
+        doc="What the page's script polls: the status of the latest files.",
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -878,6 +1002,7 @@ ROUTES = (
         path="/financeur/fichiers/envoi",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+        doc="The script's upload form for one named file (answered in JSON); « consultation »: 403.\nA refusal answers 200 with the French message: outside /api/ every 4xx becomes the French\nerror page (web/pages.py), and the script shows this sentence under the field.",
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -885,6 +1010,7 @@ ROUTES = (
         path="/financeur/fichiers/rapport",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -892,6 +1018,7 @@ ROUTES = (
         path="/financeur/fichiers/rapport/telechargement",
         methods=("GET",),
         content_types=("application/json",),
+        doc="A presigned S3 link of 5 minutes, issued after the ownership check.",
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -899,6 +1026,7 @@ ROUTES = (
         path="/financeur/tableau-de-bord",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -906,6 +1034,7 @@ ROUTES = (
         path="/api/v1/funder/uploads",
         methods=("POST",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -913,6 +1042,7 @@ ROUTES = (
         path="/api/v1/funder/files",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -920,6 +1050,7 @@ ROUTES = (
         path="/api/v1/funder/files/{file_id}",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -927,5 +1058,6 @@ ROUTES = (
         path="/api/v1/funder/files/{file_id}/report",
         methods=("GET",),
         content_types=("application/json",),
+        doc=None,
     ),
 )

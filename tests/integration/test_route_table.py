@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from chalice import Blueprint, Chalice
+from chalice.deploy.swagger import CFNSwaggerGenerator
 from chalice.test import Client
 
 from chalicelib.lazy_entry_points import register_routes, routes_of
@@ -50,6 +51,7 @@ def test_every_route_of_the_portal_is_in_the_table_once() -> None:
 FIRST_REQUEST = """
 import json, sys
 import app
+from chalice.deploy.swagger import CFNSwaggerGenerator
 from chalice.test import Client
 with Client(app.app) as client:
     answer = client.http.get(sys.argv[1])
@@ -85,6 +87,9 @@ def test_a_stand_in_answers_exactly_as_its_view_and_its_module_gets_the_request(
 
     @blueprint.route("/page/{name}", methods=["GET", "POST"], content_types=["text/plain"])
     def page(name: str) -> dict[str, str]:
+        """A page of tests.
+
+        What API Gateway's definition says of it."""
         return {"name": name, "method": blueprint.current_request.method}
 
     module = type(sys)("tests.lazy_pages")
@@ -94,6 +99,13 @@ def test_a_stand_in_answers_exactly_as_its_view_and_its_module_gets_the_request(
         app = Chalice(app_name="lazy")
         register_routes(app, routes_of(["tests.lazy_pages"]))
         assert app.routes["/page/{name}"]["GET"].view_function is not page  # a stand-in
+        # `chalice package` builds API Gateway's definition from the stand-ins: the view's
+        # docstring is still its summary and description there.
+        operation = CFNSwaggerGenerator().generate_swagger(app)["paths"]
+        assert operation["/page/{name}"]["get"]["summary"] == "A page of tests."
+        assert operation["/page/{name}"]["post"]["description"] == (
+            "What API Gateway's definition says of it."
+        )
         with Client(app) as client:
             plain = {"content-type": "text/plain"}
             assert client.http.get("/page/un", headers=plain).json_body == {
