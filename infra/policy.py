@@ -132,7 +132,8 @@ INDEXED_TABLES: dict[str, tuple[str, ...]] = {
 # action of their own: each item is authorised as the PutItem, UpdateItem... it holds, and a
 # ConditionCheck as ConditionCheckItem (the dashboard's activated accounts, where a dossier is
 # linked to an activated account: store/dashboard.py::count_activation; a dossier's removal checks
-# that no activation marker appeared since its read: store/erasure.py::_delete_and_uncount).
+# that no activation marker appeared since its read: store/erasure.py::_delete_and_uncount; a new
+# thread checks that its dossier is still its sender's: store/messages.py::create_thread).
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # BatchWriteItem: « Fermer mon compte » deletes sessions, CGU acceptances, unread counters.
     "api_handler": (

@@ -20,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
+    DossierLeft,
     Message,
     MessageMetadata,
     OwnerState,
@@ -31,6 +32,7 @@ from chalicelib.services.messages.threads import (
 from chalicelib.services.messages.unread import UnreadSnapshot, organisation_owner
 from chalicelib.store.conditional_writes import CONFLICT_ATTEMPTS, refusals
 from chalicelib.store.models import (
+    DossierItem,
     MessageItem,
     MessagesTableItem,
     SessionItem,
@@ -174,6 +176,15 @@ class DynamoMessageRepository:
     ) -> bool:
         try:
             with self._transaction() as transaction:
+                # First item, read back by its index below: the dossier is still the sender's.
+                # A removal deletes the dossier, then its owner's threads on it once more: no
+                # thread can start behind it (store/erasure.py).
+                transaction.condition_check(
+                    DossierItem,
+                    thread.funder_code,
+                    thread.dossier_number,
+                    condition=DossierItem.account_id == thread.account_id,
+                )
                 transaction.save(
                     ThreadItem(
                         thread_id=thread.thread_id,
@@ -201,8 +212,11 @@ class DynamoMessageRepository:
                 )
                 _mark_submission(transaction, submission, thread.thread_id, message.sent_at)
         except TransactWriteError as error:
+            reasons = refusals(error)
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                raise DossierLeft(thread.dossier_number) from None
             # Refused by a condition, with a submission: that submission was written already.
-            if submission is None or "ConditionalCheckFailed" not in refusals(error):
+            if submission is None or "ConditionalCheckFailed" not in reasons:
                 raise
             return False
         return True

@@ -19,6 +19,7 @@ from chalicelib.services.mail.delivery import DeliveryStatus
 from chalicelib.services.mail.mails import MailNotSent, OutgoingMail
 from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
+    DossierLeft,
     Message,
     MessageMetadata,
     OwnerState,
@@ -719,6 +720,9 @@ class MemoryMessages:
         self.sessions = sessions
         self.submissions: dict[str, str] = {}  # submission key -> thread id
         self.calls: Counter[str] = Counter()
+        # (funder, dossier) no longer their sender's when the thread is written: the store's
+        # check of the dossier in the same transaction refuses it.
+        self.dossiers_left: set[tuple[str, str]] = set()
 
     def _bump(self, owner: str, funder_code: str, change: int) -> None:
         counter = self.counters.setdefault((owner, funder_code), [0, 0])
@@ -734,6 +738,8 @@ class MemoryMessages:
     ) -> bool:
         self.calls["create_thread"] += 1
         assert thread.thread_id not in self.threads
+        if (thread.funder_code, thread.dossier_number) in self.dossiers_left:
+            raise DossierLeft(thread.dossier_number)
         if submission is not None:
             if submission in self.submissions:
                 return False

@@ -17,6 +17,7 @@ from chalicelib.services.accounts.staff import InvalidStaff, StaffInvitations, S
 from chalicelib.services.errors import Invalid, NotFound
 from chalicelib.services.funder_files.model import DossierStatus
 from chalicelib.services.funders.model import Funder
+from chalicelib.services.messages.my_messages import TRAINING_LEFT
 from chalicelib.services.messages.threads import (
     MAX_MESSAGES_PER_THREAD,
     NO_MESSAGES,
@@ -242,6 +243,19 @@ def test_what_is_written_is_checked(world: World) -> None:
     assert world.messages.start(camille, TRAINING, "a" * 150, "x" * 5000).thread_id
     assert clean_subject("Un\tobjet\x00 ") == "Un objet"
     assert clean_text("a\x07b  \r\nc\n\n") == "ab\nc"
+
+
+def test_a_dossier_that_left_before_the_write_starts_no_thread_and_says_so(
+    world: World,
+) -> None:
+    """Read as hers, withdrawn before the thread is written: the store's check refuses the whole
+    write, and she reads why under the training's field; nobody is told of a message."""
+    camille = world.log_in("camille")
+    funder_code, number = TRAINING.split("~")
+    world.repository.dossiers_left.add((funder_code, number))
+    errors = refusal(lambda: world.messages.start(camille, TRAINING, "Objet", "Texte"))
+    assert errors == {"training": TRAINING_LEFT}
+    assert world.repository.threads == {} and world.mailer.sent == []
 
 
 def test_a_thread_holds_a_bounded_number_of_messages(world: World) -> None:

@@ -34,6 +34,7 @@ from chalicelib.services.messages.threads import (
     PAGE_SIZE,
     THREAD_ID,
     THREAD_NOT_FOUND,
+    DossierLeft,
     Inbox,
     Message,
     MessageRepository,
@@ -62,6 +63,9 @@ KEY_SEPARATOR = "~"  # as in « Mes formations »: never in a funder code nor a 
 SUBMISSION_UNDER_WAY = (
     "Votre message est en cours d’envoi. Patientez quelques secondes, puis ouvrez « Mes messages » "
     "pour le retrouver."
+)
+TRAINING_LEFT = (
+    "Cette formation n’est plus rattachée à votre compte : votre message n’a pas été envoyé."
 )
 THREAD_FULL = (
     f"Cette conversation compte déjà {MAX_MESSAGES_PER_THREAD} messages : pour continuer, "
@@ -235,7 +239,11 @@ class Messages:
         )
         owner = organisation_owner(thread.organisation_siret)
         key = submission_key(session.account_id, submission_id) if submission_id else None
-        if not self.repository.create_thread(thread, message, owner, key):
+        try:
+            created = self.repository.create_thread(thread, message, owner, key)
+        except DossierLeft:
+            raise Invalid({"training": TRAINING_LEFT}) from None
+        if not created:
             return self._already_sent(key)
         self._publish(owner, thread)
         return Sent(thread.thread_id, notified=self._tell_organisation(dossier))

@@ -129,6 +129,11 @@ class Sent:
     notified: bool = True  # False when the mail could not leave (the message is kept anyway)
 
 
+class DossierLeft(Exception):
+    """The thread's dossier is no longer the sender's (withdrawn, purged) by the time the thread
+    is written: it was read as theirs, and went before the write."""
+
+
 class MessageRepository(Protocol):
     def create_thread(
         self,
@@ -139,7 +144,9 @@ class MessageRepository(Protocol):
     ) -> bool:
         """The summary, its first message and the recipient's counter, all at once; with a
         `submission` key, also the mark of that submission, so that the same key never writes
-        twice. False when that key was used already."""
+        twice. False when that key was used already. In the same transaction, a check that the
+        dossier is still the thread's account's: raises DossierLeft when it is not, and nothing
+        is written (a removal sweeps the dossier's threads; none may start behind it)."""
         ...
 
     def add_message(
