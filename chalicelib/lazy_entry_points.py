@@ -102,6 +102,8 @@ class _ModuleLoader:
                 # A page module may call another's helpers, which read that module's own
                 # `blueprint.current_request` (« Mes formations » shown again by « Ajouter un
                 # dossier »): every route module imported by now gets its blueprint registered.
+                # Hence page modules import each other at the top, never inside a view
+                # (tests/integration/test_route_table.py checks it).
                 for module_name in self._modules:
                     if module_name not in self._registered and module_name in sys.modules:
                         self._register_for_real(module_name)

@@ -8,6 +8,7 @@ its module and from then on reaches the real view, and that the other pages are 
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from chalice import Blueprint, Chalice
 from chalice.deploy.swagger import CFNSwaggerGenerator
 from chalice.test import Client
 
-from chalicelib.lazy_entry_points import register_routes, routes_of
+from chalicelib.lazy_entry_points import ROUTE_MODULES, register_routes, routes_of
 from chalicelib.route_table import ROUTES
 from tests.support.fresh_python import REPOSITORY, run_fresh_python
 
@@ -168,3 +169,39 @@ def test_a_route_option_the_table_cannot_carry_is_refused_when_the_table_is_writ
             list(routes_of(["tests.lazy_api_key"]))
     finally:
         del sys.modules["tests.lazy_api_key"]
+
+
+def _late_imports(source: str) -> set[str]:
+    """The modules `source` imports in a function's body: imported only when that runs."""
+    late: set[str] = set()
+    for function in ast.walk(ast.parse(source)):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    late |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+                elif isinstance(node, ast.Import):
+                    late |= {alias.name for alias in node.names}
+    return late
+
+
+def test_no_page_module_imports_another_inside_a_function() -> None:
+    """The loader registers, at a route's first call, every page module imported by then. One
+    imported later, inside a view, would call its helpers before its blueprint is registered:
+    their `blueprint.current_request` raises. Page modules import each other at the top."""
+    late = {
+        f"{module} → {other}"
+        for module in ROUTE_MODULES
+        for other in _late_imports(
+            (REPOSITORY / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8")
+        )
+        & set(ROUTE_MODULES)
+    }
+    assert not late
+
+
+def test_the_check_sees_a_page_module_imported_inside_a_function() -> None:
+    source = (
+        "def view():\n    from chalicelib.web import trainings\n    import chalicelib.web.login"
+    )
+    assert {"chalicelib.web.trainings", "chalicelib.web.login"} <= _late_imports(source)
+    assert _late_imports("from chalicelib.web import trainings\n") == set()
