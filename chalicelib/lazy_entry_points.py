@@ -199,9 +199,15 @@ from chalicelib.lazy_entry_points import Route
 
 
 def write_table(target: str = TABLE) -> None:
-    rows = "".join(f"    {route!r},\n" for route in routes_of())
+    rows = "".join(f"    {_source(route)},\n" for route in routes_of())
     with open(target, "w", encoding="utf-8") as table:
         table.write(f"{TABLE_HEADER}ROUTES = (\n{rows})\n")
+
+
+def _source(route: Route) -> str:
+    """The route as Python, without a docstring the view does not have."""
+    fields = {name: value for name, value in route._asdict().items() if value is not None}
+    return f"Route({', '.join(f'{name}={value!r}' for name, value in fields.items())})"
 
 
 def table_is_current(table: str = TABLE) -> bool:

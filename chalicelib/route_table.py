@@ -10,7 +10,6 @@ ROUTES = (
         path="/",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -18,7 +17,6 @@ ROUTES = (
         path="/accessibilite",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -26,7 +24,6 @@ ROUTES = (
         path="/mentions-legales",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -34,7 +31,6 @@ ROUTES = (
         path="/donnees-personnelles",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.pages",
@@ -42,7 +38,6 @@ ROUTES = (
         path="/gestion-des-cookies",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -50,7 +45,6 @@ ROUTES = (
         path="/{funder_code}",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -58,7 +52,6 @@ ROUTES = (
         path="/{funder_code}/connexion",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -66,7 +59,6 @@ ROUTES = (
         path="/{funder_code}/connexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -74,7 +66,6 @@ ROUTES = (
         path="/premiere-connexion/mot-de-passe",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -82,7 +73,6 @@ ROUTES = (
         path="/premiere-connexion/mot-de-passe",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -90,7 +80,6 @@ ROUTES = (
         path="/premiere-connexion/question-secrete",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -98,7 +87,6 @@ ROUTES = (
         path="/premiere-connexion/question-secrete",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -106,7 +94,6 @@ ROUTES = (
         path="/cgu",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -114,7 +101,6 @@ ROUTES = (
         path="/cgu",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.login",
@@ -122,7 +108,6 @@ ROUTES = (
         path="/deconnexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.signup",
@@ -130,7 +115,6 @@ ROUTES = (
         path="/{funder_code}/inscription",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.signup",
@@ -138,7 +122,6 @@ ROUTES = (
         path="/{funder_code}/inscription",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.signup",
@@ -154,7 +137,6 @@ ROUTES = (
         path="/{funder_code}/inscription/confirmation",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -162,7 +144,6 @@ ROUTES = (
         path="/formations",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -170,7 +151,6 @@ ROUTES = (
         path="/formations/paiement",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -178,7 +158,6 @@ ROUTES = (
         path="/formations/paiement/pdf",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -186,7 +165,6 @@ ROUTES = (
         path="/formations/document",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -194,7 +172,6 @@ ROUTES = (
         path="/mes-donnees",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.trainings",
@@ -202,7 +179,6 @@ ROUTES = (
         path="/mes-donnees/telechargement",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.dossier_claims",
@@ -210,7 +186,6 @@ ROUTES = (
         path="/formations/ajouter-un-dossier",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.dossier_claims",
@@ -218,7 +193,6 @@ ROUTES = (
         path="/formations/ajouter-un-dossier/code",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -226,7 +200,6 @@ ROUTES = (
         path="/api/v1/captcha",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -234,7 +207,6 @@ ROUTES = (
         path="/api/v1/funders/{funder_code}/signup",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -242,7 +214,6 @@ ROUTES = (
         path="/api/v1/sessions",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -250,7 +221,6 @@ ROUTES = (
         path="/api/v1/sessions/current",
         methods=("DELETE",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -258,7 +228,6 @@ ROUTES = (
         path="/api/v1/me",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -266,7 +235,6 @@ ROUTES = (
         path="/api/v1/me/first-login/password",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -274,7 +242,6 @@ ROUTES = (
         path="/api/v1/me/first-login/secret-question",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -282,7 +249,6 @@ ROUTES = (
         path="/api/v1/terms/current",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -290,7 +256,6 @@ ROUTES = (
         path="/api/v1/me/terms-acceptance",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.accounts",
@@ -298,7 +263,6 @@ ROUTES = (
         path="/api/v1/openapi.json",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -306,7 +270,6 @@ ROUTES = (
         path="/api/v1/trainings",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -314,7 +277,6 @@ ROUTES = (
         path="/api/v1/payments",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -322,7 +284,6 @@ ROUTES = (
         path="/api/v1/payment",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -330,7 +291,6 @@ ROUTES = (
         path="/api/v1/payment/pdf",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -338,7 +298,6 @@ ROUTES = (
         path="/api/v1/documents",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -346,7 +305,6 @@ ROUTES = (
         path="/api/v1/trainings",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -354,7 +312,6 @@ ROUTES = (
         path="/api/v1/trainings/confirmation",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.trainings",
@@ -362,7 +319,6 @@ ROUTES = (
         path="/api/v1/me/data",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -370,7 +326,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -378,7 +333,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -386,7 +340,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/code",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -394,7 +347,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/code",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -402,7 +354,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -410,7 +361,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/nouveau-mot-de-passe",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.recovery",
@@ -418,7 +368,6 @@ ROUTES = (
         path="/{funder_code}/mot-de-passe-oublie/termine",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -426,7 +375,6 @@ ROUTES = (
         path="/compte",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -434,7 +382,6 @@ ROUTES = (
         path="/compte/telephone",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -442,7 +389,6 @@ ROUTES = (
         path="/compte/telephone",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -450,7 +396,6 @@ ROUTES = (
         path="/compte/mot-de-passe",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -458,7 +403,6 @@ ROUTES = (
         path="/compte/mot-de-passe",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -466,7 +410,6 @@ ROUTES = (
         path="/compte/question-secrete",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -474,7 +417,6 @@ ROUTES = (
         path="/compte/question-secrete",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -482,7 +424,6 @@ ROUTES = (
         path="/compte/adresse-mail",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -490,7 +431,6 @@ ROUTES = (
         path="/compte/adresse-mail",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -498,7 +438,6 @@ ROUTES = (
         path="/compte/adresse-mail/confirmation",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -506,7 +445,6 @@ ROUTES = (
         path="/compte/adresse-mail/confirmation",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -514,7 +452,6 @@ ROUTES = (
         path="/compte/fermeture",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.account",
@@ -522,7 +459,6 @@ ROUTES = (
         path="/compte/fermeture",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -530,7 +466,6 @@ ROUTES = (
         path="/api/v1/recovery/challenge",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -538,7 +473,6 @@ ROUTES = (
         path="/api/v1/funders/{funder_code}/recovery",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -546,7 +480,6 @@ ROUTES = (
         path="/api/v1/recovery/code",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -554,7 +487,6 @@ ROUTES = (
         path="/api/v1/recovery/password",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -562,7 +494,6 @@ ROUTES = (
         path="/api/v1/me/account",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -570,7 +501,6 @@ ROUTES = (
         path="/api/v1/me/phone",
         methods=("PUT",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -578,7 +508,6 @@ ROUTES = (
         path="/api/v1/me/password",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -586,7 +515,6 @@ ROUTES = (
         path="/api/v1/me/secret-question",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -594,7 +522,6 @@ ROUTES = (
         path="/api/v1/me/email-change",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -602,7 +529,6 @@ ROUTES = (
         path="/api/v1/email-change/confirmation",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.account",
@@ -618,7 +544,6 @@ ROUTES = (
         path="/{funder_code}/franceconnect",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -626,7 +551,6 @@ ROUTES = (
         path="/franceconnect/retour",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -634,7 +558,6 @@ ROUTES = (
         path="/{funder_code}/franceconnect/associer",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -642,7 +565,6 @@ ROUTES = (
         path="/{funder_code}/franceconnect/associer",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -650,7 +572,6 @@ ROUTES = (
         path="/franceconnect/deconnecte",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.franceconnect",
@@ -658,7 +579,6 @@ ROUTES = (
         path="/compte/franceconnect/dissocier",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -666,7 +586,6 @@ ROUTES = (
         path="/messages",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -674,7 +593,6 @@ ROUTES = (
         path="/messages/nouveau",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -682,7 +600,6 @@ ROUTES = (
         path="/messages/nouveau",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -690,7 +607,6 @@ ROUTES = (
         path="/messages/fil",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.messages",
@@ -698,7 +614,6 @@ ROUTES = (
         path="/messages/fil",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -706,7 +621,6 @@ ROUTES = (
         path="/organisme",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -714,7 +628,6 @@ ROUTES = (
         path="/organisme/connexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -722,7 +635,6 @@ ROUTES = (
         path="/organisme/messages",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -730,7 +642,6 @@ ROUTES = (
         path="/organisme/messages/fil",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.organisation",
@@ -738,7 +649,6 @@ ROUTES = (
         path="/organisme/messages/fil",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -746,7 +656,6 @@ ROUTES = (
         path="/api/v1/messages/unread-count",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -754,7 +663,6 @@ ROUTES = (
         path="/api/v1/messages/threads",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -762,7 +670,6 @@ ROUTES = (
         path="/api/v1/messages/threads",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -770,7 +677,6 @@ ROUTES = (
         path="/api/v1/messages/threads/{thread_id}",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.messages",
@@ -778,7 +684,6 @@ ROUTES = (
         path="/api/v1/messages/threads/{thread_id}/messages",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -786,7 +691,6 @@ ROUTES = (
         path="/formations/attestations",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -794,7 +698,6 @@ ROUTES = (
         path="/formations/attestations",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -802,7 +705,6 @@ ROUTES = (
         path="/formations/attestations/pdf",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -810,7 +712,6 @@ ROUTES = (
         path="/formations/attestations/retirer",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.attestations",
@@ -818,7 +719,6 @@ ROUTES = (
         path="/verifier",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -826,7 +726,6 @@ ROUTES = (
         path="/api/v1/attestations/payments",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -834,7 +733,6 @@ ROUTES = (
         path="/api/v1/attestations",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -842,7 +740,6 @@ ROUTES = (
         path="/api/v1/attestations",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -850,7 +747,6 @@ ROUTES = (
         path="/api/v1/attestations/{attestation_id}/withdrawal",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.attestations",
@@ -866,7 +762,6 @@ ROUTES = (
         path="/double-authentification",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -874,7 +769,6 @@ ROUTES = (
         path="/double-authentification",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -882,7 +776,6 @@ ROUTES = (
         path="/double-authentification/activation",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -890,7 +783,6 @@ ROUTES = (
         path="/double-authentification/activation",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -898,7 +790,6 @@ ROUTES = (
         path="/organisme/double-authentification",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.second_factor",
@@ -906,7 +797,6 @@ ROUTES = (
         path="/organisme/double-authentification",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -914,7 +804,6 @@ ROUTES = (
         path="/financeur",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -922,7 +811,6 @@ ROUTES = (
         path="/financeur/connexion",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -930,7 +818,6 @@ ROUTES = (
         path="/financeur/connexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -938,7 +825,6 @@ ROUTES = (
         path="/financeur/deconnexion",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -946,7 +832,6 @@ ROUTES = (
         path="/financeur/parametres",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_space",
@@ -954,7 +839,6 @@ ROUTES = (
         path="/financeur/parametres",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_lookup",
@@ -962,7 +846,6 @@ ROUTES = (
         path="/financeur/dossiers",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_lookup",
@@ -970,7 +853,6 @@ ROUTES = (
         path="/financeur/dossiers",
         methods=("POST",),
         content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_dossiers",
@@ -978,7 +860,6 @@ ROUTES = (
         path="/api/v1/funder/dossiers",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -986,7 +867,6 @@ ROUTES = (
         path="/financeur/fichiers",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -1010,7 +890,6 @@ ROUTES = (
         path="/financeur/fichiers/rapport",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.web.funder_files",
@@ -1026,7 +905,6 @@ ROUTES = (
         path="/financeur/tableau-de-bord",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -1034,7 +912,6 @@ ROUTES = (
         path="/api/v1/funder/uploads",
         methods=("POST",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -1042,7 +919,6 @@ ROUTES = (
         path="/api/v1/funder/files",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -1050,7 +926,6 @@ ROUTES = (
         path="/api/v1/funder/files/{file_id}",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
     Route(
         module="chalicelib.api.funder_files",
@@ -1058,6 +933,5 @@ ROUTES = (
         path="/api/v1/funder/files/{file_id}/report",
         methods=("GET",),
         content_types=("application/json",),
-        doc=None,
     ),
 )
