@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -13,6 +14,7 @@ import pytest
 from chalicelib.container import get_container
 from chalicelib.services.accounts.model import Account
 from chalicelib.services.funders.model import Funder, save_funder
+from chalicelib.store.accounts import DynamoAccountRepository
 from chalicelib.store.models import DossierItem
 from chalicelib.web.rendering import render
 from local.fake_franceconnect import (
@@ -31,6 +33,7 @@ from tests.integration.test_accounts_web import (
     sign_up,
     temporary_password,
 )
+from tests.integration.test_removal_link_race import withdrawal
 from tests.support.franceconnect import choose_identity, fetch, path_of
 from tests.support.web import Page, WebClient
 
@@ -202,6 +205,29 @@ def test_no_dossier_for_this_identity_says_so(web):
     assert page.status == 200
     assert "ce portail n’a pas encore de dossier à votre nom" in page.text
     assert 'href="/region-idf/inscription"' in page.body
+
+
+def test_a_dossier_withdrawn_as_franceconnect_creates_the_account_says_there_is_none(web):
+    """Angela's only dossier is withdrawn by the funder after her sign-up found it, before the
+    account that links it is written: nothing is created, and she reads what anyone without a
+    dossier here reads (was « La connexion n’a pas abouti »). Her next try answers the same."""
+    original = DynamoAccountRepository.create
+    withdrawn: list[bool] = []
+
+    def create(self: DynamoAccountRepository, *arguments: Any, **options: Any) -> Any:
+        if not withdrawn:
+            withdrawn.append(True)
+            withdrawal(ANGELA_DOSSIER[1])
+        return original(self, *arguments, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DynamoAccountRepository, "create", create)
+        page = franceconnect(web)
+    assert withdrawn, "the interleaving was not forced"
+    assert page.status == 200 and "ce portail n’a pas encore de dossier à votre nom" in page.text
+    assert get_container().accounts.find_by_email(ANGELA_MAIL) is None
+    again = franceconnect(web)
+    assert again.status == 200 and "pas encore de dossier à votre nom" in again.text
 
 
 def test_a_funder_without_franceconnect_has_no_route(franceconnect_settings, portal):

@@ -196,6 +196,21 @@ def test_no_dossier_means_no_account(world):
     assert world.accounts.items == {}
 
 
+def test_a_dossier_removed_before_the_account_is_written_means_no_account(world, monkeypatch):
+    """Found free, withdrawn before the account that links it is written: the creation is
+    refused whole, and the answer is the one of anyone without a dossier here."""
+    world.dossiers.add(dossier())
+    create = world.accounts.create
+
+    def create_after_a_withdrawal(*arguments, **options):
+        world.dossiers.items.pop((FUNDER, "IDF-2026-000456"))
+        return create(*arguments, **options)
+
+    monkeypatch.setattr(world.accounts, "create", create_after_a_withdrawal)
+    assert world.callback().outcome is Outcome.NO_DOSSIER
+    assert world.accounts.items == {} and world.links.owners == {}
+
+
 def test_a_mail_address_of_someone_else_is_never_linked(world):
     world.dossiers.add(dossier())
     world.accounts.add(account(family_name="Martin", given_names="Camille"))

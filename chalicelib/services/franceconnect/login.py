@@ -209,6 +209,10 @@ class FranceConnectLogin:
                 holders = {dossier.account_id for dossier in found if dossier.account_id}
                 if holders:
                     return self._pending(identity, id_token, funder_code, holders)
+                if not any(dossier.funder_code == funder_code for dossier in found):
+                    # Withdrawn or purged meanwhile: the answer of anyone without a dossier
+                    # here. (The index lags a deletion: until it shows it, FAILED, try again.)
+                    return CallbackResult(Outcome.NO_DOSSIER, funder_code)
             return CallbackResult(Outcome.FAILED, funder_code)
         for dossier in others:
             self._dossiers.link_account(funder_code, dossier.dossier_number, account.account_id)
