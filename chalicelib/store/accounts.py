@@ -14,7 +14,7 @@ from chalicelib.services.accounts.model import Account, AccountKind, CreateOutco
 from chalicelib.services.accounts.retention import inactivity_due
 from chalicelib.services.formatting import paris_month
 from chalicelib.services.mail.delivery import DeliveryStatus
-from chalicelib.store.conditional_writes import refusals
+from chalicelib.store.conditional_writes import refusals, written_unless_refused
 from chalicelib.store.dashboard import counter_updates
 from chalicelib.store.models import AccountItem, DossierItem, EmailClaimItem
 
@@ -164,27 +164,24 @@ class DynamoAccountRepository:
     def change_email(self, account: Account, new_email: str) -> bool:
         """Moves the account and its address claim to `new_email` all at once; False when that
         address has an account (or the account's address changed meanwhile)."""
-        connection = Connection(region=AccountItem.Meta.region)
-        try:
-            with TransactWrite(connection=connection) as transaction:
-                transaction.delete(
-                    EmailClaimItem(account_id=claim_key(account.email)),
-                    condition=EmailClaimItem.owner_id == account.account_id,
-                )
-                transaction.save(
-                    EmailClaimItem(account_id=claim_key(new_email), owner_id=account.account_id),
-                    condition=EmailClaimItem.account_id.does_not_exist(),
-                )
-                transaction.update(
-                    AccountItem(account_id=account.account_id),
-                    actions=[AccountItem.email.set(new_email)],
-                    condition=AccountItem.email == account.email,
-                )
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" in refusals(error):
-                return False
-            raise  # throttled or failing: nothing was written, and the address may be free
-        return True
+
+        def fill(transaction: TransactWrite) -> None:
+            transaction.delete(
+                EmailClaimItem(account_id=claim_key(account.email)),
+                condition=EmailClaimItem.owner_id == account.account_id,
+            )
+            transaction.save(
+                EmailClaimItem(account_id=claim_key(new_email), owner_id=account.account_id),
+                condition=EmailClaimItem.account_id.does_not_exist(),
+            )
+            transaction.update(
+                AccountItem(account_id=account.account_id),
+                actions=[AccountItem.email.set(new_email)],
+                condition=AccountItem.email == account.email,
+            )
+
+        # Throttled or failing: raised, nothing was written, and the address may be free.
+        return written_unless_refused(AccountItem.Meta.region, fill)
 
     # SES's feedback on an address -------------------------------------------------------------
 

@@ -12,7 +12,7 @@ back to the caller, the others are sent again, and a `TransactionConflict` is si
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -35,6 +35,19 @@ def refusals(error: TransactWriteError) -> list[str | None]:
     if error.cause_response_code != "TransactionCanceledException":
         return []
     return [reason.code if reason else None for reason in error.cancellation_reasons]
+
+
+def written_unless_refused(region: str, fill: Callable[[TransactWrite], None]) -> bool:
+    """Writes the transaction that `fill` builds, all or nothing; False (nothing written) when
+    one of its conditions refused it. Throttled or failing: raised, nothing written either."""
+    try:
+        with TransactWrite(connection=Connection(region=region)) as transaction:
+            fill(transaction)
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" in refusals(error):
+            return False
+        raise
+    return True
 
 
 def put_if(entries: Sequence[tuple[Model, Condition]], region: str) -> set[int]:

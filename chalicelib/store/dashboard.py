@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.conditional_writes import refusals
+from chalicelib.store.conditional_writes import written_unless_refused
 from chalicelib.store.models import DossierItem, FunderTableItem
 
 COUNTER_NAMES = (
@@ -61,19 +60,16 @@ class DynamoDashboardCounters:
     ) -> bool:
         """One transaction: the marker's put-if-absent and the ADDs on the totals and the month.
         A redelivered or concurrent second run fails the marker's condition: nothing added."""
-        try:
-            with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
-                writes.save(
-                    FunderTableItem(pk=f"counted#{funder_code}", sk=marker, funder=funder_code),
-                    condition=FunderTableItem.sk.does_not_exist(),
-                )
-                for item, adds in counter_updates(funder_code, month, increments):
-                    writes.update(item, actions=adds)
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" in refusals(error):
-                return False
-            raise
-        return True
+
+        def fill(writes: TransactWrite) -> None:
+            writes.save(
+                FunderTableItem(pk=f"counted#{funder_code}", sk=marker, funder=funder_code),
+                condition=FunderTableItem.sk.does_not_exist(),
+            )
+            for item, adds in counter_updates(funder_code, month, increments):
+                writes.update(item, actions=adds)
+
+        return written_unless_refused(FunderTableItem.Meta.region, fill)
 
     def add(self, funder_code: str, month: str, increments: Mapping[str, int]) -> None:
         """Atomic ADDs without a marker, for writes that are themselves exactly-once (a dossier
@@ -88,46 +84,38 @@ class DynamoDashboardCounters:
         check that the dossier is still linked to that account, the dossier's marker put if
         absent and the ADDs. False (nothing added) when it is counted already or no longer
         linked to that account."""
-        try:
-            with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
-                writes.condition_check(
-                    DossierItem,
-                    funder_code,
-                    dossier_number,
-                    condition=DossierItem.account_id == account_id,
-                )
-                writes.save(
-                    FunderTableItem(
-                        pk=activation_partition(funder_code), sk=dossier_number, funder=funder_code
-                    ),
-                    condition=FunderTableItem.sk.does_not_exist(),
-                )
-                for item, adds in counter_updates(funder_code, month, {"activated_accounts": 1}):
-                    writes.update(item, actions=adds)
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" in refusals(error):
-                return False
-            raise
-        return True
+
+        def fill(writes: TransactWrite) -> None:
+            writes.condition_check(
+                DossierItem,
+                funder_code,
+                dossier_number,
+                condition=DossierItem.account_id == account_id,
+            )
+            writes.save(
+                FunderTableItem(
+                    pk=activation_partition(funder_code), sk=dossier_number, funder=funder_code
+                ),
+                condition=FunderTableItem.sk.does_not_exist(),
+            )
+            for item, adds in counter_updates(funder_code, month, {"activated_accounts": 1}):
+                writes.update(item, actions=adds)
+
+        return written_unless_refused(FunderTableItem.Meta.region, fill)
 
     def uncount_activation(self, funder_code: str, dossier_number: str, month: str) -> bool:
         """The dossier leaves its account (closure, withdrawal): its marker goes with a minus
         one, in one transaction; False (nothing taken) when it was not counted."""
-        try:
-            with TransactWrite(connection=Connection(region=FunderTableItem.Meta.region)) as writes:
-                writes.delete(
-                    FunderTableItem(pk=activation_partition(funder_code), sk=dossier_number),
-                    condition=FunderTableItem.sk.exists(),
-                )
-                for item, subtracts in counter_updates(
-                    funder_code, month, {"activated_accounts": -1}
-                ):
-                    writes.update(item, actions=subtracts)
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" in refusals(error):
-                return False
-            raise
-        return True
+
+        def fill(writes: TransactWrite) -> None:
+            writes.delete(
+                FunderTableItem(pk=activation_partition(funder_code), sk=dossier_number),
+                condition=FunderTableItem.sk.exists(),
+            )
+            for item, subtracts in counter_updates(funder_code, month, {"activated_accounts": -1}):
+                writes.update(item, actions=subtracts)
+
+        return written_unless_refused(FunderTableItem.Meta.region, fill)
 
     def read(self, funder_code: str, month: str) -> tuple[dict[str, int], dict[str, int]]:
         """The totals and the month's: two GetItem, whatever the funder's size."""

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.services.formatting import paris_month
 from chalicelib.services.funder_files.model import PaymentElement
 from chalicelib.services.trainings.dossiers import dossier_key
 from chalicelib.services.trainings.payments import Payment, PaymentLine, StoredPayment
-from chalicelib.store.conditional_writes import put_if, refusals
+from chalicelib.store.conditional_writes import put_if, written_unless_refused
 from chalicelib.store.dashboard import counter_updates
 from chalicelib.store.models import PaymentItem, PaymentLineAttribute
 
@@ -115,24 +114,21 @@ class DynamoPaymentRepository:
         """Once per payment whose mail was handed over: the mark and the funder's count in one
         transaction. SES may publish a bounce more than once, and SQS deliver it more than once:
         the condition keeps the count exact."""
-        try:
-            with TransactWrite(connection=Connection(region=PaymentItem.Meta.region)) as write:
-                write.update(
-                    PaymentItem(funder_code=funder_code, reference=reference),
-                    actions=[PaymentItem.notice_bounced_at.set(at)],
-                    condition=PaymentItem.reference.exists()
-                    & (PaymentItem.notified == True)  # noqa: E712
-                    & PaymentItem.notice_bounced_at.does_not_exist(),
-                )
-                for item, adds in counter_updates(
-                    funder_code, paris_month(at), {"payment_mails_bounced": 1}
-                ):
-                    write.update(item, actions=adds)
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" in refusals(error):
-                return False
-            raise
-        return True
+
+        def fill(write: TransactWrite) -> None:
+            write.update(
+                PaymentItem(funder_code=funder_code, reference=reference),
+                actions=[PaymentItem.notice_bounced_at.set(at)],
+                condition=PaymentItem.reference.exists()
+                & (PaymentItem.notified == True)  # noqa: E712
+                & PaymentItem.notice_bounced_at.does_not_exist(),
+            )
+            for item, adds in counter_updates(
+                funder_code, paris_month(at), {"payment_mails_bounced": 1}
+            ):
+                write.update(item, actions=adds)
+
+        return written_unless_refused(PaymentItem.Meta.region, fill)
 
     def write_many(self, payments: list[Payment], source_file: str) -> set[str]:
         """Stores each payment unless its reference is already stored; the references that were.
